@@ -1,0 +1,118 @@
+// The server's configuration: one zod schema over the environment, read once at start-up.
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
+
+const port = z.coerce
+  .number({ error: "expected a port number" })
+  .int("expected a whole number")
+  .min(1, "expected a port between 1 and 65535")
+  .max(65535, "expected a port between 1 and 65535");
+
+const url = (what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
+    .refine((value) => value === undefined || URL.canParse(value), `expected ${what}`);
+
+const encryptionKey = optionalString.refine(
+  (value) => value === undefined || Buffer.from(value, "base64").length === 32,
+  "expected 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)",
+);
+
+/** Every environment variable Terragate reads, with its default and what a valid value looks like. */
+export const EnvSchema = z
+  .object({
+    APP_ID: optionalString.refine(
+      (value) => value === undefined || /^\d+$/.test(value),
+      "expected a numeric GitHub App id",
+    ),
+    PRIVATE_KEY: optionalString,
+    PRIVATE_KEY_PATH: optionalString,
+    WEBHOOK_SECRET: optionalString,
+    GHE_HOST: optionalString,
+    GHE_PROTOCOL: z.enum(["https", "http"], { error: "expected https or http" }).default("https"),
+    GITHUB_API_URL: url("a URL of the GitHub REST API, e.g. https://api.github.com"),
+    GITHUB_OIDC_ISSUER: z.string().default("https://token.actions.githubusercontent.com"),
+    GITHUB_OIDC_JWKS_URL: url("the URL of the OIDC issuer's JWKS"),
+    GITLAB_URL: url("the base URL of a GitLab instance, e.g. https://gitlab.com").transform(
+      (value) => value ?? "https://gitlab.com",
+    ),
+    GITLAB_WEBHOOK_SECRET: optionalString,
+    PORT: port.default(3000),
+    TERRAGATE_URL: url("the public base URL of this server, e.g. https://terragate.example.com"),
+    DATABASE_URL: optionalString.refine(
+      (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
+      "expected a postgres:// connection URL",
+    ),
+    TERRAGATE_DATA_DIR: z.string().default(".terragate"),
+    TERRAGATE_ENCRYPTION_KEY: encryptionKey,
+    TERRAGATE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "expected one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.APP_ID !== undefined && env.WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "required when APP_ID is set: webhooks cannot be verified without it",
+      });
+    }
+    if (env.APP_ID !== undefined && env.PRIVATE_KEY === undefined && env.PRIVATE_KEY_PATH === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PRIVATE_KEY"],
+        message: "required when APP_ID is set (or PRIVATE_KEY_PATH pointing at the app's .pem file)",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  /** The GitHub REST API base URL: GitHub.com, GHES (`{protocol}://{host}/api/v3`) or an explicit override. */
+  githubApiUrl: string;
+  /** Public base URL used in links and as the runner's `api-base-url`. */
+  publicUrl: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/** Validates the environment once; throws a ConfigError listing every bad variable and what it expects. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "(environment)";
+      const value = env[String(issue.path[0])];
+      const shown = value === undefined ? "unset" : isSecretName(name) ? "set" : JSON.stringify(value);
+      return `${name} (${shown}): ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  const githubApiUrl =
+    config.GITHUB_API_URL ??
+    (config.GHE_HOST ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}/api/v3` : "https://api.github.com");
+  const publicUrl = (config.TERRAGATE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, "");
+  return { ...config, githubApiUrl, publicUrl };
+}
+
+function isSecretName(name: string): boolean {
+  return /SECRET|KEY|TOKEN|PASSWORD|DATABASE_URL/.test(name);
+}

@@ -1,0 +1,11 @@
+// The database schema: one aggregate per file, re-exported for drizzle and the query modules.
+export * from "./api-keys.ts";
+export * from "./app-credentials.ts";
+export * from "./audit-log.ts";
+export * from "./installations.ts";
+export * from "./kv.ts";
+export * from "./locks.ts";
+export * from "./plans.ts";
+export * from "./pull-requests.ts";
+export * from "./webhook-deliveries.ts";
+export * from "./work-manifests.ts";

@@ -1,0 +1,140 @@
+// Work manifests (one run of terraform in the user's CI), their dirspaces, and the single-use tokens that start them.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { installations, repositories, vcsValues } from "./installations.ts";
+import { pullRequests } from "./pull-requests.ts";
+
+export const workManifestKinds = ["plan", "apply", "autoapprove"] as const;
+export type WorkManifestKind = (typeof workManifestKinds)[number];
+
+export const workManifestStates = [
+  "queued",
+  "dispatched",
+  "running",
+  "completed",
+  "failed",
+  "aborted",
+] as const;
+export type WorkManifestState = (typeof workManifestStates)[number];
+
+export const dirspaceStates = ["queued", "running", "success", "failure", "aborted"] as const;
+export type DirspaceState = (typeof dirspaceStates)[number];
+
+export interface ChangeSummary {
+  add: number;
+  change: number;
+  destroy: number;
+  import: number;
+}
+
+export interface StepResult {
+  name: string;
+  success: boolean;
+  exit_code: number | null;
+  output: string;
+}
+
+export const workManifests = pgTable(
+  "work_manifests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    installationId: bigint("installation_id", { mode: "number" })
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    repositoryId: bigint("repository_id", { mode: "number" })
+      .notNull()
+      .references(() => repositories.id, { onDelete: "cascade" }),
+    /** Null for runs not tied to a PR (drift). */
+    pullRequestId: bigint("pull_request_id", { mode: "number" }).references(() => pullRequests.id, {
+      onDelete: "cascade",
+    }),
+    vcs: text("vcs", { enum: vcsValues }).notNull(),
+    kind: text("kind", { enum: workManifestKinds }).notNull(),
+    state: text("state", { enum: workManifestStates }).notNull().default("queued"),
+    baseRef: text("base_ref").notNull(),
+    baseSha: text("base_sha").notNull(),
+    headRef: text("head_ref").notNull(),
+    headSha: text("head_sha").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    /** The tag query of the command, "" for autoplan. */
+    tagQuery: text("tag_query").notNull().default(""),
+    /** Comment that asked for this run, to react to and reply under. */
+    commentId: text("comment_id"),
+    /** The effective repo config subset the runner needs (parallelism, workflows per dirspace). */
+    runConfig: jsonb("run_config").notNull().default(sql`'{}'::jsonb`),
+    runId: text("run_id"),
+    runUrl: text("run_url"),
+    failureReason: text("failure_reason"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    dispatchedAt: timestamp("dispatched_at", { withTimezone: true }),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("work_manifests_installation_created_idx").on(table.installationId, table.createdAt, table.id),
+    index("work_manifests_pull_request_idx").on(table.pullRequestId, table.kind, table.createdAt),
+    index("work_manifests_state_idx")
+      .on(table.state, table.updatedAt)
+      .where(sql`${table.state} in ('queued', 'dispatched', 'running')`),
+  ],
+);
+
+export const workManifestDirspaces = pgTable(
+  "work_manifest_dirspaces",
+  {
+    workManifestId: uuid("work_manifest_id")
+      .notNull()
+      .references(() => workManifests.id, { onDelete: "cascade" }),
+    installationId: bigint("installation_id", { mode: "number" })
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    dir: text("dir").notNull(),
+    workspace: text("workspace").notNull(),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    /** Workflow for this dirspace: engine and steps, resolved from the repo config at evaluation time. */
+    workflow: jsonb("workflow").notNull().default(sql`'{}'::jsonb`),
+    state: text("state", { enum: dirspaceStates }).notNull().default("queued"),
+    success: boolean("success"),
+    hasChanges: boolean("has_changes"),
+    summary: jsonb("summary").$type<ChangeSummary>(),
+    steps: jsonb("steps").$type<StepResult[]>(),
+    outputs: jsonb("outputs"),
+    exitCode: integer("exit_code"),
+    checkRunId: text("check_run_id"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.workManifestId, table.dir, table.workspace] }),
+    index("work_manifest_dirspaces_installation_idx").on(table.installationId, table.dir, table.workspace),
+  ],
+);
+
+export const workTokens = pgTable(
+  "work_tokens",
+  {
+    /** SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text("token_hash").primaryKey(),
+    workManifestId: uuid("work_manifest_id")
+      .notNull()
+      .references(() => workManifests.id, { onDelete: "cascade" }),
+    installationId: bigint("installation_id", { mode: "number" })
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("work_tokens_work_manifest_idx").on(table.workManifestId)],
+);

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The `terragate` command line: dispatches to one module per subcommand, loaded only when used.
+import { readFileSync } from "node:fs";
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ main: (args: string[]) => Promise<number> }>;
+}
+
+/** Every subcommand; each module exports `main(args)` resolving to the process exit code. */
+const commands: Record<string, Command> = {};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return [
+    "Usage: terragate <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Options:",
+    "  --help     show this help",
+    "  --version  print the version",
+    "",
+    "Run `terragate <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+function closest(input: string, candidates: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i++) {
+      let previous = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const current = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+      }
+    }
+    return row[b.length]!;
+  };
+  const best = candidates
+    .map((candidate) => ({ candidate, score: distance(input, candidate) }))
+    .sort((a, b) => a.score - b.score)[0];
+  return best && best.score <= Math.max(2, Math.floor(input.length / 3)) ? best.candidate : undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    const suggestion = closest(name, Object.keys(commands));
+    const hint = suggestion ? ` Did you mean \`terragate ${suggestion}\`?` : "";
+    process.stderr.write(`terragate: unknown command "${name}".${hint}\n\n${usage()}\n`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.main(args);
+}
+
+/** Runs the CLI with the process's arguments and sets the exit code. */
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`terragate: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (import.meta.main) runCli();
