@@ -1,0 +1,39 @@
+// The database client: postgres.js under drizzle, one pool per process, built from a URL (never from a global).
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema/index.ts";
+
+export type Database = PostgresJsDatabase<typeof schema>;
+/** A drizzle transaction; everything that must commit together takes one of these. */
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Either the database or a transaction inside it. */
+export type Executor = Database | Transaction;
+
+export interface DatabaseClient {
+  sql: postgres.Sql;
+  db: Database;
+  close: () => Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Connections in the pool (default 10). */
+  max?: number;
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseClient {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "terragate" },
+  });
+  const db = drizzle(sql, { schema });
+  return {
+    sql,
+    db,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+export { schema };
