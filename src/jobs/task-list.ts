@@ -1,0 +1,22 @@
+// The graphile-worker task list: one small, idempotent task per file, registered here by name.
+import type { Task, TaskList } from "graphile-worker";
+import type { Logger } from "pino";
+import type { Config } from "../config/env.ts";
+import type { DatabaseClient } from "../db/client.ts";
+
+/** What every task factory receives. */
+export interface JobDeps {
+  config: Config;
+  database: DatabaseClient;
+  logger: Logger;
+  encryptionKey: Buffer;
+}
+
+export type TaskFactory = (deps: JobDeps) => Task;
+
+/** Task name → factory. Add a task by adding its file and one line here. */
+const tasks: Record<string, TaskFactory> = {};
+
+export function createTaskList(deps: JobDeps): TaskList {
+  return Object.fromEntries(Object.entries(tasks).map(([name, factory]) => [name, factory(deps)]));
+}
