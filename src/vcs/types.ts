@@ -1,0 +1,261 @@
+// The VcsProvider interface and the normalized events core code sees: no GitHub or GitLab type crosses this line.
+
+export const vcsNames = ["github", "gitlab"] as const;
+export type VcsName = (typeof vcsNames)[number];
+
+/** A repository's permission level for one user, lowest to highest ("none" when no access). */
+export const repoRoles = ["none", "read", "triage", "write", "maintain", "admin"] as const;
+export type RepoRole = (typeof repoRoles)[number];
+
+export const checkRunStatuses = ["queued", "in_progress", "completed"] as const;
+export type CheckRunStatus = (typeof checkRunStatuses)[number];
+
+export const checkRunConclusions = [
+  "success",
+  "failure",
+  "neutral",
+  "cancelled",
+  "skipped",
+  "timed_out",
+  "action_required",
+] as const;
+export type CheckRunConclusion = (typeof checkRunConclusions)[number];
+
+export interface CheckRunInput {
+  /** e.g. `terragate plan: infra/a (default)`. */
+  name: string;
+  headSha: string;
+  status: CheckRunStatus;
+  /** Required when status is "completed". */
+  conclusion?: CheckRunConclusion;
+  title: string;
+  summary: string;
+  text?: string;
+  /** Link shown as "Details" (the CI run). */
+  detailsUrl?: string;
+  /** Our own id for the check run (the work manifest id), echoed back by check_run events. */
+  externalId?: string;
+}
+
+export type CheckRunUpdate = Partial<Omit<CheckRunInput, "headSha" | "name">> & { name?: string };
+
+export const reactions = ["eyes", "+1", "-1", "rocket", "confused"] as const;
+export type Reaction = (typeof reactions)[number];
+
+export const pullRequestStates = ["open", "closed", "merged"] as const;
+export type PullRequestState = (typeof pullRequestStates)[number];
+
+export interface PullRequestInfo {
+  number: number;
+  state: PullRequestState;
+  draft: boolean;
+  title: string;
+  author: string;
+  baseRef: string;
+  baseSha: string;
+  headRef: string;
+  headSha: string;
+  /** null while the VCS is still computing it. */
+  mergeable: boolean | null;
+}
+
+export const reviewStates = ["approved", "changes_requested", "commented", "dismissed", "pending"] as const;
+export type ReviewState = (typeof reviewStates)[number];
+
+export interface Review {
+  author: string;
+  state: ReviewState;
+  /** ISO-8601; reviews come oldest first. */
+  submittedAt: string | null;
+  commitSha: string | null;
+}
+
+export const statusCheckConclusions = ["success", "failure", "pending", "neutral", "skipped"] as const;
+export type StatusCheckConclusion = (typeof statusCheckConclusions)[number];
+
+export interface StatusCheck {
+  /** Check run name or commit status context. */
+  name: string;
+  conclusion: StatusCheckConclusion;
+  source: "check_run" | "status";
+}
+
+export interface WorkflowDispatch {
+  /** File name under .github/workflows (GitHub) or the pipeline's ref (GitLab), e.g. `terragate.yml`. */
+  workflowFile: string;
+  ref: string;
+  inputs: Record<string, string>;
+}
+
+export interface WorkflowDispatchResult {
+  /** Present when the VCS returns the run it created. */
+  runId: string | null;
+  runUrl: string | null;
+}
+
+export const mergeStrategies = ["merge", "squash", "rebase"] as const;
+export type MergeStrategy = (typeof mergeStrategies)[number];
+
+export interface MergeResult {
+  merged: boolean;
+  message: string;
+}
+
+/**
+ * Everything Terragate asks of a VCS, for one repository. An implementation is built per
+ * installation and repository (never process-wide); errors are VcsError.
+ */
+export interface VcsProvider {
+  readonly vcs: VcsName;
+  /** Owner/name of the repository this provider talks to. */
+  readonly repoFullName: string;
+  /** Text of a file at a ref or sha; null when the file (or ref) does not exist. */
+  getFile(path: string, ref: string): Promise<string | null>;
+  /** Every path a PR touches (all pages); a rename contributes both its old and new path. */
+  listChangedFiles(prNumber: number): Promise<string[]>;
+  /** Paths of every file (blob) in the tree at a commit sha. */
+  listTree(sha: string): Promise<string[]>;
+  createCheckRun(input: CheckRunInput): Promise<{ id: string }>;
+  updateCheckRun(id: string, update: CheckRunUpdate): Promise<void>;
+  /** Finds this bot's comment containing `marker` and edits it, or creates one; returns its id. */
+  upsertComment(prNumber: number, marker: string, body: string): Promise<{ id: string }>;
+  createComment(prNumber: number, body: string): Promise<{ id: string }>;
+  addReaction(commentId: string, reaction: Reaction): Promise<void>;
+  getPullRequest(prNumber: number): Promise<PullRequestInfo>;
+  listReviews(prNumber: number): Promise<Review[]>;
+  /** Check runs and commit statuses reported on a sha (latest per name). */
+  listStatusChecks(sha: string): Promise<StatusCheck[]>;
+  getUserPermission(user: string): Promise<RepoRole>;
+  /** Whether `user` is an active member of the team `teamSlug` of the repository's owner. */
+  isTeamMember(teamSlug: string, user: string): Promise<boolean>;
+  /** Throws VcsError with kind "not_found" when the workflow file does not exist on `ref`. */
+  dispatchWorkflow(dispatch: WorkflowDispatch): Promise<WorkflowDispatchResult>;
+  mergePullRequest(
+    prNumber: number,
+    options: { strategy: MergeStrategy; deleteBranch: boolean },
+  ): Promise<MergeResult>;
+}
+
+export const vcsErrorKinds = [
+  "not_found",
+  "unauthorized",
+  "forbidden",
+  "rate_limited",
+  "server",
+  "invalid",
+  "network",
+] as const;
+export type VcsErrorKind = (typeof vcsErrorKinds)[number];
+
+/** A failed VCS call: what was asked, the HTTP status, and whether retrying later can help. */
+export class VcsError extends Error {
+  override name = "VcsError";
+  readonly kind: VcsErrorKind;
+  readonly status: number | null;
+  constructor(message: string, kind: VcsErrorKind, status: number | null, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.status = status;
+  }
+  /** 5xx, rate limits and network errors are worth retrying; 4xx are not. */
+  get retryable(): boolean {
+    return this.kind === "rate_limited" || this.kind === "server" || this.kind === "network";
+  }
+}
+
+// ---------------------------------------------------------------- normalized events
+
+export interface InstallationRef {
+  vcs: VcsName;
+  /** The VCS's own id (GitHub installation id). */
+  externalId: string;
+  accountLogin: string;
+  accountType: string;
+}
+
+export interface RepoRef {
+  /** The VCS's own repository id. */
+  externalId: string;
+  owner: string;
+  name: string;
+  fullName: string;
+  defaultBranch: string;
+  private: boolean;
+}
+
+export const prEventActions = ["opened", "synchronize", "reopened", "ready_for_review", "closed"] as const;
+export type PrEventAction = (typeof prEventActions)[number];
+
+export interface PrEvent {
+  type: "pull_request";
+  action: PrEventAction;
+  installation: InstallationRef;
+  repo: RepoRef;
+  pullRequest: PullRequestInfo;
+  sender: string;
+}
+
+export interface CommentEvent {
+  type: "comment";
+  installation: InstallationRef;
+  repo: RepoRef;
+  prNumber: number;
+  comment: { id: string; body: string; author: string };
+}
+
+export const installationEventActions = [
+  "created",
+  "deleted",
+  "suspend",
+  "unsuspend",
+  "new_permissions_accepted",
+  "added",
+  "removed",
+] as const;
+export type InstallationEventAction = (typeof installationEventActions)[number];
+
+export interface InstallationEvent {
+  type: "installation";
+  action: InstallationEventAction;
+  installation: InstallationRef;
+  /** Repositories now reachable (created / added); owner and default branch may be best-effort. */
+  repositoriesAdded: Array<Pick<RepoRef, "externalId" | "owner" | "name" | "fullName" | "private">>;
+  repositoriesRemoved: Array<Pick<RepoRef, "externalId" | "fullName">>;
+}
+
+export interface WorkflowJobEvent {
+  type: "workflow_job";
+  /** Which webhook reported it: a single job or the whole run. */
+  source: "workflow_job" | "workflow_run";
+  action: "requested" | "queued" | "waiting" | "in_progress" | "completed";
+  installation: InstallationRef;
+  repo: RepoRef;
+  runId: string;
+  runAttempt: number;
+  runUrl: string;
+  /** Job name (workflow_job) or workflow name (workflow_run). */
+  name: string;
+  /** e.g. `.github/workflows/terragate.yml` when known. */
+  workflowPath: string | null;
+  headSha: string;
+  conclusion: string | null;
+}
+
+export interface CheckRunRerequestedEvent {
+  type: "check_run_rerequested";
+  installation: InstallationRef;
+  repo: RepoRef;
+  checkRunId: string;
+  checkRunName: string;
+  externalId: string | null;
+  headSha: string;
+  prNumbers: number[];
+  sender: string;
+}
+
+export type VcsEvent =
+  | PrEvent
+  | CommentEvent
+  | InstallationEvent
+  | WorkflowJobEvent
+  | CheckRunRerequestedEvent;
