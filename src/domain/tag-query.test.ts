@@ -1,0 +1,144 @@
+// Tag query grammar: precedence, quoting, `in dir`, evaluation and error columns.
+import { describe, expect, it } from "vitest";
+import {
+  evaluateTagQuery,
+  formatTagQuery,
+  parseTagQuery,
+  type TagQuery,
+  TagQueryError,
+} from "./tag-query.ts";
+
+const tag = (name: string): TagQuery => ({ kind: "tag", tag: name });
+
+describe("parseTagQuery", () => {
+  const cases: Array<[string, TagQuery]> = [
+    ["", { kind: "all" }],
+    ["   ", { kind: "all" }],
+    ["prod", tag("prod")],
+    ["dir:aws/vpc", tag("dir:aws/vpc")],
+    ["a b", { kind: "and", operands: [tag("a"), tag("b")] }],
+    ["a and b", { kind: "and", operands: [tag("a"), tag("b")] }],
+    ["a AND b", { kind: "and", operands: [tag("a"), tag("b")] }],
+    ["a or b and c", { kind: "or", operands: [tag("a"), { kind: "and", operands: [tag("b"), tag("c")] }] }],
+    ["a and b or c", { kind: "or", operands: [{ kind: "and", operands: [tag("a"), tag("b")] }, tag("c")] }],
+    ["a b or c", { kind: "or", operands: [{ kind: "and", operands: [tag("a"), tag("b")] }, tag("c")] }],
+    ["(a or b) c", { kind: "and", operands: [{ kind: "or", operands: [tag("a"), tag("b")] }, tag("c")] }],
+    ["not a b", { kind: "and", operands: [{ kind: "not", operand: tag("a") }, tag("b")] }],
+    ["not a or b", { kind: "or", operands: [{ kind: "not", operand: tag("a") }, tag("b")] }],
+    ["not not a", { kind: "not", operand: { kind: "not", operand: tag("a") } }],
+    ["not (a or b)", { kind: "not", operand: { kind: "or", operands: [tag("a"), tag("b")] } }],
+    ["((a))", tag("a")],
+    ["((a or (b c)))", { kind: "or", operands: [tag("a"), { kind: "and", operands: [tag("b"), tag("c")] }] }],
+    ["vpc in dir", { kind: "in-dir", segment: "vpc" }],
+    ["vpc in dir and prod", { kind: "and", operands: [{ kind: "in-dir", segment: "vpc" }, tag("prod")] }],
+    ["not vpc in dir", { kind: "not", operand: { kind: "in-dir", segment: "vpc" } }],
+    ['"and"', tag("and")],
+    ["'in' in dir", { kind: "in-dir", segment: "in" }],
+    ['"two words"', tag("two words")],
+    ['dir:"my dir/x"', tag("dir:my dir/x")],
+    ["'it''s'", tag("its")],
+    ['"say \\"hi\\""', tag('say "hi"')],
+    ["'back\\\\slash'", tag("back\\slash")],
+    ['""', tag("")],
+    ["a(b)", { kind: "and", operands: [tag("a"), tag("b")] }],
+  ];
+  it.each(cases)("parses %j", (query, expected) => {
+    expect(parseTagQuery(query)).toEqual(expected);
+  });
+
+  const errors: Array<[string, number, string]> = [
+    ["(a", 1, "unclosed '('; add a ')'"],
+    ["a and (b or (c)", 7, "unclosed '('; add a ')'"],
+    ["a)", 2, "unexpected ')' without a matching '('"],
+    ["(a))", 4, "unexpected ')' without a matching '('"],
+    ["()", 1, "empty parentheses; put a tag inside or remove them"],
+    ["a and", 6, "expected a tag after 'and', found the end of the query"],
+    ["a or", 5, "expected a tag after 'or', found the end of the query"],
+    ["not", 4, "expected a tag after 'not', found the end of the query"],
+    ["a and or b", 7, "expected a tag after 'and', found 'or'"],
+    ["a or )", 6, "expected a tag after 'or', found ')'"],
+    ["and a", 1, "expected a tag before 'and'"],
+    ["or", 1, "expected a tag before 'or'"],
+    ["in dir", 1, "expected a tag before 'in'"],
+    ["vpc in", 7, "expected 'dir' after 'in', as in 'vpc in dir'"],
+    ["vpc in path", 8, "expected 'dir' after 'in', as in 'vpc in dir'"],
+    ["(a) in dir", 5, "unexpected 'in'; 'in dir' follows a single tag, as in 'vpc in dir'"],
+    ["a 'b", 3, "unterminated quote; close it with '"],
+    ['x "y\\"', 3, 'unterminated quote; close it with "'],
+    ["(a b", 1, "unclosed '('; add a ')'"],
+    ["(a in dir x y", 1, "unclosed '('; add a ')'"],
+  ];
+  it.each(errors)("rejects %j at column %i", (query, column, reason) => {
+    let caught: unknown;
+    try {
+      parseTagQuery(query);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TagQueryError);
+    const error = caught as TagQueryError;
+    expect({ column: error.column, reason: error.reason }).toEqual({ column, reason });
+    expect(error.message).toBe(`${reason} (column ${column})`);
+  });
+
+  it("points at the offending column", () => {
+    const error = (() => {
+      try {
+        parseTagQuery("a and )");
+      } catch (caught) {
+        return caught as TagQueryError;
+      }
+      throw new Error("expected a TagQueryError");
+    })();
+    expect(error.pointer()).toBe("a and )\n      ^");
+  });
+});
+
+describe("evaluateTagQuery", () => {
+  const dirspace = new Set(["dir:aws/vpc/main", "workspace:prod", "aws", "prod"]);
+  const cases: Array<[string, boolean]> = [
+    ["", true],
+    ["prod", true],
+    ["staging", false],
+    ["dir:aws/vpc/main", true],
+    ["dir:aws/vpc", false],
+    ["workspace:prod", true],
+    ["aws prod", true],
+    ["aws staging", false],
+    ["staging or aws", true],
+    ["not prod", false],
+    ["not staging", true],
+    ["not prod or aws", true],
+    ["not (prod or aws)", false],
+    ["vpc in dir", true],
+    ["aws in dir", true],
+    ["main in dir", true],
+    ["aw in dir", false],
+    ["aws/vpc in dir", false],
+    ["staging or vpc in dir and prod", true],
+    ["(staging or vpc in dir) and not aws", false],
+  ];
+  it.each(cases)("%j → %s", (query, expected) => {
+    expect(evaluateTagQuery(parseTagQuery(query), dirspace)).toBe(expected);
+  });
+
+  it("never matches `in dir` for a tag set without a dir", () => {
+    expect(evaluateTagQuery(parseTagQuery("vpc in dir"), new Set(["vpc"]))).toBe(false);
+  });
+});
+
+describe("formatTagQuery", () => {
+  it.each([
+    "a and b",
+    "a or b and c",
+    "(a or b) and c",
+    "not (a and b)",
+    "not (a or b) or c",
+    '"two words" and "and"',
+    "vpc in dir or not prod",
+    'dir:"x\\"y"',
+  ])("round-trips %j", (query) => {
+    const ast = parseTagQuery(query);
+    expect(parseTagQuery(formatTagQuery(ast))).toEqual(ast);
+  });
+});
