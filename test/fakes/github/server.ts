@@ -1,0 +1,156 @@
+// A fake GitHub REST API on 127.0.0.1:0 that answers the calls Terragate makes, shaped like the real ones.
+//
+// Usage:
+//   const github = await startFakeGithub();          // github.url is the API base URL (config GITHUB_API_URL)
+//   const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 42 });
+//   const base = github.state.commit("acme/infra", "main", { "a/main.tf": "" });   // → commit sha
+//   const head = github.state.commit("acme/infra", "feature", { ... });
+//   github.state.openPullRequest("acme/infra", { number: 1, author: "alice", base: "main", head: "feature", files: [...] });
+//   repo.permissions.set("alice", "write");  github.state.addTeamMember("acme", "sre", "carol");
+//   github.state.approve("acme/infra", 1, "carol");  github.state.fail({ method: "POST", pathPattern: /dispatches/, status: 502, times: 2 });
+//   github.state.dispatches / .requests / .botComments(...) / repo.checkRuns are what tests assert on.
+//   await github.close();
+//
+// Endpoints: POST /app/installations/{id}/access_tokens; POST /app-manifests/{code}/conversions;
+// GET /repos/{o}/{r}; GET …/contents/{path}?ref=; GET …/git/trees/{sha}?recursive=1; GET …/pulls/{n};
+// GET …/pulls/{n}/files; GET …/pulls/{n}/reviews; PUT …/pulls/{n}/merge; DELETE …/git/refs/heads/{branch};
+// GET|POST …/issues/{n}/comments; PATCH …/issues/comments/{id}; POST …/issues/comments/{id}/reactions;
+// POST …/check-runs; PATCH …/check-runs/{id}; GET …/commits/{ref}/check-runs; GET …/commits/{ref}/status;
+// GET …/collaborators/{user}/permission; GET /orgs/{org}/teams/{slug}/memberships/{user};
+// POST …/actions/workflows/{file}/dispatches (404 unless .github/workflows/{file} exists on the ref).
+// Lists paginate with per_page/page and a `Link` header; every answer carries x-ratelimit-* headers;
+// unknown repos, files and routes answer 404 with GitHub's error body.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { routes } from "./routes.ts";
+import { FakeGithubState } from "./state.ts";
+
+export interface FakeGithub {
+  url: string;
+  state: FakeGithubState;
+  close(): Promise<void>;
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  params: string[];
+  body: unknown;
+  authorization: string | undefined;
+  baseUrl: string;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export async function startFakeGithub(state = new FakeGithubState()): Promise<FakeGithub> {
+  let baseUrl = "";
+  const server = createServer((request, response) => {
+    handle(state, baseUrl, request, response).catch((error: unknown) => {
+      response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ message: String(error) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    url: baseUrl,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) return undefined;
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+async function handle(
+  state: FakeGithubState,
+  baseUrl: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", baseUrl);
+  // GHES-style clients put the API under /api/v3.
+  const path = decodeURI(url.pathname.replace(/^\/api\/v3/, ""));
+  const method = request.method ?? "GET";
+  const body = await readBody(request);
+  const result = answer(state, {
+    method,
+    path,
+    query: url.searchParams,
+    params: [],
+    body,
+    authorization: request.headers.authorization,
+    baseUrl,
+  });
+  state.requests.push({ method, path, status: result.status, at: Date.now() });
+  const reset = Math.floor(Date.now() / 1000) + 3600;
+  const headers: Record<string, string> = {
+    "content-type": "application/json; charset=utf-8",
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": "4999",
+    "x-ratelimit-used": "1",
+    "x-ratelimit-reset": String(reset),
+    "x-ratelimit-resource": "core",
+    "x-github-request-id": `FAKE:${state.requests.length}`,
+    ...result.headers,
+  };
+  response.writeHead(result.status, headers);
+  response.end(result.body === undefined || result.status === 204 ? undefined : JSON.stringify(result.body));
+}
+
+function answer(state: FakeGithubState, request: FakeRequest): FakeResponse {
+  const failure = state.failures.find(
+    (candidate) =>
+      candidate.times > 0 && candidate.method === request.method && candidate.pathPattern.test(request.path),
+  );
+  if (failure) {
+    failure.times -= 1;
+    if (failure.rateLimit) {
+      return {
+        status: failure.status,
+        body: { message: "API rate limit exceeded", documentation_url: "https://docs.github.com/rest" },
+        headers: { "x-ratelimit-remaining": "0", "retry-after": "1" },
+      };
+    }
+    return { status: failure.status, body: { message: "Server Error" } };
+  }
+  if (!request.authorization) {
+    return {
+      status: 401,
+      body: { message: "Requires authentication", documentation_url: "https://docs.github.com/rest" },
+    };
+  }
+  for (const route of routes) {
+    if (route.method !== request.method) continue;
+    const match = route.pattern.exec(request.path);
+    if (!match) continue;
+    return route.handle(state, { ...request, params: match.slice(1) });
+  }
+  return notFound();
+}
+
+export function notFound(): FakeResponse {
+  return {
+    status: 404,
+    body: { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" },
+  };
+}

@@ -1,0 +1,224 @@
+// In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
+import { createHash } from "node:crypto";
+
+export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string; type: "User" | "Bot" };
+  reactions: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakePullRequest {
+  number: number;
+  state: "open" | "closed";
+  merged: boolean;
+  draft: boolean;
+  title: string;
+  user: string;
+  base: { ref: string; sha: string };
+  head: { ref: string; sha: string };
+  mergeable: boolean | null;
+  /** Changed file paths, in the order GitHub would list them. */
+  files: string[];
+  reviews: Array<{ id: number; user: string; state: string; commitId: string; submittedAt: string }>;
+  comments: FakeComment[];
+  mergedWith?: { strategy: string };
+}
+
+export interface FakeCheckRun {
+  id: number;
+  name: string;
+  headSha: string;
+  status: string;
+  conclusion: string | null;
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  detailsUrl: string | null;
+  externalId: string | null;
+}
+
+export interface FakeDispatch {
+  repo: string;
+  workflow: string;
+  ref: string;
+  inputs: Record<string, string>;
+  returnRunDetails: boolean;
+  runId: number;
+  at: number;
+}
+
+export interface FakeRepo {
+  id: number;
+  owner: string;
+  name: string;
+  defaultBranch: string;
+  private: boolean;
+  installationId: number;
+  /** branch name → commit sha */
+  branches: Map<string, string>;
+  pulls: Map<number, FakePullRequest>;
+  checkRuns: FakeCheckRun[];
+  statuses: Map<string, Array<{ context: string; state: string }>>;
+  permissions: Map<string, FakePermission>;
+  deletedBranches: string[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+/** A planned failure: the next `times` requests matching `method` + `pathPattern` answer `status`. */
+export interface FakeFailure {
+  method: string;
+  pathPattern: RegExp;
+  status: number;
+  times: number;
+  /** For 403/429: answer as a rate limit (x-ratelimit-remaining: 0, retry-after). */
+  rateLimit?: boolean;
+}
+
+export function fakeSha(seed: string): string {
+  return createHash("sha1").update(seed).digest("hex");
+}
+
+export class FakeGithubState {
+  readonly repos = new Map<string, FakeRepo>();
+  /** commit sha → path → content */
+  readonly commits = new Map<string, Map<string, string>>();
+  /** "org/team" → logins */
+  readonly teams = new Map<string, Set<string>>();
+  readonly dispatches: FakeDispatch[] = [];
+  readonly requests: RecordedRequest[] = [];
+  readonly failures: FakeFailure[] = [];
+  /** Manifest conversion codes (setup flow) → app credentials returned once. */
+  readonly manifestCodes = new Map<
+    string,
+    { id: number; slug: string; pem: string; webhookSecret: string }
+  >();
+  botLogin = "terragate[bot]";
+  private nextId = 1000;
+
+  id(): number {
+    this.nextId += 1;
+    return this.nextId;
+  }
+
+  addRepo(input: {
+    owner: string;
+    name: string;
+    installationId: number;
+    defaultBranch?: string;
+    private?: boolean;
+  }): FakeRepo {
+    const repo: FakeRepo = {
+      id: this.id(),
+      owner: input.owner,
+      name: input.name,
+      defaultBranch: input.defaultBranch ?? "main",
+      private: input.private ?? true,
+      installationId: input.installationId,
+      branches: new Map(),
+      pulls: new Map(),
+      checkRuns: [],
+      statuses: new Map(),
+      permissions: new Map(),
+      deletedBranches: [],
+    };
+    this.repos.set(`${input.owner}/${input.name}`.toLowerCase(), repo);
+    return repo;
+  }
+
+  repo(fullName: string): FakeRepo {
+    const repo = this.repos.get(fullName.toLowerCase());
+    if (!repo) throw new Error(`fake GitHub: no repo ${fullName}; call addRepo first`);
+    return repo;
+  }
+
+  /** Stores a commit with exactly these files and points `branch` at it; returns its sha. */
+  commit(fullName: string, branch: string, files: Record<string, string>): string {
+    const repo = this.repo(fullName);
+    const sha = fakeSha(`${fullName}:${branch}:${JSON.stringify(files)}:${this.id()}`);
+    this.commits.set(sha, new Map(Object.entries(files)));
+    repo.branches.set(branch, sha);
+    return sha;
+  }
+
+  /** Files of a ref (branch name or sha), or undefined. */
+  filesAt(repo: FakeRepo, ref: string): Map<string, string> | undefined {
+    const sha = repo.branches.get(ref.replace(/^refs\/heads\//, "")) ?? ref;
+    return this.commits.get(sha);
+  }
+
+  openPullRequest(
+    fullName: string,
+    input: { number: number; author: string; base: string; head: string; files: string[]; draft?: boolean },
+  ): FakePullRequest {
+    const repo = this.repo(fullName);
+    const baseSha = repo.branches.get(input.base);
+    const headSha = repo.branches.get(input.head);
+    if (!baseSha || !headSha)
+      throw new Error(`fake GitHub: commit branches ${input.base} and ${input.head} first`);
+    const pull: FakePullRequest = {
+      number: input.number,
+      state: "open",
+      merged: false,
+      draft: input.draft ?? false,
+      title: `PR ${input.number}`,
+      user: input.author,
+      base: { ref: input.base, sha: baseSha },
+      head: { ref: input.head, sha: headSha },
+      mergeable: true,
+      files: input.files,
+      reviews: [],
+      comments: [],
+    };
+    repo.pulls.set(input.number, pull);
+    return pull;
+  }
+
+  pull(fullName: string, number: number): FakePullRequest {
+    const pull = this.repo(fullName).pulls.get(number);
+    if (!pull) throw new Error(`fake GitHub: no PR #${number} in ${fullName}`);
+    return pull;
+  }
+
+  approve(fullName: string, number: number, user: string): void {
+    const pull = this.pull(fullName, number);
+    pull.reviews.push({
+      id: this.id(),
+      user,
+      state: "APPROVED",
+      commitId: pull.head.sha,
+      submittedAt: new Date().toISOString(),
+    });
+  }
+
+  addTeamMember(org: string, team: string, user: string): void {
+    const key = `${org}/${team}`.toLowerCase();
+    const members = this.teams.get(key) ?? new Set<string>();
+    members.add(user.toLowerCase());
+    this.teams.set(key, members);
+  }
+
+  /** Comments on a PR written by the app (the bot). */
+  botComments(fullName: string, number: number): FakeComment[] {
+    return this.pull(fullName, number).comments.filter((comment) => comment.user.type === "Bot");
+  }
+
+  fail(failure: FakeFailure): void {
+    this.failures.push(failure);
+  }
+
+  /** Requests whose path starts with the given prefix (or all), e.g. to count API calls per event. */
+  countRequests(filter: (request: RecordedRequest) => boolean = () => true): number {
+    return this.requests.filter(filter).length;
+  }
+}
