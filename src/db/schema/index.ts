@@ -1,5 +1,6 @@
 // The database schema: one aggregate per file, re-exported for drizzle and the query modules.
 export * from "./api-keys.ts";
+export * from "./api-signing-keys.ts";
 export * from "./app-credentials.ts";
 export * from "./audit-log.ts";
 export * from "./installations.ts";

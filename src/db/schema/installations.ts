@@ -59,6 +59,7 @@ export const repositories = pgTable(
   (table) => [
     uniqueIndex("repositories_vcs_external_id_key").on(table.vcs, table.externalId),
     index("repositories_installation_id_idx").on(table.installationId, table.id),
+    index("repositories_installation_created_idx").on(table.installationId, table.createdAt, table.id),
     index("repositories_full_name_idx").on(sql`lower(${table.fullName})`),
   ],
 );

@@ -42,5 +42,6 @@ export const pullRequests = pgTable(
   (table) => [
     uniqueIndex("pull_requests_repository_number_key").on(table.repositoryId, table.number),
     index("pull_requests_installation_id_idx").on(table.installationId, table.id),
+    index("pull_requests_installation_created_idx").on(table.installationId, table.createdAt, table.id),
   ],
 );
