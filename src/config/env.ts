@@ -52,6 +52,13 @@ export const EnvSchema = z
     TERRAGATE_DATA_DIR: z.string().default(".terragate"),
     TERRAGATE_ENCRYPTION_KEY: encryptionKey,
     TERRAGATE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    TERRAGATE_PLAN_MAX_BYTES: z.coerce
+      .number({ error: "expected a number of bytes" })
+      .int()
+      .min(1024, "expected at least 1024 bytes")
+      .default(64 * 1024 * 1024),
+    TERRAGATE_RUN_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(180),
+    TERRAGATE_DISPATCH_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(30),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
         error: "expected one of fatal, error, warn, info, debug, trace, silent",
@@ -115,4 +122,112 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 function isSecretName(name: string): boolean {
   return /SECRET|KEY|TOKEN|PASSWORD|DATABASE_URL/.test(name);
+}
+
+const requiredUrl = (name: string) =>
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .min(1, `${name} is required`)
+    .refine((value) => URL.canParse(value), "expected an http(s) URL")
+    .transform((value) => value.replace(/\/+$/, ""));
+
+/**
+ * What the runner (`terragate run` and the GitHub Action) reads: the manifest to run, the server, and
+ * how to authenticate. Flags override these; the action's inputs arrive as INPUT_* variables.
+ */
+export const RunnerEnvSchema = z.object({
+  TERRAGATE_API_URL: optionalString,
+  TERRAGATE_WORK_MANIFEST_ID: optionalString,
+  TERRAGATE_WORK_TOKEN: optionalString,
+  "INPUT_API-BASE-URL": optionalString,
+  "INPUT_WORK-MANIFEST-ID": optionalString,
+  "INPUT_WORK-TOKEN": optionalString,
+  ACTIONS_ID_TOKEN_REQUEST_URL: optionalString,
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: optionalString,
+  GITHUB_ACTIONS: optionalString,
+  GITHUB_RUN_ID: optionalString,
+  GITHUB_STEP_SUMMARY: optionalString,
+  CI_JOB_ID: optionalString,
+  CI_PIPELINE_ID: optionalString,
+  TF_PLUGIN_CACHE_DIR: optionalString,
+  RUNNER_TEMP: optionalString,
+});
+
+export interface RunnerConfig {
+  apiUrl: string;
+  workManifestId: string;
+  /** Single-use work token; absent when an OIDC token is used instead. */
+  workToken: string | undefined;
+  /** GitHub Actions' OIDC token request endpoint, present when the job grants `id-token: write`. */
+  oidc: { requestUrl: string; requestToken: string } | undefined;
+  /** The CI's run id (GitHub run id, GitLab job id), or "local". */
+  runId: string;
+  githubActions: boolean;
+  stepSummaryPath: string | undefined;
+  pluginCacheDir: string | undefined;
+  tempDir: string | undefined;
+  /** The whole environment, handed to terraform (credentials live there) minus the runner's own secrets. */
+  processEnv: Record<string, string>;
+}
+
+const runnerOwnSecrets = [
+  "TERRAGATE_WORK_TOKEN",
+  "INPUT_WORK-TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL",
+];
+
+/** Reads the runner's settings from flags (first) and the environment; throws a ConfigError naming what is missing. */
+export function loadRunnerConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: { apiUrl?: string; workManifestId?: string; workToken?: string } = {},
+): RunnerConfig {
+  const parsed = RunnerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const runnerEnv = parsed.data;
+  const problems: string[] = [];
+  const apiUrl = requiredUrl(
+    "the API URL (--api-url, TERRAGATE_API_URL or the action's api-base-url)",
+  ).safeParse(flags.apiUrl ?? runnerEnv.TERRAGATE_API_URL ?? runnerEnv["INPUT_API-BASE-URL"] ?? "");
+  if (!apiUrl.success) problems.push(...apiUrl.error.issues.map((issue) => `api url: ${issue.message}`));
+  const workManifestId =
+    flags.workManifestId ?? runnerEnv.TERRAGATE_WORK_MANIFEST_ID ?? runnerEnv["INPUT_WORK-MANIFEST-ID"];
+  if (workManifestId === undefined) {
+    problems.push(
+      "work manifest id: required (--work-manifest-id, TERRAGATE_WORK_MANIFEST_ID or the action's work-manifest-id)",
+    );
+  }
+  const workToken = flags.workToken ?? runnerEnv.TERRAGATE_WORK_TOKEN ?? runnerEnv["INPUT_WORK-TOKEN"];
+  const oidc =
+    runnerEnv.ACTIONS_ID_TOKEN_REQUEST_URL && runnerEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+      ? {
+          requestUrl: runnerEnv.ACTIONS_ID_TOKEN_REQUEST_URL,
+          requestToken: runnerEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+        }
+      : undefined;
+  if (workToken === undefined && oidc === undefined) {
+    problems.push(
+      "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token) or grant the job `id-token: write`",
+    );
+  }
+  if (problems.length > 0 || !apiUrl.success || workManifestId === undefined) throw new ConfigError(problems);
+  const processEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
+  }
+  return {
+    apiUrl: apiUrl.data,
+    workManifestId,
+    workToken,
+    oidc,
+    runId: runnerEnv.GITHUB_RUN_ID ?? runnerEnv.CI_JOB_ID ?? runnerEnv.CI_PIPELINE_ID ?? "local",
+    githubActions: runnerEnv.GITHUB_ACTIONS === "true",
+    stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
+    pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
+    tempDir: runnerEnv.RUNNER_TEMP,
+    processEnv,
+  };
 }

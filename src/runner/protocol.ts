@@ -1,0 +1,131 @@
+// The runner protocol: request and response bodies shared by the work-manifest endpoints and the runner.
+import { z } from "zod";
+
+export const engineNames = ["terraform", "tofu", "terragrunt"] as const;
+export type EngineName = (typeof engineNames)[number];
+
+export const Engine = z.object({
+  name: z.enum(engineNames).default("terraform"),
+  /** Binary to run instead of the engine's usual name (a path or a name on PATH). */
+  binary: z.string().min(1).optional(),
+});
+export type Engine = z.infer<typeof Engine>;
+
+const extraArgs = z.array(z.string()).default([]);
+const timeoutSeconds = z.number().int().positive().max(86_400).optional();
+
+/** One workflow step; `run` executes a custom command, `env` sets a variable for later steps. */
+export const WorkflowStep = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  z.object({ type: z.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  z.object({ type: z.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  z.object({
+    type: z.literal("run"),
+    cmd: z.array(z.string()).min(1),
+    name: z.string().optional(),
+    timeout_seconds: timeoutSeconds,
+  }),
+  z.object({ type: z.literal("env"), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() }),
+]);
+export type WorkflowStep = z.infer<typeof WorkflowStep>;
+
+export const Workflow = z.object({
+  engine: Engine.default({ name: "terraform" }),
+  steps: z.array(WorkflowStep).min(1),
+});
+export type Workflow = z.infer<typeof Workflow>;
+
+export const InitiateRequest = z.object({
+  run_id: z.union([z.string().min(1).max(200), z.number().int()]).transform(String),
+  sha: z.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit sha"),
+});
+export type InitiateRequest = z.infer<typeof InitiateRequest>;
+
+export const manifestKinds = ["plan", "apply", "autoapprove"] as const;
+export type ManifestKind = (typeof manifestKinds)[number];
+
+export const ManifestDirspace = z.object({
+  dir: z.string(),
+  workspace: z.string(),
+  workflow: Workflow,
+});
+export type ManifestDirspace = z.infer<typeof ManifestDirspace>;
+
+export const Manifest = z.object({
+  type: z.literal("manifest"),
+  id: z.string(),
+  kind: z.enum(manifestKinds),
+  /** The JWT bound to this manifest; every later call sends it. */
+  token: z.string(),
+  token_expires_at: z.string(),
+  repository: z.object({
+    full_name: z.string(),
+    clone_url: z.string(),
+    vcs: z.enum(["github", "gitlab"]),
+  }),
+  pull_request: z.number().int().nullable(),
+  base: z.object({ ref: z.string(), sha: z.string() }),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+  parallelism: z.number().int().min(1).max(64),
+  /** Names of environment variables whose values must never leave the runner. */
+  secret_env: z.array(z.string()).default([]),
+  step_timeout_seconds: z.number().int().positive(),
+  dirspaces: z.array(ManifestDirspace),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export const InitiateResponse = z.discriminatedUnion("type", [
+  Manifest,
+  z.object({ type: z.literal("done"), reason: z.string().optional() }),
+]);
+export type InitiateResponse = z.infer<typeof InitiateResponse>;
+
+export const PlanUpload = z.object({
+  dir: z.string().min(1),
+  workspace: z.string().min(1),
+  has_changes: z.boolean(),
+  /** The plan file, base64. */
+  plan: z.base64(),
+});
+export type PlanUpload = z.infer<typeof PlanUpload>;
+
+export const ChangeSummary = z.object({
+  add: z.number().int().min(0),
+  change: z.number().int().min(0),
+  destroy: z.number().int().min(0),
+  import: z.number().int().min(0),
+});
+export type ChangeSummary = z.infer<typeof ChangeSummary>;
+
+/** Output per step is capped by the runner; the server refuses anything bigger than this. */
+export const maxStepOutputChars = 4 * 1024 * 1024;
+
+export const StepReport = z.object({
+  name: z.string().min(1).max(200),
+  success: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  output: z.string().max(maxStepOutputChars),
+});
+export type StepReport = z.infer<typeof StepReport>;
+
+export const DirspaceResult = z.object({
+  dir: z.string().min(1),
+  workspace: z.string().min(1),
+  success: z.boolean(),
+  steps: z.array(StepReport),
+  summary: ChangeSummary.nullable().optional(),
+  has_changes: z.boolean().nullable().optional(),
+  outputs: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+export type DirspaceResult = z.infer<typeof DirspaceResult>;
+
+export const ResultsBody = z.object({
+  dirspaces: z.array(DirspaceResult),
+  /** A failure before any dirspace ran (checkout, initiate), shown on the PR. */
+  error: z.string().max(65_536).optional(),
+});
+export type ResultsBody = z.infer<typeof ResultsBody>;
+
+/** What a manifest JWT allows; plan manifests upload plans, apply manifests read them. */
+export const manifestOperations = ["plans:write", "plans:read", "results:write"] as const;
+export type ManifestOperation = (typeof manifestOperations)[number];
