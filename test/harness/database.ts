@@ -1,0 +1,100 @@
+// Test harness: each test file gets its own freshly migrated database on the run's PostgreSQL server.
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { inject } from "vitest";
+import { createDatabase, type DatabaseClient } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+
+export interface TestDatabase {
+  /** Connection URL of this test file's database. */
+  url: string;
+  client: DatabaseClient;
+  /** Empties every application table and graphile-worker's job tables (schema and migrations stay). */
+  reset: () => Promise<void>;
+  /** Closes the client and drops the database. */
+  close: () => Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /** Skip migrations: the database starts empty (for tests of the migrator itself). */
+  migrate?: boolean;
+}
+
+/** Superuser URL of the run's PostgreSQL server (from the global setup). */
+export function testServerUrl(): string {
+  return inject("testDatabaseServerUrl");
+}
+
+/** The URL of database `name` on the same server as `serverUrl`. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Creates an empty database with a unique name and returns its URL and a function dropping it. */
+export async function createEmptyDatabase(): Promise<{
+  name: string;
+  url: string;
+  drop: () => Promise<void>;
+}> {
+  const serverUrl = testServerUrl();
+  const name = `terragate_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.unsafe(`create database "${name}"`);
+        break;
+      } catch (error) {
+        // 55006: template1 briefly busy when several test files create databases at once.
+        if ((error as { code?: string }).code !== "55006" || attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const drop = async () => {
+    const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    try {
+      await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+    } finally {
+      await dropper.end({ timeout: 5 });
+    }
+  };
+  return { name, url: databaseUrl(serverUrl, name), drop };
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const { url, drop } = await createEmptyDatabase();
+  try {
+    if (options.migrate !== false) await migrate(url);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  const client = createDatabase(url, { max: 5, applicationName: "terragate-test" });
+  let closed = false;
+  return {
+    url,
+    client,
+    reset: async () => {
+      const tables = await client.sql<{ name: string }[]>`
+        select format('%I.%I', schemaname, tablename) as name
+        from pg_tables
+        where schemaname not in ('pg_catalog', 'information_schema', 'drizzle', 'graphile_worker')
+           or (schemaname = 'graphile_worker' and tablename in ('_private_jobs', '_private_job_queues'))`;
+      if (tables.length === 0) return;
+      await client.sql.unsafe(
+        `truncate ${tables.map((table) => table.name).join(", ")} restart identity cascade`,
+      );
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      await drop();
+    },
+  };
+}
