@@ -1,0 +1,126 @@
+// Building the manifest a run receives from initiate, and aborting a manifest that must not run.
+import { eq, sql } from "drizzle-orm";
+import { issueManifestToken } from "../../crypto/work-token.ts";
+import type { Database } from "../../db/client.ts";
+import {
+  type pullRequests,
+  type repositories,
+  type Vcs,
+  workManifestDirspaces,
+} from "../../db/schema/index.ts";
+import { addJob } from "../../jobs/add-job.ts";
+import type { Manifest, ManifestOperation } from "../../runner/protocol.ts";
+import type { AppDeps } from "../app.ts";
+import {
+  finishManifest,
+  RunConfig,
+  resolveWorkflow,
+  type WorkManifestDirspaceRow,
+  type WorkManifestRow,
+} from "./manifest-store.ts";
+
+const operationsByKind: Record<WorkManifestRow["kind"], ManifestOperation[]> = {
+  plan: ["plans:write", "results:write"],
+  apply: ["plans:read", "results:write"],
+  autoapprove: ["plans:write", "results:write"],
+};
+
+/** The VCS's web base URL, for clone URLs (GitHub.com, GHES, or a GitLab instance). */
+function webBaseUrl(deps: AppDeps, vcs: Vcs): string {
+  if (vcs === "gitlab") return deps.config.GITLAB_URL.replace(/\/+$/, "");
+  if (deps.config.GHE_HOST) return `${deps.config.GHE_PROTOCOL}://${deps.config.GHE_HOST}`;
+  return "https://github.com";
+}
+
+export type ManifestResponse = { type: "manifest"; manifest: Manifest } | { type: "invalid"; reason: string };
+
+export async function buildManifestResponse(
+  deps: AppDeps,
+  vcs: Vcs,
+  manifest: WorkManifestRow,
+  repository: typeof repositories.$inferSelect,
+  pullRequest: typeof pullRequests.$inferSelect | undefined,
+  dirspaces: WorkManifestDirspaceRow[],
+): Promise<ManifestResponse> {
+  const runConfig = RunConfig.safeParse(manifest.runConfig ?? {});
+  if (!runConfig.success) {
+    return {
+      type: "invalid",
+      reason: `the manifest's run configuration is invalid: ${runConfig.error.message}`,
+    };
+  }
+  const resolved: Manifest["dirspaces"] = [];
+  for (const dirspace of dirspaces) {
+    try {
+      resolved.push({
+        dir: dirspace.dir,
+        workspace: dirspace.workspace,
+        workflow: resolveWorkflow(dirspace.workflow, manifest.kind),
+      });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return {
+        type: "invalid",
+        reason: `the workflow of ${dirspace.dir} (${dirspace.workspace}) is invalid: ${detail}; fix the workflows in .terragate/config.yml`,
+      };
+    }
+  }
+  const lifetimeSeconds = deps.config.TERRAGATE_RUN_TIMEOUT_MINUTES * 60 + 600;
+  const { token, expiresAt } = await issueManifestToken(
+    deps.encryptionKey,
+    {
+      manifestId: manifest.id,
+      repositoryId: manifest.repositoryId,
+      installationId: manifest.installationId,
+      operations: operationsByKind[manifest.kind],
+    },
+    lifetimeSeconds,
+  );
+  return {
+    type: "manifest",
+    manifest: {
+      type: "manifest",
+      id: manifest.id,
+      kind: manifest.kind,
+      token,
+      token_expires_at: expiresAt.toISOString(),
+      repository: {
+        full_name: repository.fullName,
+        clone_url: `${webBaseUrl(deps, vcs)}/${repository.fullName}.git`,
+        vcs,
+      },
+      pull_request: pullRequest?.number ?? null,
+      base: { ref: manifest.baseRef, sha: manifest.baseSha },
+      head: { ref: manifest.headRef, sha: manifest.headSha },
+      parallelism: runConfig.data.parallelism,
+      secret_env: runConfig.data.secret_env,
+      step_timeout_seconds: runConfig.data.step_timeout_seconds,
+      dirspaces: resolved,
+    },
+  };
+}
+
+/**
+ * Finishes a manifest that will not run (PR moved or closed, broken workflow) and queues the report
+ * that concludes its check runs. Re-planning a moved PR is the evaluator's job on the push event.
+ */
+export async function abortManifest(
+  db: Database,
+  manifest: WorkManifestRow,
+  reason: string,
+  state: "aborted" | "failed" = "aborted",
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (!(await finishManifest(tx, manifest.id, state, reason))) return;
+    await tx
+      .update(workManifestDirspaces)
+      .set({ state: "aborted", updatedAt: sql`now()` })
+      .where(eq(workManifestDirspaces.workManifestId, manifest.id));
+    await addJob(
+      tx,
+      "report-results",
+      { workManifestId: manifest.id },
+      { jobKey: `report-results:${manifest.id}` },
+    );
+  });
+}

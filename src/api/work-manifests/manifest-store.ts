@@ -1,0 +1,188 @@
+// Database reads and writes behind the runner endpoints: manifests, tokens, plans and results.
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Database, Executor } from "../../db/client.ts";
+import {
+  plans,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+  workTokens,
+} from "../../db/schema/index.ts";
+import { type ManifestKind, Workflow, type WorkflowStep } from "../../runner/protocol.ts";
+
+export type WorkManifestRow = typeof workManifests.$inferSelect;
+export type WorkManifestDirspaceRow = typeof workManifestDirspaces.$inferSelect;
+
+export const finishedStates = ["completed", "failed", "aborted"] as const;
+
+/** The part of `work_manifests.run_config` the runner needs; anything else there is ignored. */
+export const RunConfig = z.looseObject({
+  parallelism: z.number().int().min(1).max(64).default(4),
+  secret_env: z.array(z.string()).default([]),
+  step_timeout_seconds: z.number().int().positive().max(86_400).default(3600),
+});
+export type RunConfig = z.infer<typeof RunConfig>;
+
+/** A dirspace's stored workflow: either explicit steps, or the config's `plan`/`apply` lists. */
+const StoredWorkflow = z.object({
+  engine: Workflow.shape.engine,
+  steps: z.array(z.unknown()).optional(),
+  plan: z.array(z.unknown()).optional(),
+  apply: z.array(z.unknown()).optional(),
+});
+
+const defaultSteps: Record<"plan" | "apply", WorkflowStep[]> = {
+  plan: [
+    { type: "init", extra_args: [] },
+    { type: "plan", extra_args: [] },
+  ],
+  apply: [
+    { type: "init", extra_args: [] },
+    { type: "apply", extra_args: [] },
+  ],
+};
+
+/** Resolves the steps a dirspace runs for a manifest kind; throws when the stored workflow is malformed. */
+export function resolveWorkflow(stored: unknown, kind: ManifestKind): Workflow {
+  const workflow = StoredWorkflow.parse(stored ?? {});
+  const list = (name: "plan" | "apply") =>
+    z.array(Workflow.shape.steps.element).parse(workflow[name] ?? defaultSteps[name]);
+  let steps: WorkflowStep[];
+  if (workflow.steps !== undefined) steps = Workflow.shape.steps.parse(workflow.steps);
+  else if (kind === "plan") steps = list("plan");
+  else if (kind === "apply") steps = list("apply");
+  else steps = [...list("plan"), ...list("apply")];
+  return { engine: workflow.engine, steps };
+}
+
+export async function findManifest(db: Executor, id: string): Promise<WorkManifestRow | undefined> {
+  if (!z.uuid().safeParse(id).success) return undefined;
+  const [row] = await db.select().from(workManifests).where(eq(workManifests.id, id));
+  return row;
+}
+
+export async function listDirspaces(db: Executor, manifestId: string): Promise<WorkManifestDirspaceRow[]> {
+  return db
+    .select()
+    .from(workManifestDirspaces)
+    .where(eq(workManifestDirspaces.workManifestId, manifestId))
+    .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
+}
+
+export async function findRepository(db: Executor, id: number) {
+  const [row] = await db.select().from(repositories).where(eq(repositories.id, id));
+  return row;
+}
+
+export async function findPullRequest(db: Executor, id: number | null) {
+  if (id === null) return undefined;
+  const [row] = await db.select().from(pullRequests).where(eq(pullRequests.id, id));
+  return row;
+}
+
+export type ConsumeResult = "ok" | "unknown" | "other_manifest" | "used" | "expired";
+
+/** Marks a work token used, atomically; says why it cannot be used otherwise. */
+export async function consumeWorkToken(
+  db: Database,
+  hash: string,
+  manifestId: string,
+): Promise<ConsumeResult> {
+  const [row] = await db.select().from(workTokens).where(eq(workTokens.tokenHash, hash));
+  if (!row) return "unknown";
+  if (row.workManifestId !== manifestId) return "other_manifest";
+  if (row.usedAt !== null) return "used";
+  if (row.expiresAt.getTime() <= Date.now()) return "expired";
+  const updated = await db
+    .update(workTokens)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(eq(workTokens.tokenHash, hash), isNull(workTokens.usedAt), sql`${workTokens.expiresAt} > now()`),
+    )
+    .returning({ hash: workTokens.tokenHash });
+  return updated.length === 1 ? "ok" : "used";
+}
+
+/** Moves a manifest that has not finished to a finished state; false when somebody else finished it first. */
+export async function finishManifest(
+  tx: Executor,
+  id: string,
+  state: (typeof finishedStates)[number],
+  failureReason: string | null,
+): Promise<boolean> {
+  const updated = await tx
+    .update(workManifests)
+    .set({ state, failureReason, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(workManifests.id, id), inArray(workManifests.state, ["queued", "dispatched", "running"])))
+    .returning({ id: workManifests.id });
+  return updated.length === 1;
+}
+
+export async function markRunning(tx: Executor, id: string, runId: string): Promise<void> {
+  await tx
+    .update(workManifests)
+    .set({
+      state: "running",
+      runId,
+      startedAt: sql`coalesce(${workManifests.startedAt}, now())`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(workManifests.id, id));
+  await tx
+    .update(workManifestDirspaces)
+    .set({ state: "running", updatedAt: sql`now()` })
+    .where(and(eq(workManifestDirspaces.workManifestId, id), eq(workManifestDirspaces.state, "queued")));
+}
+
+export interface StoredPlan {
+  id: number;
+  workManifestId: string;
+  baseSha: string;
+  headSha: string;
+  hasChanges: boolean;
+  sealed: Buffer;
+}
+
+/** The latest plan of a dirspace in a PR whose run succeeded for that dirspace. */
+export async function latestSuccessfulPlan(
+  db: Executor,
+  pullRequestId: number,
+  dir: string,
+  workspace: string,
+): Promise<StoredPlan | undefined> {
+  const [row] = await db
+    .select({
+      id: plans.id,
+      workManifestId: plans.workManifestId,
+      baseSha: plans.baseSha,
+      headSha: plans.headSha,
+      hasChanges: plans.hasChanges,
+      sealed: plans.sealed,
+    })
+    .from(plans)
+    .innerJoin(
+      workManifestDirspaces,
+      and(
+        eq(workManifestDirspaces.workManifestId, plans.workManifestId),
+        eq(workManifestDirspaces.dir, plans.dir),
+        eq(workManifestDirspaces.workspace, plans.workspace),
+      ),
+    )
+    .where(
+      and(
+        eq(plans.pullRequestId, pullRequestId),
+        eq(plans.dir, dir),
+        eq(plans.workspace, workspace),
+        eq(workManifestDirspaces.success, true),
+      ),
+    )
+    .orderBy(desc(plans.createdAt), desc(plans.id))
+    .limit(1);
+  return row;
+}
+
+export function planContext(manifestId: string, dir: string, workspace: string): string {
+  return `plan:${manifestId}:${dir}:${workspace}`;
+}

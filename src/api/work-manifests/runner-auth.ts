@@ -1,0 +1,80 @@
+// Authentication of runner calls: work token or CI OIDC token for initiate, the manifest JWT afterwards.
+import type { Context } from "hono";
+import type { Config } from "../../config/env.ts";
+import {
+  type ManifestClaims,
+  type OidcOptions,
+  verifyManifestToken,
+  WorkTokenError,
+} from "../../crypto/work-token.ts";
+import type { Vcs } from "../../db/schema/index.ts";
+import type { ManifestOperation } from "../../runner/protocol.ts";
+
+/** An HTTP error with the status and a message the runner prints for the person reading the CI log. */
+export class RunnerApiError extends Error {
+  override name = "RunnerApiError";
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500;
+  readonly issues: Array<{ path: string; message: string }> | undefined;
+  constructor(
+    status: RunnerApiError["status"],
+    message: string,
+    issues?: Array<{ path: string; message: string }>,
+  ) {
+    super(message);
+    this.status = status;
+    this.issues = issues;
+  }
+}
+
+export function bearerToken(c: Context): string {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) {
+    throw new RunnerApiError(
+      401,
+      "missing `Authorization: Bearer <token>` (a work token, OIDC token or manifest token)",
+    );
+  }
+  return match[1];
+}
+
+/** Where OIDC tokens of each CI come from; the audience is always this server's public URL. */
+export function oidcOptions(config: Config, vcs: Vcs): OidcOptions {
+  if (vcs === "github") {
+    const issuer = config.GITHUB_OIDC_ISSUER.replace(/\/+$/, "");
+    return {
+      issuer,
+      jwksUrl: config.GITHUB_OIDC_JWKS_URL ?? `${issuer}/.well-known/jwks`,
+      audience: config.publicUrl,
+    };
+  }
+  const issuer = config.GITLAB_URL.replace(/\/+$/, "");
+  return { issuer, jwksUrl: `${issuer}/oauth/discovery/keys`, audience: config.publicUrl };
+}
+
+/** Checks the manifest JWT of a call after initiate: valid, bound to this manifest, allowed this operation. */
+export async function requireManifestClaims(
+  c: Context,
+  encryptionKey: Buffer,
+  manifestId: string,
+  operation: ManifestOperation,
+): Promise<ManifestClaims> {
+  const token = bearerToken(c);
+  let claims: ManifestClaims;
+  try {
+    claims = await verifyManifestToken(encryptionKey, token);
+  } catch (error) {
+    if (error instanceof WorkTokenError) throw new RunnerApiError(401, error.message);
+    throw error;
+  }
+  if (claims.manifestId !== manifestId) {
+    throw new RunnerApiError(
+      403,
+      `this token belongs to work manifest ${claims.manifestId}, not ${manifestId}`,
+    );
+  }
+  if (!claims.operations.includes(operation)) {
+    throw new RunnerApiError(403, `this manifest's token does not allow ${operation}`);
+  }
+  return claims;
+}

@@ -1,0 +1,116 @@
+// Storing a run's results: per-dirspace rows, the manifest's final state, and the report job, in one transaction.
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client.ts";
+import { workManifestDirspaces } from "../../db/schema/index.ts";
+import { addJob } from "../../jobs/add-job.ts";
+import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
+import { finishManifest, type WorkManifestDirspaceRow, type WorkManifestRow } from "./manifest-store.ts";
+
+export type StoreResultsOutcome =
+  | { type: "stored"; state: "completed" | "failed" }
+  | { type: "conflict" }
+  | { type: "invalid"; issues: Array<{ path: string; message: string }> };
+
+class ConflictSignal extends Error {}
+
+function key(dir: string, workspace: string): string {
+  return `${dir}\u0000${workspace}`;
+}
+
+/** Validates that results name this manifest's dirspaces (once each), then stores them. */
+export async function storeResults(
+  db: Database,
+  manifest: WorkManifestRow,
+  dirspaces: WorkManifestDirspaceRow[],
+  body: ResultsBody,
+): Promise<StoreResultsOutcome> {
+  const known = new Set(dirspaces.map((d) => key(d.dir, d.workspace)));
+  const seen = new Set<string>();
+  const issues: Array<{ path: string; message: string }> = [];
+  body.dirspaces.forEach((result, index) => {
+    const k = key(result.dir, result.workspace);
+    if (!known.has(k)) {
+      issues.push({
+        path: `dirspaces.${index}`,
+        message: `${result.dir} (${result.workspace}) is not in this manifest`,
+      });
+    } else if (seen.has(k)) {
+      issues.push({
+        path: `dirspaces.${index}`,
+        message: `${result.dir} (${result.workspace}) is reported twice`,
+      });
+    }
+    seen.add(k);
+  });
+  if (issues.length > 0) return { type: "invalid", issues };
+
+  const results = new Map(body.dirspaces.map((result) => [key(result.dir, result.workspace), result]));
+  const missing = dirspaces.filter((d) => !results.has(key(d.dir, d.workspace)));
+  const failed = [
+    ...body.dirspaces.filter((result) => !result.success).map((r) => `${r.dir} (${r.workspace})`),
+    ...missing.map((d) => `${d.dir} (${d.workspace})`),
+  ];
+  const state = failed.length === 0 && body.error === undefined ? "completed" : "failed";
+  const reason =
+    state === "completed"
+      ? null
+      : [body.error, failed.length > 0 ? `failed: ${failed.join(", ")}` : undefined]
+          .filter(Boolean)
+          .join("; ");
+
+  try {
+    await db.transaction(async (tx) => {
+      if (!(await finishManifest(tx, manifest.id, state, reason))) throw new ConflictSignal();
+      for (const dirspace of dirspaces) {
+        const result: DirspaceResult | undefined = results.get(key(dirspace.dir, dirspace.workspace));
+        const failedStep = result?.steps.find((step) => !step.success);
+        const lastStep = result?.steps.at(-1);
+        await tx
+          .update(workManifestDirspaces)
+          .set(
+            result
+              ? {
+                  state: result.success ? "success" : "failure",
+                  success: result.success,
+                  hasChanges: result.has_changes ?? null,
+                  summary: result.summary ?? null,
+                  steps: result.steps,
+                  outputs: result.outputs ?? null,
+                  exitCode: (failedStep ?? lastStep)?.exit_code ?? null,
+                  updatedAt: sql`now()`,
+                }
+              : {
+                  state: "failure",
+                  success: false,
+                  steps: [
+                    {
+                      name: "result",
+                      success: false,
+                      exit_code: null,
+                      output: body.error ?? "the run reported no result for this dirspace",
+                    },
+                  ],
+                  updatedAt: sql`now()`,
+                },
+          )
+          .where(
+            and(
+              eq(workManifestDirspaces.workManifestId, manifest.id),
+              eq(workManifestDirspaces.dir, dirspace.dir),
+              eq(workManifestDirspaces.workspace, dirspace.workspace),
+            ),
+          );
+      }
+      await addJob(
+        tx,
+        "report-results",
+        { workManifestId: manifest.id },
+        { jobKey: `report-results:${manifest.id}` },
+      );
+    });
+  } catch (error) {
+    if (error instanceof ConflictSignal) return { type: "conflict" };
+    throw error;
+  }
+  return { type: "stored", state };
+}
