@@ -203,7 +203,7 @@ export const routes: Route[] = [
           title: pull.title,
           user: { login: pull.user, type: "User" },
           base: { ref: pull.base.ref, sha: pull.base.sha },
-          head: { ref: pull.head.ref, sha: pull.head.sha },
+          head: { ref: pull.head.ref, sha: pull.head.sha, repo: { full_name: `${repo.owner}/${repo.name}` } },
           mergeable: pull.mergeable,
           mergeable_state: pull.mergeable === false ? "dirty" : "clean",
         } satisfies Partial<Record<keyof Schemas["pull-request"], unknown>>,

@@ -89,7 +89,7 @@ async function handle(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", baseUrl);
   // GHES-style clients put the API under /api/v3.
-  const path = decodeURI(url.pathname.replace(/^\/api\/v3/, ""));
+  const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ""));
   const method = request.method ?? "GET";
   const body = await readBody(request);
   const result = answer(state, {

@@ -1,0 +1,101 @@
+// Builds probot octokits (app auth → installation token, retry, throttling) and providers per installation.
+import Bottleneck from "bottleneck";
+import type { Logger } from "pino";
+import { ProbotOctokit } from "probot";
+import type { VcsProvider } from "../types.ts";
+import type { GithubAppCredentials } from "./credentials.ts";
+import { createGithubProvider, type GithubOctokit } from "./provider.ts";
+
+export interface GithubClients {
+  /** An octokit acting as the installation (installation token fetched and cached on demand). */
+  octokitFor(installationId: string): GithubOctokit;
+  /** A provider for one repository of one installation. */
+  providerFor(installationId: string, owner: string, repo: string): VcsProvider;
+}
+
+export interface GithubClientsOptions {
+  credentials: GithubAppCredentials;
+  /** REST API base URL: https://api.github.com, GHES `…/api/v3`, or a fake in tests. */
+  apiUrl: string;
+  logger: Logger;
+}
+
+/** A bounded map: installation tokens for at most `limit` installations. */
+function tokenCache(limit = 1_000) {
+  const entries = new Map<string, string>();
+  return {
+    get: (key: string) => entries.get(key),
+    set: (key: string, value: string) => {
+      entries.delete(key);
+      entries.set(key, value);
+      if (entries.size > limit) {
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
+      }
+    },
+  };
+}
+
+/**
+ * One per process (or per test); holds the token cache and the write pacing shared by the
+ * octokits it builds. Each event still gets its own octokit and provider.
+ */
+export function createGithubClients(options: GithubClientsOptions): GithubClients {
+  const cache = tokenCache();
+  // Writes are serialized per installation, as GitHub asks of integrations, instead of probot's
+  // process-wide one-write-per-second: a PR with many dirspaces must not wait a second per check
+  // run. Secondary rate limit answers are still honoured by the throttling plugin (retry-after).
+  const write = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
+  const notifications = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
+  const log = options.logger.child({ name: "github" });
+
+  function octokitFor(installationId: string): GithubOctokit {
+    return new ProbotOctokit({
+      baseUrl: options.apiUrl,
+      auth: {
+        appId: options.credentials.appId,
+        privateKey: options.credentials.privateKey,
+        installationId: Number(installationId),
+        cache,
+      },
+      log: {
+        debug: (message: string) => log.debug(message),
+        info: (message: string) => log.info(message),
+        warn: (message: string) => log.warn(message),
+        error: (message: string) => log.error(message),
+      },
+      throttle: {
+        id: `installation-${installationId}`,
+        write,
+        notifications,
+        onRateLimit: (
+          retryAfter: number,
+          request: { method: string; url: string },
+          _octokit: unknown,
+          retryCount: number,
+        ) => {
+          log.warn({ retryAfter, retryCount }, `GitHub rate limit on ${request.method} ${request.url}`);
+          return retryCount < 2;
+        },
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          request: { method: string; url: string },
+          _octokit: unknown,
+          retryCount: number,
+        ) => {
+          log.warn(
+            { retryAfter, retryCount },
+            `GitHub secondary rate limit on ${request.method} ${request.url}`,
+          );
+          return retryCount < 2;
+        },
+      },
+    });
+  }
+
+  return {
+    octokitFor,
+    providerFor: (installationId, owner, repo) =>
+      createGithubProvider(octokitFor(installationId), owner, repo),
+  };
+}

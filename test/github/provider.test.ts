@@ -1,0 +1,129 @@
+// The GitHub VcsProvider through the real probot octokit against the fake GitHub API.
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGithubClients } from "../../src/vcs/github/clients.ts";
+import { VcsError, type VcsProvider } from "../../src/vcs/types.ts";
+import { testAppPrivateKey } from "../fakes/github/app-key.ts";
+import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
+
+let github: FakeGithub;
+let provider: VcsProvider;
+
+beforeAll(async () => {
+  github = await startFakeGithub();
+  const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 7 });
+  github.state.commit("acme/infra", "main", {
+    "a/main.tf": "",
+    ".github/workflows/terragate.yml": "on: workflow_dispatch",
+  });
+  github.state.commit("acme/infra", "feature", { "a/main.tf": "# changed", "b/main.tf": "" });
+  github.state.openPullRequest("acme/infra", {
+    number: 3,
+    author: "alice",
+    base: "main",
+    head: "feature",
+    files: Array.from({ length: 250 }, (_, index) => `dir${index}/main.tf`),
+  });
+  repo.permissions.set("alice", "maintain");
+  github.state.addTeamMember("acme", "sre", "carol");
+  const clients = createGithubClients({
+    credentials: {
+      appId: "1",
+      privateKey: testAppPrivateKey(),
+      webhookSecret: "s",
+      slug: null,
+      source: "env",
+    },
+    apiUrl: github.url,
+    logger: pino({ level: "silent" }),
+  });
+  provider = clients.providerFor("7", "acme", "infra");
+});
+
+afterAll(async () => {
+  await github.close();
+});
+
+describe("GitHub provider", () => {
+  it("reads files at a ref and answers null for a missing one", async () => {
+    expect(await provider.getFile("a/main.tf", "feature")).toBe("# changed");
+    expect(await provider.getFile("nope.tf", "feature")).toBeNull();
+  });
+
+  it("follows Link pagination for the changed files of a PR", async () => {
+    const files = await provider.listChangedFiles(3);
+    expect(files).toHaveLength(250);
+    expect(files.at(-1)).toBe("dir249/main.tf");
+  });
+
+  it("lists the tree at a sha", async () => {
+    const sha = github.state.repo("acme/infra").branches.get("feature")!;
+    expect((await provider.listTree(sha)).sort()).toEqual(["a/main.tf", "b/main.tf"]);
+  });
+
+  it("maps permissions, team membership and unknown users", async () => {
+    expect(await provider.getUserPermission("alice")).toBe("maintain");
+    expect(await provider.getUserPermission("mallory")).toBe("none");
+    expect(await provider.isTeamMember("sre", "carol")).toBe(true);
+    expect(await provider.isTeamMember("sre", "alice")).toBe(false);
+  });
+
+  it("upserts a comment by its marker instead of adding a second one", async () => {
+    const first = await provider.upsertComment(3, "<!-- terragate:test -->", "<!-- terragate:test -->\none");
+    const second = await provider.upsertComment(3, "<!-- terragate:test -->", "<!-- terragate:test -->\ntwo");
+    expect(second.id).toBe(first.id);
+    const comments = github.state.botComments("acme/infra", 3);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain("two");
+  });
+
+  it("dispatches the workflow and returns the run it created", async () => {
+    const result = await provider.dispatchWorkflow({
+      workflowFile: "terragate.yml",
+      ref: "main",
+      inputs: { "work-manifest-id": "x" },
+    });
+    expect(result.runId).toMatch(/^\d+$/);
+    expect(github.state.dispatches.at(-1)?.inputs).toEqual({ "work-manifest-id": "x" });
+  });
+
+  it("reports a missing workflow file as not_found", async () => {
+    const error = await provider
+      .dispatchWorkflow({ workflowFile: "absent.yml", ref: "main", inputs: {} })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VcsError);
+    expect((error as VcsError).kind).toBe("not_found");
+  });
+
+  it("reports a 502 on dispatch as a retryable server error", async () => {
+    github.state.fail({ method: "POST", pathPattern: /dispatches$/, status: 502, times: 1 });
+    const error = await provider
+      .dispatchWorkflow({ workflowFile: "terragate.yml", ref: "main", inputs: {} })
+      .catch((caught: unknown) => caught);
+    expect((error as VcsError).kind).toBe("server");
+    expect((error as VcsError).retryable).toBe(true);
+  });
+
+  it("creates and completes check runs and lists them as status checks", async () => {
+    const sha = github.state.repo("acme/infra").branches.get("feature")!;
+    const { id } = await provider.createCheckRun({
+      name: "terragate plan: a (default)",
+      headSha: sha,
+      status: "queued",
+      title: "queued",
+      summary: "waiting",
+    });
+    await provider.updateCheckRun(id, {
+      status: "completed",
+      conclusion: "success",
+      title: "+1 ~0 -0",
+      summary: "ok",
+    });
+    const checks = await provider.listStatusChecks(sha);
+    expect(checks).toContainEqual({
+      name: "terragate plan: a (default)",
+      conclusion: "success",
+      source: "check_run",
+    });
+  });
+});
