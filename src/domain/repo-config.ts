@@ -1,0 +1,313 @@
+// The repo config (`.terragate/config.yml`): zod schema with every default, merge rules and JSON Schema.
+import { z } from "zod";
+import { checkPath } from "./paths.ts";
+import { didYouMean } from "./suggest.ts";
+import { parseTagQuery, TagQueryError } from "./tag-query.ts";
+
+/** The message for a key the schema does not know, with the nearest known key when one is close. */
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const suggestion = didYouMean(key, known);
+  return suggestion
+    ? `unknown key; did you mean ${suggestion}?`
+    : `unknown key; expected one of ${known.join(", ")}`;
+}
+
+/**
+ * A strict object whose unknown-key issue carries one message per key, in the order of the issue's
+ * `keys`, separated by newlines (the config parser splits them into one problem per key).
+ */
+function strict<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => unknownKeyMessage(key, known)).join("\n")
+        : undefined,
+  });
+}
+
+const reservedTagPrefixes = ["dir:", "workspace:"];
+
+/** A user tag: no spaces, quotes or parentheses, not a query keyword, not an implicit tag. */
+export const Tag = z
+  .string()
+  .min(1, "a tag cannot be empty")
+  .regex(/^[^\s()'"]+$/, "a tag cannot contain spaces, quotes or parentheses")
+  .refine((tag) => !["and", "or", "not", "in"].includes(tag.toLowerCase()), {
+    error: "and, or, not and in are tag query keywords, not tags",
+  })
+  .refine((tag) => !reservedTagPrefixes.some((prefix) => tag.startsWith(prefix)), {
+    error: "dir: and workspace: tags are added by Terragate; choose another name",
+  });
+
+/** A tag query as text; checked here so a typo is reported with the file's line and column. */
+export const TagQueryText = z
+  .string()
+  .default("")
+  .check((context) => {
+    try {
+      parseTagQuery(context.value);
+    } catch (error) {
+      if (!(error instanceof TagQueryError)) throw error;
+      context.issues.push({
+        code: "custom",
+        input: context.value,
+        message: `invalid tag query at column ${error.column}: ${error.reason}`,
+      });
+    }
+  });
+
+/** Who may do something: everyone, a user, a team (or GitLab group), or a repository role. */
+export const Principal = z
+  .string()
+  .regex(
+    /^(\*|user:[A-Za-z0-9_.-]+(\[bot\])?|team:[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*|role:(read|triage|write|maintain|admin))$/,
+    {
+      error: 'expected "*", "user:NAME", "team:SLUG" or "role:read|triage|write|maintain|admin"',
+    },
+  );
+
+/** A terraform workspace name. */
+export const WorkspaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,89}$/, {
+  error: "a workspace name uses letters, digits, _, . and - (at most 90 characters)",
+});
+
+/** Which changed files make a dirspace "changed", and whether that plans it automatically. */
+export const WhenModifiedOverride = strict({
+  file_patterns: z.array(z.string().min(1, "a file pattern cannot be empty")).optional(),
+  autoplan: z.boolean().optional(),
+  autoplan_draft_pr: z.boolean().optional(),
+});
+export type WhenModifiedOverride = z.infer<typeof WhenModifiedOverride>;
+
+/** The placeholder a file pattern uses for the dirspace's dir. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the literal placeholder users write.
+export const dirPlaceholder = "${DIR}";
+
+/** Default `when_modified.file_patterns`: the dir's own terraform files. */
+export const defaultFilePatterns = [
+  `${dirPlaceholder}/*.tf`,
+  `${dirPlaceholder}/*.tfvars`,
+  `${dirPlaceholder}/*.tofu`,
+  `${dirPlaceholder}/terragrunt.hcl`,
+  `${dirPlaceholder}/.terraform.lock.hcl`,
+];
+
+export const WhenModified = strict({
+  file_patterns: z.array(z.string().min(1, "a file pattern cannot be empty")).default(defaultFilePatterns),
+  autoplan: z.boolean().default(true),
+  autoplan_draft_pr: z.boolean().default(true),
+});
+export type WhenModified = z.infer<typeof WhenModified>;
+
+export const WorkspaceConfig = strict({
+  tags: z.array(Tag).default([]),
+  when_modified: WhenModifiedOverride.optional(),
+});
+export type WorkspaceConfig = z.infer<typeof WorkspaceConfig>;
+
+export const DirConfig = strict({
+  tags: z.array(Tag).default([]),
+  workspaces: z.record(WorkspaceName, WorkspaceConfig).optional(),
+  when_modified: WhenModifiedOverride.optional(),
+});
+export type DirConfig = z.infer<typeof DirConfig>;
+
+/** A `dirs` key: a repository-relative dir or glob that stays inside the repository. */
+export const DirKey = z.string().check((context) => {
+  const checked = checkPath(context.value);
+  if (!checked.ok) {
+    context.issues.push({
+      code: "custom",
+      input: context.value,
+      message: `not a valid dir or glob: ${checked.reason}`,
+    });
+  }
+});
+
+const extraArgs = z.array(z.string()).default([]);
+const stepTypes = ["init", "plan", "apply", "run", "env"];
+
+export const Step = z.discriminatedUnion(
+  "type",
+  [
+    strict({ type: z.literal("init"), extra_args: extraArgs }),
+    strict({ type: z.literal("plan"), extra_args: extraArgs }),
+    strict({ type: z.literal("apply"), extra_args: extraArgs }),
+    strict({
+      type: z.literal("run"),
+      cmd: z.array(z.string()).min(1, "cmd needs the program and its arguments, e.g. [make, check]"),
+    }),
+    strict({
+      type: z.literal("env"),
+      name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
+      value: z.string(),
+    }),
+  ],
+  {
+    error: (issue) => {
+      if (issue.code !== "invalid_union") return undefined;
+      const given = (issue.input as { type?: unknown } | undefined)?.type;
+      const suggestion = typeof given === "string" ? didYouMean(given, stepTypes) : undefined;
+      return suggestion
+        ? `unknown step type; did you mean ${suggestion}?`
+        : `expected a step type: one of ${stepTypes.join(", ")}`;
+    },
+  },
+);
+export type Step = z.infer<typeof Step>;
+
+export const EngineName = z.enum(["terraform", "tofu", "terragrunt"]);
+export type EngineName = z.infer<typeof EngineName>;
+
+export const Engine = strict({
+  name: EngineName.default("terraform"),
+  version: z.string().optional(),
+  binary: z.string().optional(),
+});
+export type Engine = z.infer<typeof Engine>;
+
+const needsStep = (type: "plan" | "apply") => (steps: Step[]) => steps.some((step) => step.type === type);
+
+export const Workflow = strict({
+  tag_query: TagQueryText,
+  engine: Engine.prefault({}),
+  plan: z
+    .array(Step)
+    .default([
+      { type: "init", extra_args: [] },
+      { type: "plan", extra_args: [] },
+    ])
+    .refine(needsStep("plan"), { error: "the plan steps need a { type: plan } step" }),
+  apply: z
+    .array(Step)
+    .default([
+      { type: "init", extra_args: [] },
+      { type: "apply", extra_args: [] },
+    ])
+    .refine(needsStep("apply"), { error: "the apply steps need a { type: apply } step" }),
+});
+export type Workflow = z.infer<typeof Workflow>;
+
+export const LockPolicy = z.enum(["apply", "strict", "merge", "none"]);
+export type LockPolicy = z.infer<typeof LockPolicy>;
+
+export const ApplyRequirements = strict({
+  approved: strict({
+    enabled: z.boolean().default(false),
+    any_of: z.array(Principal).default([]),
+    all_of: z.array(Principal).default([]),
+    any_of_count: z.number().int().min(1).default(1),
+  }).prefault({}),
+  merge_conflicts: z.boolean().default(true),
+  status_checks: strict({
+    enabled: z.boolean().default(true),
+    ignore_matching: z
+      .array(
+        z.string().refine(
+          (source) => {
+            try {
+              new RegExp(source);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: "not a valid regular expression" },
+        ),
+      )
+      .default([]),
+  }).prefault({}),
+  ready_for_review: z.boolean().default(true),
+  apply_after_merge: z.boolean().default(false),
+});
+export type ApplyRequirements = z.infer<typeof ApplyRequirements>;
+
+const principals = z.array(Principal).default([]);
+
+export const AccessPolicy = strict({
+  tag_query: TagQueryText,
+  plan: principals,
+  apply: principals,
+  apply_force: principals,
+  apply_autoapprove: principals,
+  unlock: principals,
+});
+export type AccessPolicy = z.infer<typeof AccessPolicy>;
+
+/** No access_control: everyone with access to the PR may run every command on every dirspace. */
+export const defaultAccessPolicy: AccessPolicy = {
+  tag_query: "",
+  plan: ["*"],
+  apply: ["*"],
+  apply_force: ["*"],
+  apply_autoapprove: ["*"],
+  unlock: ["*"],
+};
+
+export const AccessControl = strict({
+  policies: z.array(AccessPolicy).default([defaultAccessPolicy]),
+});
+export type AccessControl = z.infer<typeof AccessControl>;
+
+export const Automerge = strict({
+  enabled: z.boolean().default(false),
+  merge_strategy: z.enum(["merge", "squash", "rebase"]).default("squash"),
+  delete_branch: z.boolean().default(false),
+});
+
+export const DriftSchedule = strict({
+  cron: z
+    .string()
+    .regex(/^\S+(\s+\S+){4}$/, { error: 'expected a 5-field cron expression such as "0 3 * * *"' }),
+  tag_query: TagQueryText,
+});
+
+export const Drift = strict({
+  enabled: z.boolean().default(false),
+  schedules: z.record(z.string(), DriftSchedule).default({}),
+});
+
+/** The whole `.terragate/config.yml`. Every key is optional; `RepoConfig.parse({})` gives the defaults. */
+export const RepoConfig = strict({
+  version: z.literal(1, { error: "unsupported version; this Terragate reads `version: 1`" }).default(1),
+  ignore: z.array(z.string()).default(["**/modules/**"]),
+  dirs: z.record(DirKey, DirConfig).default({}),
+  when_modified: WhenModified.prefault({}),
+  workflows: z.array(Workflow).default([]),
+  lock_policy: LockPolicy.default("apply"),
+  apply_requirements: ApplyRequirements.prefault({}),
+  access_control: AccessControl.prefault({}),
+  automerge: Automerge.prefault({}),
+  drift: Drift.prefault({}),
+  parallelism: z.number().int().min(1).max(64).default(4),
+  /** Unset: PRs into the repository's default branch only. */
+  destination_branches: z.array(z.string().min(1)).optional(),
+});
+export type RepoConfig = z.infer<typeof RepoConfig>;
+
+/** The configuration of a repository without a config file. */
+export function defaultRepoConfig(): RepoConfig {
+  return RepoConfig.parse({});
+}
+
+/**
+ * The config a PR runs with: the PR's own, except the security-relevant keys, which always come from
+ * the default branch so that a PR cannot loosen who may apply or what an apply requires.
+ */
+export function mergeRepoConfig(defaultBranch: RepoConfig, pr: RepoConfig): RepoConfig {
+  return {
+    ...pr,
+    access_control: defaultBranch.access_control,
+    apply_requirements: defaultBranch.apply_requirements,
+    destination_branches: defaultBranch.destination_branches,
+  };
+}
+
+/** JSON Schema of the config file, for editors (`terragate config schema`, schema/config.json). */
+export function repoConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(RepoConfig, { io: "input", target: "draft-2020-12" }),
+    title: "Terragate repo config (.terragate/config.yml)",
+  };
+}
