@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
+import { createGithubWebhookRoutes } from "./github/webhook-routes.ts";
 import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
 
 /** What every route factory receives; built once per process by `terragate serve` (or by a test). */
@@ -17,6 +18,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   void deps;
+  app.route("/api/github/v1", createGithubWebhookRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
   return app;

@@ -1,0 +1,144 @@
+// POST /api/github/v1/events: verify the signature, store the delivery and enqueue its evaluation in one transaction.
+import { Webhooks } from "@octokit/webhooks";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { insertDelivery } from "../../db/queries/webhook-deliveries.ts";
+import { addJob } from "../../jobs/add-job.ts";
+import { createCredentialsCache } from "../../vcs/github/credentials.ts";
+import type { AppDeps } from "../app.ts";
+
+/** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
+export const maxWebhookBytes = 25 * 1024 * 1024;
+
+/** The few payload fields needed to decide whether to store a delivery and which queue serializes it. */
+const Routing = z.looseObject({
+  action: z.string().optional(),
+  installation: z.looseObject({ id: z.number() }).optional(),
+  repository: z.looseObject({ id: z.number() }).optional(),
+  number: z.number().optional(),
+  issue: z.looseObject({ number: z.number(), pull_request: z.unknown().optional() }).optional(),
+  check_run: z
+    .looseObject({ pull_requests: z.array(z.looseObject({ number: z.number() })).default([]) })
+    .optional(),
+});
+type Routing = z.infer<typeof Routing>;
+
+const prActions = new Set(["opened", "synchronize", "reopened", "ready_for_review", "closed"]);
+
+/** Whether Terragate acts on this event + action (others are acknowledged and dropped). */
+export function isHandledEvent(event: string, payload: Routing): boolean {
+  switch (event) {
+    case "pull_request":
+      return prActions.has(payload.action ?? "");
+    case "issue_comment":
+      return payload.action === "created" && payload.issue?.pull_request !== undefined;
+    case "installation":
+    case "installation_repositories":
+    case "workflow_job":
+    case "workflow_run":
+      return true;
+    case "check_run":
+      return payload.action === "rerequested";
+    default:
+      return false;
+  }
+}
+
+/** Events of one PR are evaluated one at a time and in order; other events queue per installation. */
+export function evaluationQueue(event: string, payload: Routing): string {
+  const installation = payload.installation?.id ?? "none";
+  const repo = payload.repository?.id;
+  const prNumber =
+    event === "pull_request"
+      ? payload.number
+      : event === "issue_comment"
+        ? payload.issue?.number
+        : event === "check_run"
+          ? payload.check_run?.pull_requests[0]?.number
+          : undefined;
+  if (repo !== undefined && prNumber !== undefined) return `github:pr:${repo}:${prNumber}`;
+  return `github:installation:${installation}`;
+}
+
+export function createGithubWebhookRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const credentials = createCredentialsCache(deps);
+  const verifiers = new Map<string, Webhooks>();
+  const verifierFor = (secret: string) => {
+    let verifier = verifiers.get(secret);
+    if (!verifier) {
+      verifier = new Webhooks({ secret });
+      verifiers.clear();
+      verifiers.set(secret, verifier);
+    }
+    return verifier;
+  };
+
+  app.post(
+    "/events",
+    bodyLimit({
+      maxSize: maxWebhookBytes,
+      onError: (c) => c.json({ error: `webhook body larger than ${maxWebhookBytes} bytes` }, 413),
+    }),
+    async (c) => {
+      const app = await credentials.get();
+      if (!app) {
+        return c.json({ error: "this server has no GitHub App yet; open /setup to create one" }, 503);
+      }
+      const signature = c.req.header("x-hub-signature-256");
+      const event = c.req.header("x-github-event");
+      const deliveryId = c.req.header("x-github-delivery");
+      const body = await c.req.text();
+      if (
+        !signature ||
+        !(await verifierFor(app.webhookSecret)
+          .verify(body, signature)
+          .catch(() => false))
+      ) {
+        return c.json(
+          { error: "missing or invalid X-Hub-Signature-256 (check the app's webhook secret)" },
+          401,
+        );
+      }
+      if (!event || !deliveryId) {
+        return c.json({ error: "X-GitHub-Event and X-GitHub-Delivery headers are required" }, 400);
+      }
+      if (event === "ping") return c.json({ ok: true, pong: true }, 200);
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        return c.json(
+          { error: "the webhook body is not JSON (set the app's content type to application/json)" },
+          400,
+        );
+      }
+      const routing = Routing.safeParse(json);
+      if (!routing.success) return c.json({ error: "unexpected webhook payload shape" }, 400);
+      if (!isHandledEvent(event, routing.data)) return c.json({ ok: true, ignored: true }, 200);
+
+      const stored = await deps.database.db.transaction(async (tx) => {
+        const id = await insertDelivery(tx, {
+          vcs: "github",
+          deliveryId,
+          event,
+          action: routing.data.action ?? null,
+          installationExternalId:
+            routing.data.installation === undefined ? null : String(routing.data.installation.id),
+          payload: json,
+        });
+        if (id === null) return false;
+        await addJob(
+          tx,
+          "evaluate-event",
+          { vcs: "github", deliveryId },
+          { queueName: evaluationQueue(event, routing.data), jobKey: `evaluate:github:${deliveryId}` },
+        );
+        return true;
+      });
+      return stored ? c.json({ ok: true, stored: true }, 202) : c.json({ ok: true, duplicate: true }, 200);
+    },
+  );
+  return app;
+}
