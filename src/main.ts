@@ -8,7 +8,15 @@ interface Command {
 }
 
 /** Every subcommand; each module exports `main(args)` resolving to the process exit code. */
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  serve: {
+    summary: "run the HTTP server with an in-process job worker",
+    load: () => import("./cli/serve.ts"),
+  },
+  worker: { summary: "run a job worker only (scale-out)", load: () => import("./cli/worker.ts") },
+  migrate: { summary: "apply pending database migrations and exit", load: () => import("./cli/migrate.ts") },
+  run: { summary: "run a work manifest's terraform steps in this checkout (CI)", load: () => import("./cli/run.ts") },
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {

@@ -3,7 +3,13 @@ import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
+import type { WorkerStatus } from "../jobs/worker.ts";
+import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { createGithubWebhookRoutes } from "./github/webhook-routes.ts";
+import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { errorHandler, notFoundHandler } from "./middleware/error-handler.ts";
+import { requestContext } from "./middleware/request-context.ts";
 import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
 
 /** What every route factory receives; built once per process by `terragate serve` (or by a test). */
@@ -13,11 +19,26 @@ export interface AppDeps {
   logger: Logger;
   /** 32-byte key sealing plans and credentials (TERRAGATE_ENCRYPTION_KEY or the embedded default's). */
   encryptionKey: Buffer;
+  /** The process's Prometheus instruments (shared with the in-process worker); a fresh set when omitted. */
+  metrics?: Metrics;
+  /** The in-process worker's state for /health; omitted when this process runs no worker. */
+  workerStatus?: () => WorkerStatus;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  void deps;
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  app.use("*", requestContext({ logger: deps.logger, metrics }));
+  app.onError(errorHandler());
+  app.notFound(notFoundHandler());
+  app.route(
+    "/",
+    healthRoutes({
+      database: deps.database,
+      ...(deps.workerStatus ? { workerStatus: deps.workerStatus } : {}),
+    }),
+  );
+  app.route("/", metricsRoutes(metrics));
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));

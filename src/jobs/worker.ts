@@ -1,0 +1,134 @@
+// Runs graphile-worker in this process over the task list, recording job metrics and stopping gracefully.
+import { type LogLevel, type Runner, run, Logger as WorkerLogger } from "graphile-worker";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Metrics } from "../server/metrics.ts";
+import { createTaskList, type JobDeps } from "./task-list.ts";
+
+/** Closed set of worker states reported by /health. */
+export type WorkerStatus = "starting" | "running" | "stopping" | "stopped" | "failed";
+
+export interface WorkerOptions {
+  deps: JobDeps;
+  /** graphile-worker's connection pool (node-postgres). */
+  pool: pg.Pool;
+  concurrency: number;
+  metrics?: Metrics;
+  /** How often to look for jobs scheduled in the future or retried (ms); new jobs arrive by LISTEN at once. */
+  pollInterval?: number;
+}
+
+export interface WorkerHandle {
+  status: () => WorkerStatus;
+  /**
+   * Stops taking jobs and waits up to `timeoutMs` for running ones to finish; jobs still running
+   * then are failed back to the queue (they run again later, as tasks are idempotent).
+   */
+  stop: (timeoutMs?: number) => Promise<void>;
+  /** Settles when the worker has stopped; rejects when it stopped because of an error. */
+  done: Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const { deps, metrics } = options;
+  const logger = deps.logger.child({ component: "worker" });
+  let status: WorkerStatus = "starting";
+  // Read through a function: the status changes in callbacks, which control-flow narrowing cannot see.
+  const currentStatus = (): WorkerStatus => status;
+  const runner: Runner = await run({
+    pgPool: options.pool,
+    taskList: createTaskList(deps),
+    concurrency: options.concurrency,
+    pollInterval: options.pollInterval ?? 2000,
+    noHandleSignals: true,
+    // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
+    parsedCronItems: [],
+    logger: workerLogger(logger),
+  });
+  status = "running";
+
+  const started = new Map<string, number>();
+  runner.events.on("job:start", ({ job }) => {
+    started.set(job.id, performance.now());
+  });
+  runner.events.on("job:error", ({ job, error }) => {
+    metrics?.jobFailures.inc({ task: job.task_identifier });
+    logger.warn(
+      {
+        jobId: job.id,
+        task: job.task_identifier,
+        attempt: job.attempts,
+        maxAttempts: job.max_attempts,
+        err: error,
+      },
+      "job attempt failed",
+    );
+  });
+  runner.events.on("job:failed", ({ job }) => {
+    logger.error(
+      { jobId: job.id, task: job.task_identifier, attempts: job.attempts },
+      "job failed permanently",
+    );
+  });
+  runner.events.on("job:complete", ({ job, error }) => {
+    const begin = started.get(job.id);
+    started.delete(job.id);
+    if (begin === undefined) return;
+    const outcome = error === undefined || error === null ? "success" : "error";
+    metrics?.jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - begin) / 1000);
+  });
+
+  const done = runner.promise.then(
+    () => {
+      status = "stopped";
+    },
+    (error: unknown) => {
+      status = "failed";
+      logger.error({ err: error }, "worker stopped after an error");
+      throw error;
+    },
+  );
+  // `done` is awaited by whoever runs the worker; this keeps an early failure from being unhandled meanwhile.
+  done.catch(() => {});
+
+  let stopping: Promise<void> | undefined;
+  const stop = (timeoutMs = 25_000): Promise<void> => {
+    stopping ??= (async () => {
+      if (status === "stopped" || status === "failed") return;
+      status = "stopping";
+      logger.info({ runningJobs: started.size, timeoutMs }, "worker stopping");
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = runner.stop("shutting down").then(() => "stopped" as const);
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      const result = await Promise.race([graceful, timedOut]).catch(() => "stopped" as const);
+      clearTimeout(timer);
+      if (result === "timeout") {
+        logger.warn(
+          { runningJobs: started.size },
+          "jobs still running at the shutdown deadline; returning them to the queue",
+        );
+        await runner.kill("shutdown deadline passed").catch(() => {});
+      }
+      await done.catch(() => {});
+      if (currentStatus() !== "failed") status = "stopped";
+    })();
+    return stopping;
+  };
+
+  return { status: currentStatus, stop, done };
+}
+
+/** graphile-worker's log lines through our logger (its "warning" is pino's "warn"). */
+function workerLogger(logger: Logger): WorkerLogger {
+  const levels: Record<LogLevel, "error" | "warn" | "info" | "debug"> = {
+    error: "error",
+    warning: "warn",
+    info: "info",
+    debug: "debug",
+  };
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    logger[levels[level]]({ scope: { label: scope.label, workerId: scope.workerId }, ...meta }, message);
+  });
+}

@@ -1,0 +1,159 @@
+// Start-up and shutdown of a Terragate process: database, migrations, worker, HTTP, in that order, and back.
+import type { Server } from "node:http";
+import { hostname } from "node:os";
+import { createAdaptorServer } from "@hono/node-server";
+import type { Logger } from "pino";
+import { createApp } from "../api/app.ts";
+import type { Config } from "../config/env.ts";
+import { createDatabase, type DatabaseClient } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { createPgPool } from "../db/pg-pool.ts";
+import { readPoolUsage } from "../db/pool-usage.ts";
+import { startWorker, type WorkerHandle } from "../jobs/worker.ts";
+import { loadEncryptionKey } from "./encryption-key.ts";
+import { createMetrics } from "./metrics.ts";
+import { dataDirectory, openDatabaseLocation } from "./open-database.ts";
+
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** Serve HTTP on config.PORT. */
+  http: boolean;
+  /** Run the job worker in this process. */
+  worker: boolean;
+  /** How long shutdown waits for running jobs and open requests (default 25 s). */
+  shutdownTimeoutMs?: number;
+}
+
+export interface Runtime {
+  /** The HTTP port actually listened on (PORT=0 picks a free one). */
+  port?: number;
+  /** Graceful stop: no new requests, running jobs finish (bounded), pools closed, embedded database stopped. */
+  stop: () => Promise<void>;
+  /** Settles when the worker stops by itself; rejects when it failed. */
+  workerDone?: Promise<void>;
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = options;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
+  const cleanups: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
+    }
+  };
+
+  try {
+    const dataDir = dataDirectory(config);
+    const location = await openDatabaseLocation(config, logger);
+    const embedded = location.embedded;
+    if (embedded) cleanups.push(() => embedded.stop());
+    const encryptionKey = await loadEncryptionKey(config, dataDir);
+
+    await migrate(location.url);
+    logger.info("database schema up to date");
+
+    const metrics = createMetrics();
+    const applicationName = `terragate-${hostname()}-${process.pid}`.slice(0, 63);
+    const database: DatabaseClient = createDatabase(location.url, { applicationName });
+    cleanups.push(() => database.close());
+    metrics.addPool("app", () => readPoolUsage(database, applicationName));
+
+    let worker: WorkerHandle | undefined;
+    if (options.worker) {
+      const pool = createPgPool(location.url, {
+        max: config.TERRAGATE_WORKER_CONCURRENCY + 2,
+        applicationName: `${applicationName}-worker`.slice(0, 63),
+        // After pool.end() the connections still close in the background; their errors then mean nothing.
+        onError: (error) => {
+          if (!poolEnded) logger.warn({ err: error }, "worker database connection lost");
+        },
+      });
+      let poolEnded = false;
+      cleanups.push(() => {
+        poolEnded = true;
+        return pool.end();
+      });
+      metrics.addPool("worker", async () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: pool.options.max,
+      }));
+      worker = await startWorker({
+        deps: { config, database, logger, encryptionKey },
+        pool,
+        concurrency: config.TERRAGATE_WORKER_CONCURRENCY,
+        metrics,
+      });
+      const running = worker;
+      cleanups.push(() => running.stop(shutdownTimeoutMs));
+      logger.info({ concurrency: config.TERRAGATE_WORKER_CONCURRENCY }, "job worker started");
+    }
+
+    let port: number | undefined;
+    if (options.http) {
+      const app = createApp({
+        config,
+        database,
+        logger,
+        encryptionKey,
+        metrics,
+        ...(worker ? { workerStatus: worker.status } : {}),
+      });
+      const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      port = await listen(server, config.PORT);
+      cleanups.push(() => closeServer(server, shutdownTimeoutMs));
+      logger.info({ port, url: config.publicUrl }, `listening on port ${port}`);
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      ...(port === undefined ? {} : { port }),
+      ...(worker ? { workerDone: worker.done } : {}),
+      stop: () => {
+        stopping ??= unwind();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`Port ${port} is already in use; stop the other process or set PORT to a free port.`, {
+              cause: error,
+            })
+          : error,
+      );
+    };
+    server.once("error", onError);
+    server.listen(port, () => {
+      server.removeListener("error", onError);
+      const address = server.address();
+      resolve(typeof address === "object" && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** Stops accepting connections, lets requests in flight finish (bounded), then drops what is left. */
+async function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+}
