@@ -140,6 +140,8 @@ export const RunnerEnvSchema = z.object({
   TERRAGATE_API_URL: optionalString,
   TERRAGATE_WORK_MANIFEST_ID: optionalString,
   TERRAGATE_WORK_TOKEN: optionalString,
+  TERRAGATE_VCS: z.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
+  GITLAB_CI: optionalString,
   "INPUT_API-BASE-URL": optionalString,
   "INPUT_WORK-MANIFEST-ID": optionalString,
   "INPUT_WORK-TOKEN": optionalString,
@@ -156,6 +158,8 @@ export const RunnerEnvSchema = z.object({
 
 export interface RunnerConfig {
   apiUrl: string;
+  /** Which endpoints to call: /api/github/v1 or /api/gitlab/v1. */
+  vcs: "github" | "gitlab";
   workManifestId: string;
   /** Single-use work token; absent when an OIDC token is used instead. */
   workToken: string | undefined;
@@ -181,7 +185,7 @@ const runnerOwnSecrets = [
 /** Reads the runner's settings from flags (first) and the environment; throws a ConfigError naming what is missing. */
 export function loadRunnerConfig(
   env: Record<string, string | undefined> = process.env,
-  flags: { apiUrl?: string; workManifestId?: string; workToken?: string } = {},
+  flags: { apiUrl?: string; workManifestId?: string; workToken?: string; vcs?: "github" | "gitlab" } = {},
 ): RunnerConfig {
   const parsed = RunnerEnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -220,6 +224,7 @@ export function loadRunnerConfig(
   }
   return {
     apiUrl: apiUrl.data,
+    vcs: flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github"),
     workManifestId,
     workToken,
     oidc,

@@ -1,0 +1,110 @@
+// `terragate run`: runs a work manifest in the current checkout (GitLab CI, other CI, or by hand).
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadRunnerConfig } from "../config/env.ts";
+import { runnerCredentials } from "../runner/credentials.ts";
+import type { DirspaceResult } from "../runner/protocol.ts";
+import { runManifest } from "../runner/run-manifest.ts";
+
+const usage = `Usage: terragate run [options]
+
+Runs the terraform steps of one work manifest in the current repository checkout and sends the
+results to the Terragate server.
+
+Options:
+  --api-url URL            the server's URL (TERRAGATE_API_URL)
+  --work-manifest-id ID    the manifest to run (TERRAGATE_WORK_MANIFEST_ID)
+  --work-token TOKEN       single-use work token (TERRAGATE_WORK_TOKEN); not needed with an OIDC token
+  --vcs github|gitlab      which endpoints to call (TERRAGATE_VCS; default gitlab inside GitLab CI, else github)
+  --dir PATH               the repository checkout (default: the current directory)
+  --help                   show this help
+`;
+
+function describe(result: DirspaceResult): string {
+  const summary = result.summary
+    ? ` (+${result.summary.add} ~${result.summary.change} -${result.summary.destroy})`
+    : "";
+  return `${result.success ? "ok" : "FAILED"} ${result.dir} (${result.workspace})${summary}`;
+}
+
+export async function main(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  function parse() {
+    return parseArgs({
+      args,
+      options: {
+        "api-url": { type: "string" },
+        "work-manifest-id": { type: "string" },
+        "work-token": { type: "string" },
+        vcs: { type: "string" },
+        dir: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    });
+  }
+  try {
+    ({ values } = parse());
+  } catch (error) {
+    process.stderr.write(`terragate run: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (values.vcs !== undefined && values.vcs !== "github" && values.vcs !== "gitlab") {
+    process.stderr.write(
+      `terragate run: --vcs must be github or gitlab, not ${JSON.stringify(values.vcs)}\n`,
+    );
+    return 2;
+  }
+  let config: ReturnType<typeof loadRunnerConfig>;
+  try {
+    config = loadRunnerConfig(env, {
+      apiUrl: values["api-url"],
+      workManifestId: values["work-manifest-id"],
+      workToken: values["work-token"],
+      vcs: values.vcs,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`terragate run: ${error.message}\n\n${usage}`);
+      return 2;
+    }
+    throw error;
+  }
+  const outcome = await runManifest({
+    apiUrl: config.apiUrl,
+    vcs: config.vcs,
+    manifestId: config.workManifestId,
+    credentials: runnerCredentials(config),
+    runId: config.runId,
+    repoRoot: path.resolve(values.dir ?? "."),
+    env: config.processEnv,
+    pluginCacheDir: config.pluginCacheDir,
+    tempRoot: config.tempDir,
+    log: {
+      info: (line) => process.stdout.write(`terragate: ${line}\n`),
+      dirspace: (result) => {
+        process.stdout.write(`\n=== ${describe(result)}\n`);
+        for (const step of result.steps) {
+          process.stdout.write(`--- ${step.name}: ${step.success ? "ok" : "failed"}\n${step.output}\n`);
+        }
+      },
+    },
+  });
+  if (outcome.type === "done") {
+    process.stdout.write(`terragate: nothing to run: ${outcome.reason}\n`);
+    return 0;
+  }
+  process.stdout.write(`\n${outcome.results.map(describe).join("\n")}\n`);
+  if (outcome.failed.length > 0) {
+    process.stderr.write(`terragate: failed: ${outcome.failed.join(", ")}\n`);
+    return 1;
+  }
+  return 0;
+}
