@@ -15,7 +15,10 @@ const commands: Record<string, Command> = {
   },
   worker: { summary: "run a job worker only (scale-out)", load: () => import("./cli/worker.ts") },
   migrate: { summary: "apply pending database migrations and exit", load: () => import("./cli/migrate.ts") },
-  run: { summary: "run a work manifest's terraform steps in this checkout (CI)", load: () => import("./cli/run.ts") },
+  run: {
+    summary: "run a work manifest's terraform steps in this checkout (CI)",
+    load: () => import("./cli/run.ts"),
+  },
 };
 
 function version(): string {
