@@ -1,0 +1,228 @@
+// Fixtures for runner tests: a temporary git repository of terraform roots, manifest rows, and a served app.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { serve } from "@hono/node-server";
+import { execa } from "execa";
+import type { Hono } from "hono";
+import pino from "pino";
+import { createApp } from "../../src/api/app.ts";
+import { type Config, loadConfig } from "../../src/config/env.ts";
+import { createWorkToken } from "../../src/crypto/work-token.ts";
+import type { DatabaseClient } from "../../src/db/client.ts";
+import {
+  installations,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+  workTokens,
+} from "../../src/db/schema/index.ts";
+
+export const gitEnv = {
+  GIT_AUTHOR_NAME: "Terragate Test",
+  GIT_AUTHOR_EMAIL: "test@example.com",
+  GIT_COMMITTER_NAME: "Terragate Test",
+  GIT_COMMITTER_EMAIL: "test@example.com",
+};
+
+/** The environment runner processes get in tests: enough to find git and terraform, nothing else. */
+export function runnerEnv(home: string): Record<string, string> {
+  return { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...gitEnv };
+}
+
+export async function git(cwd: string, args: string[]): Promise<string> {
+  const result = await execa("git", args, { cwd, env: { ...process.env, ...gitEnv } });
+  return String(result.stdout).trim();
+}
+
+/** A root of `count` terraform_data resources named after `name`, with an output. */
+export function terraformRoot(name: string, count: number): string {
+  const resources = Array.from(
+    { length: count },
+    (_, index) => `resource "terraform_data" "r${index}" {\n  input = "\${local.name}-${index}"\n}\n`,
+  ).join("\n");
+  return `locals {\n  name = "${name}"\n}\n\n${resources}\noutput "first" {\n  value = terraform_data.r0.output\n}\n`;
+}
+
+export interface TerraformRepo {
+  root: string;
+  home: string;
+  baseSha: string;
+  headSha: string;
+}
+
+/** A git repository with `main` (empty roots dir) and a `feature` branch adding the given roots. */
+export async function createTerraformRepo(roots: Record<string, string>): Promise<TerraformRepo> {
+  const base = await mkdtemp(path.join(tmpdir(), "terragate-repo-"));
+  const root = path.join(base, "repo");
+  const home = path.join(base, "home");
+  await mkdir(root, { recursive: true });
+  await mkdir(home, { recursive: true });
+  await git(root, ["init", "-q", "-b", "main"]);
+  await writeFile(path.join(root, "README.md"), "infrastructure\n");
+  await writeFile(
+    path.join(root, ".gitignore"),
+    ".terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n",
+  );
+  await git(root, ["add", "."]);
+  await git(root, ["commit", "-q", "-m", "initial"]);
+  const baseSha = await git(root, ["rev-parse", "HEAD"]);
+  await git(root, ["checkout", "-q", "-b", "feature"]);
+  for (const [dir, text] of Object.entries(roots)) {
+    await mkdir(path.join(root, dir), { recursive: true });
+    await writeFile(path.join(root, dir, "main.tf"), text);
+  }
+  await git(root, ["add", "."]);
+  await git(root, ["commit", "-q", "-m", "roots"]);
+  const headSha = await git(root, ["rev-parse", "HEAD"]);
+  // The runner starts from the default branch, as a workflow_dispatch on main would.
+  await git(root, ["checkout", "-q", "main"]);
+  return { root, home, baseSha, headSha };
+}
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  encryptionKey: Buffer;
+  close: () => Promise<void>;
+}
+
+/** Serves the whole app on a free port of 127.0.0.1. */
+export async function startTestServer(
+  database: DatabaseClient,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const encryptionKey = randomBytes(32);
+  let resolveUrl: (url: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const holder: { app?: Hono } = {};
+  const server = serve(
+    {
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => holder.app?.fetch(request) ?? new Response("starting", { status: 503 }),
+    },
+    (info: AddressInfo) => resolveUrl(`http://127.0.0.1:${info.port}`),
+  );
+  const url = await ready;
+  const config = loadConfig({ TERRAGATE_URL: url, LOG_LEVEL: "silent", ...env });
+  holder.app = createApp({ config, database, logger: pino({ level: "silent" }), encryptionKey });
+  return {
+    url,
+    config,
+    encryptionKey,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface ManifestSpec {
+  kind: "plan" | "apply" | "autoapprove";
+  dirspaces: Array<{ dir: string; workspace?: string; workflow?: unknown }>;
+  baseSha: string;
+  headSha: string;
+  prHeadSha?: string;
+  runConfig?: Record<string, unknown>;
+  repoExternalId?: string;
+  prNumber?: number;
+}
+
+export interface InsertedManifest {
+  manifestId: string;
+  workToken: string;
+  installationId: number;
+  repositoryId: number;
+  pullRequestId: number;
+}
+
+/** Inserts (or reuses) an installation, repository and PR, then a dispatched manifest and its work token. */
+export async function insertManifest(
+  database: DatabaseClient,
+  spec: ManifestSpec,
+): Promise<InsertedManifest> {
+  const { db } = database;
+  const externalId = spec.repoExternalId ?? "1296269";
+  const [installation] = await db
+    .insert(installations)
+    .values({ vcs: "github", externalId: "42", accountLogin: "acme" })
+    .onConflictDoUpdate({
+      target: [installations.vcs, installations.externalId],
+      set: { accountLogin: "acme" },
+    })
+    .returning();
+  const [repository] = await db
+    .insert(repositories)
+    .values({
+      installationId: installation!.id,
+      vcs: "github",
+      externalId,
+      owner: "acme",
+      name: `infra-${externalId}`,
+      fullName: `acme/infra-${externalId}`,
+    })
+    .onConflictDoUpdate({ target: [repositories.vcs, repositories.externalId], set: { owner: "acme" } })
+    .returning();
+  const number = spec.prNumber ?? 7;
+  const [pullRequest] = await db
+    .insert(pullRequests)
+    .values({
+      installationId: installation!.id,
+      repositoryId: repository!.id,
+      number,
+      author: "alice",
+      baseBranch: "main",
+      baseSha: spec.baseSha,
+      headBranch: "feature",
+      headSha: spec.prHeadSha ?? spec.headSha,
+    })
+    .onConflictDoUpdate({
+      target: [pullRequests.repositoryId, pullRequests.number],
+      set: { headSha: spec.prHeadSha ?? spec.headSha, baseSha: spec.baseSha },
+    })
+    .returning();
+  const [manifest] = await db
+    .insert(workManifests)
+    .values({
+      installationId: installation!.id,
+      repositoryId: repository!.id,
+      pullRequestId: pullRequest!.id,
+      vcs: "github",
+      kind: spec.kind,
+      state: "dispatched",
+      baseRef: "main",
+      baseSha: spec.baseSha,
+      headRef: "feature",
+      headSha: spec.headSha,
+      requestedBy: "alice",
+      runConfig: { parallelism: 2, ...spec.runConfig },
+      dispatchedAt: new Date(),
+    })
+    .returning();
+  await db.insert(workManifestDirspaces).values(
+    spec.dirspaces.map((dirspace) => ({
+      workManifestId: manifest!.id,
+      installationId: installation!.id,
+      dir: dirspace.dir,
+      workspace: dirspace.workspace ?? "default",
+      workflow: dirspace.workflow ?? {},
+    })),
+  );
+  const { token, hash } = createWorkToken();
+  await db.insert(workTokens).values({
+    tokenHash: hash,
+    workManifestId: manifest!.id,
+    installationId: installation!.id,
+    expiresAt: new Date(Date.now() + 3600_000),
+  });
+  return {
+    manifestId: manifest!.id,
+    workToken: token,
+    installationId: installation!.id,
+    repositoryId: repository!.id,
+    pullRequestId: pullRequest!.id,
+  };
+}
