@@ -73,6 +73,8 @@ export const workManifests = pgTable(
     commentId: text("comment_id"),
     /** The effective repo config subset the runner needs (parallelism, workflows per dirspace). */
     runConfig: jsonb("run_config").notNull().default(sql`'{}'::jsonb`),
+    /** Above 50 dirspaces one aggregate check run stands for them all (GitHub's secondary rate limits). */
+    aggregateCheckRunId: text("aggregate_check_run_id"),
     runId: text("run_id"),
     runUrl: text("run_url"),
     failureReason: text("failure_reason"),

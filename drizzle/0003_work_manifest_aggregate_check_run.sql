@@ -1,0 +1,1 @@
+ALTER TABLE "work_manifests" ADD COLUMN "aggregate_check_run_id" text;
