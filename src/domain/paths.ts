@@ -39,6 +39,13 @@ export function checkPath(path: string): PathCheck {
   return { ok: true, path: segments.length === 0 ? "." : segments.join("/") };
 }
 
+const needsNormalizing = /^\/|\/$|\/\/|(?:^|\/)\.\.?(?:\/|$)|\\|\0|^$|^[A-Za-z]:\//;
+
+/** Fast check for the common case: the path is already in normal form (and valid). */
+export function isNormalPath(path: string): boolean {
+  return !needsNormalizing.test(path) || path === ".";
+}
+
 /** Like checkPath, but throws a PathError. */
 export function normalizePath(path: string): string {
   const checked = checkPath(path);

@@ -72,17 +72,45 @@ export const WorkspaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,89}
   error: "a workspace name uses letters, digits, _, . and - (at most 90 characters)",
 });
 
+/** The placeholder a file pattern uses for the dirspace's dir. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the literal placeholder users write.
+export const dirPlaceholder = "${DIR}";
+
+/** A glob over repository paths (`*` one segment, `**` any depth) that stays inside the repository. */
+export const GlobText = z.string().check((context) => {
+  const checked = checkPath(context.value);
+  if (!checked.ok) {
+    context.issues.push({
+      code: "custom",
+      input: context.value,
+      message: `not a valid glob: ${checked.reason}`,
+    });
+  }
+});
+
+/** A file pattern: a glob, optionally starting with `!` (exclude) and using `${DIR}` for the dir. */
+export const FilePatternText = z
+  .string()
+  .min(1, "a file pattern cannot be empty")
+  .check((context) => {
+    const glob = context.value.replace(/^!/, "").replaceAll(dirPlaceholder, "dir");
+    const checked = checkPath(glob);
+    if (!checked.ok) {
+      context.issues.push({
+        code: "custom",
+        input: context.value,
+        message: `not a valid file pattern: ${checked.reason}`,
+      });
+    }
+  });
+
 /** Which changed files make a dirspace "changed", and whether that plans it automatically. */
 export const WhenModifiedOverride = strict({
-  file_patterns: z.array(z.string().min(1, "a file pattern cannot be empty")).optional(),
+  file_patterns: z.array(FilePatternText).optional(),
   autoplan: z.boolean().optional(),
   autoplan_draft_pr: z.boolean().optional(),
 });
 export type WhenModifiedOverride = z.infer<typeof WhenModifiedOverride>;
-
-/** The placeholder a file pattern uses for the dirspace's dir. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the literal placeholder users write.
-export const dirPlaceholder = "${DIR}";
 
 /** Default `when_modified.file_patterns`: the dir's own terraform files. */
 export const defaultFilePatterns = [
@@ -94,7 +122,7 @@ export const defaultFilePatterns = [
 ];
 
 export const WhenModified = strict({
-  file_patterns: z.array(z.string().min(1, "a file pattern cannot be empty")).default(defaultFilePatterns),
+  file_patterns: z.array(FilePatternText).default(defaultFilePatterns),
   autoplan: z.boolean().default(true),
   autoplan_draft_pr: z.boolean().default(true),
 });
@@ -271,7 +299,7 @@ export const Drift = strict({
 /** The whole `.terragate/config.yml`. Every key is optional; `RepoConfig.parse({})` gives the defaults. */
 export const RepoConfig = strict({
   version: z.literal(1, { error: "unsupported version; this Terragate reads `version: 1`" }).default(1),
-  ignore: z.array(z.string()).default(["**/modules/**"]),
+  ignore: z.array(GlobText).default(["**/modules/**"]),
   dirs: z.record(DirKey, DirConfig).default({}),
   when_modified: WhenModified.prefault({}),
   workflows: z.array(Workflow).default([]),
