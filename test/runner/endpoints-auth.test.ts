@@ -1,0 +1,235 @@
+// Runner endpoint authentication and validation: token binding, single use, OIDC, 400/403/409/413.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { eq } from "drizzle-orm";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
+import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { insertManifest, startTestServer, type TestServer } from "./runner-fixtures.ts";
+
+const sha = "a".repeat(40);
+const issuer = "https://token.actions.example.test";
+let database: TestDatabase;
+let server: TestServer;
+let jwksServer: Server;
+let signingKey: CryptoKey;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  signingKey = privateKey;
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
+  jwksServer = createServer((_request, response) => {
+    response.setHeader("content-type", "application/json");
+    response.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+  const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+  server = await startTestServer(database.client, {
+    GITHUB_OIDC_ISSUER: issuer,
+    GITHUB_OIDC_JWKS_URL: jwksUrl,
+    TERRAGATE_PLAN_MAX_BYTES: "2048",
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await new Promise((resolve) => jwksServer?.close(resolve));
+  await database?.close();
+});
+
+beforeEach(() => database.reset());
+
+function manifest(kind: "plan" | "apply" = "plan") {
+  return insertManifest(database.client, {
+    kind,
+    dirspaces: [{ dir: "infra/a" }],
+    baseSha: sha,
+    headSha: sha,
+  });
+}
+
+async function call(method: string, path: string, token: string, body?: unknown): Promise<Response> {
+  return fetch(`${server.url}/api/github/v1/work-manifests/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function initiate(
+  id: string,
+  token: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await call("POST", `${id}/initiate`, token, { run_id: 1, sha });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function oidcToken(claims: Record<string, unknown>, audience = server.url) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "RS256", kid: "test-key" })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject("repo:acme/infra:ref:refs/heads/main")
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(signingKey);
+}
+
+const okResult = {
+  dirspaces: [
+    {
+      dir: "infra/a",
+      workspace: "default",
+      success: true,
+      steps: [
+        { name: "plan", success: true, exit_code: 0, output: "Plan: 1 to add, 0 to change, 0 to destroy." },
+      ],
+      summary: { add: 1, change: 0, destroy: 0, import: 0 },
+      has_changes: true,
+    },
+  ],
+};
+
+describe("work-manifest endpoints", () => {
+  it("hands out a manifest-bound token once per work token", async () => {
+    const a = await manifest();
+    const first = await initiate(a.manifestId, a.workToken);
+    expect(first.status).toBe(200);
+    expect(first.body["type"]).toBe("manifest");
+    expect(first.body["dirspaces"]).toEqual([
+      {
+        dir: "infra/a",
+        workspace: "default",
+        workflow: {
+          engine: { name: "terraform" },
+          steps: [
+            { type: "init", extra_args: [] },
+            { type: "plan", extra_args: [] },
+          ],
+        },
+      },
+    ]);
+    const again = await initiate(a.manifestId, a.workToken);
+    expect(again.status).toBe(401);
+    expect(again.body["error"]).toContain("already used");
+  });
+
+  it("keeps manifest A's tokens away from manifest B", async () => {
+    const a = await manifest();
+    const b = await manifest();
+    const byWorkToken = await initiate(b.manifestId, a.workToken);
+    expect(byWorkToken.status).toBe(403);
+    const started = await initiate(a.manifestId, a.workToken);
+    const jwt = String(started.body["token"]);
+    const put = await call("PUT", b.manifestId, jwt, okResult);
+    expect(put.status).toBe(403);
+    expect(((await put.json()) as { error: string }).error).toContain(
+      `belongs to work manifest ${a.manifestId}`,
+    );
+    const upload = await call("POST", `${b.manifestId}/plans`, jwt, {
+      dir: "infra/a",
+      workspace: "default",
+      has_changes: true,
+      plan: "AAAA",
+    });
+    expect(upload.status).toBe(403);
+    const [rowB] = await database.client.db
+      .select()
+      .from(workManifests)
+      .where(eq(workManifests.id, b.manifestId));
+    expect(rowB!.state).toBe("dispatched");
+  });
+
+  it("rejects invalid results with the zod issue paths and changes nothing, then accepts results once", async () => {
+    const a = await manifest();
+    const jwt = String((await initiate(a.manifestId, a.workToken)).body["token"]);
+    const invalid = await call("PUT", a.manifestId, jwt, {
+      dirspaces: [{ dir: "infra/a", workspace: "default", success: "yes", steps: [{ name: "plan" }] }],
+    });
+    expect(invalid.status).toBe(400);
+    const paths = ((await invalid.json()) as { issues: Array<{ path: string }> }).issues.map(
+      (issue) => issue.path,
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "dirspaces.0.success",
+        "dirspaces.0.steps.0.success",
+        "dirspaces.0.steps.0.output",
+      ]),
+    );
+    const [before] = await database.client.db
+      .select()
+      .from(workManifests)
+      .where(eq(workManifests.id, a.manifestId));
+    expect(before!.state).toBe("running");
+
+    const unknownDir = await call("PUT", a.manifestId, jwt, {
+      dirspaces: [{ ...okResult.dirspaces[0], dir: "infra/zzz" }],
+    });
+    expect(unknownDir.status).toBe(400);
+
+    expect((await call("PUT", a.manifestId, jwt, okResult)).status).toBe(200);
+    const [dirspace] = await database.client.db
+      .select()
+      .from(workManifestDirspaces)
+      .where(eq(workManifestDirspaces.workManifestId, a.manifestId));
+    expect(dirspace!.summary).toEqual({ add: 1, change: 0, destroy: 0, import: 0 });
+    const second = await call("PUT", a.manifestId, jwt, okResult);
+    expect(second.status).toBe(409);
+  });
+
+  it("refuses plans over the size limit with 413 and plan reads to plan manifests", async () => {
+    const a = await manifest();
+    const jwt = String((await initiate(a.manifestId, a.workToken)).body["token"]);
+    const big = await call("POST", `${a.manifestId}/plans`, jwt, {
+      dir: "infra/a",
+      workspace: "default",
+      has_changes: true,
+      plan: Buffer.alloc(4096, 1).toString("base64"),
+    });
+    expect(big.status).toBe(413);
+    const small = await call("POST", `${a.manifestId}/plans`, jwt, {
+      dir: "infra/a",
+      workspace: "default",
+      has_changes: true,
+      plan: Buffer.alloc(1024, 1).toString("base64"),
+    });
+    expect(small.status).toBe(201);
+    const read = await call("GET", `${a.manifestId}/plans?dir=infra/a&workspace=default`, jwt);
+    expect(read.status).toBe(403);
+  });
+
+  it("accepts an OIDC token only for the manifest's repository and audience", async () => {
+    const a = await manifest();
+    const wrongRepo = await initiate(a.manifestId, await oidcToken({ repository_id: "999" }));
+    expect(wrongRepo.status).toBe(403);
+    const wrongAudience = await initiate(
+      a.manifestId,
+      await oidcToken({ repository_id: "1296269" }, "https://x"),
+    );
+    expect(wrongAudience.status).toBe(401);
+    const good = await initiate(a.manifestId, await oidcToken({ repository_id: "1296269" }));
+    expect(good.status).toBe(200);
+    expect(good.body["type"]).toBe("manifest");
+  });
+
+  it("answers done for a finished manifest and 404 for an unknown one", async () => {
+    const a = await manifest();
+    await database.client.db
+      .update(workManifests)
+      .set({ state: "completed" })
+      .where(eq(workManifests.id, a.manifestId));
+    const done = await initiate(a.manifestId, a.workToken);
+    expect(done.body).toMatchObject({ type: "done" });
+    const unknown = await initiate("00000000-0000-4000-8000-000000000000", a.workToken);
+    expect(unknown.status).toBe(404);
+    const gitlab = await fetch(`${server.url}/api/gitlab/v1/work-manifests/${a.manifestId}/initiate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.workToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ run_id: 1, sha }),
+    });
+    expect(gitlab.status).toBe(404);
+  });
+});
