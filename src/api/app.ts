@@ -11,6 +11,8 @@ import { metricsRoutes } from "./metrics.ts";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
+import { createApiDocs } from "./v1/api-docs.ts";
+import { createApiV1 } from "./v1/api-v1.ts";
 
 /** What every route factory receives; built once per process by `terragate serve` (or by a test). */
 export interface AppDeps {
@@ -42,5 +44,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
+  app.route("/api/v1", createApiV1(deps));
+  app.route("/api/docs", createApiDocs());
   return app;
 }

@@ -52,6 +52,8 @@ export const EnvSchema = z
     TERRAGATE_DATA_DIR: z.string().default(".terragate"),
     TERRAGATE_ENCRYPTION_KEY: encryptionKey,
     TERRAGATE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    /** Tooling API requests per second per API key (bursts up to twice that). */
+    TERRAGATE_API_RATE_LIMIT: z.coerce.number().min(0.1).max(100_000).default(20),
     TERRAGATE_PLAN_MAX_BYTES: z.coerce
       .number({ error: "expected a number of bytes" })
       .int()

@@ -1,0 +1,93 @@
+// Access-token middleware and the per-route checks: who is calling (token), may they (capability), for whom (tenant).
+import type { Context, MiddlewareHandler } from "hono";
+import { type AccessTokenClaims, AccessTokenError, verifyAccessToken } from "../../crypto/jwt.ts";
+import { ApiError } from "../v1/api-error.ts";
+import type { Capability } from "./capabilities.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+import type { SigningKeyStore } from "./signing-key-store.ts";
+
+/** The Hono environment of the authenticated API routes. */
+export interface ApiEnv {
+  Variables: { principal: AccessTokenClaims };
+}
+
+/** Reads `Authorization: Bearer <token>`; throws 401 with what to send instead. */
+export function bearerToken(c: Context): string {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) {
+    throw new ApiError(401, "unauthorized", "send `Authorization: Bearer <access token>`", {
+      headers: { "WWW-Authenticate": 'Bearer realm="terragate"' },
+    });
+  }
+  return match[1];
+}
+
+export function rateLimitError(retryAfterSeconds: number): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `too many requests for this key; retry in ${retryAfterSeconds} s`,
+    {
+      headers: { "Retry-After": String(retryAfterSeconds) },
+      details: { retry_after: retryAfterSeconds },
+    },
+  );
+}
+
+/** Verifies the access token, applies the key's rate limit, and stores the claims as `principal`. */
+export function requireAccessToken(options: {
+  keyStore: SigningKeyStore;
+  rateLimiter: RateLimiter;
+  /** Paths (relative to the mount point's full path) that need no token, e.g. the refresh route. */
+  isPublic: (path: string) => boolean;
+}): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (options.isPublic(c.req.path)) return next();
+    const token = bearerToken(c);
+    let principal: AccessTokenClaims;
+    try {
+      principal = await verifyAccessToken(token, (kid) => options.keyStore.resolve(kid));
+    } catch (error) {
+      if (!(error instanceof AccessTokenError)) throw error;
+      throw new ApiError(
+        401,
+        error.problem === "expired" ? "token_expired" : "unauthorized",
+        error.problem === "expired"
+          ? "access token expired; get a new one from POST /api/v1/access-token/refresh with the API key"
+          : "access token is not valid; get one from POST /api/v1/access-token/refresh with the API key",
+        { headers: { "WWW-Authenticate": 'Bearer realm="terragate", error="invalid_token"' } },
+      );
+    }
+    const retryAfter = options.rateLimiter.take(principal.keyId);
+    if (retryAfter > 0) throw rateLimitError(retryAfter);
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+/** The caller's claims after checking that they hold `capability` (403 otherwise). */
+export function authorize(c: Context<ApiEnv>, capability: Capability): AccessTokenClaims {
+  const principal = c.get("principal");
+  if (!principal.capabilities.includes(capability)) {
+    throw new ApiError(403, "forbidden", `this key lacks the capability ${capability}`, {
+      details: { required: capability, held: principal.capabilities },
+    });
+  }
+  return principal;
+}
+
+/**
+ * The internal installation id for a `/{vcs}/…/{installation}` URL, after checking the token belongs
+ * to it. Another installation's URL answers 404, exactly like one that does not exist.
+ */
+export function tenantInstallation(principal: AccessTokenClaims, vcs: string, installation: string): number {
+  if (principal.vcs !== vcs || principal.installationExternalId !== installation) {
+    throw new ApiError(
+      404,
+      "not_found",
+      `installation ${vcs}/${installation} not found for this access token`,
+    );
+  }
+  return principal.installationId;
+}

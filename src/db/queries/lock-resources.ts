@@ -1,0 +1,109 @@
+// Tooling API view of dirspace locks: list one installation's locks and release them (audited).
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { locks, pullRequests, repositories } from "../schema/index.ts";
+import { recordAudit } from "./audit-log.ts";
+import { toPage } from "./cursor.ts";
+import type { PageRequest } from "./installation-resources.ts";
+import { keysetAfter, keysetOrder } from "./keyset.ts";
+
+const lockColumns = {
+  repositoryId: locks.repositoryId,
+  repo: repositories.fullName,
+  dir: locks.dir,
+  workspace: locks.workspace,
+  pullRequest: pullRequests.number,
+  workManifestId: locks.workManifestId,
+  acquiredAt: locks.acquiredAt,
+  cursorTime: sql<string>`${locks.acquiredAt}::text`,
+};
+
+export async function listLocks(
+  executor: Executor,
+  installationId: number,
+  page: PageRequest & { repo?: string },
+) {
+  const conditions: SQL[] = [eq(locks.installationId, installationId)];
+  if (page.repo) conditions.push(sql`lower(${repositories.fullName}) = lower(${page.repo})`);
+  const key = [locks.acquiredAt, locks.repositoryId, locks.dir, locks.workspace];
+  if (page.after) {
+    conditions.push(
+      keysetAfter(
+        key,
+        [
+          sql`${page.after[0]}::timestamptz`,
+          sql`${page.after[1]}::bigint`,
+          sql`${page.after[2]}::text`,
+          sql`${page.after[3]}::text`,
+        ],
+        page.direction,
+      ),
+    );
+  }
+  const rows = await executor
+    .select(lockColumns)
+    .from(locks)
+    .innerJoin(repositories, eq(repositories.id, locks.repositoryId))
+    .innerJoin(pullRequests, eq(pullRequests.id, locks.pullRequestId))
+    .where(and(...conditions))
+    .orderBy(...keysetOrder(key, page.direction))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit, (row) => [row.cursorTime, row.repositoryId, row.dir, row.workspace]);
+}
+
+export interface UnlockRequest {
+  repo: string;
+  pullRequest?: number;
+  dirspaces?: { dir: string; workspace: string }[];
+  actor: string;
+}
+
+/** Releases the matching locks of one repository and records who did it; returns the released locks. */
+export async function unlock(executor: Executor, installationId: number, request: UnlockRequest) {
+  const [repository] = await executor
+    .select({ id: repositories.id, fullName: repositories.fullName })
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.installationId, installationId),
+        sql`lower(${repositories.fullName}) = lower(${request.repo})`,
+      ),
+    );
+  if (!repository) return undefined;
+  const conditions: SQL[] = [eq(locks.installationId, installationId), eq(locks.repositoryId, repository.id)];
+  if (request.pullRequest !== undefined) {
+    const owners = executor
+      .select({ id: pullRequests.id })
+      .from(pullRequests)
+      .where(and(eq(pullRequests.repositoryId, repository.id), eq(pullRequests.number, request.pullRequest)));
+    conditions.push(inArray(locks.pullRequestId, owners));
+  }
+  if (request.dirspaces && request.dirspaces.length > 0) {
+    const pairs = request.dirspaces.map(
+      (dirspace) => sql`(${dirspace.dir}::text, ${dirspace.workspace}::text)`,
+    );
+    conditions.push(sql`(${locks.dir}, ${locks.workspace}) in (${sql.join(pairs, sql`, `)})`);
+  }
+  const released = await executor
+    .delete(locks)
+    .where(and(...conditions))
+    .returning({
+      dir: locks.dir,
+      workspace: locks.workspace,
+      pullRequestId: locks.pullRequestId,
+      acquiredAt: locks.acquiredAt,
+    });
+  if (released.length > 0) {
+    await recordAudit(executor, {
+      installationId,
+      actor: request.actor,
+      action: "lock.unlock",
+      target: {
+        repo: repository.fullName,
+        pull_request: request.pullRequest ?? null,
+        dirspaces: released.map((lock) => ({ dir: lock.dir, workspace: lock.workspace })),
+      },
+    });
+  }
+  return { repo: repository.fullName, released };
+}

@@ -1,0 +1,199 @@
+// Tooling API test fixture: a migrated database with two installations' data, the app, and key/token helpers.
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { createApp } from "../../src/api/app.ts";
+import type { Capability } from "../../src/api/auth/capabilities.ts";
+import { capabilityValues } from "../../src/api/auth/capabilities.ts";
+import { loadConfig } from "../../src/config/env.ts";
+import { createApiKey } from "../../src/db/queries/api-keys.ts";
+import {
+  installations,
+  kvEntries,
+  locks,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+} from "../../src/db/schema/index.ts";
+import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+
+export interface SeededInstallation {
+  id: number;
+  vcs: "github" | "gitlab";
+  externalId: string;
+  repoFullName: string;
+  repoId: number;
+  pullRequestId: number;
+  manifestIds: string[];
+}
+
+export interface ApiFixture {
+  database: TestDatabase;
+  app: ReturnType<typeof createApp>;
+  encryptionKey: Buffer;
+  a: SeededInstallation;
+  b: SeededInstallation;
+  /** Creates an API key for the installation (all capabilities unless listed). */
+  apiKey: (
+    installation: SeededInstallation,
+    capabilities?: Capability[],
+  ) => Promise<{ id: string; key: string }>;
+  /** API key → access token through the refresh route. */
+  token: (installation: SeededInstallation, capabilities?: Capability[]) => Promise<string>;
+  call: (method: string, path: string, token: string, body?: unknown) => Promise<Response>;
+  close: () => Promise<void>;
+}
+
+export async function seedInstallation(
+  database: TestDatabase,
+  input: { vcs: "github" | "gitlab"; externalId: string; login: string; manifests?: number },
+): Promise<SeededInstallation> {
+  const db = database.client.db;
+  const [installation] = await db
+    .insert(installations)
+    .values({ vcs: input.vcs, externalId: input.externalId, accountLogin: input.login })
+    .returning({ id: installations.id });
+  const installationId = installation!.id;
+  const fullName = `${input.login}/infra`;
+  const [repo] = await db
+    .insert(repositories)
+    .values({
+      installationId,
+      vcs: input.vcs,
+      externalId: `r${input.externalId}`,
+      owner: input.login,
+      name: "infra",
+      fullName,
+    })
+    .returning({ id: repositories.id });
+  const [pr] = await db
+    .insert(pullRequests)
+    .values({
+      installationId,
+      repositoryId: repo!.id,
+      number: 7,
+      title: `${input.login} change`,
+      author: `${input.login}-dev`,
+      baseBranch: "main",
+      baseSha: "a".repeat(40),
+      headBranch: "feature",
+      headSha: "b".repeat(40),
+    })
+    .returning({ id: pullRequests.id });
+  const manifestIds: string[] = [];
+  for (let index = 0; index < (input.manifests ?? 3); index++) {
+    const [manifest] = await db
+      .insert(workManifests)
+      .values({
+        installationId,
+        repositoryId: repo!.id,
+        pullRequestId: pr!.id,
+        vcs: input.vcs,
+        kind: index % 2 === 0 ? "plan" : "apply",
+        state: "completed",
+        baseRef: "main",
+        baseSha: "a".repeat(40),
+        headRef: "feature",
+        headSha: "b".repeat(40),
+        requestedBy: `${input.login}-dev`,
+        createdAt: sql`now() - ${`${10 - index} minutes`}::interval`,
+      })
+      .returning({ id: workManifests.id });
+    manifestIds.push(manifest!.id);
+    await db.insert(workManifestDirspaces).values([
+      {
+        workManifestId: manifest!.id,
+        installationId,
+        dir: "infra/prod",
+        workspace: "default",
+        tags: ["prod", "aws"],
+        state: "success",
+        success: true,
+        hasChanges: true,
+        summary: { add: 1, change: 0, destroy: 0, import: 0 },
+        steps: [
+          {
+            name: "plan",
+            success: true,
+            exit_code: 2,
+            output: `${input.login} secret plan output ` + "x".repeat(70_000),
+          },
+        ],
+        outputs: { url: `${input.login}.example` },
+      },
+      {
+        workManifestId: manifest!.id,
+        installationId,
+        dir: "infra/staging",
+        workspace: "default",
+        tags: ["staging"],
+        state: "success",
+        success: true,
+        hasChanges: false,
+      },
+    ]);
+  }
+  await db.insert(locks).values({
+    installationId,
+    repositoryId: repo!.id,
+    dir: "infra/prod",
+    workspace: "default",
+    pullRequestId: pr!.id,
+    workManifestId: manifestIds[0],
+  });
+  await db.insert(kvEntries).values({ installationId, key: "config/owner", value: { login: input.login } });
+  return {
+    id: installationId,
+    vcs: input.vcs,
+    externalId: input.externalId,
+    repoFullName: fullName,
+    repoId: repo!.id,
+    pullRequestId: pr!.id,
+    manifestIds,
+  };
+}
+
+export async function createApiFixture(options: { rateLimit?: number } = {}): Promise<ApiFixture> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    TERRAGATE_API_RATE_LIMIT: String(options.rateLimit ?? 10_000),
+    LOG_LEVEL: "silent",
+  });
+  const encryptionKey = randomBytes(32);
+  const app = createApp({
+    config,
+    database: database.client,
+    logger: pino({ level: "silent" }),
+    encryptionKey,
+  });
+  const a = await seedInstallation(database, { vcs: "github", externalId: "1001", login: "alpha" });
+  const b = await seedInstallation(database, { vcs: "github", externalId: "2002", login: "bravo" });
+
+  const apiKey: ApiFixture["apiKey"] = async (installation, capabilities = [...capabilityValues]) => {
+    const created = await createApiKey(database.client.db, {
+      installationId: installation.id,
+      name: "test",
+      capabilities,
+      createdBy: "test",
+    });
+    return { id: created.record.id, key: created.key };
+  };
+  const call: ApiFixture["call"] = async (method, path, token, body) =>
+    app.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const token: ApiFixture["token"] = async (installation, capabilities) => {
+    const { key } = await apiKey(installation, capabilities);
+    const response = await call("POST", "/api/v1/access-token/refresh", key);
+    if (response.status !== 200)
+      throw new Error(`refresh failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  return { database, app, encryptionKey, a, b, apiKey, token, call, close: () => database.close() };
+}
