@@ -19,6 +19,10 @@ const commands: Record<string, Command> = {
     summary: "run a work manifest's terraform steps in this checkout (CI)",
     load: () => import("./cli/run.ts"),
   },
+  config: {
+    summary: "validate .terragate/config.yml and list its dirspaces; print its JSON Schema",
+    load: () => import("./cli/config.ts"),
+  },
 };
 
 function version(): string {

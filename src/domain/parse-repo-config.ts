@@ -178,3 +178,15 @@ export function parseRepoConfig(text: string, file: string = repoConfigPath): Re
     isAlias(node) ? ((node.resolve(document) as Node | undefined) ?? node) : node;
   return { ok: false, problems: problemsFromIssues(parsed.error.issues, file, root, position, resolve) };
 }
+
+/** Line and column of a key in config text (its key when it is a mapping key), for warnings. */
+export function locateConfigKey(text: string, path: readonly PropertyKey[]): Position {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter });
+  const resolve = (node: Node): Node =>
+    isAlias(node) ? ((node.resolve(document) as Node | undefined) ?? node) : node;
+  const { node, keyNode } = locate(document.contents as Node | null, path, resolve);
+  const target = keyNode ?? node;
+  const { line, col } = lineCounter.linePos(target?.range?.[0] ?? 0);
+  return { line, column: col };
+}
