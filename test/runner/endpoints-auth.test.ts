@@ -13,7 +13,7 @@ const issuer = "https://token.actions.example.test";
 let database: TestDatabase;
 let server: TestServer;
 let jwksServer: Server;
-let signingKey: CryptoKey;
+let signingKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 
 beforeAll(async () => {
   database = await createTestDatabase();
