@@ -3,6 +3,8 @@ import type { Task, TaskList } from "graphile-worker";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
+import { createDispatchRunTask } from "./dispatch-run.ts";
+import { createEvaluateEventTask } from "./evaluate-event.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -15,7 +17,10 @@ export interface JobDeps {
 export type TaskFactory = (deps: JobDeps) => Task;
 
 /** Task name → factory. Add a task by adding its file and one line here. */
-const tasks: Record<string, TaskFactory> = {};
+const tasks: Record<string, TaskFactory> = {
+  "evaluate-event": createEvaluateEventTask,
+  "dispatch-run": createDispatchRunTask,
+};
 
 export function createTaskList(deps: JobDeps): TaskList {
   return Object.fromEntries(Object.entries(tasks).map(([name, factory]) => [name, factory(deps)]));

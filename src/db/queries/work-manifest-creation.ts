@@ -1,0 +1,120 @@
+// Creating work manifests with their dirspaces, and recording the check runs and the dispatched CI run.
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import { type WorkManifestKind, workManifestDirspaces, workManifests } from "../schema/index.ts";
+import type { Vcs } from "../schema/installations.ts";
+
+export interface NewManifestDirspace {
+  dir: string;
+  workspace: string;
+  tags: string[];
+  /** `{ engine, plan, apply }` as the runner endpoints resolve it. */
+  workflow: Record<string, unknown>;
+}
+
+export interface NewWorkManifest {
+  installationId: number;
+  repositoryId: number;
+  pullRequestId: number | null;
+  vcs: Vcs;
+  kind: WorkManifestKind;
+  baseRef: string;
+  baseSha: string;
+  headRef: string;
+  headSha: string;
+  requestedBy: string;
+  tagQuery: string;
+  commentId: string | null;
+  runConfig: Record<string, unknown>;
+  dirspaces: NewManifestDirspace[];
+}
+
+/** Inserts the manifest and its dirspaces; call inside the transaction that also adds its dispatch job. */
+export async function insertWorkManifest(executor: Executor, manifest: NewWorkManifest): Promise<string> {
+  const { dirspaces, ...row } = manifest;
+  const [inserted] = await executor.insert(workManifests).values(row).returning({ id: workManifests.id });
+  if (!inserted) throw new Error("insert of a work manifest returned no row");
+  if (dirspaces.length > 0) {
+    await executor.insert(workManifestDirspaces).values(
+      dirspaces.map((dirspace) => ({
+        workManifestId: inserted.id,
+        installationId: manifest.installationId,
+        dir: dirspace.dir,
+        workspace: dirspace.workspace,
+        tags: dirspace.tags,
+        workflow: dirspace.workflow,
+      })),
+    );
+  }
+  return inserted.id;
+}
+
+export async function setDirspaceCheckRunIds(
+  executor: Executor,
+  manifestId: string,
+  checkRuns: Array<{ dir: string; workspace: string; checkRunId: string }>,
+): Promise<void> {
+  for (const checkRun of checkRuns) {
+    await executor
+      .update(workManifestDirspaces)
+      .set({ checkRunId: checkRun.checkRunId })
+      .where(
+        and(
+          eq(workManifestDirspaces.workManifestId, manifestId),
+          eq(workManifestDirspaces.dir, checkRun.dir),
+          eq(workManifestDirspaces.workspace, checkRun.workspace),
+        ),
+      );
+  }
+}
+
+export async function setAggregateCheckRunId(
+  executor: Executor,
+  manifestId: string,
+  checkRunId: string,
+): Promise<void> {
+  await executor
+    .update(workManifests)
+    .set({ aggregateCheckRunId: checkRunId, updatedAt: sql`now()` })
+    .where(eq(workManifests.id, manifestId));
+}
+
+/** queued → dispatched, with the CI run when the VCS returned it; a no-op if the run already moved on. */
+export async function markDispatched(
+  executor: Executor,
+  manifestId: string,
+  run: { runId: string | null; runUrl: string | null },
+): Promise<boolean> {
+  const rows = await executor
+    .update(workManifests)
+    .set({
+      state: "dispatched",
+      dispatchedAt: sql`now()`,
+      updatedAt: sql`now()`,
+      ...(run.runId ? { runId: run.runId } : {}),
+      ...(run.runUrl ? { runUrl: run.runUrl } : {}),
+    })
+    .where(and(eq(workManifests.id, manifestId), eq(workManifests.state, "queued")))
+    .returning({ id: workManifests.id });
+  return rows.length > 0;
+}
+
+/** Marks a manifest that could not be dispatched as failed, with the reason people will read. */
+export async function markDispatchFailed(
+  executor: Executor,
+  manifestId: string,
+  reason: string,
+): Promise<boolean> {
+  const rows = await executor
+    .update(workManifests)
+    .set({ state: "failed", failureReason: reason, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(workManifests.id, manifestId), eq(workManifests.state, "queued")))
+    .returning({ id: workManifests.id });
+  if (rows.length > 0) {
+    await executor
+      .update(workManifestDirspaces)
+      .set({ state: "aborted", success: false, updatedAt: sql`now()` })
+      .where(eq(workManifestDirspaces.workManifestId, manifestId));
+  }
+  return rows.length > 0;
+}

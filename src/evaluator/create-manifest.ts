@@ -1,0 +1,160 @@
+// Turns a "run" decision into a work manifest: locks + manifest + dispatch job in one transaction, then queued check runs.
+import { eq } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Database } from "../db/client.ts";
+import { acquireLocks, type LockHolder } from "../db/queries/dirspace-locks.ts";
+import type { PullRequestRow, RepositoryRow } from "../db/queries/vcs-sync.ts";
+import {
+  insertWorkManifest,
+  setAggregateCheckRunId,
+  setDirspaceCheckRunIds,
+} from "../db/queries/work-manifest-creation.ts";
+import { type WorkManifestKind, workManifests } from "../db/schema/index.ts";
+import type { Dirspace, DirspaceRef } from "../domain/dirspace.ts";
+import type { RepoConfig } from "../domain/repo-config.ts";
+import { addJob } from "../jobs/add-job.ts";
+import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
+
+/** Above this many dirspaces a manifest gets one aggregate check run (GitHub's secondary rate limits). */
+export const maxCheckRunsPerManifest = 50;
+
+/** graphile-worker attempts for dispatch-run: about 20 minutes of exponential backoff in all. */
+export const dispatchMaxAttempts = 8;
+
+/** `terragate plan: infra/a (default)`; an autoapprove run is an apply as far as people are concerned. */
+export function checkRunName(kind: WorkManifestKind, dirspace: DirspaceRef): string {
+  return `terragate ${kind === "plan" ? "plan" : "apply"}: ${dirspace.dir} (${dirspace.workspace})`;
+}
+
+export function aggregateCheckRunName(kind: WorkManifestKind, count: number): string {
+  return `terragate ${kind === "plan" ? "plan" : "apply"}: ${count} dirspaces`;
+}
+
+export interface StartRunInput {
+  database: Database;
+  provider: VcsProvider;
+  logger: Logger;
+  repository: RepositoryRow;
+  pullRequestRow: PullRequestRow;
+  pullRequest: PullRequestInfo;
+  config: RepoConfig;
+  kind: WorkManifestKind;
+  dirspaces: Dirspace[];
+  lockDirspaces: DirspaceRef[];
+  requestedBy: string;
+  tagQuery: string;
+  commentId: string | null;
+}
+
+export type StartRunResult =
+  | { kind: "started"; manifestId: string }
+  | { kind: "locked"; holders: LockHolder[] };
+
+class LockConflict extends Error {
+  readonly holders: LockHolder[];
+  constructor(holders: LockHolder[]) {
+    super("dirspaces are locked by another pull request");
+    this.holders = holders;
+  }
+}
+
+export async function startRun(input: StartRunInput): Promise<StartRunResult> {
+  let manifestId: string;
+  try {
+    manifestId = await input.database.transaction(async (tx) => {
+      const id = await insertWorkManifest(tx, {
+        installationId: input.repository.installationId,
+        repositoryId: input.repository.id,
+        pullRequestId: input.pullRequestRow.id,
+        vcs: input.repository.vcs,
+        kind: input.kind,
+        baseRef: input.pullRequest.baseRef,
+        baseSha: input.pullRequest.baseSha,
+        headRef: input.pullRequest.headRef,
+        headSha: input.pullRequest.headSha,
+        requestedBy: input.requestedBy,
+        tagQuery: input.tagQuery,
+        commentId: input.commentId,
+        runConfig: { parallelism: input.config.parallelism },
+        dirspaces: input.dirspaces.map((dirspace) => ({
+          dir: dirspace.dir,
+          workspace: dirspace.workspace,
+          tags: dirspace.tags,
+          workflow: {
+            engine: dirspace.workflow.engine,
+            plan: dirspace.workflow.plan,
+            apply: dirspace.workflow.apply,
+          },
+        })),
+      });
+      if (input.lockDirspaces.length > 0) {
+        const locks = await acquireLocks(tx, {
+          installationId: input.repository.installationId,
+          repositoryId: input.repository.id,
+          pullRequestId: input.pullRequestRow.id,
+          workManifestId: id,
+          dirspaces: input.lockDirspaces,
+          keepMergedLocks: input.config.lock_policy === "merge",
+        });
+        // Rolls back the manifest too: nothing is dispatched without every lock it needs.
+        if (locks.heldByOthers.length > 0) throw new LockConflict(locks.heldByOthers);
+      }
+      await addJob(
+        tx,
+        "dispatch-run",
+        { workManifestId: id },
+        { jobKey: `dispatch-run:${id}`, maxAttempts: dispatchMaxAttempts },
+      );
+      return id;
+    });
+  } catch (error) {
+    if (error instanceof LockConflict) return { kind: "locked", holders: error.holders };
+    throw error;
+  }
+  await createQueuedCheckRuns(input, manifestId);
+  return { kind: "started", manifestId };
+}
+
+/**
+ * Check runs are created after the commit (a GitHub call never holds a transaction open). A failure
+ * here is logged, not fatal: the run still happens and its results create the check runs later.
+ */
+async function createQueuedCheckRuns(input: StartRunInput, manifestId: string): Promise<void> {
+  const { provider, kind, dirspaces, pullRequest } = input;
+  try {
+    const [current] = await input.database
+      .select({ runUrl: workManifests.runUrl })
+      .from(workManifests)
+      .where(eq(workManifests.id, manifestId));
+    const detailsUrl = current?.runUrl ?? undefined;
+    const common = {
+      headSha: pullRequest.headSha,
+      status: "queued" as const,
+      externalId: manifestId,
+      ...(detailsUrl ? { detailsUrl } : {}),
+    };
+    if (dirspaces.length > maxCheckRunsPerManifest) {
+      const { id } = await provider.createCheckRun({
+        ...common,
+        name: aggregateCheckRunName(kind, dirspaces.length),
+        title: `queued: ${dirspaces.length} dirspaces`,
+        summary: dirspaces.map((dirspace) => `- \`${dirspace.dir}\` (${dirspace.workspace})`).join("\n"),
+      });
+      await setAggregateCheckRunId(input.database, manifestId, id);
+      return;
+    }
+    const created: Array<{ dir: string; workspace: string; checkRunId: string }> = [];
+    for (const dirspace of dirspaces) {
+      const { id } = await provider.createCheckRun({
+        ...common,
+        name: checkRunName(kind, dirspace),
+        title: "queued",
+        summary: `Waiting for the run to start (requested by @${input.requestedBy}).`,
+      });
+      created.push({ dir: dirspace.dir, workspace: dirspace.workspace, checkRunId: id });
+    }
+    await setDirspaceCheckRunIds(input.database, manifestId, created);
+  } catch (error) {
+    input.logger.warn({ err: error, manifestId }, "could not create the queued check runs; the run goes on");
+  }
+}

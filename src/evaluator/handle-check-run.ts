@@ -1,0 +1,90 @@
+// check_run.rerequested: "Re-run" on a Terragate plan check plans that dirspace again (applies need a comment).
+
+import { upsertInstallation, upsertPullRequest, upsertRepository } from "../db/queries/vcs-sync.ts";
+import { parseTagQuery } from "../domain/tag-query.ts";
+import { refusalMarker, renderRefusal } from "../render/refusal.ts";
+import type { CheckRunRerequestedEvent } from "../vcs/types.ts";
+import type { EvaluatorContext } from "./context.ts";
+import { startRun } from "./create-manifest.ts";
+import { decide } from "./decide.ts";
+import { createPersonResolver } from "./gather-facts.ts";
+import { loadRepoState } from "./load-repo-state.ts";
+
+const planCheck = /^terragate plan: (.+) \(([^()]+)\)$/;
+
+/** The tag query a re-run asks for: the check's own dirspace, or every changed one for an aggregate check. */
+export function rerunQuery(checkRunName: string): string | null {
+  if (!checkRunName.startsWith("terragate plan: ")) return null;
+  const match = planCheck.exec(checkRunName);
+  if (!match) return "";
+  const quote = (text: string) => `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  return `${quote(`dir:${match[1]}`)} and ${quote(`workspace:${match[2]}`)}`;
+}
+
+export async function handleCheckRunRerequested(
+  context: EvaluatorContext,
+  event: CheckRunRerequestedEvent,
+): Promise<void> {
+  const query = rerunQuery(event.checkRunName);
+  if (query === null) {
+    context.logger.info(
+      { check: event.checkRunName },
+      "re-run of a non-plan check ignored; applies need a comment",
+    );
+    return;
+  }
+  const db = context.database.db;
+  const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
+  const installation = await upsertInstallation(db, event.installation);
+  const repository = await upsertRepository(db, installation, event.repo);
+  for (const prNumber of event.prNumbers) {
+    const pullRequest = await provider.getPullRequest(prNumber);
+    const pullRequestRow = await upsertPullRequest(db, repository, pullRequest);
+    const state = await loadRepoState(provider, event.repo.defaultBranch, pullRequest);
+    if (!state.ok) continue;
+    const user = await createPersonResolver(provider, state.config)(event.sender);
+    const decision = decide({
+      request: { kind: "command", action: "plan", tagQuery: parseTagQuery(query), tagQueryText: query, user },
+      pullRequest,
+      config: state.config,
+      defaultBranch: event.repo.defaultBranch,
+      dirspaces: state.dirspaces,
+      approvers: [],
+      statusChecks: [],
+      latestPlans: [],
+      supersessions: [],
+      locksHeldByOthers: [],
+    });
+    if (decision.kind === "refuse") {
+      await provider.upsertComment(
+        prNumber,
+        refusalMarker(prNumber),
+        renderRefusal({
+          prNumber,
+          action: "plan",
+          dirspaces: decision.dirspaces,
+          problems: decision.problems,
+          pullRequest,
+          requestedBy: event.sender,
+        }),
+      );
+      continue;
+    }
+    if (decision.kind !== "run") continue;
+    await startRun({
+      database: db,
+      provider,
+      logger: context.logger,
+      repository,
+      pullRequestRow,
+      pullRequest,
+      config: state.config,
+      kind: "plan",
+      dirspaces: decision.dirspaces,
+      lockDirspaces: [],
+      requestedBy: event.sender,
+      tagQuery: query,
+      commentId: null,
+    });
+  }
+}

@@ -1,0 +1,49 @@
+// Reads what a decision needs from the VCS: both configs (merged), the tree at the PR head, and the changed files.
+import type { Dirspace } from "../domain/dirspace.ts";
+import type { ConfigWarning } from "../domain/discover.ts";
+import { evaluateRepo } from "../domain/match.ts";
+import { formatConfigProblem, parseRepoConfig, repoConfigPath } from "../domain/parse-repo-config.ts";
+import { defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "../domain/repo-config.ts";
+import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
+
+export type RepoState =
+  | { ok: true; config: RepoConfig; dirspaces: Dirspace[]; warnings: ConfigWarning[] }
+  | { ok: false; ref: string; problems: string[] };
+
+/** Reads and parses the config at a ref; a missing file is the default config. */
+async function readConfig(
+  provider: VcsProvider,
+  ref: string,
+): Promise<{ ok: true; config: RepoConfig } | { ok: false; problems: string[] }> {
+  const text = await provider.getFile(repoConfigPath, ref);
+  if (text === null) return { ok: true, config: defaultRepoConfig() };
+  const parsed = parseRepoConfig(text, repoConfigPath);
+  return parsed.ok ? parsed : { ok: false, problems: parsed.problems.map(formatConfigProblem) };
+}
+
+/** The default-branch config alone (for security keys and for events that have no PR head). */
+export async function loadDefaultBranchConfig(provider: VcsProvider, defaultBranch: string) {
+  return readConfig(provider, defaultBranch);
+}
+
+/**
+ * The merged config (PR head, with access control, apply requirements and destination branches
+ * from the default branch) and every dirspace of the head tree with `changed` set.
+ */
+export async function loadRepoState(
+  provider: VcsProvider,
+  defaultBranch: string,
+  pullRequest: PullRequestInfo,
+): Promise<RepoState> {
+  const [base, head, tree, changedFiles] = await Promise.all([
+    readConfig(provider, defaultBranch),
+    readConfig(provider, pullRequest.headSha),
+    provider.listTree(pullRequest.headSha),
+    provider.listChangedFiles(pullRequest.number),
+  ]);
+  if (!head.ok) return { ok: false, ref: pullRequest.headRef, problems: head.problems };
+  if (!base.ok) return { ok: false, ref: defaultBranch, problems: base.problems };
+  const config = mergeRepoConfig(base.config, head.config);
+  const evaluation = evaluateRepo({ files: tree, config, changedFiles });
+  return { ok: true, config, dirspaces: evaluation.dirspaces, warnings: evaluation.warnings };
+}

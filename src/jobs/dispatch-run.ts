@@ -1,0 +1,177 @@
+// dispatch-run: mint a single-use work token and start the repository's terragate workflow for one manifest.
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import type { Task } from "graphile-worker";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { createWorkToken } from "../crypto/work-token.ts";
+import type { Database } from "../db/client.ts";
+import { markDispatched, markDispatchFailed } from "../db/queries/work-manifest-creation.ts";
+import {
+  installations,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+  workTokens,
+} from "../db/schema/index.ts";
+import { renderDispatchFailed, renderMissingWorkflow } from "../render/replies.ts";
+import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { type CheckRunUpdate, VcsError, type VcsProvider } from "../vcs/types.ts";
+import { addJob } from "./add-job.ts";
+import type { JobDeps } from "./task-list.ts";
+
+export const DispatchRunPayload = z.object({ workManifestId: z.uuid() });
+export type DispatchRunPayload = z.infer<typeof DispatchRunPayload>;
+
+/** The workflow file every repository holds on its default branch (see the README). */
+export const workflowFile = "terragate.yml";
+const workTokenLifetimeMs = 60 * 60 * 1000;
+/** How long an apply waits before looking again when another apply on the same dirspace is in flight. */
+const applyWaitMs = 20_000;
+
+async function loadManifest(db: Database, id: string) {
+  const [row] = await db
+    .select({
+      manifest: workManifests,
+      repo: repositories,
+      installationExternalId: installations.externalId,
+      prNumber: pullRequests.number,
+    })
+    .from(workManifests)
+    .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
+    .innerJoin(installations, eq(installations.id, workManifests.installationId))
+    .leftJoin(pullRequests, eq(pullRequests.id, workManifests.pullRequestId))
+    .where(eq(workManifests.id, id));
+  return row;
+}
+
+/** Another apply of the same repository on an overlapping dirspace that has been dispatched and not finished. */
+async function applyInFlight(db: Database, manifestId: string, repositoryId: number): Promise<boolean> {
+  const mine = db
+    .select({ dir: workManifestDirspaces.dir, workspace: workManifestDirspaces.workspace })
+    .from(workManifestDirspaces)
+    .where(eq(workManifestDirspaces.workManifestId, manifestId));
+  const rows = await db
+    .select({ id: workManifests.id })
+    .from(workManifests)
+    .innerJoin(workManifestDirspaces, eq(workManifestDirspaces.workManifestId, workManifests.id))
+    .where(
+      and(
+        eq(workManifests.repositoryId, repositoryId),
+        ne(workManifests.id, manifestId),
+        inArray(workManifests.kind, ["apply", "autoapprove"]),
+        inArray(workManifests.state, ["dispatched", "running"]),
+        sql`(${workManifestDirspaces.dir}, ${workManifestDirspaces.workspace}) in (${mine})`,
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
+}
+
+async function checkRunIds(db: Database, manifestId: string, aggregate: string | null): Promise<string[]> {
+  const rows = await db
+    .select({ id: workManifestDirspaces.checkRunId })
+    .from(workManifestDirspaces)
+    .where(eq(workManifestDirspaces.workManifestId, manifestId));
+  const ids = rows.map((row) => row.id).filter((id): id is string => id !== null);
+  return aggregate ? [aggregate, ...ids] : ids;
+}
+
+async function updateCheckRuns(provider: VcsProvider, ids: string[], update: CheckRunUpdate, logger: Logger) {
+  for (const id of ids) {
+    try {
+      await provider.updateCheckRun(id, update);
+    } catch (error) {
+      logger.warn({ err: error, checkRunId: id }, "could not update a check run");
+    }
+  }
+}
+
+export function createDispatchRunTask(deps: JobDeps): Task {
+  const github = createGithubProviderSource(deps);
+  const db = deps.database.db;
+  return async (rawPayload, helpers) => {
+    const { workManifestId } = DispatchRunPayload.parse(rawPayload);
+    const row = await loadManifest(db, workManifestId);
+    if (row?.manifest.state !== "queued") return;
+    const { manifest, repo } = row;
+    const logger = deps.logger.child({ workManifestId, repo: repo.fullName });
+    if (manifest.kind !== "plan" && (await applyInFlight(db, manifest.id, repo.id))) {
+      logger.info("another apply on these dirspaces is in flight; waiting");
+      await addJob(
+        db,
+        "dispatch-run",
+        { workManifestId },
+        {
+          jobKey: `dispatch-run:${workManifestId}`,
+          runAt: new Date(Date.now() + applyWaitMs),
+          maxAttempts: helpers.job.max_attempts,
+        },
+      );
+      return;
+    }
+    const provider = await github.providerFor(row.installationExternalId, repo.owner, repo.name);
+    const { token, hash } = createWorkToken();
+    await db.insert(workTokens).values({
+      tokenHash: hash,
+      workManifestId,
+      installationId: manifest.installationId,
+      expiresAt: new Date(Date.now() + workTokenLifetimeMs),
+    });
+
+    const giveUp = async (reason: string, comment: string) => {
+      if (!(await markDispatchFailed(db, workManifestId, reason))) return;
+      logger.error({ reason }, "dispatch failed for good");
+      await updateCheckRuns(
+        provider,
+        await checkRunIds(db, workManifestId, manifest.aggregateCheckRunId),
+        { status: "completed", conclusion: "failure", title: "could not start the run", summary: reason },
+        logger,
+      );
+      if (row.prNumber !== null) {
+        try {
+          await provider.createComment(row.prNumber, comment);
+        } catch (error) {
+          logger.warn({ err: error }, "could not comment on the failed dispatch");
+        }
+      }
+    };
+
+    let run: { runId: string | null; runUrl: string | null };
+    try {
+      run = await provider.dispatchWorkflow({
+        workflowFile,
+        ref: repo.defaultBranch,
+        inputs: {
+          "work-manifest-id": workManifestId,
+          "api-base-url": deps.config.publicUrl,
+          "work-token": token,
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof VcsError)) throw error;
+      const pr = row.prNumber ?? 0;
+      if (error.kind === "not_found") {
+        await giveUp(
+          `.github/workflows/${workflowFile} is missing on ${repo.defaultBranch}`,
+          renderMissingWorkflow(pr, workflowFile, repo.defaultBranch),
+        );
+        return;
+      }
+      const lastAttempt = helpers.job.attempts >= helpers.job.max_attempts;
+      if (error.retryable && !lastAttempt) throw error;
+      await giveUp(error.message, renderDispatchFailed(pr, workManifestId, error.message));
+      return;
+    }
+    await markDispatched(db, workManifestId, run);
+    logger.info({ runId: run.runId }, "run dispatched");
+    if (run.runUrl) {
+      await updateCheckRuns(
+        provider,
+        await checkRunIds(db, workManifestId, manifest.aggregateCheckRunId),
+        { detailsUrl: run.runUrl },
+        logger,
+      );
+    }
+  };
+}

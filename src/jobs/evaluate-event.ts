@@ -1,0 +1,89 @@
+// evaluate-event: a stored webhook delivery → normalized event → its handler (autoplan, commands, installs, runs).
+import type { Task } from "graphile-worker";
+import { z } from "zod";
+import { getDelivery, markDeliveryProcessed } from "../db/queries/webhook-deliveries.ts";
+import type { EvaluatorContext } from "../evaluator/context.ts";
+import { handleCheckRunRerequested } from "../evaluator/handle-check-run.ts";
+import { handleComment } from "../evaluator/handle-comment.ts";
+import { handleInstallation } from "../evaluator/handle-installation.ts";
+import { handlePullRequest } from "../evaluator/handle-pull-request.ts";
+import { handleRunEvent } from "../evaluator/handle-run-event.ts";
+import { normalizeGithubEvent, UnsupportedEventError } from "../vcs/github/normalize-event.ts";
+import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { VcsError, type VcsEvent } from "../vcs/types.ts";
+import type { JobDeps } from "./task-list.ts";
+
+export const EvaluateEventPayload = z.object({
+  vcs: z.enum(["github", "gitlab"]),
+  deliveryId: z.string().min(1),
+});
+export type EvaluateEventPayload = z.infer<typeof EvaluateEventPayload>;
+
+/** One handler per normalized event type; the runner side plugs in through handle-run-event.ts. */
+export const handlers: {
+  [K in VcsEvent["type"]]: (
+    context: EvaluatorContext,
+    event: Extract<VcsEvent, { type: K }>,
+  ) => Promise<unknown>;
+} = {
+  pull_request: handlePullRequest,
+  comment: handleComment,
+  installation: handleInstallation,
+  workflow_job: handleRunEvent,
+  check_run_rerequested: handleCheckRunRerequested,
+};
+
+function runHandler(context: EvaluatorContext, event: VcsEvent): Promise<unknown> {
+  const handler = handlers[event.type] as (context: EvaluatorContext, event: VcsEvent) => Promise<unknown>;
+  return handler(context, event);
+}
+
+export function createEvaluateEventTask(deps: JobDeps): Task {
+  const github = createGithubProviderSource(deps);
+  const context: EvaluatorContext = {
+    ...deps,
+    providerFor: (installation, owner, repo) => {
+      if (installation.vcs !== "github") {
+        throw new UnsupportedEventError(`${installation.vcs} events are not evaluated by this task`);
+      }
+      return github.providerFor(installation.externalId, owner, repo);
+    },
+  };
+  return async (rawPayload, helpers) => {
+    const payload = EvaluateEventPayload.parse(rawPayload);
+    const delivery = await getDelivery(deps.database.db, payload.vcs, payload.deliveryId);
+    if (!delivery) {
+      helpers.logger.warn(`delivery ${payload.deliveryId} is not stored; nothing to evaluate`);
+      return;
+    }
+    if (delivery.processedAt !== null) return;
+    const log = deps.logger.child({
+      deliveryId: delivery.deliveryId,
+      event: delivery.event,
+      action: delivery.action,
+    });
+    let event: VcsEvent;
+    try {
+      if (payload.vcs !== "github")
+        throw new UnsupportedEventError("only GitHub deliveries are evaluated here");
+      event = normalizeGithubEvent(delivery.event, delivery.payload);
+    } catch (error) {
+      if (!(error instanceof UnsupportedEventError)) throw error;
+      log.warn({ err: error }, "delivery not evaluated");
+      await markDeliveryProcessed(deps.database.db, delivery.id, error.message);
+      return;
+    }
+    try {
+      await runHandler({ ...context, logger: log }, event);
+    } catch (error) {
+      // Worth another attempt (graphile-worker backs off); a 4xx will not get better by retrying.
+      if (error instanceof VcsError && !error.retryable) {
+        log.warn({ err: error }, "delivery evaluated with an error");
+        await markDeliveryProcessed(deps.database.db, delivery.id, error.message);
+        return;
+      }
+      throw error;
+    }
+    await markDeliveryProcessed(deps.database.db, delivery.id);
+  };
+}

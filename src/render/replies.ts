@@ -1,0 +1,145 @@
+// Short PR replies: config errors, help, effective config, nothing matched, unlock results, missing workflow file.
+import { stringify } from "yaml";
+import { type CommandAction, commandActions, commandUsage } from "../domain/command.ts";
+import type { DirspaceRef } from "../domain/dirspace.ts";
+import type { RepoConfig } from "../domain/repo-config.ts";
+import { listDirspaces } from "./refusal.ts";
+
+/** GitHub refuses comments over 65536 characters; stay well below. */
+export const commentBudget = 60_000;
+
+export function configErrorMarker(prNumber: number): string {
+  return `<!-- terragate:config-error:pr-${prNumber} -->`;
+}
+
+export function replyMarker(prNumber: number, kind: string): string {
+  return `<!-- terragate:${kind}:pr-${prNumber} -->`;
+}
+
+function clip(text: string, budget: number): string {
+  return text.length <= budget ? text : `${text.slice(0, budget)}\n… (truncated)`;
+}
+
+/** `path:line:col: message` lines in a code block, so they can be pasted into an editor's "go to". */
+export function renderConfigError(prNumber: number, ref: string, problems: string[]): string {
+  return [
+    configErrorMarker(prNumber),
+    `:warning: **Terragate cannot read its config** at ${"`"}${ref}${"`"} — nothing was run.`,
+    "",
+    "```",
+    clip(problems.join("\n"), commentBudget - 500),
+    "```",
+    "",
+    "Fix the file and push; the next push or command reads it again.",
+  ].join("\n");
+}
+
+export function renderHelp(prNumber: number, intro?: string): string {
+  const usage = commandActions.map((action: CommandAction) => commandUsage[action]).join("\n");
+  return [
+    replyMarker(prNumber, "help"),
+    ...(intro ? [intro, ""] : []),
+    "**Terragate commands** (comment on this PR; only the first line counts):",
+    "",
+    "```",
+    usage,
+    "```",
+    "",
+    "TAG-QUERY selects dirspaces: `dir:infra/vpc`, `workspace:prod`, your own tags, `and`, `or`, `not`, parentheses, `vpc in dir`.",
+  ].join("\n");
+}
+
+export function renderRepoConfig(prNumber: number, config: RepoConfig, ref: string): string {
+  const yaml = clip(stringify(config), commentBudget - 500);
+  return [
+    replyMarker(prNumber, "repo-config"),
+    `**Effective Terragate config** for this PR (${"`"}${ref}${"`"}; access control and apply requirements from the default branch):`,
+    "",
+    "```yaml",
+    yaml,
+    "```",
+  ].join("\n");
+}
+
+export function renderNothingMatched(
+  prNumber: number,
+  action: string,
+  tagQuery: string,
+  changedCount: number,
+): string {
+  const what = tagQuery === "" ? "" : ` matching ${"`"}${tagQuery}${"`"}`;
+  const hint =
+    changedCount === 0
+      ? "This PR changes no terraform dirspace (check `when_modified.file_patterns` in `.terragate/config.yml`)."
+      : `This PR changes ${changedCount} dirspace${changedCount === 1 ? "" : "s"}; try \`terragate ${action}\` without a query.`;
+  return [replyMarker(prNumber, "refusal"), `:information_source: Nothing to ${action}${what}. ${hint}`].join(
+    "\n",
+  );
+}
+
+export function renderUnlocked(
+  prNumber: number,
+  released: Array<DirspaceRef & { pullRequestNumber: number }>,
+  numbers: number[],
+): string {
+  if (released.length === 0) {
+    return `${replyMarker(prNumber, "unlock")}\n:unlock: No locks held by ${numbers.map((n) => `#${n}`).join(", ")}.`;
+  }
+  const lines = numbers
+    .map((number) => {
+      const mine = released.filter((lock) => lock.pullRequestNumber === number);
+      return mine.length === 0 ? null : `- #${number}: ${listDirspaces(mine)}`;
+    })
+    .filter((line): line is string => line !== null);
+  return [replyMarker(prNumber, "unlock"), ":unlock: **Unlocked**", ...lines].join("\n");
+}
+
+/** A workflow expression reading one dispatch input: `${{ inputs.NAME }}`. */
+const input = (name: string) => `$${"{{"} inputs.${name} }}`;
+
+/** The workflow the repository must hold on its default branch for Terragate to dispatch runs. */
+export function workflowSnippet(): string {
+  return [
+    "name: terragate",
+    "on:",
+    "  workflow_dispatch:",
+    "    inputs:",
+    "      work-manifest-id: { required: true, type: string }",
+    "      api-base-url: { required: true, type: string }",
+    "      work-token: { required: true, type: string }",
+    "permissions:",
+    "  id-token: write",
+    "  contents: read",
+    "jobs:",
+    "  terragate:",
+    "    runs-on: ubuntu-latest",
+    "    steps:",
+    "      - uses: terragate/terragate/action@v1",
+    "        with:",
+    `          work-manifest-id: ${input("work-manifest-id")}`,
+    `          api-base-url: ${input("api-base-url")}`,
+    `          work-token: ${input("work-token")}`,
+  ].join("\n");
+}
+
+export function renderMissingWorkflow(prNumber: number, workflowFile: string, defaultBranch: string): string {
+  return [
+    replyMarker(prNumber, "dispatch"),
+    `:warning: **Terragate cannot start the run**: ${"`"}.github/workflows/${workflowFile}${"`"} does not exist on ${"`"}${defaultBranch}${"`"}.`,
+    "",
+    `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a PR cannot change the workflow that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
+    "",
+    "```yaml",
+    workflowSnippet(),
+    "```",
+  ].join("\n");
+}
+
+export function renderDispatchFailed(prNumber: number, manifestId: string, reason: string): string {
+  return [
+    replyMarker(prNumber, "dispatch"),
+    `:x: **Terragate could not start run ${"`"}${manifestId}${"`"}** after several attempts: ${reason}`,
+    "",
+    "Comment `terragate plan` (or the command you ran) to try again.",
+  ].join("\n");
+}

@@ -1,0 +1,47 @@
+// Gives jobs a GitHub provider per installation and repository, from whichever credentials are current.
+import type { Logger } from "pino";
+import type { Config } from "../../config/env.ts";
+import type { DatabaseClient } from "../../db/client.ts";
+import type { VcsProvider } from "../types.ts";
+import { createGithubClients, type GithubClients } from "./clients.ts";
+import { createCredentialsCache, GithubCredentialsError } from "./credentials.ts";
+
+export interface GithubProviderSource {
+  providerFor(installationId: string, owner: string, repo: string): Promise<VcsProvider>;
+}
+
+/**
+ * One per worker process: the token cache lives as long as the credentials do; credentials saved
+ * by /setup replace it without a restart.
+ */
+export function createGithubProviderSource(deps: {
+  config: Config;
+  database: DatabaseClient;
+  logger: Logger;
+  encryptionKey: Buffer;
+}): GithubProviderSource {
+  const credentials = createCredentialsCache(deps);
+  let current: { key: string; clients: GithubClients } | undefined;
+  return {
+    async providerFor(installationId, owner, repo) {
+      const app = await credentials.get();
+      if (!app) {
+        throw new GithubCredentialsError(
+          "no GitHub App is configured: set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET, or create one at /setup",
+        );
+      }
+      const key = `${app.appId}:${app.privateKey.length}:${deps.config.githubApiUrl}`;
+      if (current?.key !== key) {
+        current = {
+          key,
+          clients: createGithubClients({
+            credentials: app,
+            apiUrl: deps.config.githubApiUrl,
+            logger: deps.logger,
+          }),
+        };
+      }
+      return current.clients.providerFor(installationId, owner, repo);
+    },
+  };
+}
