@@ -23,6 +23,7 @@ const commands: Record<string, Command> = {
     summary: "validate .terragate/config.yml and list its dirspaces; print its JSON Schema",
     load: () => import("./cli/config.ts"),
   },
+  "api-key": { summary: "create, list and revoke tooling API keys", load: () => import("./cli/api-key.ts") },
 };
 
 function version(): string {

@@ -1,0 +1,104 @@
+// `terragate api-key` against the test database through DATABASE_URL: create prints a working key, list, revoke.
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiFixture, createApiFixture } from "./api-fixture.ts";
+
+let fixture: ApiFixture;
+
+beforeAll(async () => {
+  fixture = await createApiFixture();
+});
+afterAll(async () => {
+  await fixture?.close();
+});
+
+function terragate(args: string[]) {
+  return execa("node", ["src/main.ts", "api-key", ...args], {
+    cwd: new URL("../..", import.meta.url),
+    env: { DATABASE_URL: fixture.database.url, LOG_LEVEL: "warn", PATH: process.env.PATH },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+}
+
+async function refresh(key: string): Promise<number> {
+  return (await fixture.call("POST", "/api/v1/access-token/refresh", key)).status;
+}
+
+describe("terragate api-key", () => {
+  it("creates a key once, lists it with its last use, and revokes it", async () => {
+    const created = await terragate([
+      "create",
+      "--installation",
+      "github:1001",
+      "--capability",
+      "kv_read",
+      "--capability",
+      "installation_read,audit_read",
+      "--name",
+      "dashboard",
+    ]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^tgk_[0-9A-Za-z]{43}$/);
+    expect(created.stderr).toContain("shown only this once");
+
+    const before = await terragate(["list", "--installation", String(fixture.a.id)]);
+    expect(before.exitCode).toBe(0);
+    const line = before.stdout.split("\n").find((entry) => entry.includes("dashboard"))!;
+    const [id, name, capabilities, lastUse] = line.split("\t");
+    expect([name, capabilities, lastUse]).toEqual([
+      "dashboard",
+      "audit_read,installation_read,kv_read",
+      "never used",
+    ]);
+    expect(before.stdout).not.toContain(key);
+
+    expect(await refresh(key)).toBe(200);
+    const after = await terragate(["list"]);
+    expect(after.stdout.split("\n").find((entry) => entry.startsWith(id!))).toMatch(
+      /\tlast used \d{4}-\d\d-\d\dT/,
+    );
+
+    const revoked = await terragate(["revoke", id!]);
+    expect(revoked.exitCode, revoked.stderr).toBe(0);
+    expect(await refresh(key)).toBe(401);
+    const listed = await terragate(["list", "--installation", "github:1001"]);
+    expect(listed.stdout.split("\n").find((entry) => entry.startsWith(id!))).toMatch(/\trevoked \d{4}-/);
+    expect((await terragate(["revoke", id!])).exitCode).toBe(1);
+
+    const audit = await fixture.database.client.sql<{ action: string; actor: string }[]>`
+      select action, actor from audit_log where target->>'api_key_id' = ${id!} order by id`;
+    expect(audit.map((entry) => entry.action)).toEqual(["api_key.create", "api_key.revoke"]);
+    expect(audit[0]!.actor).toMatch(/^cli:/);
+  });
+
+  it("explains a wrong installation, capability or missing argument", async () => {
+    const unknownInstallation = await terragate([
+      "create",
+      "--installation",
+      "gitlab:999",
+      "--capability",
+      "kv_read",
+    ]);
+    expect(unknownInstallation.exitCode).toBe(2);
+    expect(unknownInstallation.stderr).toContain("no installation gitlab:999");
+    const badRef = await terragate(["create", "--installation", "acme", "--capability", "kv_read"]);
+    expect(badRef.stderr).toContain("github:<installation id>");
+    const badCapability = await terragate([
+      "create",
+      "--installation",
+      "github:1001",
+      "--capability",
+      "admin",
+    ]);
+    expect(badCapability.exitCode).toBe(2);
+    expect(badCapability.stderr).toContain('unknown capability "admin"');
+    const noCapability = await terragate(["create", "--installation", "github:1001"]);
+    expect(noCapability.stderr).toContain("at least one --capability");
+    const help = await terragate(["--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("terragate api-key create");
+  });
+});
