@@ -25,6 +25,9 @@ export interface DirspaceRunContext {
   outputLimits?: CappedOutputLimits;
 }
 
+/** Output kept of helper commands (show -json, output -json): only their errors matter. */
+const smallOutput = { headChars: 8192, tailChars: 8192 };
+
 /** Resolves a manifest dir inside the checkout; refuses anything that would leave it. */
 export function dirspacePath(repoRoot: string, dir: string): string {
   const root = path.resolve(repoRoot);
@@ -114,15 +117,10 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
         if (outcome && !outcome.success) break;
         outcome = await exec(commands.plan(planFile, step.extra_args), output, { timeout });
         if (!outcome.success) break;
-        const show = await exec(
-          commands.showJson(planFile),
-          new CappedOutput({ headChars: 8192, tailChars: 8192 }),
-          {
-            captureStdout: true,
-            timeout,
-          },
-        );
+        const showOutput = new CappedOutput(smallOutput);
+        const show = await exec(commands.showJson(planFile), showOutput, { captureStdout: true, timeout });
         if (!show.success) {
+          output.push(showOutput.toString());
           outcome = show;
           break;
         }
@@ -152,16 +150,26 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
         }
         outcome = (await selectWorkspace(output, timeout)) ?? undefined;
         if (outcome && !outcome.success) break;
-        outcome = await exec(commands.apply(planFile, step.extra_args), output, { timeout });
-        if (!outcome.success) break;
-        const outputs = await exec(
-          commands.outputJson(),
-          new CappedOutput({ headChars: 8192, tailChars: 8192 }),
-          {
+        if (summary === undefined) {
+          // The counts of what this apply will do, from the very plan file it applies.
+          const show = await exec(commands.showJson(planFile), new CappedOutput(smallOutput), {
             captureStdout: true,
             timeout,
-          },
-        );
+          });
+          if (show.success) {
+            try {
+              ({ summary, hasChanges } = summarizePlanJson(show.stdout));
+            } catch {
+              // counts are informative; the apply itself decides success
+            }
+          }
+        }
+        outcome = await exec(commands.apply(planFile, step.extra_args), output, { timeout });
+        if (!outcome.success) break;
+        const outputs = await exec(commands.outputJson(), new CappedOutput(smallOutput), {
+          captureStdout: true,
+          timeout,
+        });
         if (outputs.success) {
           try {
             result.outputs = JSON.parse(redactor.redact(JSON.stringify(sensitiveOutputs(outputs.stdout))));

@@ -1,0 +1,226 @@
+// report-results: completes a run's check runs, upserts its PR comment, settles locks, and automerges when asked.
+import { and, eq, sql } from "drizzle-orm";
+import type { Task } from "graphile-worker";
+import { z } from "zod";
+import type { Database } from "../db/client.ts";
+import {
+  installations,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+} from "../db/schema/index.ts";
+import { mergeRepoConfig } from "../domain/repo-config.ts";
+import { loadDefaultBranchConfig } from "../evaluator/load-repo-state.ts";
+import { commentLimits } from "../render/budgets.ts";
+import { checkRunName, renderCheckRun } from "../render/check-run-output.ts";
+import { renderResultComments } from "../render/result-comment.ts";
+import { ciRunUrl, outputsUrl } from "../render/run-links.ts";
+import type { DirspaceReport, RunReport } from "../render/run-report.ts";
+import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { VcsError, type VcsProvider } from "../vcs/types.ts";
+import { releaseUnusedLocks } from "./fail-manifest.ts";
+import type { JobDeps } from "./task-list.ts";
+
+export const ReportResultsPayload = z.object({ workManifestId: z.uuid() });
+export type ReportResultsPayload = z.infer<typeof ReportResultsPayload>;
+
+export type ProviderFor = (
+  installation: { vcs: "github" | "gitlab"; externalId: string },
+  owner: string,
+  repo: string,
+) => Promise<VcsProvider>;
+
+/** Dirspaces whose latest plan in the PR has changes (or failed) and no successful apply since. */
+async function unappliedDirspaces(db: Database, pullRequestId: number): Promise<string[]> {
+  const rows = await db.execute<{ dir: string; workspace: string }>(sql`
+    with latest_plans as (
+      select distinct on (d.dir, d.workspace) d.dir, d.workspace, d.has_changes, d.success, m.created_at
+      from work_manifest_dirspaces d
+      join work_manifests m on m.id = d.work_manifest_id
+      where m.pull_request_id = ${pullRequestId} and m.kind = 'plan' and m.state in ('completed', 'failed')
+      order by d.dir, d.workspace, m.created_at desc
+    )
+    select lp.dir, lp.workspace
+    from latest_plans lp
+    where (lp.has_changes is not false or lp.success is not true)
+      and not exists (
+        select 1
+        from work_manifest_dirspaces d
+        join work_manifests m on m.id = d.work_manifest_id
+        where m.pull_request_id = ${pullRequestId}
+          and m.kind in ('apply', 'autoapprove')
+          and d.dir = lp.dir and d.workspace = lp.workspace
+          and d.state = 'success'
+          and m.created_at > lp.created_at
+      )`);
+  return [...rows].map((row) => `${row.dir} (${row.workspace})`);
+}
+
+function aggregateCheck(report: RunReport) {
+  const sum = (key: "add" | "change" | "destroy") =>
+    report.dirspaces.reduce((total, d) => total + (d.summary?.[key] ?? 0), 0);
+  const failed = report.dirspaces.filter((d) => d.state !== "success").length;
+  const conclusion = report.manifestState === "completed" ? "success" : "failure";
+  const title = `+${sum("add")} ~${sum("change")} -${sum("destroy")}${failed > 0 ? ` · ${failed} failed` : ""}`;
+  const lines = report.dirspaces.map(
+    (d) => `- ${d.state === "success" ? "✅" : "❌"} \`${d.dir}\` (${d.workspace}) ${d.state}`,
+  );
+  const summary = [report.failureReason ?? "", ...lines].filter(Boolean).join("\n").slice(0, 65_000);
+  return { conclusion, title, summary } as const;
+}
+
+/** Everything the job does, with the provider injected (tests pass one talking to the fake GitHub). */
+export async function reportResults(
+  deps: JobDeps,
+  providerFor: ProviderFor,
+  manifestId: string,
+): Promise<void> {
+  const { db } = deps.database;
+  const [row] = await db
+    .select({ manifest: workManifests, repository: repositories, installation: installations })
+    .from(workManifests)
+    .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
+    .innerJoin(installations, eq(installations.id, workManifests.installationId))
+    .where(eq(workManifests.id, manifestId));
+  if (!row) return;
+  const { manifest, repository, installation } = row;
+  const [pullRequest] =
+    manifest.pullRequestId === null
+      ? []
+      : await db.select().from(pullRequests).where(eq(pullRequests.id, manifest.pullRequestId));
+  const dirspaceRows = await db
+    .select()
+    .from(workManifestDirspaces)
+    .where(eq(workManifestDirspaces.workManifestId, manifestId))
+    .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
+
+  if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
+
+  const dirspaces: DirspaceReport[] = dirspaceRows.map((d) => ({
+    dir: d.dir,
+    workspace: d.workspace,
+    state: d.state,
+    hasChanges: d.hasChanges,
+    summary: d.summary ?? null,
+    steps: d.steps ?? [],
+  }));
+  const report: RunReport = {
+    kind: manifest.kind,
+    prNumber: pullRequest?.number ?? 0,
+    headSha: manifest.headSha,
+    runUrl: ciRunUrl(deps.config, manifest.vcs, repository.fullName, manifest.runUrl, manifest.runId),
+    requestedBy: manifest.requestedBy,
+    manifestState: manifest.state,
+    failureReason: manifest.failureReason,
+    outputsUrl: outputsUrl(deps.config, manifest.vcs, installation.externalId, manifestId),
+    dirspaces,
+  };
+  const provider = await providerFor(installation, repository.owner, repository.name);
+  const detailsUrl = report.runUrl ?? undefined;
+
+  if (manifest.aggregateCheckRunId) {
+    await provider.updateCheckRun(manifest.aggregateCheckRunId, {
+      status: "completed",
+      ...aggregateCheck(report),
+      ...(detailsUrl ? { detailsUrl } : {}),
+    });
+  } else {
+    for (const [index, dirspace] of dirspaces.entries()) {
+      const check = renderCheckRun(report, dirspace);
+      const update = {
+        status: "completed" as const,
+        conclusion: check.conclusion,
+        title: check.title,
+        summary: check.summary,
+        text: check.text,
+        ...(detailsUrl ? { detailsUrl } : {}),
+      };
+      const existing = dirspaceRows[index]!.checkRunId;
+      if (existing) {
+        await provider.updateCheckRun(existing, update);
+      } else {
+        const { id } = await provider.createCheckRun({
+          ...update,
+          name: checkRunName(manifest.kind, dirspace),
+          headSha: manifest.headSha,
+          externalId: manifestId,
+        });
+        // Remembered so a retried job updates this check run instead of creating another.
+        await db
+          .update(workManifestDirspaces)
+          .set({ checkRunId: id })
+          .where(
+            and(
+              eq(workManifestDirspaces.workManifestId, manifestId),
+              eq(workManifestDirspaces.dir, dirspace.dir),
+              eq(workManifestDirspaces.workspace, dirspace.workspace),
+            ),
+          );
+      }
+    }
+  }
+
+  if (!pullRequest) return;
+  for (const comment of renderResultComments(report, commentLimits[manifest.vcs])) {
+    await provider.upsertComment(pullRequest.number, comment.marker, comment.body);
+  }
+
+  if (manifest.kind !== "plan" && manifest.state === "completed" && pullRequest.state === "open") {
+    await automerge(deps, provider, repository.defaultBranch, manifest.headSha, pullRequest);
+  }
+}
+
+async function automerge(
+  deps: JobDeps,
+  provider: VcsProvider,
+  defaultBranch: string,
+  headSha: string,
+  pullRequest: typeof pullRequests.$inferSelect,
+): Promise<void> {
+  const [base, head] = await Promise.all([
+    loadDefaultBranchConfig(provider, defaultBranch),
+    loadDefaultBranchConfig(provider, headSha),
+  ]);
+  if (!base.ok || !head.ok) return;
+  const { automerge: settings } = mergeRepoConfig(base.config, head.config);
+  if (!settings.enabled) return;
+  const pending = await unappliedDirspaces(deps.database.db, pullRequest.id);
+  if (pending.length > 0) {
+    deps.logger.info({ pullRequest: pullRequest.number, pending }, "automerge waits for unapplied dirspaces");
+    return;
+  }
+  const result = await provider.mergePullRequest(pullRequest.number, {
+    strategy: settings.merge_strategy,
+    deleteBranch: settings.delete_branch,
+  });
+  if (!result.merged) {
+    await provider.createComment(
+      pullRequest.number,
+      `:warning: Everything is applied, but automerge could not merge this PR: ${result.message}`,
+    );
+  }
+}
+
+export function createReportResultsTask(deps: JobDeps): Task {
+  const github = createGithubProviderSource(deps);
+  const providerFor: ProviderFor = (installation, owner, repo) => {
+    if (installation.vcs !== "github") {
+      throw new VcsError(`reporting to ${installation.vcs} is not available in this server`, "invalid", null);
+    }
+    return github.providerFor(installation.externalId, owner, repo);
+  };
+  return async (rawPayload) => {
+    const { workManifestId } = ReportResultsPayload.parse(rawPayload);
+    try {
+      await reportResults(deps, providerFor, workManifestId);
+    } catch (error) {
+      // A 4xx will not get better by retrying: log it and let the job finish.
+      if (error instanceof VcsError && !error.retryable) {
+        deps.logger.warn({ err: error, workManifestId }, "results could not be reported");
+        return;
+      }
+      throw error;
+    }
+  };
+}
