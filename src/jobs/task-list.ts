@@ -5,6 +5,8 @@ import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import { createDispatchRunTask } from "./dispatch-run.ts";
 import { createEvaluateEventTask } from "./evaluate-event.ts";
+import { createReportResultsTask } from "./report-results.ts";
+import { createSweepRunsTask } from "./sweep-runs.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -20,6 +22,8 @@ export type TaskFactory = (deps: JobDeps) => Task;
 const tasks: Record<string, TaskFactory> = {
   "evaluate-event": createEvaluateEventTask,
   "dispatch-run": createDispatchRunTask,
+  "report-results": createReportResultsTask,
+  "sweep-runs": createSweepRunsTask,
 };
 
 export function createTaskList(deps: JobDeps): TaskList {
