@@ -1,7 +1,7 @@
 // Discovery: terraform roots in a file tree, the `dirs` settings each one gets, and its dirspaces.
 import { type Dirspace, type DirspaceWorkflow, defaultWorkflow } from "./dirspace.ts";
 import { compileGlob, type Glob, isGlobPattern } from "./glob.ts";
-import { basenameOf, checkPath, dirnameOf, isNormalPath } from "./paths.ts";
+import { checkPath, dirnameOf, isNormalPath } from "./paths.ts";
 import type { DirConfig, RepoConfig, WhenModifiedOverride } from "./repo-config.ts";
 import { evaluateTagQuery, parseTagQuery, type TagQuery } from "./tag-query.ts";
 
@@ -22,16 +22,26 @@ export interface Discovery {
 
 /** Whether a file makes its directory a terraform root. */
 export function isTerraformRootFile(path: string): boolean {
-  return path.endsWith(".tf") || path.endsWith(".tofu") || basenameOf(path) === "terragrunt.hcl";
+  return (
+    path.endsWith(".tf") ||
+    path.endsWith(".tofu") ||
+    path === "terragrunt.hcl" ||
+    path.endsWith("/terragrunt.hcl")
+  );
 }
 
 /** Terraform roots in a file list, sorted; invalid paths are skipped and reported as warnings. */
 export function findTerraformRoots(files: readonly string[], warnings: ConfigWarning[] = []): string[] {
   const roots = new Set<string>();
+  let lastDir = "";
   for (const file of files) {
     if (!isTerraformRootFile(file)) continue;
+    // Listings group a directory's files together: skip the work for a sibling of the last root file.
+    const slash = file.lastIndexOf("/");
+    if (slash === lastDir.length && slash > 0 && file.startsWith(lastDir)) continue;
     if (isNormalPath(file)) {
-      roots.add(dirnameOf(file));
+      lastDir = dirnameOf(file);
+      roots.add(lastDir);
       continue;
     }
     const checked = checkPath(file);
@@ -96,27 +106,98 @@ function mergeWhenModified(
   return result;
 }
 
+interface CompiledWorkflow {
+  query: TagQuery;
+  workflow: DirspaceWorkflow;
+}
+
 /** Each workflow with its parsed tag query (the schema has already checked the syntax). */
-function compileWorkflows(config: RepoConfig): Array<{ query: TagQuery; workflow: DirspaceWorkflow }> {
+function compileWorkflows(config: RepoConfig): CompiledWorkflow[] {
   return config.workflows.map((workflow, index) => ({
     query: parseTagQuery(workflow.tag_query),
     workflow: { index, engine: workflow.engine, plan: workflow.plan, apply: workflow.apply },
   }));
 }
 
+/** Whether a query can tell dirs apart (`in dir` or a `dir:` tag); if not, results can be shared. */
+function dependsOnDir(query: TagQuery): boolean {
+  switch (query.kind) {
+    case "all":
+      return false;
+    case "tag":
+      return query.tag.startsWith("dir:");
+    case "in-dir":
+      return true;
+    case "not":
+      return dependsOnDir(query.operand);
+    case "and":
+    case "or":
+      return query.operands.some(dependsOnDir);
+    default: {
+      const unreachable: never = query;
+      return unreachable;
+    }
+  }
+}
+
+function selectWorkflow(workflows: readonly CompiledWorkflow[], tags: ReadonlySet<string>): DirspaceWorkflow {
+  return workflows.find((candidate) => evaluateTagQuery(candidate.query, tags))?.workflow ?? defaultWorkflow;
+}
+
+/** What every dir sharing one `dirs` entry has in common for one workspace. */
+interface WorkspaceTemplate {
+  workspace: string;
+  userTags: string[];
+  whenModified: RepoConfig["when_modified"];
+  /** Set when no workflow query looks at the dir, so the choice holds for every dir of the entry. */
+  workflow: DirspaceWorkflow | undefined;
+}
+
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const defaultWorkspaces: NonNullable<DirConfig["workspaces"]> = { default: { tags: [] } };
 
+function workspaceTemplates(
+  config: RepoConfig,
+  dirConfig: DirConfig | undefined,
+  workflows: readonly CompiledWorkflow[],
+  sharedWorkflow: boolean,
+): WorkspaceTemplate[] {
+  const workspaces = Object.entries(dirConfig?.workspaces ?? defaultWorkspaces).sort(byKey);
+  return workspaces.map(([workspace, workspaceConfig]) => {
+    const userTags = [...new Set([...(dirConfig?.tags ?? []), ...workspaceConfig.tags])];
+    const whenModified = mergeWhenModified(
+      config.when_modified,
+      dirConfig?.when_modified,
+      workspaceConfig.when_modified,
+    );
+    const workflow = sharedWorkflow
+      ? selectWorkflow(workflows, new Set([...userTags, `workspace:${workspace}`]))
+      : undefined;
+    return { workspace, userTags, whenModified, workflow };
+  });
+}
+
 /** Every dirspace of the tree with its tags, when_modified settings and workflow. */
 export function discoverDirspaces(files: readonly string[], config: RepoConfig): Discovery {
+  const { dirspaces, warnings } = buildDirspaces(files, config);
+  return { dirspaces, warnings };
+}
+
+/** discoverDirspaces, with `changed: false` on each dirspace so evaluateRepo can fill it in place. */
+export function buildDirspaces(
+  files: readonly string[],
+  config: RepoConfig,
+): { dirspaces: Dirspace[]; warnings: ConfigWarning[] } {
   const warnings: ConfigWarning[] = [];
   const ignore = config.ignore.map((pattern) => compileGlob(pattern));
   const resolver = createDirResolver(config.dirs);
   const workflows = compileWorkflows(config);
+  const sharedWorkflow = !workflows.some((candidate) => dependsOnDir(candidate.query));
+  const templatesByEntry = new Map<string | undefined, WorkspaceTemplate[]>();
   const usedKeys = new Set<string>();
   const ignoredRoots = new Map<string, string>();
-  const dirspaces: DiscoveredDirspace[] = [];
+  const dirspaces: Dirspace[] = [];
 
   const roots = findTerraformRoots(files, warnings);
   for (const dir of roots) {
@@ -127,26 +208,23 @@ export function discoverDirspaces(files: readonly string[], config: RepoConfig):
     }
     const entry = resolver.resolve(dir);
     if (entry) usedKeys.add(entry.key);
-    const dirConfig = entry?.config;
-    const workspaces = dirConfig?.workspaces ?? defaultWorkspaces;
-    for (const [workspace, workspaceConfig] of Object.entries(workspaces).sort(byKey)) {
-      const tags = [...new Set([...(dirConfig?.tags ?? []), ...workspaceConfig.tags])];
-      tags.push(`dir:${dir}`, `workspace:${workspace}`);
-      const whenModified = mergeWhenModified(
-        config.when_modified,
-        dirConfig?.when_modified,
-        workspaceConfig.when_modified,
-      );
-      const tagSet = new Set(tags);
-      const workflow = workflows.find((candidate) => evaluateTagQuery(candidate.query, tagSet))?.workflow;
+    let templates = templatesByEntry.get(entry?.key);
+    if (!templates) {
+      templates = workspaceTemplates(config, entry?.config, workflows, sharedWorkflow);
+      templatesByEntry.set(entry?.key, templates);
+    }
+    const dirTag = `dir:${dir}`;
+    for (const template of templates) {
+      const tags = [...template.userTags, dirTag, `workspace:${template.workspace}`];
       dirspaces.push({
         dir,
-        workspace,
+        workspace: template.workspace,
         tags,
-        autoplan: whenModified.autoplan,
-        autoplanDraftPr: whenModified.autoplan_draft_pr,
-        filePatterns: whenModified.file_patterns,
-        workflow: workflow ?? defaultWorkflow,
+        autoplan: template.whenModified.autoplan,
+        autoplanDraftPr: template.whenModified.autoplan_draft_pr,
+        filePatterns: template.whenModified.file_patterns,
+        workflow: template.workflow ?? selectWorkflow(workflows, new Set(tags)),
+        changed: false,
       });
     }
   }

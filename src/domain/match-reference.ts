@@ -1,6 +1,6 @@
 // A deliberately simple matcher (every pattern against every file) that the fast one is checked against.
 import type { DiscoveredDirspace } from "./discover.ts";
-import { globSegments } from "./glob.ts";
+import { compileGlob, globSegments } from "./glob.ts";
 import { dirPlaceholder } from "./repo-config.ts";
 
 /** Whether one path segment matches a glob segment with `*` and `?`, by plain backtracking. */
@@ -55,4 +55,28 @@ export function referenceMatch(
   changedFiles: readonly string[],
 ): boolean[] {
   return dirspaces.map((dirspace) => referenceIsChanged(dirspace.dir, dirspace.filePatterns, changedFiles));
+}
+
+/**
+ * The straightforward implementation a benchmark compares against: for every dirspace, substitute
+ * `${DIR}`, compile each pattern, and test it against every changed file (no index, no caching).
+ */
+export function naiveMatch(
+  dirspaces: readonly DiscoveredDirspace[],
+  changedFiles: readonly string[],
+): boolean[] {
+  return dirspaces.map((dirspace) => {
+    const compiled = dirspace.filePatterns.map((pattern) => {
+      const negated = pattern.startsWith("!");
+      const glob = compileGlob(
+        (negated ? pattern.slice(1) : pattern).replaceAll(dirPlaceholder, dirspace.dir),
+      );
+      return { negated, glob };
+    });
+    return changedFiles.some(
+      (file) =>
+        compiled.some(({ negated, glob }) => !negated && glob.test(file)) &&
+        !compiled.some(({ negated, glob }) => negated && glob.test(file)),
+    );
+  });
 }

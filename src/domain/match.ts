@@ -1,6 +1,6 @@
 // Changed files → affected dirspaces, using each dirspace's `when_modified.file_patterns` (fast path).
 import type { Dirspace } from "./dirspace.ts";
-import { type ConfigWarning, discoverDirspaces } from "./discover.ts";
+import { buildDirspaces, type ConfigWarning } from "./discover.ts";
 import { compileGlob, type Glob } from "./glob.ts";
 import { checkPath, dirnameOf, isNormalPath, joinPath } from "./paths.ts";
 import { dirPlaceholder, type RepoConfig } from "./repo-config.ts";
@@ -78,10 +78,12 @@ export interface ChangeMatcher {
 /** Builds a matcher over a PR's changed files (normalized, repository-relative). */
 export function createChangeMatcher(changedFiles: readonly string[]): ChangeMatcher {
   const index = indexChangedFiles(changedFiles);
-  const compiledByList = new Map<string, CompiledPatterns>();
+  // Pattern lists are usually shared arrays from the config: look them up by identity first.
+  type ListCache = { compiled: CompiledPatterns; results: Map<string, boolean> };
+  const cacheByList = new Map<readonly string[], ListCache>();
+  const cacheByKey = new Map<string, ListCache>();
   const repoMatches = new Map<Glob, string[]>();
   const templateGlobs = new Map<string, Glob>();
-  const resultByDir = new Map<string, boolean>();
 
   /** Calls `visit` with each changed file the glob matches, relative to `base`, until it returns true. */
   const someMatch = (glob: Glob, base: string, visit: (file: string) => boolean): boolean => {
@@ -160,17 +162,20 @@ export function createChangeMatcher(changedFiles: readonly string[]): ChangeMatc
 
   return {
     isChanged(dir, patterns) {
-      const listKey = patterns.join("\0");
-      let compiled = compiledByList.get(listKey);
-      if (!compiled) {
-        compiled = compileFilePatterns(patterns);
-        compiledByList.set(listKey, compiled);
+      let cache = cacheByList.get(patterns);
+      if (!cache) {
+        const listKey = patterns.join("\0");
+        cache = cacheByKey.get(listKey);
+        if (!cache) {
+          cache = { compiled: compileFilePatterns(patterns), results: new Map() };
+          cacheByKey.set(listKey, cache);
+        }
+        cacheByList.set(patterns, cache);
       }
-      const resultKey = `${dir}\0\0${listKey}`;
-      let result = resultByDir.get(resultKey);
+      let result = cache.results.get(dir);
       if (result === undefined) {
-        result = isChangedUncached(dir, compiled);
-        resultByDir.set(resultKey, result);
+        result = isChangedUncached(dir, cache.compiled);
+        cache.results.set(dir, result);
       }
       return result;
     },
@@ -208,13 +213,9 @@ export function normalizeChangedFiles(files: readonly string[], warnings: Config
 
 /** Discovers the dirspaces of a tree and marks those the changed files touch. */
 export function evaluateRepo(input: EvaluateRepoInput): RepoEvaluation {
-  const discovery = discoverDirspaces(input.files, input.config);
-  const warnings = discovery.warnings;
+  const { dirspaces, warnings } = buildDirspaces(input.files, input.config);
   const matcher = createChangeMatcher(normalizeChangedFiles(input.changedFiles, warnings));
-  const dirspaces = discovery.dirspaces.map((dirspace) => ({
-    ...dirspace,
-    changed: matcher.isChanged(dirspace.dir, dirspace.filePatterns),
-  }));
+  for (const dirspace of dirspaces) dirspace.changed = matcher.isChanged(dirspace.dir, dirspace.filePatterns);
   return { dirspaces, warnings };
 }
 
