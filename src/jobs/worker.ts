@@ -1,5 +1,12 @@
 // Runs graphile-worker in this process over the task list, recording job metrics and stopping gracefully.
-import { type LogLevel, type Runner, run, Logger as WorkerLogger } from "graphile-worker";
+import {
+  type LogLevel,
+  type Runner,
+  run,
+  type TaskList,
+  Logger as WorkerLogger,
+  type WorkerPool,
+} from "graphile-worker";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
@@ -16,6 +23,8 @@ export interface WorkerOptions {
   metrics?: Metrics;
   /** How often to look for jobs scheduled in the future or retried (ms); new jobs arrive by LISTEN at once. */
   pollInterval?: number;
+  /** The tasks to run; the registered task list (task-list.ts) when omitted. */
+  taskList?: TaskList;
 }
 
 export interface WorkerHandle {
@@ -37,7 +46,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const currentStatus = (): WorkerStatus => status;
   const runner: Runner = await run({
     pgPool: options.pool,
-    taskList: createTaskList(deps),
+    taskList: options.taskList ?? createTaskList(deps),
     concurrency: options.concurrency,
     pollInterval: options.pollInterval ?? 2000,
     noHandleSignals: true,
@@ -48,8 +57,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   status = "running";
 
   const started = new Map<string, number>();
-  runner.events.on("job:start", ({ job }) => {
+  /** Job id → the graphile-worker pool running it, to fail it back to the queue if it outlives shutdown. */
+  const runningOn = new Map<string, WorkerPool>();
+  const drainWaiters: Array<() => void> = [];
+  const drained = (): Promise<void> =>
+    started.size === 0 ? Promise.resolve() : new Promise((resolve) => drainWaiters.push(resolve));
+  runner.events.on("job:start", ({ job, worker }) => {
     started.set(job.id, performance.now());
+    runningOn.set(job.id, worker.workerPool);
   });
   runner.events.on("job:error", ({ job, error }) => {
     metrics?.jobFailures.inc({ task: job.task_identifier });
@@ -73,6 +88,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   runner.events.on("job:complete", ({ job, error }) => {
     const begin = started.get(job.id);
     started.delete(job.id);
+    runningOn.delete(job.id);
+    if (started.size === 0) for (const resolve of drainWaiters.splice(0)) resolve();
     if (begin === undefined) return;
     const outcome = error === undefined || error === null ? "success" : "error";
     metrics?.jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - begin) / 1000);
@@ -97,27 +114,54 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (status === "stopped" || status === "failed") return;
       status = "stopping";
       logger.info({ runningJobs: started.size, timeoutMs }, "worker stopping");
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = runner.stop("shutting down").then(() => "stopped" as const);
-      const timedOut = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
-      });
-      const result = await Promise.race([graceful, timedOut]).catch(() => "stopped" as const);
-      clearTimeout(timer);
-      if (result === "timeout") {
+      // Done means graphile-worker has shut down AND every running job's result is written back
+      // (job:complete), which its stop() does not always wait for.
+      const graceful = runner
+        .stop("shutting down")
+        .catch(() => {})
+        .then(() => drained());
+      if (!(await settlesWithin(graceful, timeoutMs))) {
         logger.warn(
           { runningJobs: started.size },
           "jobs still running at the shutdown deadline; returning them to the queue",
         );
-        await runner.kill("shutdown deadline passed").catch(() => {});
+        // Fails the stuck attempts (recording why) so that the jobs are retried on a live worker.
+        for (const pool of new Set(runningOn.values())) {
+          await settlesWithin(
+            Promise.resolve(
+              pool.forcefulShutdown("shutdown deadline passed while the job was running"),
+            ).catch((error: unknown) =>
+              logger.error({ err: error }, "could not return the stuck jobs to the queue"),
+            ),
+            10_000,
+          );
+        }
+        runningOn.clear();
+        started.clear();
       }
-      await done.catch(() => {});
+      await settlesWithin(
+        done.catch(() => {}),
+        5_000,
+      );
       if (currentStatus() !== "failed") status = "stopped";
     })();
     return stopping;
   };
 
   return { status: currentStatus, stop, done };
+}
+
+/** Whether `promise` settles within `ms` (it keeps running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** graphile-worker's log lines through our logger (its "warning" is pino's "warn"). */
