@@ -208,6 +208,21 @@ export class FakeGithubState {
     this.teams.set(key, members);
   }
 
+  /** A comment a person wrote on a PR (the webhook for it is sent separately); returns its id. */
+  addUserComment(fullName: string, number: number, author: string, body: string): number {
+    const now = new Date().toISOString();
+    const comment: FakeComment = {
+      id: this.id(),
+      body,
+      user: { login: author, type: "User" },
+      reactions: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.pull(fullName, number).comments.push(comment);
+    return comment.id;
+  }
+
   /** Comments on a PR written by the app (the bot). */
   botComments(fullName: string, number: number): FakeComment[] {
     return this.pull(fullName, number).comments.filter((comment) => comment.user.type === "Bot");

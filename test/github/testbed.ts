@@ -1,0 +1,135 @@
+// A GitHub test bed: fake GitHub, a migrated test database, the real app and task list, signed webhook deliveries.
+import { createHmac, randomUUID } from "node:crypto";
+import { runOnce, Logger as WorkerLogger } from "graphile-worker";
+import type pg from "pg";
+import { createApp } from "../../src/api/app.ts";
+import { type Config, loadConfig } from "../../src/config/env.ts";
+import { createPgPool } from "../../src/db/pg-pool.ts";
+import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
+import { createLogger } from "../../src/logging/logger.ts";
+import { testAppPrivateKey } from "../fakes/github/app-key.ts";
+import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
+import { FakeGithubState } from "../fakes/github/state.ts";
+import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { installationId, repoFullName } from "./payloads.ts";
+
+export const webhookSecret = "test-webhook-secret";
+
+export interface Testbed {
+  github: FakeGithub;
+  database: TestDatabase;
+  config: Config;
+  deps: JobDeps;
+  pool: pg.Pool;
+  app: ReturnType<typeof createApp>;
+  /** Sends a delivery signed like GitHub signs it; returns the HTTP status. */
+  send(event: string, payload: unknown, options?: { deliveryId?: string; secret?: string }): Promise<number>;
+  /** Runs every runnable job (including ones the jobs add) with the real graphile-worker, then returns. */
+  work(): Promise<void>;
+  /** Fresh fake state and empty tables, between tests. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function sign(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+export async function createTestbed(): Promise<Testbed> {
+  const github = await startFakeGithub();
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    APP_ID: "1",
+    PRIVATE_KEY: testAppPrivateKey(),
+    WEBHOOK_SECRET: webhookSecret,
+    GITHUB_API_URL: github.url,
+    TERRAGATE_URL: "https://terragate.test",
+    DATABASE_URL: database.url,
+    LOG_LEVEL: "silent",
+  });
+  const deps: JobDeps = {
+    config,
+    database: database.client,
+    logger: createLogger({ LOG_LEVEL: process.env["TEST_LOG_LEVEL"] === "debug" ? "debug" : "silent" }),
+    encryptionKey: Buffer.alloc(32, 7),
+  };
+  const pool = createPgPool(database.url, { max: 4, applicationName: "terragate-test-worker" });
+  const app = createApp(deps);
+  const taskList = createTaskList(deps);
+
+  const testbed: Testbed = {
+    github,
+    database,
+    config,
+    deps,
+    pool,
+    app,
+    async send(event, payload, options = {}) {
+      const body = JSON.stringify(payload);
+      const response = await app.request("/api/github/v1/events", {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": event,
+          "x-github-delivery": options.deliveryId ?? randomUUID(),
+          "x-hub-signature-256": sign(options.secret ?? webhookSecret, body),
+        },
+      });
+      return response.status;
+    },
+    async work() {
+      await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: silentWorkerLogger });
+    },
+    async reset() {
+      const fresh = new FakeGithubState();
+      for (const key of Object.keys(fresh) as Array<keyof FakeGithubState>) {
+        (github.state as unknown as Record<string, unknown>)[key] = (
+          fresh as unknown as Record<string, unknown>
+        )[key];
+      }
+      await database.reset();
+    },
+    async close() {
+      await pool.end();
+      await database.close();
+      await github.close();
+    },
+  };
+  return testbed;
+}
+
+const silentWorkerLogger = new WorkerLogger(() => () => {});
+
+/** The standard repository: three terraform roots on main, the workflow file, installation 42. */
+export function seedRepository(github: FakeGithub, mainFiles: Record<string, string> = {}) {
+  const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId });
+  const main = github.state.commit(repoFullName, "main", {
+    ".github/workflows/terragate.yml": "on: workflow_dispatch",
+    "infra/a/main.tf": "",
+    "infra/b/main.tf": "",
+    "infra/c/main.tf": "",
+    "modules/x/main.tf": "",
+    ...mainFiles,
+  });
+  return { repo, main };
+}
+
+/** A PR branch with the given files changed (added on top of main's files). */
+export function openPullRequest(
+  github: FakeGithub,
+  input: { number: number; author?: string; changed: Record<string, string>; draft?: boolean; base?: string },
+) {
+  const base = input.base ?? "main";
+  const baseFiles = Object.fromEntries(github.state.filesAt(github.state.repo(repoFullName), base) ?? []);
+  const branch = `feature-${input.number}`;
+  github.state.commit(repoFullName, branch, { ...baseFiles, ...input.changed });
+  return github.state.openPullRequest(repoFullName, {
+    number: input.number,
+    author: input.author ?? "alice",
+    base,
+    head: branch,
+    files: Object.keys(input.changed),
+    ...(input.draft ? { draft: true } : {}),
+  });
+}
