@@ -298,19 +298,51 @@ export const Drift = strict({
 
 /** The whole `.terragate/config.yml`. Every key is optional; `RepoConfig.parse({})` gives the defaults. */
 export const RepoConfig = strict({
-  version: z.literal(1, { error: "unsupported version; this Terragate reads `version: 1`" }).default(1),
-  ignore: z.array(GlobText).default(["**/modules/**"]),
-  dirs: z.record(DirKey, DirConfig).default({}),
-  when_modified: WhenModified.prefault({}),
-  workflows: z.array(Workflow).default([]),
-  lock_policy: LockPolicy.default("apply"),
-  apply_requirements: ApplyRequirements.prefault({}),
-  access_control: AccessControl.prefault({}),
-  automerge: Automerge.prefault({}),
-  drift: Drift.prefault({}),
-  parallelism: z.number().int().min(1).max(64).default(4),
-  /** Unset: PRs into the repository's default branch only. */
-  destination_branches: z.array(z.string().min(1)).optional(),
+  version: z
+    .literal(1, { error: "unsupported version; this Terragate reads `version: 1`" })
+    .default(1)
+    .describe("Config format version; only 1 exists."),
+  ignore: z
+    .array(GlobText)
+    .default(["**/modules/**"])
+    .describe("Globs of terraform roots that are not dirs (* = one segment, ** = any depth)."),
+  dirs: z
+    .record(DirKey, DirConfig)
+    .default({})
+    .describe(
+      "Settings per dir; keys are dirs or globs. An exact key beats a glob, a longer glob a shorter one.",
+    ),
+  when_modified: WhenModified.prefault({}).describe(
+    `Which changed files affect a dir (${dirPlaceholder} = the dir, ! excludes) and whether they autoplan it.`,
+  ),
+  workflows: z
+    .array(Workflow)
+    .default([])
+    .describe("Engine and steps; the first entry whose tag_query matches a dirspace is used."),
+  lock_policy: LockPolicy.default("apply").describe(
+    "apply: an apply locks what it applies; strict: any apply locks all the PR's dirspaces; merge: lock at merge; none.",
+  ),
+  apply_requirements: ApplyRequirements.prefault({}).describe(
+    "What a PR needs before apply. Always read from the default branch.",
+  ),
+  access_control: AccessControl.prefault({}).describe(
+    "Who may plan, apply, force, autoapprove and unlock, per tag query. Always read from the default branch.",
+  ),
+  automerge: Automerge.prefault({}).describe("Merge the PR once every changed dirspace is applied."),
+  drift: Drift.prefault({}).describe("Scheduled plans that report drift."),
+  parallelism: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe("Dirspaces planned or applied at once inside one run."),
+  destination_branches: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      "PRs into other branches are ignored; unset means the default branch. Read from the default branch.",
+    ),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;
 
