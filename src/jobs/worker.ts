@@ -1,6 +1,7 @@
 // Runs graphile-worker in this process over the task list, recording job metrics and stopping gracefully.
 import {
   type LogLevel,
+  parseCronItems,
   type Runner,
   run,
   type TaskList,
@@ -10,6 +11,7 @@ import {
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
+import { sweepRunsCron } from "./sweep-runs.ts";
 import { createTaskList, type JobDeps } from "./task-list.ts";
 
 /** Closed set of worker states reported by /health. */
@@ -44,14 +46,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let status: WorkerStatus = "starting";
   // Read through a function: the status changes in callbacks, which control-flow narrowing cannot see.
   const currentStatus = (): WorkerStatus => status;
+  const taskList = options.taskList ?? createTaskList(deps);
   const runner: Runner = await run({
     pgPool: options.pool,
-    taskList: options.taskList ?? createTaskList(deps),
+    taskList,
     concurrency: options.concurrency,
     pollInterval: options.pollInterval ?? 2000,
     noHandleSignals: true,
     // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
-    parsedCronItems: [],
+    // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
+    parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
     logger: workerLogger(logger),
   });
   status = "running";
