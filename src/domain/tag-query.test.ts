@@ -16,6 +16,8 @@ describe("parseTagQuery", () => {
     ["   ", { kind: "all" }],
     ["prod", tag("prod")],
     ["dir:aws/vpc", tag("dir:aws/vpc")],
+    ["dir:./aws//vpc/", tag("dir:aws/vpc")],
+    ["dir:.", tag("dir:.")],
     ["a b", { kind: "and", operands: [tag("a"), tag("b")] }],
     ["a and b", { kind: "and", operands: [tag("a"), tag("b")] }],
     ["a AND b", { kind: "and", operands: [tag("a"), tag("b")] }],

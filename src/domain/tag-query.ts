@@ -1,4 +1,5 @@
 // Tag queries (`dir:aws/vpc and not prod`, `vpc in dir`): parser to an AST, evaluator, printer.
+import { checkPath } from "./paths.ts";
 
 /** A parsed tag query. `all` is the empty query, which matches every dirspace. */
 export type TagQuery =
@@ -88,6 +89,13 @@ function keyword(token: Token): string | undefined {
   return keywords.has(lowered) ? lowered : undefined;
 }
 
+/** `dir:./aws/vpc/` means the dir `aws/vpc`: dir tags compare against normalized dirs. */
+function normalizeDirTag(tag: string): string {
+  if (!tag.startsWith("dir:")) return tag;
+  const checked = checkPath(tag.slice(4));
+  return checked.ok ? `dir:${checked.path}` : tag;
+}
+
 /** Parses a tag query; throws TagQueryError with the column of the first problem. */
 export function parseTagQuery(query: string): TagQuery {
   const tokens = tokenize(query);
@@ -167,7 +175,7 @@ export function parseTagQuery(query: string): TagQuery {
       position++;
       return { kind: "in-dir", segment: token.value };
     }
-    return { kind: "tag", tag: token.value };
+    return { kind: "tag", tag: normalizeDirTag(token.value) };
   };
 
   if (peek().kind === "end") return { kind: "all" };
