@@ -1,0 +1,190 @@
+// The pure decision: autoplan, access control, apply requirements, plan validity and locks, without I/O.
+import { describe, expect, it } from "vitest";
+import { parseCommand } from "../domain/command.ts";
+import { evaluateRepo } from "../domain/match.ts";
+import { RepoConfig } from "../domain/repo-config.ts";
+import { renderRefusal } from "../render/refusal.ts";
+import type { PullRequestInfo } from "../vcs/types.ts";
+import type { PersonFacts } from "./access.ts";
+import { type DecisionInput, decide } from "./decide.ts";
+
+const pullRequest: PullRequestInfo = {
+  number: 42,
+  state: "open",
+  draft: false,
+  title: "t",
+  author: "alice",
+  baseRef: "main",
+  baseSha: "b".repeat(40),
+  headRef: "feature",
+  headSha: "e4f5a6b".padEnd(40, "0"),
+  mergeable: true,
+};
+
+const alice: PersonFacts = { login: "alice", role: "write", teams: new Set() };
+
+type Overrides = Omit<Partial<DecisionInput>, "config"> & { comment?: string; config?: unknown };
+
+function input(overrides: Overrides = {}): DecisionInput {
+  const { comment, config: rawConfig, ...rest } = overrides;
+  const config = RepoConfig.parse(rawConfig ?? {});
+  const { dirspaces } = evaluateRepo({
+    files: ["infra/a/main.tf", "infra/b/main.tf", "infra/c/main.tf"],
+    config,
+    changedFiles: ["infra/a/main.tf", "infra/b/main.tf"],
+  });
+  const command = comment ? parseCommand(comment) : undefined;
+  return {
+    request:
+      command && "tagQuery" in command
+        ? {
+            kind: "command",
+            action: command.kind,
+            tagQuery: command.tagQuery,
+            tagQueryText: command.tagQueryText,
+            user: alice,
+          }
+        : { kind: "autoplan" },
+    pullRequest,
+    config,
+    defaultBranch: "main",
+    dirspaces,
+    approvers: [],
+    statusChecks: [],
+    latestPlans: ["infra/a", "infra/b"].map((dir) => ({
+      dir,
+      workspace: "default",
+      baseSha: pullRequest.baseSha,
+      headSha: pullRequest.headSha,
+      createdAt: new Date(1_000),
+    })),
+    supersessions: [],
+    locksHeldByOthers: [],
+    ...rest,
+  };
+}
+
+describe("decide", () => {
+  it("autoplans the changed dirspaces only", () => {
+    const decision = decide(input());
+    expect(decision.kind === "run" && decision.dirspaces.map((d) => d.dir)).toEqual(["infra/a", "infra/b"]);
+  });
+
+  it("applies valid plans and locks what it applies under lock_policy apply, everything changed under strict", () => {
+    const apply = decide(input({ comment: "terragate apply dir:infra/a" }));
+    expect(apply).toMatchObject({ kind: "run", manifestKind: "apply", lockDirspaces: [{ dir: "infra/a" }] });
+    const strict = decide(
+      input({ comment: "terragate apply dir:infra/a", config: { lock_policy: "strict" } }),
+    );
+    expect(strict.kind === "run" && strict.lockDirspaces.map((d) => d.dir)).toEqual(["infra/a", "infra/b"]);
+  });
+
+  it("collects every problem of an apply in one refusal", () => {
+    const decision = decide(
+      input({
+        comment: "terragate apply",
+        config: { apply_requirements: { approved: { enabled: true } } },
+        pullRequest: { ...pullRequest, draft: true, mergeable: false },
+        statusChecks: [
+          { name: "ci/test", conclusion: "failure", source: "status" },
+          { name: "terragate plan: infra/a (default)", conclusion: "failure", source: "check_run" },
+        ],
+        latestPlans: [],
+        locksHeldByOthers: [
+          { dir: "infra/a", workspace: "default", pullRequestNumber: 17, acquiredAt: new Date(0) },
+        ],
+      }),
+    );
+    expect(decision.kind).toBe("refuse");
+    const rules = decision.kind === "refuse" ? decision.problems.map((problem) => problem.rule) : [];
+    expect(rules.sort()).toEqual([
+      "approval",
+      "draft",
+      "locked",
+      "merge_conflicts",
+      "no_plan",
+      "status_checks",
+    ]);
+  });
+
+  it("apply-force skips apply requirements but still needs plans and free locks", () => {
+    const decision = decide(
+      input({
+        comment: "terragate apply-force",
+        config: { apply_requirements: { approved: { enabled: true } } },
+        pullRequest: { ...pullRequest, draft: true },
+      }),
+    );
+    expect(decision.kind).toBe("run");
+  });
+
+  it("ignores status checks matching ignore_matching and Terragate's own", () => {
+    const decision = decide(
+      input({
+        comment: "terragate apply",
+        config: { apply_requirements: { status_checks: { ignore_matching: ["^optional/"] } } },
+        statusChecks: [
+          { name: "optional/lint", conclusion: "failure", source: "check_run" },
+          { name: "terragate apply: infra/a (default)", conclusion: "pending", source: "check_run" },
+        ],
+      }),
+    );
+    expect(decision.kind).toBe("run");
+  });
+
+  it("does not count the author's own approval", () => {
+    const decision = decide(
+      input({
+        comment: "terragate apply",
+        config: { apply_requirements: { approved: { enabled: true } } },
+        approvers: [{ login: "alice", role: "admin", teams: new Set() }],
+      }),
+    );
+    expect(decision.kind).toBe("refuse");
+  });
+
+  it("renders a refusal like the design's example", () => {
+    const decision = decide(
+      input({
+        comment: "terragate apply dir:infra/a",
+        latestPlans: [
+          {
+            dir: "infra/a",
+            workspace: "default",
+            baseSha: pullRequest.baseSha,
+            headSha: "a1b2c3d".padEnd(40, "0"),
+            createdAt: new Date(0),
+          },
+        ],
+        locksHeldByOthers: [
+          {
+            dir: "infra/a",
+            workspace: "default",
+            pullRequestNumber: 17,
+            acquiredAt: new Date(Date.UTC(2026, 0, 1, 10)),
+          },
+        ],
+      }),
+    );
+    if (decision.kind !== "refuse") throw new Error("expected a refusal");
+    const body = renderRefusal({
+      prNumber: 42,
+      action: "apply",
+      dirspaces: decision.dirspaces,
+      problems: decision.problems,
+      pullRequest,
+      requestedBy: "alice",
+      now: new Date(Date.UTC(2026, 0, 1, 12)),
+    });
+    expect(body).toBe(
+      [
+        "<!-- terragate:refusal:pr-42 -->",
+        ":no_entry: **Cannot apply** `infra/a` (default)",
+        "- the plan for `infra/a` (default) is from `a1b2c3d` but the PR is at `e4f5a6b` — comment `terragate plan`",
+        "- `infra/a` (default) locked by #17 (applied 2 hours ago) — merge or close #17, or comment `terragate unlock 17`",
+        "",
+        "Requested by @alice · `e4f5a6b`",
+      ].join("\n"),
+    );
+  });
+});
