@@ -2,7 +2,7 @@
 import type { Logger } from "pino";
 import { ConfigError, loadConfig } from "../config/env.ts";
 import { createLogger } from "../logging/logger.ts";
-import { type Runtime, startRuntime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
 
 export interface ProcessOptions {
   command: "serve" | "worker";
@@ -30,6 +30,8 @@ export async function runProcess(options: ProcessOptions): Promise<number> {
     return 1;
   }
   const logger = createLogger(config);
+  // Loaded only now: a configuration mistake is reported without loading the whole application.
+  const { startRuntime } = await import("./runtime.ts");
 
   // Signals are watched from the very start so that a Ctrl-C during start-up still stops what was started.
   const signals = watchSignals(logger);
