@@ -79,7 +79,22 @@ export async function createTestbed(): Promise<Testbed> {
       return response.status;
     },
     async work() {
-      await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: silentWorkerLogger });
+      // runOnce resolves before graphile-worker has written the last job's completion, so wait for
+      // that, and run again while jobs the tasks added are due.
+      for (let round = 0; round < 20; round++) {
+        await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: silentWorkerLogger });
+        const deadline = Date.now() + 5_000;
+        for (;;) {
+          const [locked] = await database.client.sql<{ count: number }[]>`
+            select count(*)::int as count from graphile_worker._private_jobs where locked_at is not null`;
+          if (locked?.count === 0 || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const [due] = await database.client.sql<{ count: number }[]>`
+          select count(*)::int as count from graphile_worker._private_jobs
+          where run_at <= now() and locked_at is null and attempts < max_attempts`;
+        if (due?.count === 0) return;
+      }
     },
     async reset() {
       const fresh = new FakeGithubState();
