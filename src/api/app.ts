@@ -10,9 +10,10 @@ import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.ts";
 import { requestContext } from "./middleware/request-context.ts";
-import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
+import { createSetupRoutes } from "./setup/setup-routes.ts";
 import { createApiDocs } from "./v1/api-docs.ts";
 import { createApiV1 } from "./v1/api-v1.ts";
+import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
 
 /** What every route factory receives; built once per process by `terragate serve` (or by a test). */
 export interface AppDeps {
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route("/", metricsRoutes(metrics));
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));
+  app.route("/setup", createSetupRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
   app.route("/api/v1", createApiV1(deps));

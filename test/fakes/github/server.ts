@@ -133,7 +133,8 @@ function answer(state: FakeGithubState, request: FakeRequest): FakeResponse {
     }
     return { status: failure.status, body: { message: "Server Error" } };
   }
-  if (!request.authorization) {
+  // The manifest conversion is the one call GitHub accepts without credentials (the code is the secret).
+  if (!request.authorization && !request.path.startsWith("/app-manifests/")) {
     return {
       status: 401,
       body: { message: "Requires authentication", documentation_url: "https://docs.github.com/rest" },
