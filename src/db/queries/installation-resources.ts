@@ -1,5 +1,5 @@
 // Tooling API reads of one installation: the installation itself, its repositories and pull requests.
-import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { PullRequestState } from "../schema/index.ts";
 import { installations, pullRequests, repositories } from "../schema/index.ts";
@@ -82,7 +82,18 @@ export async function listPullRequests(
   page: PageRequest & { repo?: string; state?: PullRequestState },
 ): Promise<Page<PullRequestRow>> {
   const conditions: SQL[] = [eq(pullRequests.installationId, installationId)];
-  if (page.repo) conditions.push(sql`lower(${repositories.fullName}) = lower(${page.repo})`);
+  if (page.repo) {
+    const ids = executor
+      .select({ id: repositories.id })
+      .from(repositories)
+      .where(
+        and(
+          eq(repositories.installationId, installationId),
+          sql`lower(${repositories.fullName}) = lower(${page.repo})`,
+        ),
+      );
+    conditions.push(inArray(pullRequests.repositoryId, ids));
+  }
   if (page.state) conditions.push(eq(pullRequests.state, page.state));
   if (page.after) {
     conditions.push(
@@ -96,7 +107,8 @@ export async function listPullRequests(
   const rows = await executor
     .select({
       id: pullRequests.id,
-      repo: repositories.fullName,
+      // A scalar subquery instead of a join keeps the listing a single ordered index scan.
+      repo: sql<string>`(select ${repositories.fullName} from ${repositories} where ${repositories.id} = ${pullRequests.repositoryId})`,
       number: pullRequests.number,
       state: pullRequests.state,
       title: pullRequests.title,
@@ -113,7 +125,6 @@ export async function listPullRequests(
       cursorTime: sql<string>`${pullRequests.createdAt}::text`,
     })
     .from(pullRequests)
-    .innerJoin(repositories, eq(repositories.id, pullRequests.repositoryId))
     .where(and(...conditions))
     .orderBy(...keysetOrder([pullRequests.createdAt, pullRequests.id], page.direction))
     .limit(page.limit + 1);

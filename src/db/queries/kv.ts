@@ -3,7 +3,6 @@ import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { kvEntries } from "../schema/index.ts";
 import { type Page, type SortDirection, toPage } from "./cursor.ts";
-import { keysetAfter, keysetOrder } from "./keyset.ts";
 
 export interface KvEntry {
   key: string;
@@ -172,8 +171,29 @@ export async function commitKv(
   return results;
 }
 
-function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+/**
+ * The smallest string greater than every string starting with `prefix` (code point order, which is
+ * also UTF-8 byte order), or undefined when there is none.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = [...prefix].map((char) => char.codePointAt(0)!);
+  while (codePoints.length > 0) {
+    let last = codePoints.pop()! + 1;
+    if (last === 0xd800) last = 0xe000; // skip the surrogate range
+    if (last <= 0x10ffff) return String.fromCodePoint(...codePoints, last);
+  }
+  return undefined;
+}
+
+/**
+ * Keys starting with `prefix`, as a byte-wise range on the (installation_id, key text_pattern_ops)
+ * index. Only leakproof operators are used, so that under row-level security PostgreSQL may still
+ * use them as index conditions (a LIKE would be applied only after every row was fetched).
+ */
+function prefixCondition(prefix: string): SQL {
+  const upper = prefixUpperBound(prefix);
+  const lowerBound = sql`${kvEntries.key} ~>=~ ${prefix}::text`;
+  return upper === undefined ? lowerBound : sql`${lowerBound} and ${kvEntries.key} ~<~ ${upper}::text`;
 }
 
 export async function iterKv(
@@ -182,12 +202,14 @@ export async function iterKv(
   prefix: string,
   page: { limit: number; direction: SortDirection; after?: string },
 ): Promise<Page<KvEntry>> {
-  const conditions: SQL[] = [
-    eq(kvEntries.installationId, installationId),
-    sql`${kvEntries.key} like ${likePrefix(prefix)}`,
-  ];
-  if (page.after !== undefined)
-    conditions.push(keysetAfter([kvEntries.key], [sql`${page.after}::text`], page.direction));
+  const conditions: SQL[] = [eq(kvEntries.installationId, installationId), prefixCondition(prefix)];
+  if (page.after !== undefined) {
+    conditions.push(
+      page.direction === "asc"
+        ? sql`${kvEntries.key} ~>~ ${page.after}::text`
+        : sql`${kvEntries.key} ~<~ ${page.after}::text`,
+    );
+  }
   const rows = await executor
     .select({
       key: kvEntries.key,
@@ -198,7 +220,7 @@ export async function iterKv(
     })
     .from(kvEntries)
     .where(and(...conditions))
-    .orderBy(...keysetOrder([kvEntries.key], page.direction))
+    .orderBy(page.direction === "asc" ? sql`${kvEntries.key} using ~<~` : sql`${kvEntries.key} using ~>~`)
     .limit(page.limit + 1);
   return toPage(rows, page.limit, (row) => [row.key]);
 }
@@ -207,8 +229,6 @@ export async function countKv(executor: Executor, installationId: number, prefix
   const [row] = await executor
     .select({ count: sql<number>`count(*)::int` })
     .from(kvEntries)
-    .where(
-      and(eq(kvEntries.installationId, installationId), sql`${kvEntries.key} like ${likePrefix(prefix)}`),
-    );
+    .where(and(eq(kvEntries.installationId, installationId), prefixCondition(prefix)));
   return row?.count ?? 0;
 }

@@ -1,7 +1,7 @@
 // Storage of the API's token-signing keys: sealed secrets, loaded by every replica, rotated by inserting a newer key.
 import { desc, gt } from "drizzle-orm";
 import type { SigningKey } from "../../crypto/jwt.ts";
-import { seal, unseal } from "../../crypto/seal.ts";
+import { SealError, seal, unseal } from "../../crypto/seal.ts";
 import type { Executor } from "../client.ts";
 import { apiSigningKeys } from "../schema/index.ts";
 
@@ -20,11 +20,17 @@ export async function loadSigningKeys(
     .from(apiSigningKeys)
     .where(gt(apiSigningKeys.retiresAt, now))
     .orderBy(desc(apiSigningKeys.createdAt));
-  return rows.map((row) => ({
-    kid: row.kid,
-    secret: unseal(encryptionKey, row.secretSealed, sealContext(row.kid)),
-    createdAt: row.createdAt,
-  }));
+  // A key sealed under another encryption key (TERRAGATE_ENCRYPTION_KEY was changed) cannot be used:
+  // skip it, so that a fresh key gets created instead of every request failing.
+  return rows.flatMap((row) => {
+    try {
+      const secret = unseal(encryptionKey, row.secretSealed, sealContext(row.kid));
+      return [{ kid: row.kid, secret, createdAt: row.createdAt }];
+    } catch (error) {
+      if (error instanceof SealError) return [];
+      throw error;
+    }
+  });
 }
 
 export async function insertSigningKey(

@@ -1,5 +1,5 @@
 // Tooling API reads of work manifests and their dirspaces, filtered by repo, PR, kind, state and tag query.
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { TagQuery } from "../../domain/tag-query.ts";
 import type { Executor } from "../client.ts";
 import {
@@ -22,10 +22,16 @@ const dirspaceColumns = {
   tags: workManifestDirspaces.tags,
 };
 
+/**
+ * Repository name and PR number come from scalar subqueries rather than joins: the listing then
+ * stays a single-table scan of the (installation, created_at, id) index that stops after one page.
+ */
 const manifestColumns = {
   id: workManifests.id,
-  repo: repositories.fullName,
-  pullRequest: pullRequests.number,
+  repo: sql<string>`(select ${repositories.fullName} from ${repositories} where ${repositories.id} = ${workManifests.repositoryId})`,
+  pullRequest: sql<
+    number | null
+  >`(select ${pullRequests.number} from ${pullRequests} where ${pullRequests.id} = ${workManifests.pullRequestId})`,
   kind: workManifests.kind,
   state: workManifests.state,
   baseRef: workManifests.baseRef,
@@ -43,6 +49,19 @@ const manifestColumns = {
   cursorTime: sql<string>`${workManifests.createdAt}::text`,
 };
 
+/** Ids of the installation's repositories with this full name (case-insensitive), as a subquery. */
+function repositoryIds(executor: Executor, installationId: number, fullName: string) {
+  return executor
+    .select({ id: repositories.id })
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.installationId, installationId),
+        sql`lower(${repositories.fullName}) = lower(${fullName})`,
+      ),
+    );
+}
+
 export interface WorkManifestFilter {
   repo?: string;
   pullRequest?: number;
@@ -58,8 +77,15 @@ export async function listWorkManifests(
   page: PageRequest & WorkManifestFilter,
 ) {
   const conditions: SQL[] = [eq(workManifests.installationId, installationId)];
-  if (page.repo) conditions.push(sql`lower(${repositories.fullName}) = lower(${page.repo})`);
-  if (page.pullRequest !== undefined) conditions.push(eq(pullRequests.number, page.pullRequest));
+  if (page.repo)
+    conditions.push(inArray(workManifests.repositoryId, repositoryIds(executor, installationId, page.repo)));
+  if (page.pullRequest !== undefined) {
+    const ids = executor
+      .select({ id: pullRequests.id })
+      .from(pullRequests)
+      .where(and(eq(pullRequests.installationId, installationId), eq(pullRequests.number, page.pullRequest)));
+    conditions.push(inArray(workManifests.pullRequestId, ids));
+  }
   if (page.kind) conditions.push(eq(workManifests.kind, page.kind));
   if (page.state) conditions.push(eq(workManifests.state, page.state));
   if (page.tagQuery && page.tagQuery.kind !== "all") {
@@ -79,8 +105,6 @@ export async function listWorkManifests(
   const rows = await executor
     .select(manifestColumns)
     .from(workManifests)
-    .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
-    .leftJoin(pullRequests, eq(pullRequests.id, workManifests.pullRequestId))
     .where(and(...conditions))
     .orderBy(...keysetOrder([workManifests.createdAt, workManifests.id], page.direction))
     .limit(page.limit + 1);
@@ -91,8 +115,6 @@ export async function getWorkManifest(executor: Executor, installationId: number
   const [manifest] = await executor
     .select(manifestColumns)
     .from(workManifests)
-    .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
-    .leftJoin(pullRequests, eq(pullRequests.id, workManifests.pullRequestId))
     .where(and(eq(workManifests.installationId, installationId), eq(workManifests.id, id)));
   return manifest;
 }
@@ -137,7 +159,8 @@ export async function listDirspaces(
     eq(workManifests.installationId, installationId),
     eq(workManifestDirspaces.installationId, installationId),
   ];
-  if (page.repo) conditions.push(sql`lower(${repositories.fullName}) = lower(${page.repo})`);
+  if (page.repo)
+    conditions.push(inArray(workManifests.repositoryId, repositoryIds(executor, installationId, page.repo)));
   if (page.state) conditions.push(eq(workManifestDirspaces.state, page.state));
   if (page.tagQuery && page.tagQuery.kind !== "all") {
     conditions.push(tagQueryCondition(page.tagQuery, dirspaceColumns));
@@ -165,8 +188,8 @@ export async function listDirspaces(
   const rows = await executor
     .select({
       workManifestId: workManifests.id,
-      repo: repositories.fullName,
-      pullRequest: pullRequests.number,
+      repo: manifestColumns.repo,
+      pullRequest: manifestColumns.pullRequest,
       kind: workManifests.kind,
       dir: workManifestDirspaces.dir,
       workspace: workManifestDirspaces.workspace,
@@ -181,8 +204,6 @@ export async function listDirspaces(
     })
     .from(workManifestDirspaces)
     .innerJoin(workManifests, eq(workManifests.id, workManifestDirspaces.workManifestId))
-    .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
-    .leftJoin(pullRequests, eq(pullRequests.id, workManifests.pullRequestId))
     .where(and(...conditions))
     .orderBy(...keysetOrder(key, page.direction))
     .limit(page.limit + 1);
