@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** Every benchmark, by the name in bench/<name>.bench.ts. Add yours here. */
-const benchmarks: string[] = ["foundation", "domain", "api", "runner"];
+const benchmarks: string[] = ["foundation", "domain", "api", "runner", "github"];
 
 const self = fileURLToPath(import.meta.url);
 

@@ -1,5 +1,4 @@
 // Turns a "run" decision into a work manifest: locks + manifest + dispatch job in one transaction, then queued check runs.
-import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import { acquireLocks, type LockHolder } from "../db/queries/dirspace-locks.ts";
@@ -9,7 +8,7 @@ import {
   setAggregateCheckRunId,
   setDirspaceCheckRunIds,
 } from "../db/queries/work-manifest-creation.ts";
-import { type WorkManifestKind, workManifests } from "../db/schema/index.ts";
+import type { WorkManifestKind } from "../db/schema/index.ts";
 import type { Dirspace, DirspaceRef } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { addJob } from "../jobs/add-job.ts";
@@ -30,6 +29,10 @@ export function aggregateCheckRunName(kind: WorkManifestKind, count: number): st
   return `terragate ${kind === "plan" ? "plan" : "apply"}: ${count} dirspaces`;
 }
 
+export function runLink(publicUrl: string, manifestId: string): string {
+  return `${publicUrl}/api/github/v1/runs/${manifestId}`;
+}
+
 export interface StartRunInput {
   database: Database;
   provider: VcsProvider;
@@ -44,6 +47,8 @@ export interface StartRunInput {
   requestedBy: string;
   tagQuery: string;
   commentId: string | null;
+  /** This server's public URL: check runs link to `/api/github/v1/runs/{id}`, which redirects to the CI run. */
+  publicUrl: string;
 }
 
 export type StartRunResult =
@@ -122,16 +127,11 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
 async function createQueuedCheckRuns(input: StartRunInput, manifestId: string): Promise<void> {
   const { provider, kind, dirspaces, pullRequest } = input;
   try {
-    const [current] = await input.database
-      .select({ runUrl: workManifests.runUrl })
-      .from(workManifests)
-      .where(eq(workManifests.id, manifestId));
-    const detailsUrl = current?.runUrl ?? undefined;
     const common = {
       headSha: pullRequest.headSha,
       status: "queued" as const,
       externalId: manifestId,
-      ...(detailsUrl ? { detailsUrl } : {}),
+      detailsUrl: runLink(input.publicUrl, manifestId),
     };
     if (dirspaces.length > maxCheckRunsPerManifest) {
       const { id } = await provider.createCheckRun({

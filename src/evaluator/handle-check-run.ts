@@ -75,6 +75,7 @@ export async function handleCheckRunRerequested(
       database: db,
       provider,
       logger: context.logger,
+      publicUrl: context.config.publicUrl,
       repository,
       pullRequestRow,
       pullRequest,

@@ -161,6 +161,7 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
         database: db,
         provider,
         logger: context.logger,
+        publicUrl: context.config.publicUrl,
         repository,
         pullRequestRow,
         pullRequest,

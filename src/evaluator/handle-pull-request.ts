@@ -62,6 +62,7 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     database: db,
     provider,
     logger: context.logger,
+    publicUrl: context.config.publicUrl,
     repository,
     pullRequestRow,
     pullRequest: event.pullRequest,

@@ -165,13 +165,5 @@ export function createDispatchRunTask(deps: JobDeps): Task {
     }
     await markDispatched(db, workManifestId, run);
     logger.info({ runId: run.runId }, "run dispatched");
-    if (run.runUrl) {
-      await updateCheckRuns(
-        provider,
-        await checkRunIds(db, workManifestId, manifest.aggregateCheckRunId),
-        { detailsUrl: run.runUrl },
-        logger,
-      );
-    }
   };
 }

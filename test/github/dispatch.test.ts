@@ -96,6 +96,6 @@ describe("dispatch-run", () => {
     expect(repo.checkRuns.map((run) => run.name)).toEqual(["terragate plan: 60 dirspaces"]);
     const [manifest] = await bed.database.client.db.select().from(workManifests);
     expect(manifest?.aggregateCheckRunId).toBe(String(repo.checkRuns[0]?.id));
-    expect(repo.checkRuns[0]?.detailsUrl).toBe(manifest?.runUrl);
+    expect(repo.checkRuns[0]?.detailsUrl).toBe(`https://terragate.test/api/github/v1/runs/${manifest?.id}`);
   });
 });

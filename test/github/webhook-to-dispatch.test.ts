@@ -74,10 +74,15 @@ describe("webhook → work manifest → dispatch", () => {
     expect(token?.tokenHash).toBe(hashWorkToken(dispatch.inputs["work-token"]!));
     expect(token!.expiresAt.getTime() - Date.now()).toBeGreaterThan(55 * 60 * 1000);
     expect(token?.usedAt).toBeNull();
-    // The run GitHub reported is recorded and linked from the check runs.
+    // The run GitHub reported is recorded; the check runs' stable link redirects to it.
     const [after] = await manifests();
     expect(after?.runId).toBe(String(dispatch.runId));
-    expect(checkRuns.every((run) => run.detailsUrl === after?.runUrl)).toBe(true);
+    const link = `https://terragate.test/api/github/v1/runs/${manifest!.id}`;
+    expect(checkRuns.every((run) => run.detailsUrl === link)).toBe(true);
+    const redirect = await bed.app.request(link.replace("https://terragate.test", ""));
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get("location")).toBe(after?.runUrl);
+    expect(after?.runUrl).toBe(`https://github.com/acme/infra/actions/runs/${dispatch.runId}`);
   });
 
   it("treats a redelivery of the same delivery id as a no-op", async () => {

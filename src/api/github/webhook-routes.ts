@@ -3,10 +3,13 @@ import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { insertDelivery } from "../../db/queries/webhook-deliveries.ts";
-import { addJob } from "../../jobs/add-job.ts";
+import { storeDeliveryWithJob } from "../../db/queries/webhook-deliveries.ts";
 import { createCredentialsCache } from "../../vcs/github/credentials.ts";
 import type { AppDeps } from "../app.ts";
+import { createRunLinkRoutes } from "./run-link-routes.ts";
+
+/** Evaluation retries (with graphile-worker's exponential backoff) for GitHub 5xx and rate limits. */
+const evaluateMaxAttempts = 10;
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 export const maxWebhookBytes = 25 * 1024 * 1024;
@@ -118,27 +121,28 @@ export function createGithubWebhookRoutes(deps: AppDeps): Hono {
       if (!routing.success) return c.json({ error: "unexpected webhook payload shape" }, 400);
       if (!isHandledEvent(event, routing.data)) return c.json({ ok: true, ignored: true }, 200);
 
-      const stored = await deps.database.db.transaction(async (tx) => {
-        const id = await insertDelivery(tx, {
+      const stored = await storeDeliveryWithJob(
+        deps.database.db,
+        {
           vcs: "github",
           deliveryId,
           event,
           action: routing.data.action ?? null,
           installationExternalId:
             routing.data.installation === undefined ? null : String(routing.data.installation.id),
-          payload: json,
-        });
-        if (id === null) return false;
-        await addJob(
-          tx,
-          "evaluate-event",
-          { vcs: "github", deliveryId },
-          { queueName: evaluationQueue(event, routing.data), jobKey: `evaluate:github:${deliveryId}` },
-        );
-        return true;
-      });
+          rawPayload: body,
+        },
+        {
+          taskIdentifier: "evaluate-event",
+          payload: { vcs: "github", deliveryId },
+          queueName: evaluationQueue(event, routing.data),
+          jobKey: `evaluate:github:${deliveryId}`,
+          maxAttempts: evaluateMaxAttempts,
+        },
+      );
       return stored ? c.json({ ok: true, stored: true }, 202) : c.json({ ok: true, duplicate: true }, 200);
     },
   );
+  app.route("/runs", createRunLinkRoutes(deps));
   return app;
 }
