@@ -42,12 +42,20 @@ export function requireAccessToken(options: {
   /** Paths (relative to the mount point's full path) that need no token, e.g. the refresh route. */
   isPublic: (path: string) => boolean;
 }): MiddlewareHandler<ApiEnv> {
+  // Clients reuse one token for its whole minute: remember verified tokens until they expire, so the
+  // signature is checked once per token rather than once per request.
+  const verified = createVerifiedTokenCache(10_000);
+  async function verifyAndRemember(token: string): Promise<AccessTokenClaims> {
+    const claims = await verifyAccessToken(token, (kid) => options.keyStore.resolve(kid));
+    verified.set(token, claims);
+    return claims;
+  }
   return async (c, next) => {
     if (options.isPublic(c.req.path)) return next();
     const token = bearerToken(c);
     let principal: AccessTokenClaims;
     try {
-      principal = await verifyAccessToken(token, (kid) => options.keyStore.resolve(kid));
+      principal = verified.get(token) ?? (await verifyAndRemember(token));
     } catch (error) {
       if (!(error instanceof AccessTokenError)) throw error;
       throw new ApiError(
@@ -64,6 +72,40 @@ export function requireAccessToken(options: {
     c.set("principal", principal);
     await next();
   };
+}
+
+/** Verified tokens with their claims, dropped at expiry; bounded by clearing when full. */
+function createVerifiedTokenCache(maxEntries: number) {
+  const entries = new Map<string, { claims: AccessTokenClaims; expiresAt: number }>();
+  return {
+    get(token: string): AccessTokenClaims | undefined {
+      const entry = entries.get(token);
+      if (!entry) return undefined;
+      if (Date.now() >= entry.expiresAt) {
+        entries.delete(token);
+        return undefined;
+      }
+      return entry.claims;
+    },
+    set(token: string, claims: AccessTokenClaims): void {
+      const expiresAt = tokenExpiry(token);
+      if (expiresAt === undefined) return;
+      if (entries.size >= maxEntries) entries.clear();
+      entries.set(token, { claims, expiresAt });
+    },
+  };
+}
+
+/** The `exp` of a token whose signature was already verified, in milliseconds. */
+function tokenExpiry(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      exp?: unknown;
+    };
+    return typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The caller's claims after checking that they hold `capability` (403 otherwise). */

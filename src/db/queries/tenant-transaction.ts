@@ -6,7 +6,10 @@ import type { DatabaseClient, Transaction } from "../client.ts";
  * Every API query that touches one installation's rows runs here: the code filters by installation
  * and, as a second wall, PostgreSQL's policies hide every other installation's rows from this role.
  *
- * The role and setting are sent first and the work's first query is pipelined right behind them on
+ * Plans are made for each statement's actual values: a generic plan misjudges how many rows the
+ * policies keep and then sorts a whole installation instead of reading one page from the index.
+ *
+ * The role and settings are sent first and the work's first query is pipelined right behind them on
  * the transaction's connection (PostgreSQL runs them in order), which saves a round trip per request.
  */
 export async function withTenant<T>(
@@ -21,7 +24,9 @@ export async function withTenant<T>(
     // `.then` starts the statement now, so it is queued before anything `work` sends.
     const scoped = tx
       .execute(
-        sql`select set_config('role', 'terragate_app', true), set_config('terragate.installation_id', ${String(installationId)}, true)`,
+        sql`select set_config('role', 'terragate_app', true),
+          set_config('terragate.installation_id', ${String(installationId)}, true),
+          set_config('plan_cache_mode', 'force_custom_plan', true)`,
       )
       .then(() => undefined);
     const [, result] = await Promise.all([scoped, work(tx)]);
