@@ -6,8 +6,11 @@ import type { DatabaseClient, Transaction } from "../client.ts";
  * Every API query that touches one installation's rows runs here: the code filters by installation
  * and, as a second wall, PostgreSQL's policies hide every other installation's rows from this role.
  *
- * Plans are made for each statement's actual values: a generic plan misjudges how many rows the
- * policies keep and then sorts a whole installation instead of reading one page from the index.
+ * The planner multiplies the policy's `installation_id = …` with the query's own as if they were
+ * independent, so it expects a hundredth of the rows an installation has; it would then fetch the
+ * whole installation with a bitmap scan and sort it instead of reading one page from the
+ * (installation_id, created_at, id) index. Every tenant query has a btree index to walk, so bitmap
+ * scans are switched off in these transactions, and plans are made for each statement's values.
  *
  * The role and settings are sent first and the work's first query is pipelined right behind them on
  * the transaction's connection (PostgreSQL runs them in order), which saves a round trip per request.
@@ -26,7 +29,8 @@ export async function withTenant<T>(
       .execute(
         sql`select set_config('role', 'terragate_app', true),
           set_config('terragate.installation_id', ${String(installationId)}, true),
-          set_config('plan_cache_mode', 'force_custom_plan', true)`,
+          set_config('plan_cache_mode', 'force_custom_plan', true),
+          set_config('enable_bitmapscan', 'off', true)`,
       )
       .then(() => undefined);
     const [, result] = await Promise.all([scoped, work(tx)]);
