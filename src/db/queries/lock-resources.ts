@@ -7,12 +7,13 @@ import { toPage } from "./cursor.ts";
 import type { PageRequest } from "./installation-resources.ts";
 import { keysetAfter, keysetOrder } from "./keyset.ts";
 
+/** Names come from scalar subqueries, not joins, so the planner starts from the installation's locks. */
 const lockColumns = {
   repositoryId: locks.repositoryId,
-  repo: repositories.fullName,
+  repo: sql<string>`(select ${repositories.fullName} from ${repositories} where ${repositories.id} = ${locks.repositoryId})`,
   dir: locks.dir,
   workspace: locks.workspace,
-  pullRequest: pullRequests.number,
+  pullRequest: sql<number>`(select ${pullRequests.number} from ${pullRequests} where ${pullRequests.id} = ${locks.pullRequestId})`,
   workManifestId: locks.workManifestId,
   acquiredAt: locks.acquiredAt,
   cursorTime: sql<string>`${locks.acquiredAt}::text`,
@@ -24,7 +25,18 @@ export async function listLocks(
   page: PageRequest & { repo?: string },
 ) {
   const conditions: SQL[] = [eq(locks.installationId, installationId)];
-  if (page.repo) conditions.push(sql`lower(${repositories.fullName}) = lower(${page.repo})`);
+  if (page.repo) {
+    const ids = executor
+      .select({ id: repositories.id })
+      .from(repositories)
+      .where(
+        and(
+          eq(repositories.installationId, installationId),
+          sql`lower(${repositories.fullName}) = lower(${page.repo})`,
+        ),
+      );
+    conditions.push(inArray(locks.repositoryId, ids));
+  }
   const key = [locks.acquiredAt, locks.repositoryId, locks.dir, locks.workspace];
   if (page.after) {
     conditions.push(
@@ -43,8 +55,6 @@ export async function listLocks(
   const rows = await executor
     .select(lockColumns)
     .from(locks)
-    .innerJoin(repositories, eq(repositories.id, locks.repositoryId))
-    .innerJoin(pullRequests, eq(pullRequests.id, locks.pullRequestId))
     .where(and(...conditions))
     .orderBy(...keysetOrder(key, page.direction))
     .limit(page.limit + 1);

@@ -9,8 +9,11 @@ import type { DatabaseClient, Transaction } from "../client.ts";
  * The planner multiplies the policy's `installation_id = …` with the query's own as if they were
  * independent, so it expects a hundredth of the rows an installation has; it would then fetch the
  * whole installation with a bitmap scan and sort it instead of reading one page from the
- * (installation_id, created_at, id) index. Every tenant query has a btree index to walk, so bitmap
- * scans are switched off in these transactions, and plans are made for each statement's values.
+ * (installation_id, created_at, id) index. Every tenant query is a point lookup or a keyset page
+ * with a btree index in its sort order, so these transactions steer the planner to them: no bitmap
+ * scans, sorts only where nothing else works (an incremental sort over the index order is still
+ * fine), no parallel workers and no JIT compilation for one page (a plan whose sort was penalised
+ * looks costly enough to be compiled), and plans made for each statement's actual values.
  *
  * The role and settings are sent first and the work's first query is pipelined right behind them on
  * the transaction's connection (PostgreSQL runs them in order), which saves a round trip per request.
@@ -30,7 +33,10 @@ export async function withTenant<T>(
         sql`select set_config('role', 'terragate_app', true),
           set_config('terragate.installation_id', ${String(installationId)}, true),
           set_config('plan_cache_mode', 'force_custom_plan', true),
-          set_config('enable_bitmapscan', 'off', true)`,
+          set_config('enable_bitmapscan', 'off', true),
+          set_config('enable_sort', 'off', true),
+          set_config('max_parallel_workers_per_gather', '0', true),
+          set_config('jit', 'off', true)`,
       )
       .then(() => undefined);
     const [, result] = await Promise.all([scoped, work(tx)]);
