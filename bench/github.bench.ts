@@ -1,12 +1,12 @@
 // GitHub App benchmark: webhook ack latency under load, event → dispatch latency, GitHub API calls per PR event, peak RSS.
+
+import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../src/config/env.ts";
+import { createInterface } from "node:readline";
 import { freePort } from "../src/db/embedded.ts";
-import { createLogger } from "../src/logging/logger.ts";
-import { startRuntime } from "../src/server/runtime.ts";
 import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../test/fakes/github/server.ts";
 import { pullRequestEvent, repoFullName } from "../test/github/payloads.ts";
@@ -27,9 +27,10 @@ function describe(label: string, samples: number[]): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The server runs in a child process (real runtime, embedded PostgreSQL in a fresh data dir). */
 async function startServer(github: FakeGithub, worker: boolean) {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-github-bench-"));
-  const config = loadConfig({
+  const env = {
     APP_ID: "1",
     PRIVATE_KEY: testAppPrivateKey(),
     WEBHOOK_SECRET: secret,
@@ -38,13 +39,37 @@ async function startServer(github: FakeGithub, worker: boolean) {
     TERRAGATE_DATA_DIR: dataDir,
     PORT: String(await freePort()),
     LOG_LEVEL: "silent",
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      new URL("./github-bench-server.ts", import.meta.url).pathname,
+      JSON.stringify(env),
+      worker ? "worker" : "http-only",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`benchmark server exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line.startsWith("listening ")) resolve(Number(line.slice("listening ".length)));
+    });
   });
-  const runtime = await startRuntime({ config, logger: createLogger(config), http: true, worker });
   return {
-    url: `http://127.0.0.1:${runtime.port}/api/github/v1/events`,
-    stop: async () => {
-      await runtime.stop();
+    url: `http://127.0.0.1:${port}/api/github/v1/events`,
+    /** Stops the server; resolves to its peak RSS in MiB. */
+    stop: async (): Promise<number> => {
+      const rss = new Promise<number>((resolve) => {
+        lines.on("line", (line) => {
+          if (line.startsWith("rss ")) resolve(Number(line.slice(4)));
+        });
+        child.once("exit", () => resolve(Number.NaN));
+      });
+      child.kill("SIGTERM");
+      const peak = await rss;
       await rm(dataDir, { recursive: true, force: true });
+      return peak;
     },
   };
 }
@@ -122,7 +147,7 @@ async function ackLatency(): Promise<void> {
     );
     console.log(`  achieved ${(samples.length / seconds).toFixed(0)} deliveries/s; target p99 < 25 ms`);
   } finally {
-    await server.stop();
+    console.log(`  server process peak RSS (HTTP only): ${await server.stop()} MiB`);
     await github.close();
   }
 }
@@ -166,8 +191,8 @@ async function dispatchLatencyAndCalls(): Promise<void> {
       for (const request of requests) {
         const kind = `${request.method} ${request.path
           .replace(/\/repos\/[^/]+\/[^/]+/, "")
-          .replace(/\/\d+/g, "/{n}")
           .replace(/\/[0-9a-f]{40}/g, "/{sha}")
+          .replace(/\/\d+/g, "/{n}")
           .replace(/\/contents\/.*/, "/contents/{path}")}`;
         byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       }
@@ -177,7 +202,7 @@ async function dispatchLatencyAndCalls(): Promise<void> {
       );
     }
   } finally {
-    await server.stop();
+    console.log(`server process peak RSS (HTTP + worker): ${await server.stop()} MiB`);
     await github.close();
   }
 }
@@ -186,6 +211,6 @@ export async function run(): Promise<void> {
   await ackLatency();
   await dispatchLatencyAndCalls();
   console.log(
-    `peak RSS (server, worker, embedded PostgreSQL client side and fake GitHub in one process): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    `load generator + fake GitHub process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );
 }
