@@ -17,7 +17,7 @@ import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 /** Above this many dirspaces a manifest gets one aggregate check run (GitHub's secondary rate limits). */
 export const maxCheckRunsPerManifest = 50;
 
-/** graphile-worker attempts for dispatch-run: about 20 minutes of exponential backoff in all. */
+/** graphile-worker attempts for dispatch-run: about half an hour of exponential backoff in all. */
 export const dispatchMaxAttempts = 8;
 
 /** `terragate plan: infra/a (default)`; an autoapprove run is an apply as far as people are concerned. */

@@ -1,0 +1,129 @@
+// Installation events keep installations and repositories current; check_run re-runs re-plan; CI run events are recorded.
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { installations, repositories, webhookDeliveries, workManifests } from "../../src/db/schema/index.ts";
+import {
+  example,
+  installationEvent,
+  installationId,
+  pullRequestEvent,
+  repoFullName,
+  repoId,
+} from "./payloads.ts";
+import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
+
+let bed: Testbed;
+
+beforeAll(async () => {
+  bed = await createTestbed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+beforeEach(async () => {
+  await bed.reset();
+});
+
+const installationPayload = { id: installationId, account: { login: "acme", type: "Organization" } };
+
+describe("installation events", () => {
+  it("creates the installation with its repositories, adds and removes repositories, and marks a deletion", async () => {
+    await bed.send(
+      "installation",
+      installationEvent("created", [
+        { id: 1, name: "infra" },
+        { id: 2, name: "network" },
+      ]),
+    );
+    await bed.work();
+    const db = bed.database.client.db;
+    expect((await db.select().from(installations))[0]).toMatchObject({
+      externalId: "42",
+      accountLogin: "acme",
+    });
+    expect((await db.select().from(repositories)).map((repo) => repo.fullName).sort()).toEqual([
+      "acme/infra",
+      "acme/network",
+    ]);
+
+    const changed = example("installation_repositories", "added");
+    changed["installation"] = installationPayload;
+    changed["repositories_added"] = [
+      { id: 3, node_id: "R3", name: "dns", full_name: "acme/dns", private: true },
+    ];
+    changed["repositories_removed"] = [
+      { id: 2, node_id: "R2", name: "network", full_name: "acme/network", private: true },
+    ];
+    await bed.send("installation_repositories", changed);
+    await bed.work();
+    const repos = await db.select().from(repositories);
+    expect(
+      repos
+        .filter((repo) => repo.removedAt === null)
+        .map((repo) => repo.fullName)
+        .sort(),
+    ).toEqual(["acme/dns", "acme/infra"]);
+
+    await bed.send("installation", installationEvent("deleted", []));
+    await bed.work();
+    expect((await db.select().from(installations))[0]?.deletedAt).not.toBeNull();
+  });
+});
+
+describe("check_run rerequested", () => {
+  it("plans the check's dirspace again", async () => {
+    seedRepository(bed.github);
+    const pull = openPullRequest(bed.github, {
+      number: 1,
+      changed: { "infra/a/main.tf": "#", "infra/b/main.tf": "#" },
+    });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    const payload = example("check_run", "rerequested");
+    const checkRun = payload["check_run"] as Record<string, unknown>;
+    payload["installation"] = installationPayload;
+    payload["repository"] = (pullRequestEvent("opened", pull) as Record<string, unknown>)["repository"];
+    payload["check_run"] = {
+      ...checkRun,
+      name: "terragate plan: infra/b (default)",
+      head_sha: pull.head.sha,
+      pull_requests: [{ number: 1, id: 1, url: "", head: {}, base: {} }],
+    };
+    await bed.send("check_run", payload);
+    await bed.work();
+    const manifests = await bed.database.client.db.select().from(workManifests);
+    expect(manifests).toHaveLength(2);
+    const rerun = manifests.find((manifest) => manifest.tagQuery !== "");
+    const dirs = await bed.database.client.sql<{ dir: string }[]>`
+      select dir from work_manifest_dirspaces where work_manifest_id = ${rerun!.id}`;
+    expect(dirs.map((row) => row.dir)).toEqual(["infra/b"]);
+    expect(bed.github.state.dispatches).toHaveLength(2);
+  });
+});
+
+describe("CI run events", () => {
+  it("stores workflow_job deliveries and marks them processed", async () => {
+    const payload = example("workflow_job", "completed");
+    payload["installation"] = installationPayload;
+    payload["repository"] = {
+      ...(payload["repository"] as Record<string, unknown>),
+      id: repoId,
+      full_name: repoFullName,
+    };
+    expect(await bed.send("workflow_job", payload, { deliveryId: "job-1" })).toBe(202);
+    await bed.work();
+    const [delivery] = await bed.database.client.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.deliveryId, "job-1"));
+    expect(delivery?.processedAt).not.toBeNull();
+    expect(delivery?.error).toBeNull();
+  });
+
+  it("acknowledges events Terragate does not act on without storing them", async () => {
+    const payload = example("pull_request", "labeled");
+    payload["installation"] = installationPayload;
+    expect(await bed.send("pull_request", payload)).toBe(200);
+    expect(await bed.database.client.db.select().from(webhookDeliveries)).toHaveLength(0);
+  });
+});
