@@ -2,14 +2,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { installations, repositories, webhookDeliveries, workManifests } from "../../src/db/schema/index.ts";
-import {
-  example,
-  installationEvent,
-  installationId,
-  pullRequestEvent,
-  repoFullName,
-  repoId,
-} from "./payloads.ts";
+import { example, installationEvent, installationId, pullRequestEvent } from "./payloads.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
 let bed: Testbed;
@@ -102,13 +95,20 @@ describe("check_run rerequested", () => {
 });
 
 describe("CI run events", () => {
-  it("stores workflow_job deliveries and marks them processed", async () => {
+  it("hands a failed CI run to the run-died handler, which fails its manifest", async () => {
+    seedRepository(bed.github);
+    const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    const runId = bed.github.state.dispatches[0]!.runId;
     const payload = example("workflow_job", "completed");
     payload["installation"] = installationPayload;
-    payload["repository"] = {
-      ...(payload["repository"] as Record<string, unknown>),
-      id: repoId,
-      full_name: repoFullName,
+    payload["repository"] = (pullRequestEvent("opened", pull) as Record<string, unknown>)["repository"];
+    payload["workflow_job"] = {
+      ...(payload["workflow_job"] as Record<string, unknown>),
+      run_id: runId,
+      head_sha: pull.head.sha,
+      conclusion: "failure",
     };
     expect(await bed.send("workflow_job", payload, { deliveryId: "job-1" })).toBe(202);
     await bed.work();
@@ -118,6 +118,8 @@ describe("CI run events", () => {
       .where(eq(webhookDeliveries.deliveryId, "job-1"));
     expect(delivery?.processedAt).not.toBeNull();
     expect(delivery?.error).toBeNull();
+    const [manifest] = await bed.database.client.db.select().from(workManifests);
+    expect(manifest?.state).toBe("failed");
   });
 
   it("acknowledges events Terragate does not act on without storing them", async () => {
