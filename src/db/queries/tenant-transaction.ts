@@ -1,10 +1,9 @@
 // Runs tenant-scoped work as the non-owner role terragate_app with the installation set, so row-level security applies.
-import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/postgres-js";
 import type { DatabaseClient, Transaction } from "../client.ts";
 
 /**
- * Every API query that touches one installation's rows runs here: the code filters by installation
- * and, as a second wall, PostgreSQL's policies hide every other installation's rows from this role.
+ * Settings of every tenant transaction, besides the role and installation.
  *
  * The planner multiplies the policy's `installation_id = …` with the query's own as if they were
  * independent, so it expects a hundredth of the rows an installation has; it would then fetch the
@@ -14,9 +13,23 @@ import type { DatabaseClient, Transaction } from "../client.ts";
  * scans, sorts only where nothing else works (an incremental sort over the index order is still
  * fine), no parallel workers and no JIT compilation for one page (a plan whose sort was penalised
  * looks costly enough to be compiled), and plans made for each statement's actual values.
+ */
+const plannerSettings = [
+  "set local plan_cache_mode = force_custom_plan",
+  "set local enable_bitmapscan = off",
+  "set local enable_sort = off",
+  "set local max_parallel_workers_per_gather = 0",
+  "set local jit = off",
+];
+
+/**
+ * Every API query that touches one installation's rows runs here: the code filters by installation
+ * and, as a second wall, PostgreSQL's policies hide every other installation's rows from this role.
  *
- * The role and settings are sent first and the work's first query is pipelined right behind them on
- * the transaction's connection (PostgreSQL runs them in order), which saves a round trip per request.
+ * The transaction runs on a reserved connection and is pipelined: `begin` with the role and
+ * settings, the work's statements and `commit` are sent without waiting for each other, so a
+ * one-statement read costs one round trip. PostgreSQL runs them in order; if a statement fails,
+ * the transaction is aborted and the final `commit` becomes a rollback.
  */
 export async function withTenant<T>(
   database: DatabaseClient,
@@ -26,20 +39,36 @@ export async function withTenant<T>(
   if (!Number.isSafeInteger(installationId) || installationId <= 0) {
     throw new Error(`withTenant needs a positive installation id, got ${installationId}`);
   }
-  return database.db.transaction(async (tx) => {
-    // `.then` starts the statement now, so it is queued before anything `work` sends.
-    const scoped = tx
-      .execute(
-        sql`select set_config('role', 'terragate_app', true),
-          set_config('terragate.installation_id', ${String(installationId)}, true),
-          set_config('plan_cache_mode', 'force_custom_plan', true),
-          set_config('enable_bitmapscan', 'off', true),
-          set_config('enable_sort', 'off', true),
-          set_config('max_parallel_workers_per_gather', '0', true),
-          set_config('jit', 'off', true)`,
+  const connection = await database.sql.reserve();
+  try {
+    // One simple-protocol message; the id is a checked integer, so inlining it is safe.
+    const setup = connection
+      .unsafe(
+        [
+          "begin",
+          "set local role terragate_app",
+          `select set_config('terragate.installation_id', '${installationId}', true)`,
+          ...plannerSettings,
+        ].join("; "),
       )
-      .then(() => undefined);
-    const [, result] = await Promise.all([scoped, work(tx)]);
+      .execute();
+    setup.catch(() => undefined);
+    // drizzle reads the pool's type parsers from `options`, which a reserved connection shares but
+    // does not expose. Query building only (no relational queries), so no schema is needed here.
+    const tx = drizzle(
+      Object.assign(connection, { options: database.sql.options }),
+    ) as unknown as Transaction;
+    let result: T;
+    try {
+      result = await work(tx);
+      await setup;
+    } catch (error) {
+      await connection.unsafe("rollback").catch(() => undefined);
+      throw error;
+    }
+    await connection.unsafe("commit");
     return result;
-  });
+  } finally {
+    connection.release();
+  }
 }
