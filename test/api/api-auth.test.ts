@@ -3,7 +3,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSigningKeyStore } from "../../src/api/auth/signing-key-store.ts";
 import { createSigningKey, signAccessToken } from "../../src/crypto/jwt.ts";
 import { apiKeys } from "../../src/db/schema/index.ts";
@@ -107,6 +107,21 @@ describe("access tokens", () => {
     const forged = await signAccessToken(createSigningKey(), claims);
     expect((await fixture.call("GET", path, forged)).status).toBe(401);
     expect((await fixture.call("GET", path, "garbage")).status).toBe(401);
+  });
+
+  it("stops accepting a token that was accepted before once its minute is over", async () => {
+    const token = await fixture.token(fixture.a, ["installation_read"]);
+    const path = "/api/v1/github/installations/1001/repos";
+    expect((await fixture.call("GET", path, token)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      const response = await fixture.call("GET", path, token);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "token_expired" } });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("accepts tokens of the previous and the new signing key after a rotation elsewhere", async () => {
