@@ -3,12 +3,14 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { hashWorkToken } from "../../src/crypto/work-token.ts";
+import { createPgPool } from "../../src/db/pg-pool.ts";
 import {
   webhookDeliveries,
   workManifestDirspaces,
   workManifests,
   workTokens,
 } from "../../src/db/schema/index.ts";
+import { startWorker } from "../../src/jobs/worker.ts";
 import { pullRequestEvent, repoFullName } from "./payloads.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
@@ -129,10 +131,30 @@ describe("webhook → work manifest → dispatch", () => {
     const [stored] = await bed.database.client.db.select().from(webhookDeliveries);
     expect(stored?.processedAt).toBeNull();
     expect(bed.github.state.requests).toHaveLength(0);
-    await bed.work();
+    // "Restart": a fresh worker process (its own deps and pool) picks the job up and evaluates it.
+    const pool = createPgPool(bed.database.url, {
+      max: 3,
+      applicationName: "terragate-test-restarted-worker",
+    });
+    const worker = await startWorker({
+      deps: { ...bed.deps, database: bed.database.client },
+      pool,
+      concurrency: 2,
+      pollInterval: 100,
+    });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (bed.github.state.dispatches.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await worker.stop(2_000);
+      await pool.end();
+    }
     const [processed] = await bed.database.client.db.select().from(webhookDeliveries);
     expect(processed?.processedAt).not.toBeNull();
     expect(bed.github.state.dispatches).toHaveLength(1);
+    expect(bed.github.state.dispatches[0]?.inputs["work-manifest-id"]).toBe((await manifests())[0]?.id);
   });
 
   it("ignores PRs into branches that are not destinations, and drafts when autoplan_draft_pr is off", async () => {
