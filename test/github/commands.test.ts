@@ -178,6 +178,25 @@ describe("terragate apply refusals", () => {
   });
 });
 
+describe("concurrent applies", () => {
+  it("queues an apply behind another PR's in-flight apply of the same dirspace instead of rejecting it", async () => {
+    seed("lock_policy: none\n");
+    await openAndPlan(1, { "infra/a/main.tf": "# one" });
+    await openAndPlan(2, { "infra/a/main.tf": "# two" }, "bob");
+    await comment(1, "terragate apply");
+    await comment(2, "terragate apply", "bob");
+    const applies = (await bed.database.client.db.select().from(workManifests)).filter(
+      (m) => m.kind === "apply",
+    );
+    expect(applies.map((manifest) => manifest.state).sort()).toEqual(["dispatched", "queued"]);
+    const [waiting] = await bed.database.client.sql<{ later: boolean }[]>`
+      select run_at > now() as later from graphile_worker._private_jobs j
+      join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'dispatch-run'`;
+    expect(waiting?.later).toBe(true);
+    expect(refusal(2)).toBeUndefined();
+  });
+});
+
 describe("locks", () => {
   it("unlock releases this PR's locks; closing a PR releases them too", async () => {
     seed();
