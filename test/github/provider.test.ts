@@ -104,6 +104,15 @@ describe("GitHub provider", () => {
     expect((error as VcsError).retryable).toBe(true);
   });
 
+  it("fails fast with a retryable rate_limited error when the rate limit resets far in the future", async () => {
+    github.state.fail({ method: "GET", pathPattern: /\/pulls\/3$/, status: 403, times: 1, rateLimit: true });
+    const started = Date.now();
+    const error = await provider.getPullRequest(3).catch((caught: unknown) => caught);
+    expect((error as VcsError).kind).toBe("rate_limited");
+    expect((error as VcsError).retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it("creates and completes check runs and lists them as status checks", async () => {
     const sha = github.state.repo("acme/infra").branches.get("feature")!;
     const { id } = await provider.createCheckRun({

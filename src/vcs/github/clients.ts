@@ -20,6 +20,12 @@ export interface GithubClientsOptions {
   logger: Logger;
 }
 
+/**
+ * Rate limits that lift within this many seconds are waited out in place; longer ones fail the call
+ * (VcsError "rate_limited"), so the job is retried later instead of holding a worker slot for up to an hour.
+ */
+const maxInlineWaitSeconds = 60;
+
 /** A bounded map: installation tokens for at most `limit` installations. */
 function tokenCache(limit = 1_000) {
   const entries = new Map<string, string>();
@@ -75,7 +81,7 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
           retryCount: number,
         ) => {
           log.warn({ retryAfter, retryCount }, `GitHub rate limit on ${request.method} ${request.url}`);
-          return retryCount < 2;
+          return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
         },
         onSecondaryRateLimit: (
           retryAfter: number,
@@ -87,7 +93,7 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
             { retryAfter, retryCount },
             `GitHub secondary rate limit on ${request.method} ${request.url}`,
           );
-          return retryCount < 2;
+          return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
         },
       },
     });
