@@ -63,8 +63,13 @@ export async function withTenant<T>(
       result = await work(tx);
       await setup;
     } catch (error) {
+      // When the setup failed, the work failed only because the transaction was aborted: report the cause.
+      const setupError: unknown = await setup.then(
+        () => undefined,
+        (cause: unknown) => cause,
+      );
       await connection.unsafe("rollback").catch(() => undefined);
-      throw error;
+      throw setupError ?? error;
     }
     await connection.unsafe("commit");
     return result;
