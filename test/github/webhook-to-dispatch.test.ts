@@ -97,6 +97,23 @@ describe("webhook → work manifest → dispatch", () => {
     expect(bed.github.state.dispatches).toHaveLength(1);
   });
 
+  it("stores each of many concurrent deliveries exactly once, with exactly one job each", async () => {
+    const pull = openPullRequest(bed.github, { number: 7, changed: { "infra/a/main.tf": "# a" } });
+    const payload = pullRequestEvent("synchronize", pull);
+    const ids = Array.from({ length: 40 }, (_, index) => `burst-${index % 25}`);
+    const statuses = await Promise.all(
+      ids.map((deliveryId) => bed.send("pull_request", payload, { deliveryId })),
+    );
+    expect(statuses.filter((status) => status === 202)).toHaveLength(25);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(15);
+    expect(await bed.database.client.db.select().from(webhookDeliveries)).toHaveLength(25);
+    const jobs = await bed.database.client.sql<
+      { key: string }[]
+    >`select key from graphile_worker._private_jobs`;
+    expect(new Set(jobs.map((job) => job.key)).size).toBe(25);
+    expect(jobs).toHaveLength(25);
+  });
+
   it("rejects a bad or missing signature with 401 and stores nothing", async () => {
     const pull = openPullRequest(bed.github, { number: 3, changed: { "infra/a/main.tf": "# a" } });
     expect(await bed.send("pull_request", pullRequestEvent("opened", pull), { secret: "wrong" })).toBe(401);

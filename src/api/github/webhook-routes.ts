@@ -3,9 +3,9 @@ import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { storeDeliveryWithJob } from "../../db/queries/webhook-deliveries.ts";
 import { createCredentialsCache } from "../../vcs/github/credentials.ts";
 import type { AppDeps } from "../app.ts";
+import { createDeliveryBatcher } from "./delivery-batcher.ts";
 import { createRunLinkRoutes } from "./run-link-routes.ts";
 
 /** Evaluation retries (with graphile-worker's exponential backoff) for GitHub 5xx and rate limits. */
@@ -67,6 +67,7 @@ export function evaluationQueue(event: string, payload: Routing): string {
 export function createGithubWebhookRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const credentials = createCredentialsCache(deps);
+  const deliveries = createDeliveryBatcher(deps.database.db);
   const verifiers = new Map<string, Webhooks>();
   const verifierFor = (secret: string) => {
     let verifier = verifiers.get(secret);
@@ -121,9 +122,8 @@ export function createGithubWebhookRoutes(deps: AppDeps): Hono {
       if (!routing.success) return c.json({ error: "unexpected webhook payload shape" }, 400);
       if (!isHandledEvent(event, routing.data)) return c.json({ ok: true, ignored: true }, 200);
 
-      const stored = await storeDeliveryWithJob(
-        deps.database.db,
-        {
+      const stored = await deliveries.store({
+        delivery: {
           vcs: "github",
           deliveryId,
           event,
@@ -132,14 +132,14 @@ export function createGithubWebhookRoutes(deps: AppDeps): Hono {
             routing.data.installation === undefined ? null : String(routing.data.installation.id),
           rawPayload: body,
         },
-        {
+        job: {
           taskIdentifier: "evaluate-event",
           payload: { vcs: "github", deliveryId },
           queueName: evaluationQueue(event, routing.data),
           jobKey: `evaluate:github:${deliveryId}`,
           maxAttempts: evaluateMaxAttempts,
         },
-      );
+      });
       return stored ? c.json({ ok: true, stored: true }, 202) : c.json({ ok: true, duplicate: true }, 200);
     },
   );

@@ -23,33 +23,57 @@ export interface EvaluationJob {
   maxAttempts: number;
 }
 
+export interface DeliveryWithJob {
+  delivery: Omit<NewDelivery, "payload"> & { rawPayload: string };
+  job: EvaluationJob;
+}
+
 /**
- * The transactional outbox in one statement (one round trip, one implicit transaction): the delivery
- * row and its job exist together or not at all, and a redelivery adds neither. `rawPayload` is the
- * body as received, stored without re-serializing. Returns false for a redelivery.
+ * Several deliveries and their jobs in one statement and one commit (group commit): rows and jobs
+ * exist together or not at all. graphile-worker's NOTIFY serializes committing transactions, so one
+ * commit for many deliveries keeps acknowledgements fast under bursts. Returns the delivery ids
+ * stored now (redeliveries are absent).
  */
-export async function storeDeliveryWithJob(
+export async function storeDeliveriesWithJobs(
   executor: Executor,
-  delivery: Omit<NewDelivery, "payload"> & { rawPayload: string },
-  job: EvaluationJob,
-): Promise<boolean> {
-  const rows = await executor.execute<{ id: number }>(sql`
-    with inserted as (
+  items: DeliveryWithJob[],
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const column = <T>(pick: (item: DeliveryWithJob) => T) => sql.param(items.map(pick));
+  const rows = await executor.execute<{ stored: string[] }>(sql`
+    with input as (
+      select * from unnest(
+        ${column((item) => item.delivery.vcs)}::text[],
+        ${column((item) => item.delivery.deliveryId)}::text[],
+        ${column((item) => item.delivery.event)}::text[],
+        ${column((item) => item.delivery.action)}::text[],
+        ${column((item) => item.delivery.installationExternalId)}::text[],
+        ${column((item) => item.delivery.rawPayload)}::text[],
+        ${column((item) => item.job.taskIdentifier)}::text[],
+        ${column((item) => JSON.stringify(item.job.payload))}::text[],
+        ${column((item) => item.job.queueName)}::text[],
+        ${column((item) => item.job.jobKey)}::text[],
+        ${column((item) => item.job.maxAttempts)}::int[]
+      ) with ordinality as t(vcs, delivery_id, event, action, installation_external_id, payload,
+                             task, job_payload, queue_name, job_key, max_attempts, n)
+    ),
+    inserted as (
       insert into webhook_deliveries (vcs, delivery_id, event, action, installation_external_id, payload)
-      values (${delivery.vcs}, ${delivery.deliveryId}, ${delivery.event}, ${delivery.action},
-              ${delivery.installationExternalId}, ${delivery.rawPayload}::jsonb)
+      select vcs, delivery_id, event, action, installation_external_id, payload::jsonb from input order by n
       on conflict (vcs, delivery_id) do nothing
-      returning id
+      returning vcs, delivery_id
+    ),
+    jobs as (
+      select graphile_worker.add_jobs(array(
+        select row(input.task, input.job_payload::json, input.queue_name, null, input.max_attempts,
+                   input.job_key, null, null)::graphile_worker.job_spec
+        from input join inserted using (vcs, delivery_id)
+        order by input.n
+      ), false)
     )
-    select inserted.id, (graphile_worker.add_job(
-      identifier => ${job.taskIdentifier}::text,
-      payload => ${JSON.stringify(job.payload)}::json,
-      queue_name => ${job.queueName}::text,
-      max_attempts => ${job.maxAttempts}::int,
-      job_key => ${job.jobKey}::text
-    )).id as job_id
-    from inserted`);
-  return [...rows].length > 0;
+    select coalesce((select array_agg(delivery_id) from inserted), '{}') as stored,
+           (select count(*) from jobs) as jobs`);
+  return new Set([...rows][0]?.stored ?? []);
 }
 
 /** Inserts the delivery unless its id was seen before; returns the row id, or null for a redelivery. */
