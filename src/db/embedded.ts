@@ -136,13 +136,13 @@ async function loadBinaries(): Promise<Binaries> {
   }
 }
 
-interface Owner {
+export interface Owner {
   uid: number;
   gid: number;
 }
 
 /** PostgreSQL refuses to run as root; when we are root, the cluster belongs to a `postgres` system user. */
-async function clusterOwner(): Promise<Owner | undefined> {
+export async function clusterOwner(): Promise<Owner | undefined> {
   if (userInfo().uid !== 0) return undefined;
   const lookup = async (): Promise<Owner> => {
     const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
@@ -224,6 +224,30 @@ async function initialise(
   }
   await rename(staging, directory);
   await writeSettings(directory, { port: await freePort(), password });
+}
+
+/**
+ * Whether `owner` could reach `path`: every existing directory above it grants search permission
+ * to that user (as owner, through its primary group — the server runs without supplementary
+ * groups — or to everybody).
+ */
+export async function isReachableBy(path: string, owner: Owner): Promise<boolean> {
+  let current = dirname(resolve(path));
+  for (;;) {
+    try {
+      const info = await stat(current);
+      const searchable =
+        (info.uid === owner.uid && (info.mode & 0o100) !== 0) ||
+        (info.gid === owner.gid && (info.mode & 0o010) !== 0) ||
+        (info.mode & 0o001) !== 0;
+      if (!searchable) return false;
+    } catch {
+      // Not created yet: it will be, with search permission (see the data dir's mode).
+    }
+    const parent = dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
 }
 
 async function readSettings(directory: string): Promise<ClusterSettings> {

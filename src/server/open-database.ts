@@ -1,9 +1,10 @@
 // Where the data lives: DATABASE_URL when set, else the embedded PostgreSQL under TERRAGATE_DATA_DIR.
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../db/embedded.ts";
+import { clusterOwner, type EmbeddedPostgres, isReachableBy, startEmbeddedPostgres } from "../db/embedded.ts";
 
 export interface DatabaseLocation {
   url: string;
@@ -18,8 +19,11 @@ export function dataDirectory(config: Config): string {
 
 export async function openDatabaseLocation(config: Config, logger: Logger): Promise<DatabaseLocation> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL };
-  await mkdir(dataDirectory(config), { recursive: true, mode: 0o700 });
-  const directory = resolve(dataDirectory(config), "postgres");
+  const dataDir = dataDirectory(config);
+  const owner = await clusterOwner();
+  // As root the database runs as the postgres user, which must be able to pass through the data dir.
+  await mkdir(dataDir, { recursive: true, mode: owner ? 0o711 : 0o700 });
+  const directory = await clusterDirectory(dataDir, owner, logger);
   const postgresLogger = logger.child({ component: "embedded-postgres" });
   const embedded = await startEmbeddedPostgres({
     directory,
@@ -30,4 +34,35 @@ export async function openDatabaseLocation(config: Config, logger: Logger): Prom
     `DATABASE_URL is unset: embedded PostgreSQL keeps its data in ${directory} (listening on 127.0.0.1:${embedded.port})`,
   );
   return { url: embedded.url, embedded };
+}
+
+/** Where the system-wide fallback keeps clusters whose data dir the postgres user cannot reach. */
+export const fallbackClusterRoot = "/var/lib/terragate";
+
+/**
+ * The cluster lives in `<data dir>/postgres`, except when running as root under a directory the
+ * postgres user cannot enter (such as /root): then it lives in /var/lib/terragate/<id of the
+ * data dir>/postgres, always the same for the same data dir, and a note in the data dir says so.
+ */
+async function clusterDirectory(
+  dataDir: string,
+  owner: Awaited<ReturnType<typeof clusterOwner>>,
+  logger: Logger,
+): Promise<string> {
+  const preferred = join(dataDir, "postgres");
+  if (!owner || (await isReachableBy(preferred, owner))) return preferred;
+  const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
+  const fallbackParent = join(fallbackClusterRoot, id);
+  await mkdir(fallbackParent, { recursive: true, mode: 0o711 });
+  const directory = join(fallbackParent, "postgres");
+  await writeFile(
+    join(dataDir, "postgres-location.txt"),
+    `The embedded PostgreSQL data for this data dir is in ${directory}\n` +
+      "(running as root, and the postgres user cannot enter a directory above this one).\n",
+  );
+  logger.warn(
+    { dataDir, clusterDirectory: directory },
+    `the postgres user cannot enter a directory above ${dataDir}; the embedded database lives in ${directory} instead`,
+  );
+  return directory;
 }
