@@ -28114,24 +28114,60 @@ async function execStep(command, args, options) {
   return { success: true, exitCode: result.exitCode ?? 0, timedOut: false, stdout, failure: void 0 };
 }
 
+// src/domain/plan-summary.ts
+var Change = external_exports.looseObject({
+  actions: external_exports.array(external_exports.string()),
+  importing: external_exports.unknown().optional()
+});
+var PlanJson = external_exports.looseObject({
+  resource_changes: external_exports.array(
+    external_exports.looseObject({
+      address: external_exports.string().optional(),
+      previous_address: external_exports.string().optional(),
+      change: Change
+    })
+  ).default([]),
+  output_changes: external_exports.record(external_exports.string(), Change).default({})
+});
+var PlanSummaryError = class extends Error {
+  name = "PlanSummaryError";
+};
+function summarizePlan(planJson) {
+  const parsed = PlanJson.safeParse(planJson);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    throw new PlanSummaryError(
+      `not the output of \`terraform show -json\`: ${issue2 ? `${issue2.path.join(".")}: ${issue2.message}` : "invalid"}`,
+      { cause: parsed.error }
+    );
+  }
+  const summary = { add: 0, change: 0, destroy: 0, import: 0, has_changes: false };
+  let otherChanges = false;
+  for (const resource of parsed.data.resource_changes) {
+    const actions = resource.change.actions;
+    if (actions.includes("create")) summary.add++;
+    if (actions.includes("delete")) summary.destroy++;
+    if (actions.includes("update")) summary.change++;
+    if (resource.change.importing !== void 0 && resource.change.importing !== null) summary.import++;
+    if (actions.includes("forget")) otherChanges = true;
+    if (resource.previous_address !== void 0 && resource.previous_address !== resource.address) {
+      otherChanges = true;
+    }
+  }
+  for (const output2 of Object.values(parsed.data.output_changes)) {
+    if (output2.actions.some((action) => action !== "no-op" && action !== "read")) otherChanges = true;
+  }
+  summary.has_changes = otherChanges || summary.add + summary.change + summary.destroy + summary.import > 0;
+  return summary;
+}
+
 // src/runner/summarize-plan.ts
 function summarizePlanJson(json2) {
-  const plan = JSON.parse(json2);
-  const summary = { add: 0, change: 0, destroy: 0, import: 0 };
-  let outputsChange = false;
-  for (const resource of plan.resource_changes ?? []) {
-    const actions = resource.change?.actions ?? [];
-    if (resource.change?.importing !== void 0 && resource.change.importing !== null) summary.import += 1;
-    if (actions.includes("create")) summary.add += 1;
-    if (actions.includes("delete")) summary.destroy += 1;
-    if (actions.includes("update")) summary.change += 1;
-  }
-  for (const output2 of Object.values(plan.output_changes ?? {})) {
-    const actions = output2.actions ?? [];
-    if (actions.some((action) => action !== "no-op")) outputsChange = true;
-  }
-  const hasChanges = summary.add + summary.change + summary.destroy + summary.import > 0 || outputsChange;
-  return { summary, hasChanges };
+  const counted = summarizePlan(JSON.parse(json2));
+  return {
+    summary: { add: counted.add, change: counted.change, destroy: counted.destroy, import: counted.import },
+    hasChanges: counted.has_changes
+  };
 }
 
 // src/runner/run-dirspace.ts
