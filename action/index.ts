@@ -43,6 +43,8 @@ function printDirspace(result: DirspaceResult): void {
 
 async function main(env: Record<string, string | undefined>): Promise<void> {
   const config = loadRunnerConfig(env);
+  // Workflow inputs show in the run's page; keep the token out of the log as well.
+  if (config.workToken) write(`::add-mask::${config.workToken}`);
   const outcome = await runManifest({
     apiUrl: config.apiUrl,
     vcs: config.vcs,

@@ -28501,6 +28501,7 @@ function printDirspace(result) {
 }
 async function main(env) {
   const config2 = loadRunnerConfig(env);
+  if (config2.workToken) write(`::add-mask::${config2.workToken}`);
   const outcome = await runManifest({
     apiUrl: config2.apiUrl,
     vcs: config2.vcs,
