@@ -53,6 +53,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     concurrency: options.concurrency,
     pollInterval: options.pollInterval ?? 2000,
     noHandleSignals: true,
+    // Batched (delay 0) completion and failure writes are flushed by graceful shutdown; unbatched
+    // ones are fire-and-forget and could land after the pool has closed.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
     // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
     parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),

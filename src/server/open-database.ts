@@ -1,6 +1,6 @@
 // Where the data lives: DATABASE_URL when set, else the embedded PostgreSQL under TERRAGATE_DATA_DIR.
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
@@ -40,8 +40,8 @@ export async function openDatabaseLocation(config: Config, logger: Logger): Prom
 export const fallbackClusterRoot = "/var/lib/terragate";
 
 /**
- * The cluster lives in `<data dir>/postgres`, except when running as root under a directory the
- * postgres user cannot enter (such as /root): then it lives in /var/lib/terragate/<id of the
+ * The cluster lives in `<data dir>/postgres`, except when running as root and a directory above
+ * the data dir does not let the postgres user through (such as /root): then it lives in /var/lib/terragate/<id of the
  * data dir>/postgres, always the same for the same data dir, and a note in the data dir says so.
  */
 async function clusterDirectory(
@@ -50,7 +50,13 @@ async function clusterDirectory(
   logger: Logger,
 ): Promise<string> {
   const preferred = join(dataDir, "postgres");
-  if (!owner || (await isReachableBy(preferred, owner))) return preferred;
+  if (!owner) return preferred;
+  if (await isReachableBy(dataDir, owner)) {
+    // The data dir is ours: let the postgres user pass through it (not list it), whatever mode it was made with.
+    const mode = (await stat(dataDir)).mode & 0o777;
+    if ((mode & 0o011) !== 0o011) await chmod(dataDir, mode | 0o011);
+    return preferred;
+  }
   const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
   const fallbackParent = join(fallbackClusterRoot, id);
   await mkdir(fallbackParent, { recursive: true, mode: 0o711 });
