@@ -28264,11 +28264,26 @@ async function runDirspace(context) {
           break;
         }
         planReady = true;
+        let planBytes;
         try {
-          await client.uploadPlan(dir, workspace, hasChanges, await readFile(planFile));
+          planBytes = await readFile(planFile);
         } catch (error62) {
-          failure2 = `the plan could not be stored on the server: ${error62.message}`;
+          failure2 = `the plan file could not be read: ${error62.message}`;
+          break;
         }
+        const upload = client.uploadPlan(dir, workspace, hasChanges ?? true, planBytes).catch((error62) => {
+          result.success = false;
+          steps.push({
+            name: "upload plan",
+            success: false,
+            exit_code: null,
+            output: redactor.redact(
+              `the plan could not be stored on the server: ${error62.message}`
+            )
+          });
+        });
+        if (context.defer) context.defer(upload);
+        else await upload;
         break;
       }
       case "apply": {
@@ -28409,8 +28424,10 @@ async function runManifest(options) {
   const pluginCacheDir = options.pluginCacheDir ?? path11.join(tempDir, "plugin-cache");
   await mkdir(pluginCacheDir, { recursive: true });
   try {
+    const settled = [];
     const results = await mapWithLimit(manifest.dirspaces, manifest.parallelism, async (dirspace, index) => {
       let result;
+      const deferred = [];
       try {
         result = await runDirspace({
           manifest,
@@ -28421,7 +28438,8 @@ async function runManifest(options) {
           pluginCacheDir,
           baseEnv: options.env,
           redactor,
-          client
+          client,
+          defer: (work) => deferred.push(work)
         });
       } catch (error62) {
         result = {
@@ -28433,9 +28451,11 @@ async function runManifest(options) {
           ]
         };
       }
-      options.log.dirspace(result);
+      const done = result;
+      settled.push(Promise.all(deferred).then(() => options.log.dirspace(done)));
       return result;
     });
+    await Promise.all(settled);
     await client.putResults({ dirspaces: results });
     const failed = results.filter((r) => !r.success).map((r) => `${r.dir} (${r.workspace})`);
     return { type: "ran", manifest, results, failed, bytesSent: client.bytesSent };

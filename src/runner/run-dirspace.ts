@@ -23,6 +23,8 @@ export interface DirspaceRunContext {
   redactor: Redactor;
   client: RunnerApiClient;
   outputLimits?: CappedOutputLimits;
+  /** Takes work that may finish after the steps (the plan upload); absent: such work is awaited in place. */
+  defer?: (work: Promise<void>) => void;
 }
 
 /** Output kept of helper commands (show -json, output -json): only their errors matter. */
@@ -131,11 +133,29 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
           break;
         }
         planReady = true;
+        let planBytes: Buffer;
         try {
-          await client.uploadPlan(dir, workspace, hasChanges, await readFile(planFile));
+          planBytes = await readFile(planFile);
         } catch (error) {
-          failure = `the plan could not be stored on the server: ${(error as Error).message}`;
+          failure = `the plan file could not be read: ${(error as Error).message}`;
+          break;
         }
+        // Uploading overlaps with the next dirspace's terraform; a failed upload still fails this dirspace.
+        const upload = client
+          .uploadPlan(dir, workspace, hasChanges ?? true, planBytes)
+          .catch((error: unknown) => {
+            result.success = false;
+            steps.push({
+              name: "upload plan",
+              success: false,
+              exit_code: null,
+              output: redactor.redact(
+                `the plan could not be stored on the server: ${(error as Error).message}`,
+              ),
+            });
+          });
+        if (context.defer) context.defer(upload);
+        else await upload;
         break;
       }
       case "apply": {

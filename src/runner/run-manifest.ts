@@ -111,8 +111,10 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
   const pluginCacheDir = options.pluginCacheDir ?? path.join(tempDir, "plugin-cache");
   await mkdir(pluginCacheDir, { recursive: true });
   try {
+    const settled: Array<Promise<void>> = [];
     const results = await mapWithLimit(manifest.dirspaces, manifest.parallelism, async (dirspace, index) => {
       let result: DirspaceResult;
+      const deferred: Array<Promise<void>> = [];
       try {
         result = await runDirspace({
           manifest,
@@ -124,6 +126,7 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
           baseEnv: options.env,
           redactor,
           client,
+          defer: (work) => deferred.push(work),
         });
       } catch (error) {
         // A bug or an I/O failure in one dirspace must not take the others down.
@@ -136,9 +139,11 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
           ],
         };
       }
-      options.log.dirspace(result);
+      const done = result;
+      settled.push(Promise.all(deferred).then(() => options.log.dirspace(done)));
       return result;
     });
+    await Promise.all(settled);
     await client.putResults({ dirspaces: results });
     const failed = results.filter((r) => !r.success).map((r) => `${r.dir} (${r.workspace})`);
     return { type: "ran", manifest, results, failed, bytesSent: client.bytesSent };

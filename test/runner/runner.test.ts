@@ -42,11 +42,11 @@ beforeEach(async () => {
   await git(repo.root, ["checkout", "-q", "main"]);
 });
 
-function run(manifestId: string, workToken: string, env: Record<string, string> = {}) {
+function run(manifestId: string, workToken: string, env: Record<string, string> = {}, apiUrl = server.url) {
   const lines: string[] = [];
   const finished: DirspaceResult[] = [];
   return runManifest({
-    apiUrl: server.url,
+    apiUrl,
     vcs: "github",
     manifestId,
     credentials: [{ kind: "work-token", token: async () => workToken }],
@@ -254,5 +254,25 @@ describe("runner and endpoints", () => {
     const [row] = await dirspaceRows(inserted.manifestId);
     expect(row!.state).toBe("failure");
     expect(row!.steps![0]!.output).toContain("timed out after 1 s");
+  });
+
+  it("fails a dirspace whose plan the server refuses to store, with the server's reason", async () => {
+    const small = await startTestServer(database.client, { TERRAGATE_PLAN_MAX_BYTES: "1024" });
+    try {
+      const inserted = await insertManifest(database.client, {
+        kind: "plan",
+        dirspaces: [{ dir: "infra/a" }],
+        baseSha: repo.baseSha,
+        headSha: repo.headSha,
+      });
+      const outcome = await run(inserted.manifestId, inserted.workToken, {}, small.url);
+      expect(outcome.type === "ran" && outcome.failed).toEqual(["infra/a (default)"]);
+      const [row] = await dirspaceRows(inserted.manifestId);
+      expect(row!.state).toBe("failure");
+      const upload = row!.steps!.find((step) => step.name === "upload plan");
+      expect(upload?.output).toMatch(/could not be stored on the server: .*413.*TERRAGATE_PLAN_MAX_BYTES/);
+    } finally {
+      await small.close();
+    }
   });
 });
