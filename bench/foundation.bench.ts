@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/env.ts";
-import { freePort } from "../src/db/embedded.ts";
+import { freePort } from "../src/db/embedded-host.ts";
 import { createLogger } from "../src/logging/logger.ts";
 import { startRuntime } from "../src/server/runtime.ts";
 

@@ -4,7 +4,8 @@ import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
-import { clusterOwner, type EmbeddedPostgres, isReachableBy, startEmbeddedPostgres } from "../db/embedded.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../db/embedded.ts";
+import { clusterOwner, isReachableBy } from "../db/embedded-host.ts";
 
 export interface DatabaseLocation {
   url: string;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { afterAll, expect, test } from "vitest";
-import { freePort } from "../../src/db/embedded.ts";
+import { freePort } from "../../src/db/embedded-host.ts";
 
 const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
 const children: ChildProcess[] = [];
