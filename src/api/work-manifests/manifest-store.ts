@@ -129,7 +129,7 @@ export async function markRunning(tx: Executor, id: string, runId: string): Prom
       startedAt: sql`coalesce(${workManifests.startedAt}, now())`,
       updatedAt: sql`now()`,
     })
-    .where(eq(workManifests.id, id));
+    .where(and(eq(workManifests.id, id), inArray(workManifests.state, ["queued", "dispatched", "running"])));
   await tx
     .update(workManifestDirspaces)
     .set({ state: "running", updatedAt: sql`now()` })
