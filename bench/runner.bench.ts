@@ -19,7 +19,7 @@ import {
 
 const ROOTS = 8;
 const RESOURCES = 400;
-const ROUNDS = 2;
+const ROUNDS = 3;
 
 async function clone(source: string, sha: string): Promise<string> {
   const target = await mkdtemp(join(tmpdir(), "terragate-bench-clone-"));
