@@ -96,6 +96,8 @@ export function renderUnlocked(
 
 /** A workflow expression reading one dispatch input: `${{ inputs.NAME }}`. */
 const input = (name: string) => `$${"{{"} inputs.${name} }}`;
+/** A workflow expression reading a repository secret: `${{ secrets.NAME }}`. */
+const secret = (name: string) => `$${"{{"} secrets.${name} }}`;
 
 /** The workflow the repository must hold on its default branch for Terragate to dispatch runs. */
 export function workflowSnippet(): string {
@@ -104,21 +106,38 @@ export function workflowSnippet(): string {
     "on:",
     "  workflow_dispatch:",
     "    inputs:",
-    "      work-manifest-id: { required: true, type: string }",
-    "      api-base-url: { required: true, type: string }",
-    "      work-token: { required: true, type: string }",
+    "      work-manifest-id:",
+    "        description: Terragate work manifest to run",
+    "        required: true",
+    "      api-base-url:",
+    "        description: Terragate server URL",
+    "        required: true",
+    "      work-token:",
+    "        description: Single-use token (not needed with id-token write)",
+    "        required: false",
     "permissions:",
-    "  id-token: write",
     "  contents: read",
+    "  id-token: write        # lets the action authenticate with a GitHub OIDC token instead of the work token",
+    "concurrency:",
+    `  group: terragate-${input("work-manifest-id")}`,
     "jobs:",
     "  terragate:",
     "    runs-on: ubuntu-latest",
+    "    timeout-minutes: 120",
     "    steps:",
-    "      - uses: terragate/terragate/action@v1",
+    "      - uses: actions/checkout@v4",
+    "      - uses: hashicorp/setup-terraform@v3   # or opentofu/setup-opentofu, or your own image",
+    "        with:",
+    "          terraform_wrapper: false",
+    "      - uses: terragate/terragate/action@v0  # the action/ directory of this repository, at a release tag",
     "        with:",
     `          work-manifest-id: ${input("work-manifest-id")}`,
     `          api-base-url: ${input("api-base-url")}`,
     `          work-token: ${input("work-token")}`,
+    "        env:",
+    "          # Credentials terraform needs; their values are redacted from everything sent back.",
+    `          AWS_ACCESS_KEY_ID: ${secret("AWS_ACCESS_KEY_ID")}`,
+    `          AWS_SECRET_ACCESS_KEY: ${secret("AWS_SECRET_ACCESS_KEY")}`,
   ].join("\n");
 }
 
