@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import postgres from "postgres";
+import { nodeFlags } from "../src/config/node-flags.ts";
 import { createDatabase } from "../src/db/client.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -158,7 +159,7 @@ export async function measure(databaseUrl: string, seconds: number): Promise<voi
 
     server = execa(
       "node",
-      [new URL("./api-bench-server.ts", import.meta.url).pathname, databaseUrl, encryptionKey],
+      [...nodeFlags, new URL("./api-bench-server.ts", import.meta.url).pathname, databaseUrl, encryptionKey],
       {
         reject: false,
         stderr: "inherit",

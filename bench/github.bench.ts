@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { nodeFlags } from "../src/config/node-flags.ts";
 import { freePort } from "../src/db/embedded.ts";
 import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../test/fakes/github/server.ts";
@@ -43,6 +44,7 @@ async function startServer(github: FakeGithub, worker: boolean) {
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       new URL("./github-bench-server.ts", import.meta.url).pathname,
       JSON.stringify(env),
       worker ? "worker" : "http-only",

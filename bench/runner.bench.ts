@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import postgres from "postgres";
+import { nodeFlags } from "../src/config/node-flags.ts";
 import { createDatabase } from "../src/db/client.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -97,16 +98,20 @@ export async function run(env: Record<string, string | undefined> = process.env)
         prNumber: 100 + round,
       });
       const started = performance.now();
-      const child = await execa("node", [new URL("./runner-bench-child.ts", import.meta.url).pathname], {
-        cwd: checkout,
-        extendEnv: false,
-        env: {
-          ...baseEnv,
-          TERRAGATE_API_URL: server.url,
-          TERRAGATE_WORK_MANIFEST_ID: inserted.manifestId,
-          TERRAGATE_WORK_TOKEN: inserted.workToken,
+      const child = await execa(
+        "node",
+        [...nodeFlags, new URL("./runner-bench-child.ts", import.meta.url).pathname],
+        {
+          cwd: checkout,
+          extendEnv: false,
+          env: {
+            ...baseEnv,
+            TERRAGATE_API_URL: server.url,
+            TERRAGATE_WORK_MANIFEST_ID: inserted.manifestId,
+            TERRAGATE_WORK_TOKEN: inserted.workToken,
+          },
         },
-      });
+      );
       const seconds = (performance.now() - started) / 1000;
       const report = JSON.parse(String(child.stdout).trim().split("\n").at(-1) ?? "{}") as ChildReport;
       if (report.failed.length > 0) throw new Error(`runner failed for ${report.failed.join(", ")}`);
