@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `terragate` command line: dispatches to one module per subcommand, loaded only when used.
 import { readFileSync } from "node:fs";
+import { didYouMean } from "./domain/suggest.ts";
 
 interface Command {
   summary: string;
@@ -52,26 +53,6 @@ function usage(): string {
   ].join("\n");
 }
 
-function closest(input: string, candidates: string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i++) {
-      let previous = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const current = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-        previous = current;
-      }
-    }
-    return row[b.length]!;
-  };
-  const best = candidates
-    .map((candidate) => ({ candidate, score: distance(input, candidate) }))
-    .sort((a, b) => a.score - b.score)[0];
-  return best && best.score <= Math.max(2, Math.floor(input.length / 3)) ? best.candidate : undefined;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -84,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    const suggestion = closest(name, Object.keys(commands));
+    const suggestion = didYouMean(name, Object.keys(commands));
     const hint = suggestion ? ` Did you mean \`terragate ${suggestion}\`?` : "";
     process.stderr.write(`terragate: unknown command "${name}".${hint}\n\n${usage()}\n`);
     return 2;
