@@ -16,6 +16,8 @@ import { encodeCursor } from "../src/db/queries/cursor.ts";
 const INSTALLATIONS = 100;
 const MANIFESTS = 1_000_000;
 const CLIENTS = 50;
+/** Total request rate of the paced phases: about half of what one server process saturates at here. */
+const PACED_RATE = 400;
 const KV_KEYS_PER_INSTALLATION = 1000;
 /** How deep the "deep cursor" page starts, in rows from the newest. */
 const DEEP_OFFSET = 9000;
@@ -110,6 +112,20 @@ async function tokens(base: string, keys: string[]): Promise<string[]> {
   );
 }
 
+function printPhase(
+  label: string,
+  latencies: number[],
+  statuses: Map<number, number>,
+  seconds: number,
+): void {
+  latencies.sort((a, b) => a - b);
+  const statusText = [...statuses].map(([status, count]) => `${status}×${count}`).join(" ");
+  console.log(
+    `  ${label.padEnd(27)} ${String(latencies.length).padStart(7)} req  ${(latencies.length / seconds).toFixed(0).padStart(6)} req/s  ` +
+      `p50 ${percentile(latencies, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(latencies, 99).toFixed(2).padStart(6)} ms  [${statusText}]`,
+  );
+}
+
 async function runPhase(phase: Phase, base: string, tokenList: string[], seconds: number, clients = CLIENTS) {
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
@@ -124,12 +140,34 @@ async function runPhase(phase: Phase, base: string, tokenList: string[], seconds
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
-  const statusText = [...statuses].map(([status, count]) => `${status}×${count}`).join(" ");
-  console.log(
-    `  ${`${phase.name} ×${clients}`.padEnd(27)} ${String(latencies.length).padStart(7)} req  ${(latencies.length / seconds).toFixed(0).padStart(6)} req/s  ` +
-      `p50 ${percentile(latencies, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(latencies, 99).toFixed(2).padStart(6)} ms  [${statusText}]`,
+  printPhase(`${phase.name} ×${clients}`, latencies, statuses, seconds);
+}
+
+/**
+ * 50 clients sending at a fixed total rate (open loop): latency is counted from each request's
+ * scheduled time, so a slow reply also delays — and is charged to — the requests queued behind it.
+ */
+async function runPacedPhase(phase: Phase, base: string, tokenList: string[], seconds: number, rate: number) {
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const interval = (CLIENTS / rate) * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      for (
+        let scheduled = start + (client * interval) / CLIENTS;
+        scheduled < start + seconds * 1000;
+        scheduled += interval
+      ) {
+        const wait = scheduled - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const reply = await phase.request(client, base, tokenList[client]!);
+        latencies.push(performance.now() - scheduled);
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+      }
+    }),
   );
+  printPhase(`${phase.name} ×${CLIENTS} @${rate}/s`, latencies, statuses, seconds);
 }
 
 async function peakRssMb(pid: number): Promise<number> {
@@ -227,7 +265,7 @@ export async function measure(databaseUrl: string, seconds: number): Promise<voi
         },
       },
     ];
-    console.log(`api: ${CLIENTS} concurrent clients over HTTP, ${seconds} s per phase`);
+    console.log(`api: ${CLIENTS} concurrent clients over HTTP, as fast as they can, ${seconds} s per phase`);
     for (const phase of phases) {
       // Access tokens live 60 s: a fresh set per phase.
       await runPhase(phase, base, await tokens(base, keys), seconds);
@@ -236,6 +274,11 @@ export async function measure(databaseUrl: string, seconds: number): Promise<voi
     const unloaded = Math.min(seconds, 5);
     for (const phase of [phases[0]!, phases[2]!])
       await runPhase(phase, base, await tokens(base, keys), unloaded, 1);
+    // The same clients at a steady total rate below saturation: the latency a tooling fleet sees.
+    console.log(`api: ${CLIENTS} clients at a steady ${PACED_RATE} req/s in total, ${seconds} s per phase`);
+    for (const phase of phases.slice(0, 3)) {
+      await runPacedPhase(phase, base, await tokens(base, keys), seconds, PACED_RATE);
+    }
     console.log(`  kv cas conflicts: ${casConflicts}`);
     console.log(`api: server peak RSS ${(await peakRssMb(server.pid!)).toFixed(0)} MB`);
   } finally {
