@@ -1,6 +1,7 @@
 // Benchmark runner: runs each listed bench/<name>.bench.ts in its own Node process (`npm run bench -- <name>…` picks some).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { nodeFlags } from "../src/config/node-flags.ts";
 
 /** Every benchmark, by the name in bench/<name>.bench.ts. Add yours here. */
 const benchmarks: string[] = ["foundation", "domain", "api", "runner", "github"];
@@ -21,7 +22,7 @@ async function runChild(name: string): Promise<void> {
 
 function runInChildProcess(name: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [self, "--child", name], { stdio: "inherit" });
+    const child = spawn(process.execPath, [...nodeFlags, self, "--child", name], { stdio: "inherit" });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
