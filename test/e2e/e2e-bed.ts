@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import { execa } from "execa";
-import { runOnce, Logger as WorkerLogger } from "graphile-worker";
 import type { Hono } from "hono";
 import type pg from "pg";
 import pino from "pino";
@@ -17,10 +16,10 @@ import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import { sign, webhookSecret } from "../github/testbed.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { drainJobs } from "../harness/drain-jobs.ts";
 import { git, runnerEnv } from "../runner/runner-fixtures.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
-const silentWorkerLogger = new WorkerLogger(() => () => {});
 
 export interface E2eBed {
   url: string;
@@ -89,20 +88,7 @@ export async function createE2eBed(): Promise<E2eBed> {
       return response.status;
     },
     async work() {
-      for (let round = 0; round < 20; round++) {
-        await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: silentWorkerLogger });
-        const deadline = Date.now() + 5_000;
-        for (;;) {
-          const [locked] = await database.client.sql<{ count: number }[]>`
-            select count(*)::int as count from graphile_worker._private_jobs where locked_at is not null`;
-          if (locked?.count === 0 || Date.now() > deadline) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        const [due] = await database.client.sql<{ count: number }[]>`
-          select count(*)::int as count from graphile_worker._private_jobs
-          where run_at <= now() and locked_at is null and attempts < max_attempts`;
-        if (due?.count === 0) return;
-      }
+      await drainJobs(pool, taskList, database.client.sql);
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

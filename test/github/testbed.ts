@@ -1,6 +1,5 @@
 // A GitHub test bed: fake GitHub, a migrated test database, the real app and task list, signed webhook deliveries.
 import { createHmac, randomUUID } from "node:crypto";
-import { runOnce, Logger as WorkerLogger } from "graphile-worker";
 import type pg from "pg";
 import { createApp } from "../../src/api/app.ts";
 import { type Config, loadConfig } from "../../src/config/env.ts";
@@ -11,6 +10,7 @@ import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import { FakeGithubState } from "../fakes/github/state.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { drainJobs } from "../harness/drain-jobs.ts";
 import { installationId, repoFullName } from "./payloads.ts";
 
 export const webhookSecret = "test-webhook-secret";
@@ -79,22 +79,7 @@ export async function createTestbed(): Promise<Testbed> {
       return response.status;
     },
     async work() {
-      // runOnce resolves before graphile-worker has written the last job's completion, so wait for
-      // that, and run again while jobs the tasks added are due.
-      for (let round = 0; round < 20; round++) {
-        await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: silentWorkerLogger });
-        const deadline = Date.now() + 5_000;
-        for (;;) {
-          const [locked] = await database.client.sql<{ count: number }[]>`
-            select count(*)::int as count from graphile_worker._private_jobs where locked_at is not null`;
-          if (locked?.count === 0 || Date.now() > deadline) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        const [due] = await database.client.sql<{ count: number }[]>`
-          select count(*)::int as count from graphile_worker._private_jobs
-          where run_at <= now() and locked_at is null and attempts < max_attempts`;
-        if (due?.count === 0) return;
-      }
+      await drainJobs(pool, taskList, database.client.sql);
     },
     async reset() {
       const fresh = new FakeGithubState();
@@ -113,8 +98,6 @@ export async function createTestbed(): Promise<Testbed> {
   };
   return testbed;
 }
-
-const silentWorkerLogger = new WorkerLogger(() => () => {});
 
 /** The standard repository: three terraform roots on main, the workflow file, installation 42. */
 export function seedRepository(github: FakeGithub, mainFiles: Record<string, string> = {}) {
