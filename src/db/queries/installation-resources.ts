@@ -83,15 +83,7 @@ export async function listPullRequests(
 ): Promise<Page<PullRequestRow>> {
   const conditions: SQL[] = [eq(pullRequests.installationId, installationId)];
   if (page.repo) {
-    const ids = executor
-      .select({ id: repositories.id })
-      .from(repositories)
-      .where(
-        and(
-          eq(repositories.installationId, installationId),
-          sql`lower(${repositories.fullName}) = lower(${page.repo})`,
-        ),
-      );
+    const ids = repositoryIds(executor, installationId, page.repo);
     conditions.push(inArray(pullRequests.repositoryId, ids));
   }
   if (page.state) conditions.push(eq(pullRequests.state, page.state));
@@ -129,4 +121,17 @@ export async function listPullRequests(
     .orderBy(...keysetOrder([pullRequests.createdAt, pullRequests.id], page.direction))
     .limit(page.limit + 1);
   return toPage(rows, page.limit, (row) => [row.cursorTime, row.id]);
+}
+
+/** Ids of the installation's repositories with this full name (case-insensitive), as a subquery. */
+export function repositoryIds(executor: Executor, installationId: number, fullName: string) {
+  return executor
+    .select({ id: repositories.id })
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.installationId, installationId),
+        sql`lower(${repositories.fullName}) = lower(${fullName})`,
+      ),
+    );
 }

@@ -4,7 +4,7 @@ import type { Executor } from "../client.ts";
 import { locks, pullRequests, repositories } from "../schema/index.ts";
 import { recordAudit } from "./audit-log.ts";
 import { toPage } from "./cursor.ts";
-import type { PageRequest } from "./installation-resources.ts";
+import { type PageRequest, repositoryIds } from "./installation-resources.ts";
 import { keysetAfter, keysetOrder } from "./keyset.ts";
 
 /** Names come from scalar subqueries, not joins, so the planner starts from the installation's locks. */
@@ -26,15 +26,7 @@ export async function listLocks(
 ) {
   const conditions: SQL[] = [eq(locks.installationId, installationId)];
   if (page.repo) {
-    const ids = executor
-      .select({ id: repositories.id })
-      .from(repositories)
-      .where(
-        and(
-          eq(repositories.installationId, installationId),
-          sql`lower(${repositories.fullName}) = lower(${page.repo})`,
-        ),
-      );
+    const ids = repositoryIds(executor, installationId, page.repo);
     conditions.push(inArray(locks.repositoryId, ids));
   }
   const key = [locks.acquiredAt, locks.repositoryId, locks.dir, locks.workspace];

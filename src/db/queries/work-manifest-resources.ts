@@ -12,7 +12,7 @@ import {
   workManifests,
 } from "../schema/index.ts";
 import { toPage } from "./cursor.ts";
-import type { PageRequest } from "./installation-resources.ts";
+import { type PageRequest, repositoryIds } from "./installation-resources.ts";
 import { keysetAfter, keysetOrder } from "./keyset.ts";
 import { tagQueryCondition } from "./tag-query-sql.ts";
 
@@ -48,19 +48,6 @@ const manifestColumns = {
   completedAt: workManifests.completedAt,
   cursorTime: sql<string>`${workManifests.createdAt}::text`,
 };
-
-/** Ids of the installation's repositories with this full name (case-insensitive), as a subquery. */
-function repositoryIds(executor: Executor, installationId: number, fullName: string) {
-  return executor
-    .select({ id: repositories.id })
-    .from(repositories)
-    .where(
-      and(
-        eq(repositories.installationId, installationId),
-        sql`lower(${repositories.fullName}) = lower(${fullName})`,
-      ),
-    );
-}
 
 export interface WorkManifestFilter {
   repo?: string;
