@@ -5,6 +5,7 @@ import { ConfigError, loadRunnerConfig } from "../src/config/env.ts";
 import { runnerCredentials } from "../src/runner/credentials.ts";
 import type { DirspaceResult } from "../src/runner/protocol.ts";
 import { runManifest } from "../src/runner/run-manifest.ts";
+import { readDispatchedApiUrl, ServerUrlRefusedError } from "../src/runner/server-url.ts";
 import { jobSummary } from "./job-summary.ts";
 
 /** Workflow command data must not carry raw newlines or percent signs. */
@@ -42,9 +43,12 @@ function printDirspace(result: DirspaceResult): void {
 }
 
 async function main(env: Record<string, string | undefined>): Promise<void> {
-  const config = loadRunnerConfig(env);
-  // Workflow inputs show in the run's page; keep the token out of the log as well.
-  if (config.workToken) write(`::add-mask::${config.workToken}`);
+  // Workflow inputs show in the run's page; keep the token out of the log as well, whatever happens next.
+  const inputToken = env["INPUT_WORK-TOKEN"]?.trim();
+  if (inputToken) write(`::add-mask::${inputToken}`);
+  const dispatched = await readDispatchedApiUrl(env["GITHUB_EVENT_NAME"], env["GITHUB_EVENT_PATH"]);
+  const config = loadRunnerConfig(env, {}, dispatched);
+  for (const warning of config.warnings) write(`::warning::${escapeData(`Terragate: ${warning}`)}`);
   const outcome = await runManifest({
     apiUrl: config.apiUrl,
     vcs: config.vcs,
@@ -53,6 +57,7 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
     runId: config.runId,
     repoRoot: process.cwd(),
     env: config.processEnv,
+    secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
     tempRoot: config.tempDir,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace },
@@ -70,6 +75,10 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
 }
 
 main(process.env).catch((error: unknown) => {
+  if (error instanceof ServerUrlRefusedError) {
+    setFailed(`Terragate refused this run: ${error.message}`);
+    return;
+  }
   if (error instanceof ConfigError) {
     setFailed(`${error.message}\nCheck the inputs of the Terragate step in .github/workflows/terragate.yml.`);
     return;

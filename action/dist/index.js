@@ -19727,6 +19727,61 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/runner/server-url.ts
+import { readFile } from "node:fs/promises";
+var ServerUrlRefusedError = class extends Error {
+  name = "ServerUrlRefusedError";
+};
+function normalizeServerUrl(value) {
+  if (!URL.canParse(value.trim())) return value.trim();
+  const url3 = new URL(value.trim());
+  return `${url3.protocol}//${url3.host}${url3.pathname.replace(/\/+$/, "")}`;
+}
+function decideServerUrl(pinned, dispatched) {
+  const [chosen] = pinned;
+  if (chosen) {
+    const server2 = normalizeServerUrl(chosen.value);
+    for (const other of [...pinned.slice(1), ...dispatched]) {
+      if (normalizeServerUrl(other.value) !== server2) {
+        return {
+          type: "refused",
+          reason: `${other.source} names the server ${other.value}, but ${chosen.source} pins ${chosen.value}; refusing to run anything. Whoever dispatched this run may be trying to send its secrets to another server: check who started it. If the server really moved, change the pinned URL in .github/workflows/terragate.yml on the default branch.`
+        };
+      }
+    }
+    return { type: "ok", apiUrl: server2, warnings: [] };
+  }
+  const [first] = dispatched;
+  if (!first) return { type: "missing" };
+  const server = normalizeServerUrl(first.value);
+  const disagreeing = dispatched.find((other) => normalizeServerUrl(other.value) !== server);
+  if (disagreeing) {
+    return {
+      type: "refused",
+      reason: `${first.source} names ${first.value} but ${disagreeing.source} names ${disagreeing.value}; refusing to run anything`
+    };
+  }
+  return {
+    type: "ok",
+    apiUrl: server,
+    warnings: [
+      `the Terragate server URL comes from ${first.source}, which whoever can dispatch the workflow chooses. Pin it in .github/workflows/terragate.yml (the action's \`api-url\` input, or env TERRAGATE_API_URL) so a dispatch cannot point this run and its secrets at another server.`
+    ]
+  };
+}
+async function readDispatchedApiUrl(eventName, eventPath) {
+  if (eventName !== "workflow_dispatch" || eventPath === void 0) return void 0;
+  let payload;
+  try {
+    payload = JSON.parse(await readFile(eventPath, "utf8"));
+  } catch {
+    return void 0;
+  }
+  const inputs = payload?.inputs;
+  const value = inputs?.["api-base-url"];
+  return typeof value === "string" && value.trim() !== "" ? { value, source: "the workflow_dispatch input api-base-url" } : void 0;
+}
+
 // src/config/env.ts
 var optionalString = external_exports.string().optional().transform((value) => value === void 0 || value.trim() === "" ? void 0 : value);
 var port = external_exports.coerce.number({ error: "expected a port number" }).int("expected a whole number").min(1, "expected a port between 1 and 65535").max(65535, "expected a port between 1 and 65535");
@@ -19746,7 +19801,8 @@ var EnvSchema = external_exports.object({
   GHE_HOST: optionalString,
   GHE_PROTOCOL: external_exports.enum(["https", "http"], { error: "expected https or http" }).default("https"),
   GITHUB_API_URL: url2("a URL of the GitHub REST API, e.g. https://api.github.com"),
-  GITHUB_OIDC_ISSUER: external_exports.string().default("https://token.actions.githubusercontent.com"),
+  /** Unset: github.com's Actions issuer, or `{GHE_PROTOCOL}://{GHE_HOST}/_services/token` with GHE_HOST. */
+  GITHUB_OIDC_ISSUER: url2("the issuer URL of GitHub Actions OIDC tokens"),
   GITHUB_OIDC_JWKS_URL: url2("the URL of the OIDC issuer's JWKS"),
   GITLAB_URL: url2("the base URL of a GitLab instance, e.g. https://gitlab.com").transform(
     (value) => value ?? "https://gitlab.com"
@@ -19794,21 +19850,25 @@ ${problems.map((problem) => `  - ${problem}`).join("\n")}`);
     this.problems = problems;
   }
 };
-var requiredUrl = (name) => external_exports.string({ error: `${name} is required` }).trim().min(1, `${name} is required`).refine((value) => URL.canParse(value), "expected an http(s) URL").transform((value) => value.replace(/\/+$/, ""));
 var RunnerEnvSchema = external_exports.object({
   TERRAGATE_API_URL: optionalString,
   TERRAGATE_WORK_MANIFEST_ID: optionalString,
   TERRAGATE_WORK_TOKEN: optionalString,
+  TERRAGATE_SECRET_ENV: optionalString,
   TERRAGATE_VCS: external_exports.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
+  "INPUT_API-URL": optionalString,
   "INPUT_API-BASE-URL": optionalString,
   "INPUT_WORK-MANIFEST-ID": optionalString,
   "INPUT_WORK-TOKEN": optionalString,
+  "INPUT_SECRET-ENV": optionalString,
   ACTIONS_ID_TOKEN_REQUEST_URL: optionalString,
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: optionalString,
   GITHUB_ACTIONS: optionalString,
   GITHUB_RUN_ID: optionalString,
   GITHUB_STEP_SUMMARY: optionalString,
+  GITHUB_EVENT_NAME: optionalString,
+  GITHUB_EVENT_PATH: optionalString,
   CI_JOB_ID: optionalString,
   CI_PIPELINE_ID: optionalString,
   TF_PLUGIN_CACHE_DIR: optionalString,
@@ -19820,17 +19880,43 @@ var runnerOwnSecrets = [
   "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
   "ACTIONS_ID_TOKEN_REQUEST_URL"
 ];
-function loadRunnerConfig(env = process.env, flags = {}) {
+function nameList(text) {
+  return (text ?? "").split(/[\s,]+/).filter((name) => name !== "");
+}
+function runnerServerUrl(runnerEnv, flags, dispatchedInEvent, problems) {
+  const pinned = [
+    ...flags.apiUrl ? [{ value: flags.apiUrl, source: "--api-url" }] : [],
+    ...runnerEnv["INPUT_API-URL"] ? [{ value: runnerEnv["INPUT_API-URL"], source: "the action's api-url input" }] : [],
+    ...runnerEnv.TERRAGATE_API_URL ? [{ value: runnerEnv.TERRAGATE_API_URL, source: "TERRAGATE_API_URL" }] : []
+  ];
+  const dispatched = [
+    ...runnerEnv["INPUT_API-BASE-URL"] ? [{ value: runnerEnv["INPUT_API-BASE-URL"], source: "the action's api-base-url input" }] : [],
+    ...dispatchedInEvent ? [dispatchedInEvent] : []
+  ];
+  for (const url3 of [...pinned, ...dispatched.slice(0, pinned.length === 0 ? 1 : 0)]) {
+    if (!/^https?:\/\//.test(url3.value.trim()) || !URL.canParse(url3.value.trim())) {
+      problems.push(`api url: ${url3.source} is not an http(s) URL: ${JSON.stringify(url3.value)}`);
+      return void 0;
+    }
+  }
+  const decision = decideServerUrl(pinned, dispatched);
+  if (decision.type === "refused") throw new ServerUrlRefusedError(decision.reason);
+  if (decision.type === "missing") {
+    problems.push(
+      "api url: the API URL is required (the action's api-url input, TERRAGATE_API_URL or --api-url)"
+    );
+    return void 0;
+  }
+  return decision;
+}
+function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
   const parsed = RunnerEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue2) => `${issue2.path.join(".")}: ${issue2.message}`));
   }
   const runnerEnv = parsed.data;
   const problems = [];
-  const apiUrl = requiredUrl(
-    "the API URL (--api-url, TERRAGATE_API_URL or the action's api-base-url)"
-  ).safeParse(flags.apiUrl ?? runnerEnv.TERRAGATE_API_URL ?? runnerEnv["INPUT_API-BASE-URL"] ?? "");
-  if (!apiUrl.success) problems.push(...apiUrl.error.issues.map((issue2) => `api url: ${issue2.message}`));
+  const server = runnerServerUrl(runnerEnv, flags, dispatchedInEvent, problems);
   const workManifestId = flags.workManifestId ?? runnerEnv.TERRAGATE_WORK_MANIFEST_ID ?? runnerEnv["INPUT_WORK-MANIFEST-ID"];
   if (workManifestId === void 0) {
     problems.push(
@@ -19847,13 +19933,16 @@ function loadRunnerConfig(env = process.env, flags = {}) {
       "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token) or grant the job `id-token: write`"
     );
   }
-  if (problems.length > 0 || !apiUrl.success || workManifestId === void 0) throw new ConfigError(problems);
+  if (problems.length > 0 || server === void 0 || workManifestId === void 0) {
+    throw new ConfigError(problems);
+  }
   const processEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== void 0 && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
   }
   return {
-    apiUrl: apiUrl.data,
+    apiUrl: server.apiUrl,
+    warnings: server.warnings,
     vcs: flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github"),
     workManifestId,
     workToken,
@@ -19863,6 +19952,11 @@ function loadRunnerConfig(env = process.env, flags = {}) {
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
     tempDir: runnerEnv.RUNNER_TEMP,
+    secretEnv: [
+      ...(flags.secretEnv ?? []).flatMap(nameList),
+      ...nameList(runnerEnv["INPUT_SECRET-ENV"]),
+      ...nameList(runnerEnv.TERRAGATE_SECRET_ENV)
+    ],
     processEnv
   };
 }
@@ -27795,11 +27889,15 @@ var ResultsBody = external_exports.object({
 var RunnerClientError = class extends Error {
   name = "RunnerClientError";
   status;
+  /** The server's Retry-After, in milliseconds, when it said the same call may succeed later. */
+  retryAfterMs;
   constructor(message, status, options) {
     super(message, options);
     this.status = status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 };
+var DISPATCH_PENDING_WAIT_MS = 10 * 60 * 1e3;
 var RETRY_STATUSES = /* @__PURE__ */ new Set([502, 503, 504]);
 var RETRY_DELAYS_MS = [1e3, 3e3, 9e3];
 var RunnerApiClient = class {
@@ -27813,7 +27911,18 @@ var RunnerApiClient = class {
     return this.#bytesSent;
   }
   async initiate(credential, request) {
-    const response = await this.#call("POST", "/initiate", credential, JSON.stringify(request), false);
+    const deadline = Date.now() + DISPATCH_PENDING_WAIT_MS;
+    let response;
+    for (; ; ) {
+      try {
+        response = await this.#call("POST", "/initiate", credential, JSON.stringify(request), false);
+        break;
+      } catch (error62) {
+        const wait = error62 instanceof RunnerClientError && error62.status === 503 ? error62.retryAfterMs : void 0;
+        if (wait === void 0 || Date.now() + wait > deadline) throw error62;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
     const parsed = InitiateResponse.safeParse(await response.json());
     if (!parsed.success) {
       throw new RunnerClientError(
@@ -27878,9 +27987,13 @@ var RunnerApiClient = class {
           message += ` (${json2.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")})`;
       } catch {
       }
+      const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
       throw new RunnerClientError(
         `${method} ${path12 || "/"} \u2192 ${response.status}: ${message}`,
-        response.status
+        response.status,
+        {
+          retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1e3 : void 0
+        }
       );
     }
   }
@@ -27936,11 +28049,12 @@ async function ensureCheckout(repoRoot, manifest, env, log) {
 }
 
 // src/runner/redact.ts
-var SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$)/i;
+var SECRET_NAME = /(SECRET|TOKEN|PASS|PWD|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$|DSN|DATABASE_URL|CONNECTION)/i;
+var NOT_SECRET = /* @__PURE__ */ new Set(["PWD", "OLDPWD"]);
 var MIN_SECRET_LENGTH = 4;
 var REDACTED = "***";
 function looksSecret(name) {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase());
 }
 function createRedactor(env, secretNames = [], extraValues = []) {
   const listed = new Set(secretNames);
@@ -27969,7 +28083,7 @@ function createRedactor(env, secretNames = [], extraValues = []) {
 }
 
 // src/runner/run-dirspace.ts
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile as readFile2, writeFile } from "node:fs/promises";
 import path10 from "node:path";
 
 // src/runner/capped-output.ts
@@ -28266,7 +28380,7 @@ async function runDirspace(context) {
         planReady = true;
         let planBytes;
         try {
-          planBytes = await readFile(planFile);
+          planBytes = await readFile2(planFile);
         } catch (error62) {
           failure2 = `the plan file could not be read: ${error62.message}`;
           break;
@@ -28403,7 +28517,7 @@ async function runManifest(options) {
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
   }
   const manifest = started;
-  const redactor = createRedactor(options.env, manifest.secret_env);
+  const redactor = createRedactor(options.env, [...manifest.secret_env, ...options.secretEnv ?? []]);
   options.log.info(
     `work manifest ${manifest.id}: ${manifest.kind} of ${manifest.dirspaces.length} dirspace(s) at ${manifest.head.sha.slice(0, 7)}, ${manifest.parallelism} at once`
   );
@@ -28520,8 +28634,11 @@ function printDirspace(result) {
   write("::endgroup::");
 }
 async function main(env) {
-  const config2 = loadRunnerConfig(env);
-  if (config2.workToken) write(`::add-mask::${config2.workToken}`);
+  const inputToken = env["INPUT_WORK-TOKEN"]?.trim();
+  if (inputToken) write(`::add-mask::${inputToken}`);
+  const dispatched = await readDispatchedApiUrl(env["GITHUB_EVENT_NAME"], env["GITHUB_EVENT_PATH"]);
+  const config2 = loadRunnerConfig(env, {}, dispatched);
+  for (const warning of config2.warnings) write(`::warning::${escapeData(`Terragate: ${warning}`)}`);
   const outcome = await runManifest({
     apiUrl: config2.apiUrl,
     vcs: config2.vcs,
@@ -28530,6 +28647,7 @@ async function main(env) {
     runId: config2.runId,
     repoRoot: process.cwd(),
     env: config2.processEnv,
+    secretEnv: config2.secretEnv,
     pluginCacheDir: config2.pluginCacheDir,
     tempRoot: config2.tempDir,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace }
@@ -28546,6 +28664,10 @@ async function main(env) {
   }
 }
 main(process.env).catch((error62) => {
+  if (error62 instanceof ServerUrlRefusedError) {
+    setFailed(`Terragate refused this run: ${error62.message}`);
+    return;
+  }
   if (error62 instanceof ConfigError) {
     setFailed(`${error62.message}
 Check the inputs of the Terragate step in .github/workflows/terragate.yml.`);

@@ -5,6 +5,7 @@ import { ConfigError, loadRunnerConfig } from "../config/env.ts";
 import { runnerCredentials } from "../runner/credentials.ts";
 import type { DirspaceResult } from "../runner/protocol.ts";
 import { runManifest } from "../runner/run-manifest.ts";
+import { readDispatchedApiUrl, ServerUrlRefusedError } from "../runner/server-url.ts";
 
 const usage = `Usage: terragate run [options]
 
@@ -12,12 +13,18 @@ Runs the terraform steps of one work manifest in the current repository checkout
 results to the Terragate server.
 
 Options:
-  --api-url URL            the server's URL (TERRAGATE_API_URL)
+  --api-url URL            the server's URL (TERRAGATE_API_URL); inside a workflow_dispatch run, a dispatch
+                           naming another server is refused before anything runs
   --work-manifest-id ID    the manifest to run (TERRAGATE_WORK_MANIFEST_ID)
   --work-token TOKEN       single-use work token (TERRAGATE_WORK_TOKEN); not needed with an OIDC token
   --vcs github|gitlab      which endpoints to call (TERRAGATE_VCS; default gitlab inside GitLab CI, else github)
+  --secret-env NAMES       more variables whose values are redacted, comma-separated; repeatable
+                           (TERRAGATE_SECRET_ENV)
   --dir PATH               the repository checkout (default: the current directory)
   --help                   show this help
+
+Exit status: 0 when every dirspace succeeded or nothing was left to run, 1 when any failed,
+2 for bad arguments or a refused dispatch.
 `;
 
 function describe(result: DirspaceResult): string {
@@ -40,6 +47,7 @@ export async function main(
         "work-manifest-id": { type: "string" },
         "work-token": { type: "string" },
         vcs: { type: "string" },
+        "secret-env": { type: "string", multiple: true },
         dir: { type: "string" },
         help: { type: "boolean" },
       },
@@ -64,19 +72,30 @@ export async function main(
   }
   let config: ReturnType<typeof loadRunnerConfig>;
   try {
-    config = loadRunnerConfig(env, {
-      apiUrl: values["api-url"],
-      workManifestId: values["work-manifest-id"],
-      workToken: values["work-token"],
-      vcs: values.vcs,
-    });
+    const dispatched = await readDispatchedApiUrl(env["GITHUB_EVENT_NAME"], env["GITHUB_EVENT_PATH"]);
+    config = loadRunnerConfig(
+      env,
+      {
+        apiUrl: values["api-url"],
+        workManifestId: values["work-manifest-id"],
+        workToken: values["work-token"],
+        vcs: values.vcs,
+        secretEnv: values["secret-env"] ?? [],
+      },
+      dispatched,
+    );
   } catch (error) {
+    if (error instanceof ServerUrlRefusedError) {
+      process.stderr.write(`terragate run: refused: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`terragate run: ${error.message}\n\n${usage}`);
       return 2;
     }
     throw error;
   }
+  for (const warning of config.warnings) process.stderr.write(`terragate: warning: ${warning}\n`);
   const outcome = await runManifest({
     apiUrl: config.apiUrl,
     vcs: config.vcs,
@@ -85,6 +104,7 @@ export async function main(
     runId: config.runId,
     repoRoot: path.resolve(values.dir ?? "."),
     env: config.processEnv,
+    secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
     tempRoot: config.tempDir,
     log: {

@@ -43,6 +43,17 @@ describe("loadConfig", () => {
     expect(config.PORT).toBe(8080);
   });
 
+  test("the Actions OIDC issuer follows GHE_HOST unless GITHUB_OIDC_ISSUER names one", () => {
+    expect(loadConfig({}).githubOidcIssuer).toBe("https://token.actions.githubusercontent.com");
+    expect(loadConfig({ GHE_HOST: "github.example.com" }).githubOidcIssuer).toBe(
+      "https://github.example.com/_services/token",
+    );
+    expect(
+      loadConfig({ GHE_HOST: "github.example.com", GITHUB_OIDC_ISSUER: "https://issuer.example.com/" })
+        .githubOidcIssuer,
+    ).toBe("https://issuer.example.com");
+  });
+
   test("every bad variable is listed at once, each with what it expects", () => {
     const error = (() => {
       try {

@@ -1,5 +1,6 @@
 // The server's configuration: one zod schema over the environment, read once at start-up.
 import { z } from "zod";
+import { decideServerUrl, ServerUrlRefusedError, type UrlSource } from "../runner/server-url.ts";
 
 const optionalString = z
   .string()
@@ -37,7 +38,8 @@ export const EnvSchema = z
     GHE_HOST: optionalString,
     GHE_PROTOCOL: z.enum(["https", "http"], { error: "expected https or http" }).default("https"),
     GITHUB_API_URL: url("a URL of the GitHub REST API, e.g. https://api.github.com"),
-    GITHUB_OIDC_ISSUER: z.string().default("https://token.actions.githubusercontent.com"),
+    /** Unset: github.com's Actions issuer, or `{GHE_PROTOCOL}://{GHE_HOST}/_services/token` with GHE_HOST. */
+    GITHUB_OIDC_ISSUER: url("the issuer URL of GitHub Actions OIDC tokens"),
     GITHUB_OIDC_JWKS_URL: url("the URL of the OIDC issuer's JWKS"),
     GITLAB_URL: url("the base URL of a GitLab instance, e.g. https://gitlab.com").transform(
       (value) => value ?? "https://gitlab.com",
@@ -91,6 +93,8 @@ export interface Config extends Env {
   githubApiUrl: string;
   /** Public base URL used in links and as the runner's `api-base-url`. */
   publicUrl: string;
+  /** Issuer of the Actions OIDC tokens runners present: GITHUB_OIDC_ISSUER, GHES's, or github.com's. */
+  githubOidcIssuer: string;
 }
 
 export class ConfigError extends Error {
@@ -119,20 +123,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     config.GITHUB_API_URL ??
     (config.GHE_HOST ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}/api/v3` : "https://api.github.com");
   const publicUrl = (config.TERRAGATE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, "");
-  return { ...config, githubApiUrl, publicUrl };
+  const githubOidcIssuer = (
+    config.GITHUB_OIDC_ISSUER ??
+    (config.GHE_HOST
+      ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}/_services/token`
+      : "https://token.actions.githubusercontent.com")
+  ).replace(/\/+$/, "");
+  return { ...config, githubApiUrl, publicUrl, githubOidcIssuer };
 }
 
 function isSecretName(name: string): boolean {
   return /SECRET|KEY|TOKEN|PASSWORD|DATABASE_URL/.test(name);
 }
-
-const requiredUrl = (name: string) =>
-  z
-    .string({ error: `${name} is required` })
-    .trim()
-    .min(1, `${name} is required`)
-    .refine((value) => URL.canParse(value), "expected an http(s) URL")
-    .transform((value) => value.replace(/\/+$/, ""));
 
 /**
  * What the runner (`terragate run` and the GitHub Action) reads: the manifest to run, the server, and
@@ -142,16 +144,21 @@ export const RunnerEnvSchema = z.object({
   TERRAGATE_API_URL: optionalString,
   TERRAGATE_WORK_MANIFEST_ID: optionalString,
   TERRAGATE_WORK_TOKEN: optionalString,
+  TERRAGATE_SECRET_ENV: optionalString,
   TERRAGATE_VCS: z.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
+  "INPUT_API-URL": optionalString,
   "INPUT_API-BASE-URL": optionalString,
   "INPUT_WORK-MANIFEST-ID": optionalString,
   "INPUT_WORK-TOKEN": optionalString,
+  "INPUT_SECRET-ENV": optionalString,
   ACTIONS_ID_TOKEN_REQUEST_URL: optionalString,
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: optionalString,
   GITHUB_ACTIONS: optionalString,
   GITHUB_RUN_ID: optionalString,
   GITHUB_STEP_SUMMARY: optionalString,
+  GITHUB_EVENT_NAME: optionalString,
+  GITHUB_EVENT_PATH: optionalString,
   CI_JOB_ID: optionalString,
   CI_PIPELINE_ID: optionalString,
   TF_PLUGIN_CACHE_DIR: optionalString,
@@ -159,7 +166,10 @@ export const RunnerEnvSchema = z.object({
 });
 
 export interface RunnerConfig {
+  /** The server: the URL pinned in the workflow file (or, for old workflow files, the dispatch's). */
   apiUrl: string;
+  /** Said in the job log before anything runs (e.g. the server URL is not pinned). */
+  warnings: string[];
   /** Which endpoints to call: /api/github/v1 or /api/gitlab/v1. */
   vcs: "github" | "gitlab";
   workManifestId: string;
@@ -173,6 +183,8 @@ export interface RunnerConfig {
   stepSummaryPath: string | undefined;
   pluginCacheDir: string | undefined;
   tempDir: string | undefined;
+  /** Names of environment variables whose values are redacted, besides the secret-looking ones. */
+  secretEnv: string[];
   /** The whole environment, handed to terraform (credentials live there) minus the runner's own secrets. */
   processEnv: Record<string, string>;
 }
@@ -184,10 +196,67 @@ const runnerOwnSecrets = [
   "ACTIONS_ID_TOKEN_REQUEST_URL",
 ];
 
-/** Reads the runner's settings from flags (first) and the environment; throws a ConfigError naming what is missing. */
+export interface RunnerFlags {
+  apiUrl?: string;
+  workManifestId?: string;
+  workToken?: string;
+  vcs?: "github" | "gitlab";
+  secretEnv?: string[];
+}
+
+/** Variable names from a list separated by commas, spaces or new lines (the action's `secret-env` input). */
+function nameList(text: string | undefined): string[] {
+  return (text ?? "").split(/[\s,]+/).filter((name) => name !== "");
+}
+
+/** The pinned server URL and the ones the dispatch carried; throws when they name different servers. */
+function runnerServerUrl(
+  runnerEnv: z.infer<typeof RunnerEnvSchema>,
+  flags: RunnerFlags,
+  dispatchedInEvent: UrlSource | undefined,
+  problems: string[],
+): { apiUrl: string; warnings: string[] } | undefined {
+  const pinned: UrlSource[] = [
+    ...(flags.apiUrl ? [{ value: flags.apiUrl, source: "--api-url" }] : []),
+    ...(runnerEnv["INPUT_API-URL"]
+      ? [{ value: runnerEnv["INPUT_API-URL"], source: "the action's api-url input" }]
+      : []),
+    ...(runnerEnv.TERRAGATE_API_URL
+      ? [{ value: runnerEnv.TERRAGATE_API_URL, source: "TERRAGATE_API_URL" }]
+      : []),
+  ];
+  const dispatched: UrlSource[] = [
+    ...(runnerEnv["INPUT_API-BASE-URL"]
+      ? [{ value: runnerEnv["INPUT_API-BASE-URL"], source: "the action's api-base-url input" }]
+      : []),
+    ...(dispatchedInEvent ? [dispatchedInEvent] : []),
+  ];
+  for (const url of [...pinned, ...dispatched.slice(0, pinned.length === 0 ? 1 : 0)]) {
+    if (!/^https?:\/\//.test(url.value.trim()) || !URL.canParse(url.value.trim())) {
+      problems.push(`api url: ${url.source} is not an http(s) URL: ${JSON.stringify(url.value)}`);
+      return undefined;
+    }
+  }
+  const decision = decideServerUrl(pinned, dispatched);
+  if (decision.type === "refused") throw new ServerUrlRefusedError(decision.reason);
+  if (decision.type === "missing") {
+    problems.push(
+      "api url: the API URL is required (the action's api-url input, TERRAGATE_API_URL or --api-url)",
+    );
+    return undefined;
+  }
+  return decision;
+}
+
+/**
+ * Reads the runner's settings from flags (first) and the environment; throws a ConfigError naming what
+ * is missing, or a ServerUrlRefusedError when the dispatch names another server than the pinned one.
+ * `dispatchedInEvent` is the `api-base-url` of the workflow_dispatch payload (readDispatchedApiUrl).
+ */
 export function loadRunnerConfig(
   env: Record<string, string | undefined> = process.env,
-  flags: { apiUrl?: string; workManifestId?: string; workToken?: string; vcs?: "github" | "gitlab" } = {},
+  flags: RunnerFlags = {},
+  dispatchedInEvent?: UrlSource,
 ): RunnerConfig {
   const parsed = RunnerEnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -195,10 +264,7 @@ export function loadRunnerConfig(
   }
   const runnerEnv = parsed.data;
   const problems: string[] = [];
-  const apiUrl = requiredUrl(
-    "the API URL (--api-url, TERRAGATE_API_URL or the action's api-base-url)",
-  ).safeParse(flags.apiUrl ?? runnerEnv.TERRAGATE_API_URL ?? runnerEnv["INPUT_API-BASE-URL"] ?? "");
-  if (!apiUrl.success) problems.push(...apiUrl.error.issues.map((issue) => `api url: ${issue.message}`));
+  const server = runnerServerUrl(runnerEnv, flags, dispatchedInEvent, problems);
   const workManifestId =
     flags.workManifestId ?? runnerEnv.TERRAGATE_WORK_MANIFEST_ID ?? runnerEnv["INPUT_WORK-MANIFEST-ID"];
   if (workManifestId === undefined) {
@@ -219,13 +285,16 @@ export function loadRunnerConfig(
       "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token) or grant the job `id-token: write`",
     );
   }
-  if (problems.length > 0 || !apiUrl.success || workManifestId === undefined) throw new ConfigError(problems);
+  if (problems.length > 0 || server === undefined || workManifestId === undefined) {
+    throw new ConfigError(problems);
+  }
   const processEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
   }
   return {
-    apiUrl: apiUrl.data,
+    apiUrl: server.apiUrl,
+    warnings: server.warnings,
     vcs: flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github"),
     workManifestId,
     workToken,
@@ -235,6 +304,11 @@ export function loadRunnerConfig(
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
     tempDir: runnerEnv.RUNNER_TEMP,
+    secretEnv: [
+      ...(flags.secretEnv ?? []).flatMap(nameList),
+      ...nameList(runnerEnv["INPUT_SECRET-ENV"]),
+      ...nameList(runnerEnv.TERRAGATE_SECRET_ENV),
+    ],
     processEnv,
   };
 }

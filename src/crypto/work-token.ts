@@ -107,12 +107,6 @@ export interface OidcOptions {
   audience: string;
 }
 
-export interface OidcIdentity {
-  /** The CI provider's repository id (GitHub `repository_id`, GitLab `project_id`). */
-  repositoryId: string;
-  subject: string;
-}
-
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 function remoteJwks(url: string): ReturnType<typeof createRemoteJWKSet> {
@@ -124,15 +118,18 @@ function remoteJwks(url: string): ReturnType<typeof createRemoteJWKSet> {
   return jwks;
 }
 
-/** Verifies a CI OIDC token (GitHub Actions or GitLab id_tokens) against the issuer's published keys. */
-export async function verifyOidcToken(token: string, options: OidcOptions): Promise<OidcIdentity> {
-  let payload: JWTPayload;
+/**
+ * Verifies a CI OIDC token's signature (the issuer's published keys), issuer, audience and lifetime, and
+ * returns its claims. Which claims must hold for a run is the VCS's rule (src/api/work-manifests/runner-identity.ts).
+ */
+export async function verifyOidcToken(token: string, options: OidcOptions): Promise<JWTPayload> {
   try {
-    ({ payload } = await jwtVerify(token, remoteJwks(options.jwksUrl), {
+    const { payload } = await jwtVerify(token, remoteJwks(options.jwksUrl), {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"],
-    }));
+    });
+    return payload;
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new WorkTokenError(
@@ -140,9 +137,4 @@ export async function verifyOidcToken(token: string, options: OidcOptions): Prom
       { cause },
     );
   }
-  const repositoryId = payload["repository_id"] ?? payload["project_id"];
-  if (typeof repositoryId !== "string" && typeof repositoryId !== "number") {
-    throw new WorkTokenError("the OIDC token carries no repository_id (or project_id) claim");
-  }
-  return { repositoryId: String(repositoryId), subject: String(payload.sub ?? "") };
 }

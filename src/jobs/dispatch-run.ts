@@ -6,16 +6,17 @@ import { z } from "zod";
 import { createWorkToken } from "../crypto/work-token.ts";
 import type { Database } from "../db/client.ts";
 import { markDispatched, markDispatchFailed } from "../db/queries/work-manifest-creation.ts";
+import { bindWorkToken, insertWorkToken, revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import {
   installations,
   pullRequests,
   repositories,
   workManifestDirspaces,
   workManifests,
-  workTokens,
 } from "../db/schema/index.ts";
 import { renderDispatchFailed, renderMissingWorkflow } from "../render/replies.ts";
 import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { workflowFile } from "../vcs/github/runner-identity.ts";
 import { type CheckRunUpdate, VcsError, type VcsProvider } from "../vcs/types.ts";
 import { addJob } from "./add-job.ts";
 import type { JobDeps } from "./task-list.ts";
@@ -23,8 +24,6 @@ import type { JobDeps } from "./task-list.ts";
 export const DispatchRunPayload = z.object({ workManifestId: z.uuid() });
 export type DispatchRunPayload = z.infer<typeof DispatchRunPayload>;
 
-/** The workflow file every repository holds on its default branch (see the README). */
-export const workflowFile = "terragate.yml";
 const workTokenLifetimeMs = 60 * 60 * 1000;
 /** How long an apply waits before looking again when another apply on the same dirspace is in flight. */
 const applyWaitMs = 20_000;
@@ -111,12 +110,16 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       return;
     }
     const provider = await github.providerFor(row.installationExternalId, repo.owner, repo.name);
+    // One valid token per manifest: this attempt's replaces any earlier attempt's.
     const { token, hash } = createWorkToken();
-    await db.insert(workTokens).values({
-      tokenHash: hash,
-      workManifestId,
-      installationId: manifest.installationId,
-      expiresAt: new Date(Date.now() + workTokenLifetimeMs),
+    await db.transaction(async (tx) => {
+      await revokeWorkTokens(tx, workManifestId, "a later dispatch of this work manifest replaced it");
+      await insertWorkToken(tx, {
+        hash,
+        workManifestId,
+        installationId: manifest.installationId,
+        expiresAt: new Date(Date.now() + workTokenLifetimeMs),
+      });
     });
 
     const giveUp = async (reason: string, comment: string) => {
@@ -154,7 +157,7 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       if (error.kind === "not_found") {
         await giveUp(
           `.github/workflows/${workflowFile} is missing on ${repo.defaultBranch}`,
-          renderMissingWorkflow(pr, workflowFile, repo.defaultBranch),
+          renderMissingWorkflow(pr, workflowFile, repo.defaultBranch, deps.config.publicUrl),
         );
         return;
       }
@@ -163,7 +166,10 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       await giveUp(error.message, renderDispatchFailed(pr, workManifestId, error.message));
       return;
     }
-    await markDispatched(db, workManifestId, run);
+    await db.transaction(async (tx) => {
+      await markDispatched(tx, workManifestId, run);
+      if (run.runId !== null) await bindWorkToken(tx, hash, run.runId);
+    });
     logger.info({ runId: run.runId }, "run dispatched");
   };
 }

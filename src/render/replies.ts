@@ -99,8 +99,14 @@ const input = (name: string) => `$${"{{"} inputs.${name} }}`;
 /** A workflow expression reading a repository secret: `${{ secrets.NAME }}`. */
 const secret = (name: string) => `$${"{{"} secrets.${name} }}`;
 
-/** The workflow the repository must hold on its default branch for Terragate to dispatch runs. */
-export function workflowSnippet(): string {
+/** The server URL the README's copy of the workflow shows; the PR comment shows the server's own. */
+export const exampleServerUrl = "https://terragate.example.com";
+
+/**
+ * The workflow the repository must hold on its default branch for Terragate to dispatch runs. The server
+ * URL is written in the file: the action refuses a dispatch whose `api-base-url` names another server.
+ */
+export function workflowSnippet(apiUrl: string = exampleServerUrl): string {
   return [
     "name: terragate",
     "on:",
@@ -109,11 +115,11 @@ export function workflowSnippet(): string {
     "      work-manifest-id:",
     "        description: Terragate work manifest to run",
     "        required: true",
-    "      api-base-url:",
-    "        description: Terragate server URL",
-    "        required: true",
     "      work-token:",
     "        description: Single-use token (not needed with id-token write)",
+    "        required: false",
+    "      api-base-url:",
+    "        description: Sent by Terragate; the action refuses to run when it is not the api-url below",
     "        required: false",
     "permissions:",
     "  contents: read",
@@ -131,8 +137,8 @@ export function workflowSnippet(): string {
     "          terraform_wrapper: false",
     "      - uses: terragate/terragate/action@v0  # the action/ directory of this repository, at a release tag",
     "        with:",
+    `          api-url: ${apiUrl}   # your Terragate server, pinned here (never taken from the dispatch)`,
     `          work-manifest-id: ${input("work-manifest-id")}`,
-    `          api-base-url: ${input("api-base-url")}`,
     `          work-token: ${input("work-token")}`,
     "        env:",
     "          # Credentials terraform needs; their values are redacted from everything sent back.",
@@ -141,7 +147,12 @@ export function workflowSnippet(): string {
   ].join("\n");
 }
 
-export function renderMissingWorkflow(prNumber: number, workflowFile: string, defaultBranch: string): string {
+export function renderMissingWorkflow(
+  prNumber: number,
+  workflowFile: string,
+  defaultBranch: string,
+  apiUrl: string,
+): string {
   return [
     replyMarker(prNumber, "dispatch"),
     `:warning: **Terragate cannot start the run**: ${"`"}.github/workflows/${workflowFile}${"`"} does not exist on ${"`"}${defaultBranch}${"`"}.`,
@@ -149,7 +160,7 @@ export function renderMissingWorkflow(prNumber: number, workflowFile: string, de
     `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a PR cannot change the workflow that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
     "",
     "```yaml",
-    workflowSnippet(),
+    workflowSnippet(apiUrl),
     "```",
   ].join("\n");
 }

@@ -11,11 +11,21 @@ export type VcsPath = "github" | "gitlab";
 export class RunnerClientError extends Error {
   override name = "RunnerClientError";
   readonly status: number | null;
-  constructor(message: string, status: number | null, options?: { cause?: unknown }) {
+  /** The server's Retry-After, in milliseconds, when it said the same call may succeed later. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    status: number | null,
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
+  ) {
     super(message, options);
     this.status = status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
+
+/** How long initiate keeps asking while the server is still recording the dispatch of this run. */
+const DISPATCH_PENDING_WAIT_MS = 10 * 60 * 1000;
 
 const RETRY_STATUSES = new Set([502, 503, 504]);
 const RETRY_DELAYS_MS = [1000, 3000, 9000];
@@ -34,8 +44,21 @@ export class RunnerApiClient {
   }
 
   async initiate(credential: string, request: { run_id: string; sha: string }): Promise<InitiateResponse> {
-    // A work token is single-use: never resend it after the server may have consumed it.
-    const response = await this.#call("POST", "/initiate", credential, JSON.stringify(request), false);
+    // A work token is single-use: never resend it after the server may have consumed it. A 503 with
+    // Retry-After is the server saying it consumed nothing and is still recording the dispatch.
+    const deadline = Date.now() + DISPATCH_PENDING_WAIT_MS;
+    let response: Response;
+    for (;;) {
+      try {
+        response = await this.#call("POST", "/initiate", credential, JSON.stringify(request), false);
+        break;
+      } catch (error) {
+        const wait =
+          error instanceof RunnerClientError && error.status === 503 ? error.retryAfterMs : undefined;
+        if (wait === undefined || Date.now() + wait > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
     const parsed = InitiateResponseSchema.safeParse(await response.json());
     if (!parsed.success) {
       throw new RunnerClientError(
@@ -115,9 +138,13 @@ export class RunnerApiClient {
       } catch {
         // not JSON: keep the text
       }
+      const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
       throw new RunnerClientError(
         `${method} ${path || "/"} → ${response.status}: ${message}`,
         response.status,
+        {
+          retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1000 : undefined,
+        },
       );
     }
   }

@@ -38,6 +38,20 @@ describe("redaction", () => {
         looksSecret,
       ),
     ).toBe(true);
-    expect(["PATH", "HOME", "TF_IN_AUTOMATION", "KEYBOARD"].some(looksSecret)).toBe(false);
+    expect(["PATH", "HOME", "TF_IN_AUTOMATION", "KEYBOARD", "PWD", "OLDPWD"].some(looksSecret)).toBe(false);
+  });
+
+  it("hides values of PASS, PWD, DSN, DATABASE_URL and CONNECTION names, but keeps the working directory", () => {
+    const env = {
+      MYSQL_PASS: "hunter2-pass",
+      PGPWD: "s3cr3t-pwd",
+      SENTRY_DSN: "https://abc@sentry.example.com/1",
+      ANALYTICS_DATABASE_URL: "postgres://app:pw@db.internal/analytics",
+      AZURE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountKey=xyz",
+      PWD: "/home/runner/work/infra",
+    };
+    const redactor = createRedactor(env);
+    const line = Object.values(env).join(" ");
+    expect(redactor.redact(line)).toBe("*** *** *** *** *** /home/runner/work/infra");
   });
 });

@@ -2,7 +2,10 @@
 
 /** Environment variable names whose values are treated as secret without being listed. */
 const SECRET_NAME =
-  /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$)/i;
+  /(SECRET|TOKEN|PASS|PWD|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$|DSN|DATABASE_URL|CONNECTION)/i;
+
+/** Shell variables that match a pattern above but hold no secret: the working directory would vanish from every path. */
+const NOT_SECRET = new Set(["PWD", "OLDPWD"]);
 
 /** Shorter values would blank out ordinary words; a secret this short protects nothing anyway. */
 const MIN_SECRET_LENGTH = 4;
@@ -10,7 +13,7 @@ const MIN_SECRET_LENGTH = 4;
 export const REDACTED = "***";
 
 export function looksSecret(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase());
 }
 
 export interface Redactor {

@@ -26,6 +26,8 @@ export interface RunManifestOptions {
   repoRoot: string;
   /** The CI environment handed to terraform (without the runner's own tokens). */
   env: Record<string, string>;
+  /** Variables the workflow names as secret (the action's `secret-env`, `--secret-env`), besides the manifest's. */
+  secretEnv?: string[];
   pluginCacheDir?: string;
   tempRoot?: string;
   log: RunnerLog;
@@ -90,7 +92,7 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
   }
   const manifest = started;
-  const redactor = createRedactor(options.env, manifest.secret_env);
+  const redactor = createRedactor(options.env, [...manifest.secret_env, ...(options.secretEnv ?? [])]);
   options.log.info(
     `work manifest ${manifest.id}: ${manifest.kind} of ${manifest.dirspaces.length} dirspace(s) at ${manifest.head.sha.slice(0, 7)}, ${manifest.parallelism} at once`,
   );

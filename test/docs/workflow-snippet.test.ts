@@ -1,7 +1,7 @@
 // The workflow a PR comment tells people to add is the one the README documents, to the letter.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { renderMissingWorkflow, workflowSnippet } from "../../src/render/replies.ts";
+import { exampleServerUrl, renderMissingWorkflow, workflowSnippet } from "../../src/render/replies.ts";
 
 describe("workflow snippet", () => {
   it("is the README's .github/workflows/terragate.yml", () => {
@@ -9,12 +9,22 @@ describe("workflow snippet", () => {
     expect(readme).toContain(`\`\`\`yaml\n${workflowSnippet()}\n\`\`\``);
   });
 
-  it("checks out the repository and passes the three dispatch inputs to the action", () => {
+  it("checks out the repository, pins the server URL in the file and passes the dispatch's manifest and token", () => {
     const snippet = workflowSnippet();
     expect(snippet).toContain("actions/checkout@");
-    for (const name of ["work-manifest-id", "api-base-url", "work-token"]) {
+    for (const name of ["work-manifest-id", "work-token"]) {
       expect(snippet).toContain(`${name}: \${{ inputs.${name} }}`);
     }
-    expect(renderMissingWorkflow(7, "terragate.yml", "main")).toContain(snippet);
+    expect(snippet).toContain(`api-url: ${exampleServerUrl}`);
+    // The dispatch still carries api-base-url, but the workflow never hands it to the action.
+    expect(snippet).not.toContain("inputs.api-base-url");
+  });
+
+  it("is what the missing-workflow comment shows, with the server's own URL pinned", () => {
+    const comment = renderMissingWorkflow(7, "terragate.yml", "main", "https://terragate.acme.dev");
+    expect(comment).toContain(workflowSnippet("https://terragate.acme.dev"));
+    expect(
+      workflowSnippet("https://terragate.acme.dev").replace("https://terragate.acme.dev", exampleServerUrl),
+    ).toBe(workflowSnippet());
   });
 });

@@ -121,13 +121,14 @@ export interface RunnerProcess {
   stderr: string;
 }
 
-/** `terragate run` as CI would start it: the dispatch's three inputs, cwd = the checkout. */
+/** `terragate run` as the dispatched CI run would start it: its inputs and run id, cwd = the checkout. */
 export function startRunner(
   checkout: string,
   home: string,
-  inputs: Record<string, string>,
+  dispatch: { inputs: Record<string, string>; runId: number },
   options: { detached?: boolean } = {},
 ) {
+  const { inputs } = dispatch;
   return execa("node", [path.join(projectRoot, "src/main.ts"), "run"], {
     cwd: checkout,
     reject: false,
@@ -138,6 +139,7 @@ export function startRunner(
       TERRAGATE_API_URL: inputs["api-base-url"] ?? "",
       TERRAGATE_WORK_MANIFEST_ID: inputs["work-manifest-id"] ?? "",
       TERRAGATE_WORK_TOKEN: inputs["work-token"] ?? "",
+      GITHUB_RUN_ID: String(dispatch.runId),
     },
   });
 }

@@ -119,7 +119,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
       "work-token",
     ]);
     expect(planDispatch.inputs["api-base-url"]).toBe(bed.url);
-    const planRun = await startRunner(root, home, planDispatch.inputs);
+    const planRun = await startRunner(root, home, planDispatch);
     expect(planRun.exitCode, planRun.stderr).toBe(0);
     await bed.work();
 
@@ -141,7 +141,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
     const applyDispatch = lastDispatch();
     expect(applyDispatch).not.toBe(planDispatch);
     expect((await manifest(applyDispatch.inputs["work-manifest-id"]!)).kind).toBe("apply");
-    const applyRun = await startRunner(root, home, applyDispatch.inputs);
+    const applyRun = await startRunner(root, home, applyDispatch);
     expect(applyRun.exitCode, applyRun.stderr).toBe(0);
     await bed.work();
 
@@ -185,7 +185,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
     await bed.send("pull_request", pullRequestEvent("opened", pull));
     await bed.work();
     const first = lastDispatch();
-    expect((await startRunner(root, home, first.inputs)).exitCode).toBe(0);
+    expect((await startRunner(root, home, first)).exitCode).toBe(0);
     await bed.work();
 
     await git(root, ["checkout", "-q", "feature-2"]);
@@ -229,7 +229,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
     const pull = openPull(3, "feature-3", ["infra/broken/main.tf", "infra/big/main.tf"]);
     await bed.send("pull_request", pullRequestEvent("opened", pull));
     await bed.work();
-    const run = await startRunner(root, home, lastDispatch().inputs);
+    const run = await startRunner(root, home, lastDispatch());
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/^terragate: failed: infra\/broken \(default\)$/m);
     await bed.work();
@@ -268,7 +268,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
     await bed.work();
     const dispatch = lastDispatch();
     const manifestId = dispatch.inputs["work-manifest-id"]!;
-    const runner = startRunner(root, home, dispatch.inputs, { detached: true });
+    const runner = startRunner(root, home, dispatch, { detached: true });
     const deadline = Date.now() + 20_000;
     while ((await manifest(manifestId)).state !== "running" && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));

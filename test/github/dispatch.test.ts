@@ -68,6 +68,37 @@ describe("dispatch-run", () => {
     expect((await bed.database.client.db.select().from(workManifests))[0]?.state).toBe("dispatched");
   });
 
+  it("a dispatch retry invalidates the token of the attempt before it", async () => {
+    seedRepository(bed.github);
+    // GitHub created the run but the answer was a 500: the retry dispatches again with a new token.
+    bed.github.state.fail({
+      method: "POST",
+      pathPattern: /\/dispatches$/,
+      status: 500,
+      times: 1,
+      afterRecording: true,
+    });
+    const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    await fastForwardRetries();
+    await bed.work();
+    const [first, second] = bed.github.state.dispatches;
+    expect(second?.inputs["work-token"]).toBeDefined();
+    const initiate = (token: string, runId: number) =>
+      bed.app.request(`/api/github/v1/work-manifests/${first!.inputs["work-manifest-id"]}/initiate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ run_id: String(runId), sha: pull.head.sha }),
+      });
+    const stale = await initiate(first!.inputs["work-token"]!, first!.runId);
+    expect(stale.status).toBe(401);
+    expect(((await stale.json()) as { error: string }).error).toContain(
+      "no longer valid: a later dispatch of this work manifest replaced it",
+    );
+    expect((await initiate(second!.inputs["work-token"]!, second!.runId)).status).toBe(200);
+  });
+
   it("gives up loudly after the last attempt: manifest failed, check runs failed, a comment", async () => {
     const { repo } = seedRepository(bed.github);
     bed.github.state.fail({ method: "POST", pathPattern: /\/dispatches$/, status: 503, times: 1_000 });

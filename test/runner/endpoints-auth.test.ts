@@ -1,41 +1,22 @@
-// Runner endpoint authentication and validation: token binding, single use, OIDC, 400/403/409/413.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+// Runner endpoint authentication and validation: token binding, single use, 400/403/409/413 (OIDC: runner-identity.test.ts).
+import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import { insertManifest, startTestServer, type TestServer } from "./runner-fixtures.ts";
 
 const sha = "a".repeat(40);
-const issuer = "https://token.actions.example.test";
 let database: TestDatabase;
 let server: TestServer;
-let jwksServer: Server;
-let signingKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const { publicKey, privateKey } = await generateKeyPair("RS256");
-  signingKey = privateKey;
-  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
-  jwksServer = createServer((_request, response) => {
-    response.setHeader("content-type", "application/json");
-    response.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
-  const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
-  server = await startTestServer(database.client, {
-    GITHUB_OIDC_ISSUER: issuer,
-    GITHUB_OIDC_JWKS_URL: jwksUrl,
-    TERRAGATE_PLAN_MAX_BYTES: "2048",
-  });
+  server = await startTestServer(database.client, { TERRAGATE_PLAN_MAX_BYTES: "2048" });
 });
 
 afterAll(async () => {
   await server?.close();
-  await new Promise((resolve) => jwksServer?.close(resolve));
   await database?.close();
 });
 
@@ -64,17 +45,6 @@ async function initiate(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await call("POST", `${id}/initiate`, token, { run_id: 1, sha });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-function oidcToken(claims: Record<string, unknown>, audience = server.url) {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "RS256", kid: "test-key" })
-    .setIssuer(issuer)
-    .setAudience(audience)
-    .setSubject("repo:acme/infra:ref:refs/heads/main")
-    .setIssuedAt()
-    .setExpirationTime("5m")
-    .sign(signingKey);
 }
 
 const okResult = {
@@ -201,20 +171,6 @@ describe("work-manifest endpoints", () => {
     expect(read.status).toBe(403);
   });
 
-  it("accepts an OIDC token only for the manifest's repository and audience", async () => {
-    const a = await manifest();
-    const wrongRepo = await initiate(a.manifestId, await oidcToken({ repository_id: "999" }));
-    expect(wrongRepo.status).toBe(403);
-    const wrongAudience = await initiate(
-      a.manifestId,
-      await oidcToken({ repository_id: "1296269" }, "https://x"),
-    );
-    expect(wrongAudience.status).toBe(401);
-    const good = await initiate(a.manifestId, await oidcToken({ repository_id: "1296269" }));
-    expect(good.status).toBe(200);
-    expect(good.body["type"]).toBe("manifest");
-  });
-
   it("answers done for a finished manifest and 404 for an unknown one", async () => {
     const a = await manifest();
     await database.client.db
@@ -231,5 +187,102 @@ describe("work-manifest endpoints", () => {
       body: JSON.stringify({ run_id: 1, sha }),
     });
     expect(gitlab.status).toBe(404);
+  });
+});
+
+/** Sends the headers and the first chunk of a body, then waits for the answer without sending the rest. */
+function answerBeforeBody(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${server.url}${path}`, { method: "POST", headers });
+    request.on("response", (response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+      });
+      response.on("end", () => {
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    request.on("error", reject);
+    request.write(Buffer.alloc(64 * 1024, 0x20));
+  });
+}
+
+describe("hostile input", () => {
+  const fiftyMegabytes = String(50 * 1024 * 1024);
+
+  it("answers a 50 MB unauthenticated initiate with 413 before its body is sent, and stays healthy", async () => {
+    const a = await manifest();
+    const refused = await answerBeforeBody(`/api/github/v1/work-manifests/${a.manifestId}/initiate`, {
+      "content-type": "application/json",
+      "content-length": fiftyMegabytes,
+    });
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.body).error).toBe("an initiate request is at most 65536 bytes");
+
+    // The same body sent whole (as a careless client would) gets the same answer.
+    const whole = await fetch(`${server.url}/api/github/v1/work-manifests/${a.manifestId}/initiate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(50 * 1024 * 1024, 0x20),
+    });
+    expect(whole.status).toBe(413);
+
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await initiate(a.manifestId, a.workToken)).status).toBe(200);
+  });
+
+  it("authenticates before reading a body of unknown length, and bounds it once authenticated", async () => {
+    const a = await manifest();
+    const path = `/api/github/v1/work-manifests/${a.manifestId}/initiate`;
+    const chunked = { "content-type": "application/json", "transfer-encoding": "chunked" };
+    const anonymous = await answerBeforeBody(path, chunked);
+    expect(anonymous.status).toBe(401);
+    const badToken = await answerBeforeBody(path, { ...chunked, authorization: "Bearer tgw_forged" });
+    expect(badToken.status).toBe(401);
+
+    const oversized = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.workToken}`, "content-type": "application/json" },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`{"run_id":"1","sha":"${sha}","x":"`));
+          controller.enqueue(new Uint8Array(70 * 1024).fill(0x61));
+          controller.enqueue(new TextEncoder().encode('"}'));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(oversized.status).toBe(413);
+    // Refused before anything was consumed: the token still starts the run.
+    expect((await initiate(a.manifestId, a.workToken)).status).toBe(200);
+  });
+
+  it("checks the manifest token before reading plan and result bodies", async () => {
+    const a = await manifest();
+    for (const [method, path] of [
+      ["POST", `/api/github/v1/work-manifests/${a.manifestId}/plans`],
+      ["PUT", `/api/github/v1/work-manifests/${a.manifestId}`],
+    ] as const) {
+      const answer = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${server.url}${path}`, {
+          method,
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        });
+        request.on("response", (response) => {
+          response.resume();
+          request.destroy();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on("error", reject);
+        request.write(Buffer.alloc(64 * 1024, 0x20));
+      });
+      expect({ method, answer }).toEqual({ method, answer: 401 });
+    }
   });
 });

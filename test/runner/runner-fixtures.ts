@@ -128,7 +128,11 @@ export interface ManifestSpec {
   prHeadSha?: string;
   runConfig?: Record<string, unknown>;
   repoExternalId?: string;
+  /** owner/name of the repository; default `acme/infra-<external id>`. */
+  repoFullName?: string;
   prNumber?: number;
+  /** The CI run the dispatch created: recorded on the manifest and bound to its work token. */
+  runId?: string;
 }
 
 export interface InsertedManifest {
@@ -146,6 +150,8 @@ export async function insertManifest(
 ): Promise<InsertedManifest> {
   const { db } = database;
   const externalId = spec.repoExternalId ?? "1296269";
+  const fullName = spec.repoFullName ?? `acme/infra-${externalId}`;
+  const [owner = "acme", name = "infra"] = fullName.split("/");
   const [installation] = await db
     .insert(installations)
     .values({ vcs: "github", externalId: "42", accountLogin: "acme" })
@@ -160,11 +166,14 @@ export async function insertManifest(
       installationId: installation!.id,
       vcs: "github",
       externalId,
-      owner: "acme",
-      name: `infra-${externalId}`,
-      fullName: `acme/infra-${externalId}`,
+      owner,
+      name,
+      fullName,
     })
-    .onConflictDoUpdate({ target: [repositories.vcs, repositories.externalId], set: { owner: "acme" } })
+    .onConflictDoUpdate({
+      target: [repositories.vcs, repositories.externalId],
+      set: { owner, name, fullName },
+    })
     .returning();
   const number = spec.prNumber ?? 7;
   const [pullRequest] = await db
@@ -200,6 +209,7 @@ export async function insertManifest(
       requestedBy: "alice",
       runConfig: { parallelism: 2, ...spec.runConfig },
       dispatchedAt: new Date(),
+      runId: spec.runId ?? null,
     })
     .returning();
   await db.insert(workManifestDirspaces).values(
@@ -217,6 +227,7 @@ export async function insertManifest(
     workManifestId: manifest!.id,
     installationId: installation!.id,
     expiresAt: new Date(Date.now() + 3600_000),
+    runId: spec.runId ?? null,
   });
   return {
     manifestId: manifest!.id,

@@ -1,14 +1,13 @@
 // Database reads and writes behind the runner endpoints: manifests, tokens, plans and results.
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Database, Executor } from "../../db/client.ts";
+import type { Executor } from "../../db/client.ts";
 import {
   plans,
   pullRequests,
   repositories,
   workManifestDirspaces,
   workManifests,
-  workTokens,
 } from "../../db/schema/index.ts";
 import { type ManifestKind, Workflow, type WorkflowStep } from "../../runner/protocol.ts";
 
@@ -82,29 +81,6 @@ export async function findPullRequest(db: Executor, id: number | null) {
   return row;
 }
 
-export type ConsumeResult = "ok" | "unknown" | "other_manifest" | "used" | "expired";
-
-/** Marks a work token used, atomically; says why it cannot be used otherwise. */
-export async function consumeWorkToken(
-  db: Database,
-  hash: string,
-  manifestId: string,
-): Promise<ConsumeResult> {
-  const [row] = await db.select().from(workTokens).where(eq(workTokens.tokenHash, hash));
-  if (!row) return "unknown";
-  if (row.workManifestId !== manifestId) return "other_manifest";
-  if (row.usedAt !== null) return "used";
-  if (row.expiresAt.getTime() <= Date.now()) return "expired";
-  const updated = await db
-    .update(workTokens)
-    .set({ usedAt: sql`now()` })
-    .where(
-      and(eq(workTokens.tokenHash, hash), isNull(workTokens.usedAt), sql`${workTokens.expiresAt} > now()`),
-    )
-    .returning({ hash: workTokens.tokenHash });
-  return updated.length === 1 ? "ok" : "used";
-}
-
 /** Moves a manifest that has not finished to a finished state; false when somebody else finished it first. */
 export async function finishManifest(
   tx: Executor,
@@ -120,20 +96,22 @@ export async function finishManifest(
   return updated.length === 1;
 }
 
-export async function markRunning(tx: Executor, id: string, runId: string): Promise<void> {
-  await tx
+/**
+ * dispatched → running for the run that initiated; false when another initiate won (or the manifest
+ * finished meanwhile): a manifest starts once.
+ */
+export async function markRunning(tx: Executor, id: string, runId: string): Promise<boolean> {
+  const started = await tx
     .update(workManifests)
-    .set({
-      state: "running",
-      runId,
-      startedAt: sql`coalesce(${workManifests.startedAt}, now())`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(workManifests.id, id), inArray(workManifests.state, ["queued", "dispatched", "running"])));
+    .set({ state: "running", runId, startedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(workManifests.id, id), eq(workManifests.state, "dispatched")))
+    .returning({ id: workManifests.id });
+  if (started.length === 0) return false;
   await tx
     .update(workManifestDirspaces)
     .set({ state: "running", updatedAt: sql`now()` })
     .where(and(eq(workManifestDirspaces.workManifestId, id), eq(workManifestDirspaces.state, "queued")));
+  return true;
 }
 
 export interface StoredPlan {

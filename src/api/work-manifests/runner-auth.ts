@@ -13,16 +13,20 @@ import type { ManifestOperation } from "../../runner/protocol.ts";
 /** An HTTP error with the status and a message the runner prints for the person reading the CI log. */
 export class RunnerApiError extends Error {
   override name = "RunnerApiError";
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503;
   readonly issues: Array<{ path: string; message: string }> | undefined;
+  /** Seconds after which the same call may succeed (a 503 while the dispatch is being recorded). */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     status: RunnerApiError["status"],
     message: string,
     issues?: Array<{ path: string; message: string }>,
+    retryAfterSeconds?: number,
   ) {
     super(message);
     this.status = status;
     this.issues = issues;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -41,7 +45,7 @@ export function bearerToken(c: Context): string {
 /** Where OIDC tokens of each CI come from; the audience is always this server's public URL. */
 export function oidcOptions(config: Config, vcs: Vcs): OidcOptions {
   if (vcs === "github") {
-    const issuer = config.GITHUB_OIDC_ISSUER.replace(/\/+$/, "");
+    const issuer = config.githubOidcIssuer;
     return {
       issuer,
       jwksUrl: config.GITHUB_OIDC_JWKS_URL ?? `${issuer}/.well-known/jwks`,

@@ -1,38 +1,70 @@
 // The runner endpoints under /api/{github,gitlab}/v1/work-manifests: initiate, plans up and down, results.
 import { sql } from "drizzle-orm";
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
 import { seal, unseal } from "../../crypto/seal.ts";
-import { hashWorkToken, isWorkToken, verifyOidcToken, WorkTokenError } from "../../crypto/work-token.ts";
 import { plans, type Vcs } from "../../db/schema/index.ts";
 import { InitiateRequest, PlanUpload, ResultsBody } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
-import { abortManifest, buildManifestResponse } from "./initiate.ts";
+import { initiateRun } from "./initiate-run.ts";
 import {
-  consumeWorkToken,
   findManifest,
-  findPullRequest,
   findRepository,
   finishedStates,
   latestSuccessfulPlan,
   listDirspaces,
-  markRunning,
   planContext,
   type WorkManifestRow,
 } from "./manifest-store.ts";
-import { bearerToken, oidcOptions, RunnerApiError, requireManifestClaims } from "./runner-auth.ts";
+import { bearerToken, RunnerApiError, requireManifestClaims } from "./runner-auth.ts";
+import { authenticateRunner } from "./runner-identity.ts";
 import { storeResults } from "./store-results.ts";
 
 const PLAN_RETENTION_DAYS = 14;
+/** initiate carries a run id and a sha. */
+const initiateMaxBytes = 64 * 1024;
+/** Per-step output is capped at 4 MiB by the protocol; a large manifest's results stay well below this. */
+const resultsMaxBytes = 256 * 1024 * 1024;
+
+/**
+ * Refuses a body whose declared length is over the limit, before authentication and without reading it.
+ * A body without a declared length is bounded while it is read (readJson), after authentication.
+ */
+function limitBody(maxBytes: number, tooLarge: string): MiddlewareHandler {
+  return async (c, next) => {
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && Number(declared) > maxBytes) {
+      // Closing the connection spares reading (and discarding) a body nobody will use.
+      c.header("connection", "close");
+      throw new RunnerApiError(413, tooLarge);
+    }
+    await next();
+  };
+}
 
 function zodIssues(error: ZodError): Array<{ path: string; message: string }> {
   return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
 }
 
-async function readJson(request: Request): Promise<unknown> {
+/** Reads a JSON body of at most `maxBytes`, stopping as soon as it is over (a body may not declare its length). */
+async function readJson(request: Request, maxBytes: number, tooLarge: string): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new RunnerApiError(413, tooLarge);
+      }
+      chunks.push(value);
+    }
+  }
   try {
-    return await request.json();
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
     throw new RunnerApiError(400, "the request body is not valid JSON");
   }
@@ -50,6 +82,7 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
 
   app.onError((error, c) => {
     if (error instanceof RunnerApiError) {
+      if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
       return c.json(
         { error: error.message, ...(error.issues ? { issues: error.issues } : {}) },
         error.status,
@@ -66,131 +99,73 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     return manifest;
   }
 
-  app.post("/:id/initiate", async (c) => {
+  // Authentication comes before the body is read; the limit refuses an oversized body by its length alone.
+  const initiateTooLarge = `an initiate request is at most ${initiateMaxBytes} bytes`;
+  const planTooLarge = `the plan is larger than the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} bytes (TERRAGATE_PLAN_MAX_BYTES)`;
+  const resultsTooLarge = `the results are larger than ${resultsMaxBytes / 1024 / 1024} MiB`;
+
+  app.post("/:id/initiate", limitBody(initiateMaxBytes, initiateTooLarge), async (c) => {
     const id = c.req.param("id");
     const token = bearerToken(c);
-    const parsed = InitiateRequest.safeParse(await readJson(c.req.raw));
-    if (!parsed.success) throw new RunnerApiError(400, "invalid initiate request", zodIssues(parsed.error));
     const manifest = await loadManifest(id);
     const repository = await findRepository(db, manifest.repositoryId);
     if (!repository) throw new RunnerApiError(404, `the repository of work manifest ${id} is gone`);
-
-    if (isWorkToken(token)) {
-      const outcome = await consumeWorkToken(db, hashWorkToken(token), id);
-      const refusal: Record<Exclude<typeof outcome, "ok">, RunnerApiError> = {
-        unknown: new RunnerApiError(401, "unknown work token"),
-        other_manifest: new RunnerApiError(
-          403,
-          `this work token was issued for another work manifest, not ${id}`,
-        ),
-        used: new RunnerApiError(401, "this work token was already used; a work token starts one run only"),
-        expired: new RunnerApiError(401, "this work token has expired; comment on the PR to start a new run"),
-      };
-      if (outcome !== "ok") throw refusal[outcome];
-    } else {
-      try {
-        const identity = await verifyOidcToken(token, oidcOptions(deps.config, vcs));
-        if (identity.repositoryId !== repository.externalId) {
-          throw new RunnerApiError(
-            403,
-            `the OIDC token is for repository ${identity.repositoryId}, but work manifest ${id} belongs to ${repository.fullName}`,
-          );
-        }
-      } catch (error) {
-        if (error instanceof WorkTokenError) throw new RunnerApiError(401, error.message);
-        throw error;
-      }
-    }
-
-    if (isFinished(manifest)) {
-      return c.json({ type: "done", reason: `work manifest ${id} is already ${manifest.state}` });
-    }
-    const pullRequest = await findPullRequest(db, manifest.pullRequestId);
-    if (pullRequest?.state === "open" && pullRequest.headSha !== manifest.headSha) {
-      const reason = `the PR moved from ${manifest.headSha.slice(0, 7)} to ${pullRequest.headSha.slice(0, 7)} before this run started; the new commit is evaluated on its own`;
-      await abortManifest(db, manifest, reason);
-      return c.json({ type: "done", reason });
-    }
-    if (pullRequest?.state === "closed") {
-      const reason = `PR #${pullRequest.number} was closed before this run started`;
-      await abortManifest(db, manifest, reason);
-      return c.json({ type: "done", reason });
-    }
-    const dirspaces = await listDirspaces(db, id);
-    const response = await buildManifestResponse(deps, vcs, manifest, repository, pullRequest, dirspaces);
-    if (response.type === "invalid") {
-      await abortManifest(db, manifest, response.reason, "failed");
-      return c.json({ type: "done", reason: response.reason });
-    }
-    await db.transaction(async (tx) => {
-      await markRunning(tx, id, parsed.data.run_id);
-    });
-    deps.logger.info({ workManifestId: id, runId: parsed.data.run_id }, "run initiated");
-    return c.json(response.manifest);
+    const credential = await authenticateRunner(deps, vcs, token, manifest, repository);
+    const parsed = InitiateRequest.safeParse(await readJson(c.req.raw, initiateMaxBytes, initiateTooLarge));
+    if (!parsed.success) throw new RunnerApiError(400, "invalid initiate request", zodIssues(parsed.error));
+    return c.json(await initiateRun(deps, vcs, { manifest, repository, credential, request: parsed.data }));
   });
 
-  app.post(
-    "/:id/plans",
-    bodyLimit({
-      maxSize: planBodyLimit,
-      onError: () => {
-        throw new RunnerApiError(
-          413,
-          `the plan is larger than the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} bytes (TERRAGATE_PLAN_MAX_BYTES)`,
+  app.post("/:id/plans", limitBody(planBodyLimit, planTooLarge), async (c) => {
+    const id = c.req.param("id");
+    await requireManifestClaims(c, deps.encryptionKey, id, "plans:write");
+    const parsed = PlanUpload.safeParse(await readJson(c.req.raw, planBodyLimit, planTooLarge));
+    if (!parsed.success) throw new RunnerApiError(400, "invalid plan upload", zodIssues(parsed.error));
+    const upload = parsed.data;
+    const manifest = await loadManifest(id);
+    if (isFinished(manifest))
+      throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
+    const dirspaces = await listDirspaces(db, id);
+    if (!dirspaces.some((d) => d.dir === upload.dir && d.workspace === upload.workspace)) {
+      throw new RunnerApiError(
+        400,
+        `${upload.dir} (${upload.workspace}) is not a dirspace of work manifest ${id}`,
+        [{ path: "dir", message: "not in this manifest" }],
+      );
+    }
+    const planBytes = Buffer.from(upload.plan, "base64");
+    if (planBytes.length > deps.config.TERRAGATE_PLAN_MAX_BYTES) {
+      throw new RunnerApiError(
+        413,
+        `the plan is ${planBytes.length} bytes, over the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} (TERRAGATE_PLAN_MAX_BYTES)`,
+      );
+    }
+    const sealed = seal(deps.encryptionKey, planBytes, planContext(id, upload.dir, upload.workspace));
+    await db.transaction(async (tx) => {
+      await tx
+        .delete(plans)
+        .where(
+          sql`${plans.workManifestId} = ${id} and ${plans.dir} = ${upload.dir} and ${plans.workspace} = ${upload.workspace}`,
         );
-      },
-    }),
-    async (c) => {
-      const id = c.req.param("id");
-      await requireManifestClaims(c, deps.encryptionKey, id, "plans:write");
-      const parsed = PlanUpload.safeParse(await readJson(c.req.raw));
-      if (!parsed.success) throw new RunnerApiError(400, "invalid plan upload", zodIssues(parsed.error));
-      const upload = parsed.data;
-      const manifest = await loadManifest(id);
-      if (isFinished(manifest))
-        throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
-      const dirspaces = await listDirspaces(db, id);
-      if (!dirspaces.some((d) => d.dir === upload.dir && d.workspace === upload.workspace)) {
-        throw new RunnerApiError(
-          400,
-          `${upload.dir} (${upload.workspace}) is not a dirspace of work manifest ${id}`,
-          [{ path: "dir", message: "not in this manifest" }],
-        );
-      }
-      const planBytes = Buffer.from(upload.plan, "base64");
-      if (planBytes.length > deps.config.TERRAGATE_PLAN_MAX_BYTES) {
-        throw new RunnerApiError(
-          413,
-          `the plan is ${planBytes.length} bytes, over the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} (TERRAGATE_PLAN_MAX_BYTES)`,
-        );
-      }
-      const sealed = seal(deps.encryptionKey, planBytes, planContext(id, upload.dir, upload.workspace));
-      await db.transaction(async (tx) => {
-        await tx
-          .delete(plans)
-          .where(
-            sql`${plans.workManifestId} = ${id} and ${plans.dir} = ${upload.dir} and ${plans.workspace} = ${upload.workspace}`,
-          );
-        await tx.insert(plans).values({
-          installationId: manifest.installationId,
-          repositoryId: manifest.repositoryId,
-          pullRequestId: manifest.pullRequestId,
-          workManifestId: id,
-          dir: upload.dir,
-          workspace: upload.workspace,
-          baseSha: manifest.baseSha,
-          headSha: manifest.headSha,
-          hasChanges: upload.has_changes,
-          sealed,
-          sizeBytes: planBytes.length,
-          expiresAt: new Date(Date.now() + PLAN_RETENTION_DAYS * 86_400_000),
-        });
+      await tx.insert(plans).values({
+        installationId: manifest.installationId,
+        repositoryId: manifest.repositoryId,
+        pullRequestId: manifest.pullRequestId,
+        workManifestId: id,
+        dir: upload.dir,
+        workspace: upload.workspace,
+        baseSha: manifest.baseSha,
+        headSha: manifest.headSha,
+        hasChanges: upload.has_changes,
+        sealed,
+        sizeBytes: planBytes.length,
+        expiresAt: new Date(Date.now() + PLAN_RETENTION_DAYS * 86_400_000),
       });
-      return c.json({ stored: true, size_bytes: planBytes.length }, 201);
-    },
-  );
+    });
+    return c.json({ stored: true, size_bytes: planBytes.length }, 201);
+  });
 
-  app.get("/:id/plans", async (c) => {
+  app.get("/:id/plans", limitBody(0, "a plan download takes no body"), async (c) => {
     const id = c.req.param("id");
     await requireManifestClaims(c, deps.encryptionKey, id, "plans:read");
     const dir = c.req.query("dir");
@@ -232,35 +207,26 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     });
   });
 
-  app.put(
-    "/:id",
-    bodyLimit({
-      maxSize: 256 * 1024 * 1024,
-      onError: () => {
-        throw new RunnerApiError(413, "the results are larger than 256 MiB");
-      },
-    }),
-    async (c) => {
-      const id = c.req.param("id");
-      await requireManifestClaims(c, deps.encryptionKey, id, "results:write");
-      const parsed = ResultsBody.safeParse(await readJson(c.req.raw));
-      if (!parsed.success) throw new RunnerApiError(400, "invalid results", zodIssues(parsed.error));
-      const manifest = await loadManifest(id);
-      if (isFinished(manifest)) {
-        throw new RunnerApiError(
-          409,
-          `work manifest ${id} is already ${manifest.state}; results are accepted once`,
-        );
-      }
-      const dirspaces = await listDirspaces(db, id);
-      const outcome = await storeResults(db, manifest, dirspaces, parsed.data);
-      if (outcome.type === "conflict") {
-        throw new RunnerApiError(409, `work manifest ${id} finished while these results were sent`);
-      }
-      if (outcome.type === "invalid") throw new RunnerApiError(400, "invalid results", outcome.issues);
-      return c.json({ state: outcome.state });
-    },
-  );
+  app.put("/:id", limitBody(resultsMaxBytes, resultsTooLarge), async (c) => {
+    const id = c.req.param("id");
+    await requireManifestClaims(c, deps.encryptionKey, id, "results:write");
+    const parsed = ResultsBody.safeParse(await readJson(c.req.raw, resultsMaxBytes, resultsTooLarge));
+    if (!parsed.success) throw new RunnerApiError(400, "invalid results", zodIssues(parsed.error));
+    const manifest = await loadManifest(id);
+    if (isFinished(manifest)) {
+      throw new RunnerApiError(
+        409,
+        `work manifest ${id} is already ${manifest.state}; results are accepted once`,
+      );
+    }
+    const dirspaces = await listDirspaces(db, id);
+    const outcome = await storeResults(db, manifest, dirspaces, parsed.data);
+    if (outcome.type === "conflict") {
+      throw new RunnerApiError(409, `work manifest ${id} finished while these results were sent`);
+    }
+    if (outcome.type === "invalid") throw new RunnerApiError(400, "invalid results", outcome.issues);
+    return c.json({ state: outcome.state });
+  });
 
   return app;
 }

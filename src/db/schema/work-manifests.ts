@@ -135,7 +135,13 @@ export const workTokens = pgTable(
       .notNull()
       .references(() => installations.id, { onDelete: "cascade" }),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    /** The CI run of the dispatch that carried this token, once the VCS said which run it created. */
+    runId: text("run_id"),
+    /** When the token started its run (initiate); a token starts one run only. */
     usedAt: timestamp("used_at", { withTimezone: true }),
+    /** When the token stopped being valid without being used: the manifest started otherwise, or a later dispatch replaced it. */
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedReason: text("revoked_reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index("work_tokens_work_manifest_idx").on(table.workManifestId)],

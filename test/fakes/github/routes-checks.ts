@@ -196,13 +196,20 @@ export const issueAndCheckRoutes: Route[] = [
       const files = state.filesAt(repo, ref);
       if (!files) return invalid(`No ref found for: ${ref}`);
       if (!files.has(`.github/workflows/${workflow}`)) return notFound();
-      const runId = state.id();
+      const inputs = (body["inputs"] ?? {}) as Record<string, string>;
+      const run = state.startWorkflowRun(`${repo.owner}/${repo.name}`, {
+        workflow,
+        branch: ref.replace(/^refs\/heads\//, ""),
+        event: "workflow_dispatch",
+        inputs,
+      });
+      const runId = run.id;
       const returnRunDetails = body["return_run_details"] === true;
       state.dispatches.push({
         repo: `${repo.owner}/${repo.name}`,
         workflow,
         ref,
-        inputs: (body["inputs"] ?? {}) as Record<string, string>,
+        inputs,
         returnRunDetails,
         runId,
         at: Date.now(),

@@ -17,17 +17,26 @@
 // GET|POST …/issues/{n}/comments; PATCH …/issues/comments/{id}; POST …/issues/comments/{id}/reactions;
 // POST …/check-runs; PATCH …/check-runs/{id}; GET …/commits/{ref}/check-runs; GET …/commits/{ref}/status;
 // GET …/collaborators/{user}/permission; GET /orgs/{org}/teams/{slug}/memberships/{user};
-// POST …/actions/workflows/{file}/dispatches (404 unless .github/workflows/{file} exists on the ref).
+// POST …/actions/workflows/{file}/dispatches (404 unless .github/workflows/{file} exists on the ref; creates a
+// workflow run). Actions OIDC: GET /_services/token/.well-known/{openid-configuration,jwks} and the job's token
+// request GET /_actions/id-token?run=ID (see actionsJobEnv); tokens carry GitHub's documented claims.
 // Lists paginate with per_page/page and a `Link` header; every answer carries x-ratelimit-* headers;
 // unknown repos, files and routes answer 404 with GitHub's error body.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeOidcIssuer } from "./oidc.ts";
 import { routes } from "./routes.ts";
 import { FakeGithubState } from "./state.ts";
 
 export interface FakeGithub {
   url: string;
   state: FakeGithubState;
+  /** The Actions OIDC issuer (`{url}/_services/token`, as on GitHub Enterprise Server) and its tokens. */
+  oidc: FakeOidcIssuer;
+  /** An OIDC token of a workflow run for `audience`; `overrides` changes or removes claims. */
+  oidcToken(runId: number, audience: string, overrides?: Record<string, unknown>): Promise<string>;
+  /** The variables GitHub gives a job of the run (with `id-token: write`), minus GITHUB_EVENT_PATH. */
+  actionsJobEnv(runId: number): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -49,8 +58,9 @@ export interface FakeResponse {
 
 export async function startFakeGithub(state = new FakeGithubState()): Promise<FakeGithub> {
   let baseUrl = "";
+  let oidc: FakeOidcIssuer | undefined;
   const server = createServer((request, response) => {
-    handle(state, baseUrl, request, response).catch((error: unknown) => {
+    handle(state, baseUrl, oidc, request, response).catch((error: unknown) => {
       response.writeHead(500, { "content-type": "application/json" });
       response.end(JSON.stringify({ message: String(error) }));
     });
@@ -58,9 +68,27 @@ export async function startFakeGithub(state = new FakeGithubState()): Promise<Fa
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
+  const issuer = new FakeOidcIssuer(baseUrl);
+  oidc = issuer;
   return {
     url: baseUrl,
     state,
+    oidc: issuer,
+    oidcToken: (runId, audience, overrides) =>
+      issuer.token(state, state.workflowRun(runId), audience, overrides),
+    actionsJobEnv: (runId) => {
+      const run = state.workflowRun(runId);
+      return {
+        GITHUB_ACTIONS: "true",
+        GITHUB_RUN_ID: String(run.id),
+        GITHUB_EVENT_NAME: run.event,
+        GITHUB_REPOSITORY: run.repo,
+        GITHUB_REF: run.ref,
+        GITHUB_SHA: run.headSha,
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${baseUrl}/_actions/id-token?api-version=2.0&run=${run.id}`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: run.idTokenRequestToken,
+      };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -84,6 +112,7 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 async function handle(
   state: FakeGithubState,
   baseUrl: string,
+  oidc: FakeOidcIssuer | undefined,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -92,15 +121,18 @@ async function handle(
   const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ""));
   const method = request.method ?? "GET";
   const body = await readBody(request);
-  const result = answer(state, {
-    method,
-    path,
-    query: url.searchParams,
-    params: [],
-    body,
-    authorization: request.headers.authorization,
-    baseUrl,
-  });
+  const result =
+    (method === "GET" &&
+      (await oidc?.answer(state, path, url.searchParams, request.headers.authorization))) ||
+    answer(state, {
+      method,
+      path,
+      query: url.searchParams,
+      params: [],
+      body,
+      authorization: request.headers.authorization,
+      baseUrl,
+    });
   state.requests.push({ method, path, status: result.status, at: Date.now() });
   const reset = Math.floor(Date.now() / 1000) + 3600;
   const headers: Record<string, string> = {
@@ -124,6 +156,8 @@ function answer(state: FakeGithubState, request: FakeRequest): FakeResponse {
   );
   if (failure) {
     failure.times -= 1;
+    // GitHub did the work (e.g. created the run) but the answer was lost: a 5xx after recording.
+    if (failure.afterRecording) routeAnswer(state, request);
     if (failure.rateLimit) {
       return {
         status: failure.status,
@@ -140,6 +174,10 @@ function answer(state: FakeGithubState, request: FakeRequest): FakeResponse {
       body: { message: "Requires authentication", documentation_url: "https://docs.github.com/rest" },
     };
   }
+  return routeAnswer(state, request);
+}
+
+function routeAnswer(state: FakeGithubState, request: FakeRequest): FakeResponse {
   for (const route of routes) {
     if (route.method !== request.method) continue;
     const match = route.pattern.exec(request.path);

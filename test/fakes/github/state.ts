@@ -1,5 +1,6 @@
 // In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
 import { createHash } from "node:crypto";
+import { parse } from "yaml";
 
 export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
@@ -52,6 +53,29 @@ export interface FakeDispatch {
   at: number;
 }
 
+/** A workflow run: one Terragate dispatched, or any other (a branch's workflow, a push) a test starts. */
+export interface FakeWorkflowRun {
+  id: number;
+  /** owner/name */
+  repo: string;
+  /** `.github/workflows/<file>` */
+  path: string;
+  workflowName: string;
+  /** `refs/heads/<branch>` */
+  ref: string;
+  headBranch: string;
+  headSha: string;
+  event: string;
+  inputs: Record<string, string>;
+  /** The rendered `run-name:` of the workflow, else its `name:` (GitHub's `display_title`). */
+  displayTitle: string;
+  runNumber: number;
+  actor: string;
+  createdAt: string;
+  /** The secret a job of this run presents to ask for an OIDC token (ACTIONS_ID_TOKEN_REQUEST_TOKEN). */
+  idTokenRequestToken: string;
+}
+
 export interface FakeRepo {
   id: number;
   owner: string;
@@ -83,6 +107,8 @@ export interface FakeFailure {
   times: number;
   /** For 403/429: answer as a rate limit (x-ratelimit-remaining: 0, retry-after). */
   rateLimit?: boolean;
+  /** Handle the request first (record the dispatch, create the run), then answer `status` anyway. */
+  afterRecording?: boolean;
 }
 
 export function fakeSha(seed: string): string {
@@ -96,6 +122,7 @@ export class FakeGithubState {
   /** "org/team" → logins */
   readonly teams = new Map<string, Set<string>>();
   readonly dispatches: FakeDispatch[] = [];
+  readonly workflowRuns: FakeWorkflowRun[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly failures: FakeFailure[] = [];
   /** Manifest conversion codes (setup flow) → app credentials returned once. */
@@ -228,6 +255,50 @@ export class FakeGithubState {
     return this.pull(fullName, number).comments.filter((comment) => comment.user.type === "Bot");
   }
 
+  /**
+   * Starts a workflow run as GitHub would for `event` on `branch` (a dispatch of Terragate's workflow goes
+   * through the dispatches route instead). `run-name` and `name` come from the workflow file when it exists.
+   */
+  startWorkflowRun(
+    fullName: string,
+    input: {
+      workflow: string;
+      branch: string;
+      event: string;
+      inputs?: Record<string, string>;
+      actor?: string;
+    },
+  ): FakeWorkflowRun {
+    const repo = this.repo(fullName);
+    const headSha = repo.branches.get(input.branch) ?? fakeSha(`${fullName}:${input.branch}`);
+    const path = `.github/workflows/${input.workflow}`;
+    const title = workflowTitles(this.commits.get(headSha)?.get(path), input.inputs ?? {});
+    const run: FakeWorkflowRun = {
+      id: this.id(),
+      repo: `${repo.owner}/${repo.name}`,
+      path,
+      workflowName: title.name ?? path,
+      ref: `refs/heads/${input.branch}`,
+      headBranch: input.branch,
+      headSha,
+      event: input.event,
+      inputs: input.inputs ?? {},
+      displayTitle: title.runName ?? title.name ?? path,
+      runNumber: this.workflowRuns.filter((r) => r.repo === `${repo.owner}/${repo.name}`).length + 1,
+      actor: input.actor ?? "terragate[bot]",
+      createdAt: new Date().toISOString(),
+      idTokenRequestToken: `ghr_${fakeSha(`request:${this.id()}`).slice(0, 20)}`,
+    };
+    this.workflowRuns.push(run);
+    return run;
+  }
+
+  workflowRun(id: number): FakeWorkflowRun {
+    const run = this.workflowRuns.find((candidate) => candidate.id === id);
+    if (!run) throw new Error(`fake GitHub: no workflow run ${id}`);
+    return run;
+  }
+
   fail(failure: FakeFailure): void {
     this.failures.push(failure);
   }
@@ -236,4 +307,27 @@ export class FakeGithubState {
   countRequests(filter: (request: RecordedRequest) => boolean = () => true): number {
     return this.requests.filter(filter).length;
   }
+}
+
+/** `name:` and the rendered `run-name:` of a workflow file (only `${{ inputs.X }}` expressions are rendered). */
+function workflowTitles(
+  text: string | undefined,
+  inputs: Record<string, string>,
+): { name?: string; runName?: string } {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== "object" || parsed === null) return {};
+  const file = parsed as Record<string, unknown>;
+  const name = typeof file["name"] === "string" ? file["name"] : undefined;
+  const template = typeof file["run-name"] === "string" ? file["run-name"] : undefined;
+  const runName = template?.replace(
+    /\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g,
+    (_, key: string) => inputs[key] ?? "",
+  );
+  return { ...(name === undefined ? {} : { name }), ...(runName === undefined ? {} : { runName }) };
 }
