@@ -1,9 +1,23 @@
 // A deliberately simple matcher (every pattern against every file) that the fast one is checked against.
 import type { DiscoveredDirspace } from "./discover.ts";
-import { compileGlob, globSegments } from "./glob.ts";
+import { compileGlob, escapeGlobLiteral, globSegments } from "./glob.ts";
 import { dirPlaceholder } from "./repo-config.ts";
 
-/** Whether one path segment matches a glob segment with `*` and `?`, by plain backtracking. */
+/** Whether `char` is in a class body such as `a-z_` or `!0-9` (a leading `!` or `^` negates). */
+function inClass(body: string, char: string): boolean {
+  const negated = body[0] === "!" || body[0] === "^";
+  const members = negated ? body.slice(1) : body;
+  let found = false;
+  for (let i = 0; i < members.length; i++) {
+    if (members[i + 1] === "-" && i + 2 < members.length) {
+      if (members[i]! <= char && char <= members[i + 2]!) found = true;
+      i += 2;
+    } else if (members[i] === char) found = true;
+  }
+  return found !== negated;
+}
+
+/** Whether one path segment matches a glob segment with `*`, `?` and classes, by plain backtracking. */
 function segmentMatches(pattern: string, text: string): boolean {
   if (pattern === "") return text === "";
   const head = pattern[0]!;
@@ -12,6 +26,12 @@ function segmentMatches(pattern: string, text: string): boolean {
     return false;
   }
   if (text === "") return false;
+  if (head === "[") {
+    // A `]` right after `[` (or `[!`) is a member, not the end.
+    const skip = pattern[1] === "!" || pattern[1] === "^" ? 2 : 1;
+    const end = pattern.indexOf("]", skip + (pattern[skip] === "]" ? 1 : 0));
+    return inClass(pattern.slice(1, end), text[0]!) && segmentMatches(pattern.slice(end + 1), text.slice(1));
+  }
   return (head === "?" || head === text[0]) && segmentMatches(pattern.slice(1), text.slice(1));
 }
 
@@ -25,10 +45,51 @@ function segmentsMatch(pattern: readonly string[], path: readonly string[]): boo
   return path.length > 0 && segmentMatches(head!, path[0]!) && segmentsMatch(rest, path.slice(1));
 }
 
+/** `a{b,c{d,e}}f` → abf, acdf, acef: the first innermost-last group, expanded recursively (classes skipped). */
+function referenceExpand(pattern: string): string[] {
+  let open = -1;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === "[") {
+      const skip = pattern[i + 1] === "!" || pattern[i + 1] === "^" ? 2 : 1;
+      i = pattern.indexOf("]", i + skip + (pattern[i + skip] === "]" ? 1 : 0));
+      if (i === -1) return [pattern];
+    } else if (pattern[i] === "{") {
+      open = i;
+      break;
+    }
+  }
+  if (open === -1) return [pattern];
+  let depth = 0;
+  const cuts: number[] = [open];
+  let close = open;
+  for (let i = open; i < pattern.length; i++) {
+    const char = pattern[i];
+    if (char === "[") {
+      const skip = pattern[i + 1] === "!" || pattern[i + 1] === "^" ? 2 : 1;
+      i = pattern.indexOf("]", i + skip + (pattern[i + skip] === "]" ? 1 : 0));
+      if (i === -1) return [pattern];
+    } else if (char === "{") depth++;
+    else if (char === "}" && --depth === 0) {
+      close = i;
+      break;
+    } else if (char === "," && depth === 1) cuts.push(i);
+  }
+  cuts.push(close);
+  const before = pattern.slice(0, open);
+  const after = pattern.slice(close + 1);
+  const results: string[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    results.push(...referenceExpand(before + pattern.slice(cuts[k]! + 1, cuts[k + 1]) + after));
+  }
+  return results;
+}
+
 /** Whether a normalized path matches a glob, without regular expressions. */
 export function referenceGlobMatch(pattern: string, path: string): boolean {
-  const patternSegments = globSegments(pattern);
-  return segmentsMatch(patternSegments, path === "." ? [] : path.split("/"));
+  const pathSegments = path === "." ? [] : path.split("/");
+  return referenceExpand(pattern).some((alternative) =>
+    segmentsMatch(globSegments(alternative), pathSegments),
+  );
 }
 
 /** Whether any changed file matches a positive pattern of the dir and no `!` pattern. */
@@ -37,7 +98,7 @@ export function referenceIsChanged(
   patterns: readonly string[],
   changedFiles: readonly string[],
 ): boolean {
-  const expand = (pattern: string): string => pattern.replaceAll(dirPlaceholder, dir);
+  const expand = (pattern: string): string => pattern.replaceAll(dirPlaceholder, escapeGlobLiteral(dir));
   const positive = patterns.filter((pattern) => !pattern.startsWith("!")).map(expand);
   const negative = patterns
     .filter((pattern) => pattern.startsWith("!"))
@@ -69,7 +130,7 @@ export function naiveMatch(
     const compiled = dirspace.filePatterns.map((pattern) => {
       const negated = pattern.startsWith("!");
       const glob = compileGlob(
-        (negated ? pattern.slice(1) : pattern).replaceAll(dirPlaceholder, dirspace.dir),
+        (negated ? pattern.slice(1) : pattern).replaceAll(dirPlaceholder, escapeGlobLiteral(dirspace.dir)),
       );
       return { negated, glob };
     });

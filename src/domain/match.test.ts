@@ -67,6 +67,31 @@ describe("file patterns", () => {
     expect(changedDirspaces(tree, config, ["envs/infra/b.tfvars"])).toEqual(["infra/b default"]);
   });
 
+  it("reads braces and character classes as Atlantis users write them", () => {
+    const config = { when_modified: { file_patterns: [`${D}/*.{tf,tfvars}`, `${D}/[a-z]*.hcl`] } };
+    expect(changedDirspaces(tree, config, ["infra/a/prod.tfvars"])).toEqual(["infra/a default"]);
+    expect(changedDirspaces(tree, config, ["infra/b/main.tf"])).toEqual(["infra/b default"]);
+    expect(changedDirspaces(tree, config, ["infra/b/root.hcl"])).toEqual(["infra/b default"]);
+    expect(changedDirspaces(tree, config, ["infra/b/Root.hcl", "infra/b/x.tofu"])).toEqual([]);
+  });
+
+  it("expands braces around the dir placeholder and in exclusions", () => {
+    const config = {
+      when_modified: { file_patterns: [`{${D},shared}/*.tf`, `!${D}/{gen,tmp}-*.tf`] },
+    };
+    expect(changedDirspaces(tree, config, ["shared/x.tf"])).toHaveLength(4);
+    expect(changedDirspaces(tree, config, ["infra/a/gen-1.tf", "infra/b/tmp-2.tf"])).toEqual([]);
+    expect(changedDirspaces(tree, config, ["infra/a/keep.tf"])).toEqual(["infra/a default"]);
+  });
+
+  it("takes a dir's name literally inside a pattern, even with glob characters in it", () => {
+    const files = ["envs/a[1]/main.tf", "envs/a1/main.tf", "envs/b{x}/main.tf"];
+    const config = { when_modified: { file_patterns: [`vars/${D}.tfvars`] } };
+    expect(changedDirspaces(files, config, ["vars/envs/a[1].tfvars"])).toEqual(["envs/a[1] default"]);
+    expect(changedDirspaces(files, config, ["vars/envs/a1.tfvars"])).toEqual(["envs/a1 default"]);
+    expect(changedDirspaces(files, config, ["vars/envs/b{x}.tfvars"])).toEqual(["envs/b{x} default"]);
+  });
+
   it("lets a workspace override the dir's patterns", () => {
     const config = {
       dirs: {
@@ -144,7 +169,27 @@ describe("property: the fast matcher equals the reference", () => {
     ".terraform.lock.hcl",
     "a.tf",
   ];
-  const patternParts = ["*", "**", "*.tf", "a", "b", "*.tfvars", "?.tf", "main.tf", "c", "env-?", "x.y"];
+  const patternParts = [
+    "*",
+    "**",
+    "*.tf",
+    "a",
+    "b",
+    "*.tfvars",
+    "?.tf",
+    "main.tf",
+    "c",
+    "env-?",
+    "x.y",
+    "*.{tf,tfvars}",
+    "{a,b}",
+    "{a/b,c}",
+    "[a-c]",
+    "[!m]*.tf",
+    "env-[0-9]",
+    "{*.tf,modules/**}",
+    "{,x.}y",
+  ];
 
   it("agrees on 500 random trees, configs and change sets", () => {
     for (let seed = 1; seed <= 500; seed++) {
@@ -166,7 +211,9 @@ describe("property: the fast matcher equals the reference", () => {
       const dirs: Record<string, unknown> = {};
       for (let i = 0; i < 3; i++) {
         const key =
-          next() < 0.5 ? path(1 + Math.floor(next() * 2)) : `${pick(segments)}/${pick(["*", "**"])}`;
+          next() < 0.5
+            ? path(1 + Math.floor(next() * 2))
+            : `${pick(segments)}/${pick(["*", "**", "{a,b}", "[a-c]", "{x.y,*/env-?}"])}`;
         dirs[key] = {
           when_modified: next() < 0.7 ? { file_patterns: patterns() } : undefined,
           workspaces:

@@ -1,7 +1,8 @@
 // Changed files → affected dirspaces, using each dirspace's `when_modified.file_patterns` (fast path).
 import type { Dirspace } from "./dirspace.ts";
 import { buildDirspaces, type ConfigWarning } from "./discover.ts";
-import { compileGlob, type Glob } from "./glob.ts";
+import { compileGlob, escapeGlobLiteral, type Glob } from "./glob.ts";
+import { expandBraces } from "./glob-syntax.ts";
 import { checkPath, dirnameOf, isNormalPath, joinPath } from "./paths.ts";
 import { dirPlaceholder, type RepoConfig } from "./repo-config.ts";
 import { evaluateTagQuery, type TagQuery } from "./tag-query.ts";
@@ -20,22 +21,31 @@ interface CompiledPatterns {
   negative: FilePattern[];
 }
 
-/** Parses `!` and `${DIR}` once per pattern list. */
+/**
+ * Parses `!`, braces and `${DIR}` once per pattern list. Braces are expanded first, so each
+ * alternative keeps its own literal prefix for the indexed lookup (`${DIR}/*.{tf,tfvars}` is two
+ * one-segment globs under the dir, not one scan of everything below it).
+ */
 export function compileFilePatterns(patterns: readonly string[]): CompiledPatterns {
   const compiled: CompiledPatterns = { positive: [], negative: [] };
   const dirPrefix = `${dirPlaceholder}/`;
   for (const raw of patterns) {
     const negated = raw.startsWith("!");
-    const text = negated ? raw.slice(1) : raw;
-    let pattern: FilePattern;
-    if (text.startsWith(dirPrefix) && !text.slice(dirPrefix.length).includes(dirPlaceholder)) {
-      pattern = { kind: "dir", negated, glob: compileGlob(text.slice(dirPrefix.length)) };
-    } else if (text.includes(dirPlaceholder)) {
-      pattern = { kind: "template", negated, template: text };
-    } else {
-      pattern = { kind: "repo", negated, glob: compileGlob(text) };
+    const written = negated ? raw.slice(1) : raw;
+    const alternatives = written.includes("{")
+      ? expandBraces(written, { placeholder: dirPlaceholder })
+      : [written];
+    for (const text of alternatives) {
+      let pattern: FilePattern;
+      if (text.startsWith(dirPrefix) && !text.slice(dirPrefix.length).includes(dirPlaceholder)) {
+        pattern = { kind: "dir", negated, glob: compileGlob(text.slice(dirPrefix.length)) };
+      } else if (text.includes(dirPlaceholder)) {
+        pattern = { kind: "template", negated, template: text };
+      } else {
+        pattern = { kind: "repo", negated, glob: compileGlob(text) };
+      }
+      (negated ? compiled.negative : compiled.positive).push(pattern);
     }
-    (negated ? compiled.negative : compiled.positive).push(pattern);
   }
   return compiled;
 }
@@ -110,7 +120,8 @@ export function createChangeMatcher(changedFiles: readonly string[]): ChangeMatc
   };
 
   const templateGlob = (template: string, dir: string): Glob => {
-    const text = template.replaceAll(dirPlaceholder, dir);
+    // The dir is a literal: a dir named `a[1]` must not turn into a character class.
+    const text = template.replaceAll(dirPlaceholder, escapeGlobLiteral(dir));
     let glob = templateGlobs.get(text);
     if (!glob) {
       glob = compileGlob(text);

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { formatConfigProblem, parseRepoConfig } from "./parse-repo-config.ts";
 import { defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "./repo-config.ts";
 
+const D = "$" + "{DIR}";
+
 function problems(text: string): string[] {
   const result = parseRepoConfig(text, "config.yml");
   if (result.ok) throw new Error("expected the config to be rejected");
@@ -171,6 +173,48 @@ describe("parseRepoConfig errors", () => {
       "tag with a space",
       'dirs:\n  a:\n    tags: [ok, "not ok"]\n',
       ["config.yml:3:16: dirs.a.tags[1]: a tag cannot contain spaces, quotes or parentheses"],
+    ],
+    [
+      "a file pattern with an unclosed brace",
+      `when_modified:\n  file_patterns: ["${D}/*.{tf,tfvars"]\n`,
+      [
+        "config.yml:2:19: when_modified.file_patterns[0]: not a valid file pattern: unclosed `{`; close the alternatives with `}` (character 10)",
+      ],
+    ],
+    [
+      "a file pattern with a POSIX class",
+      `when_modified:\n  file_patterns:\n    - ${D}/[[:alpha:]]*.hcl\n`,
+      [
+        "config.yml:3:7: when_modified.file_patterns[0]: not a valid file pattern: POSIX classes such as [[:alpha:]] are not supported; write the range instead, e.g. [a-zA-Z] (character 8)",
+      ],
+    ],
+    [
+      `a file pattern with {DIR} instead of ${D}`,
+      'when_modified: { file_patterns: ["{DIR}/*.tf"] }\n',
+      [
+        `config.yml:1:34: when_modified.file_patterns[0]: not a valid file pattern: {DIR} has one alternative; list at least two separated by commas ({a,b}), or write ${D} for the dir (character 1)`,
+      ],
+    ],
+    [
+      "a dirs key with an extended glob",
+      'dirs:\n  "infra/@(a|b)": { tags: [x] }\n',
+      [
+        'config.yml:2:3: dirs."infra/@(a|b)": not a valid dir or glob: extended globs such as @(a|b) or !(x) are not supported; use {a,b} for alternatives (character 7)',
+      ],
+    ],
+    [
+      "an ignore glob with a negation",
+      'ignore: ["!**/modules/**"]\n',
+      [
+        "config.yml:1:10: ignore[0]: not a valid glob: negation with ! works only in when_modified.file_patterns",
+      ],
+    ],
+    [
+      "a destination branch with a reversed range",
+      'destination_branches: ["release/[9-0]*"]\n',
+      [
+        "config.yml:1:24: destination_branches[0]: not a valid branch pattern: the range 9-0 in a character class is reversed; write 0-9 (character 9)",
+      ],
     ],
     [
       "reserved tag",

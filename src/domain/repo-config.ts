@@ -1,6 +1,6 @@
 // The repo config (`.terragate/config.yml`): zod schema with every default, merge rules and JSON Schema.
 import { z } from "zod";
-import { checkPath } from "./paths.ts";
+import { globProblem } from "./glob.ts";
 import { didYouMean } from "./suggest.ts";
 import { parseTagQuery, TagQueryError } from "./tag-query.ts";
 
@@ -76,33 +76,29 @@ export const WorkspaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,89}
 // biome-ignore lint/suspicious/noTemplateCurlyInString: this is the literal placeholder users write.
 export const dirPlaceholder = "${DIR}";
 
-/** A glob over repository paths (`*` one segment, `**` any depth) that stays inside the repository. */
-export const GlobText = z.string().check((context) => {
-  const checked = checkPath(context.value);
-  if (!checked.ok) {
-    context.issues.push({
-      code: "custom",
-      input: context.value,
-      message: `not a valid glob: ${checked.reason}`,
-    });
+/** The issue for a glob the config cannot use, if any; `what` names the kind of value in the message. */
+function checkGlobText(context: z.core.ParsePayload<string>, what: string, placeholder?: string): void {
+  const push = (message: string) => context.issues.push({ code: "custom", input: context.value, message });
+  const glob = placeholder === undefined ? context.value : context.value.replace(/^!/, "");
+  if (placeholder === undefined && glob.startsWith("!")) {
+    push(`not a valid ${what}: negation with ! works only in when_modified.file_patterns`);
+    return;
   }
-});
+  const problem = globProblem(glob, placeholder);
+  if (problem !== undefined) push(`not a valid ${what}: ${problem}`);
+}
+
+/**
+ * A glob over repository paths that stays inside the repository: `*` and `?` within one segment,
+ * `**` any depth, `[a-z]` classes and `{a,b}` alternatives.
+ */
+export const GlobText = z.string().check((context) => checkGlobText(context, "glob"));
 
 /** A file pattern: a glob, optionally starting with `!` (exclude) and using `${DIR}` for the dir. */
 export const FilePatternText = z
   .string()
   .min(1, "a file pattern cannot be empty")
-  .check((context) => {
-    const glob = context.value.replace(/^!/, "").replaceAll(dirPlaceholder, "dir");
-    const checked = checkPath(glob);
-    if (!checked.ok) {
-      context.issues.push({
-        code: "custom",
-        input: context.value,
-        message: `not a valid file pattern: ${checked.reason}`,
-      });
-    }
-  });
+  .check((context) => checkGlobText(context, "file pattern", dirPlaceholder));
 
 /** Which changed files make a dirspace "changed", and whether that plans it automatically. */
 export const WhenModifiedOverride = strict({
@@ -142,16 +138,13 @@ export const DirConfig = strict({
 export type DirConfig = z.infer<typeof DirConfig>;
 
 /** A `dirs` key: a repository-relative dir or glob that stays inside the repository. */
-export const DirKey = z.string().check((context) => {
-  const checked = checkPath(context.value);
-  if (!checked.ok) {
-    context.issues.push({
-      code: "custom",
-      input: context.value,
-      message: `not a valid dir or glob: ${checked.reason}`,
-    });
-  }
-});
+export const DirKey = z.string().check((context) => checkGlobText(context, "dir or glob"));
+
+/** A branch name or a glob of branch names (`release/*`: `*` stays within one `/`-separated segment). */
+export const BranchPattern = z
+  .string()
+  .min(1, "a branch pattern cannot be empty")
+  .check((context) => checkGlobText(context, "branch pattern"));
 
 const extraArgs = z.array(z.string()).default([]);
 const stepTypes = ["init", "plan", "apply", "run", "env"];
@@ -305,7 +298,7 @@ export const RepoConfig = strict({
   ignore: z
     .array(GlobText)
     .default(["**/modules/**"])
-    .describe("Globs of terraform roots that are not dirs (* = one segment, ** = any depth)."),
+    .describe("Globs of terraform roots that are not dirs (* = one segment, ** = any depth, [a-z], {a,b})."),
   dirs: z
     .record(DirKey, DirConfig)
     .default({})
@@ -338,10 +331,10 @@ export const RepoConfig = strict({
     .default(4)
     .describe("Dirspaces planned or applied at once inside one run."),
   destination_branches: z
-    .array(z.string().min(1))
+    .array(BranchPattern)
     .optional()
     .describe(
-      "PRs into other branches are ignored; unset means the default branch. Read from the default branch.",
+      "Branches or branch globs (release/*: * stays within one segment); PRs into other branches are ignored. Unset means the default branch. Read from the default branch.",
     ),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;

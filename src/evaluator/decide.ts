@@ -3,6 +3,7 @@
 import type { WorkManifestKind } from "../db/schema/work-manifests.ts";
 import type { QueryAction } from "../domain/command.ts";
 import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
+import { matchesBranch } from "../domain/glob.ts";
 import { blockingLocks, locksOnApply } from "../domain/locks.ts";
 import { autoplanDirspaces, filterDirspaces } from "../domain/match.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
@@ -87,11 +88,7 @@ const sameDirspace = (a: DirspaceRef, b: DirspaceRef) => a.dir === b.dir && a.wo
 /** Whether PRs into this branch are Terragate's business (destination_branches, default: the default branch). */
 export function isDestinationBranch(config: RepoConfig, defaultBranch: string, baseRef: string): boolean {
   const branches = config.destination_branches ?? [defaultBranch];
-  return branches.some((pattern) =>
-    pattern.includes("*")
-      ? new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(baseRef)
-      : pattern === baseRef,
-  );
+  return matchesBranch(branches, baseRef);
 }
 
 export function decide(input: DecisionInput): Decision {
