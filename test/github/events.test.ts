@@ -122,6 +122,32 @@ describe("CI run events", () => {
     expect(manifest?.state).toBe("failed");
   });
 
+  it.each([
+    ["workflow_job", "queued"],
+    ["workflow_job", "in_progress"],
+    ["workflow_job", "waiting"],
+    ["workflow_run", "requested"],
+    ["workflow_run", "in_progress"],
+  ])("acknowledges a %s %s event and drops it: nothing stored, nothing queued", async (event, action) => {
+    // The examples have no workflow_run in_progress: the requested one with its action changed.
+    const payload = example(event, event === "workflow_run" ? "requested" : action);
+    payload["action"] = action;
+    payload["installation"] = installationPayload;
+    expect(await bed.send(event, payload, { deliveryId: `${event}-${action}` })).toBe(200);
+    expect(await bed.database.client.db.select().from(webhookDeliveries)).toHaveLength(0);
+    const jobs = await bed.database.client.sql`select 1 from graphile_worker._private_jobs`;
+    expect(jobs).toHaveLength(0);
+  });
+
+  it("stores and queues a completed workflow_run", async () => {
+    const payload = example("workflow_run", "completed");
+    payload["installation"] = installationPayload;
+    expect(await bed.send("workflow_run", payload, { deliveryId: "run-done" })).toBe(202);
+    expect(await bed.database.client.db.select().from(webhookDeliveries)).toHaveLength(1);
+    const jobs = await bed.database.client.sql`select 1 from graphile_worker._private_jobs`;
+    expect(jobs).toHaveLength(1);
+  });
+
   it("acknowledges events Terragate does not act on without storing them", async () => {
     const payload = example("pull_request", "labeled");
     payload["installation"] = installationPayload;

@@ -38,9 +38,12 @@ export function isHandledEvent(event: string, payload: Routing): boolean {
       return payload.action === "created" && payload.issue?.pull_request !== undefined;
     case "installation":
     case "installation_repositories":
+      return true;
     case "workflow_job":
     case "workflow_run":
-      return true;
+      // Only a finished run can have died without reporting; queued and in_progress runs are many
+      // and would crowd the installation's queue.
+      return payload.action === "completed";
     case "check_run":
       return payload.action === "rerequested";
     default:

@@ -1,4 +1,5 @@
 // Gives jobs a GitHub provider per installation and repository, from whichever credentials are current.
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../../config/env.ts";
 import type { DatabaseClient } from "../../db/client.ts";
@@ -8,6 +9,10 @@ import { createCredentialsCache, GithubCredentialsError } from "./credentials.ts
 
 export interface GithubProviderSource {
   providerFor(installationId: string, owner: string, repo: string): Promise<VcsProvider>;
+}
+
+function fingerprint(privateKey: string): string {
+  return createHash("sha256").update(privateKey).digest("hex");
 }
 
 /**
@@ -30,7 +35,8 @@ export function createGithubProviderSource(deps: {
           "no GitHub App is configured: set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET, or create one at /setup",
         );
       }
-      const key = `${app.appId}:${app.privateKey.length}:${deps.config.githubApiUrl}`;
+      // The key itself, hashed: a rotated key of the same size must replace the clients too.
+      const key = `${app.appId}:${fingerprint(app.privateKey)}:${deps.config.githubApiUrl}`;
       if (current?.key !== key) {
         current = {
           key,

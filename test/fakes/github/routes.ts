@@ -19,6 +19,15 @@ const repoRoutes: Route[] = [
     pattern: /^\/app\/installations\/(\d+)\/access_tokens$/,
     handle: (state, request) => {
       const id = Number(request.params[0]);
+      if (!state.acceptsAppJwt(request.authorization)) {
+        return {
+          status: 401,
+          body: {
+            message: "A JSON web token could not be decoded",
+            documentation_url: "https://docs.github.com/rest",
+          },
+        };
+      }
       const known = [...state.repos.values()].some((repo) => repo.installationId === id);
       if (!known) return notFound();
       const body: Pick<Schemas["installation-token"], "token" | "expires_at"> = {

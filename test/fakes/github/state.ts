@@ -1,5 +1,5 @@
 // In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import { parse } from "yaml";
 
 export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -130,12 +130,39 @@ export class FakeGithubState {
     string,
     { id: number; slug: string; pem: string; webhookSecret: string }
   >();
+  /**
+   * Public keys (PEM) of each app id. While empty, any app JWT is accepted; once an app has keys, its
+   * JWTs must be RS256-signed by one of them, as GitHub checks them (deleting a key revokes it).
+   */
+  readonly appPublicKeys = new Map<string, string[]>();
   botLogin = "terragate[bot]";
   private nextId = 1000;
 
   id(): number {
     this.nextId += 1;
     return this.nextId;
+  }
+
+  /** Whether an `Authorization: Bearer <app JWT>` header would be accepted by GitHub's app endpoints. */
+  acceptsAppJwt(authorization: string | undefined): boolean {
+    if (this.appPublicKeys.size === 0) return true;
+    const [header, payload, signature] = (authorization ?? "").replace(/^bearer /i, "").split(".");
+    if (header === undefined || payload === undefined || signature === undefined) return false;
+    let issuer: string;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown };
+      issuer = String(claims.iss);
+    } catch {
+      return false;
+    }
+    return (this.appPublicKeys.get(issuer) ?? []).some((key) =>
+      verify(
+        "RSA-SHA256",
+        Buffer.from(`${header}.${payload}`),
+        createPublicKey(key),
+        Buffer.from(signature, "base64url"),
+      ),
+    );
   }
 
   addRepo(input: {
