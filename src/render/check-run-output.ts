@@ -1,7 +1,7 @@
 // Check run name, conclusion, title (`+3 ~0 -0`), summary and output excerpt for one dirspace.
 import type { CheckRunConclusion } from "../vcs/types.ts";
 import { checkRunSummaryLimit, checkRunTextLimit } from "./budgets.ts";
-import { codeBlock, planAsDiff } from "./markdown.ts";
+import { fitCodeBlock, planAsDiff } from "./markdown.ts";
 import { dirspaceLabel } from "./result-comment.ts";
 import type { DirspaceReport, RunReport } from "./run-report.ts";
 import { truncateOutput } from "./truncate-output.ts";
@@ -67,12 +67,9 @@ export function renderCheckRun(report: RunReport, dirspace: DirspaceReport): Che
   const output = failedStep?.output ?? dirspace.steps.map((step) => step.output).join("\n\n");
   const hint = report.outputsUrl ? `\`GET ${report.outputsUrl}\`` : undefined;
   const shown = failedStep ? output : planAsDiff(output);
-  const text = codeBlock(
-    truncateOutput(shown, checkRunTextLimit - 64, {
-      headShare: failedStep ? 0.25 : 0.6,
-      fullOutputHint: hint,
-    }),
-    "diff",
-  );
+  const text = fitCodeBlock(shown, checkRunTextLimit, "diff", {
+    headShare: failedStep ? 0.25 : 0.6,
+    fullOutputHint: hint,
+  });
   return { name: checkRunName(report.kind, dirspace), conclusion: state, title, summary, text };
 }

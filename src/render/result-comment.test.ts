@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { githubLimits } from "../vcs/github/limits.ts";
 import { commentLimits } from "./budgets.ts";
 import { renderCheckRun } from "./check-run-output.ts";
 import { commentMarker, renderResultComments } from "./result-comment.ts";
@@ -171,9 +172,29 @@ describe("check run output", () => {
     expect(check.name).toBe("terragate plan: infra/a (default)");
     expect(check.title).toBe("+3 ~0 -0");
     expect(check.conclusion).toBe("success");
-    expect(check.text.length).toBeLessThanOrEqual(65_535);
-    expect(check.text).toContain("huge LAST LINE");
+    expect(check.text.length).toBeLessThanOrEqual(githubLimits.checkRunText);
+    // The budget is used, not thrown away, and the tail and closing fence survive.
+    expect(check.text.length).toBeGreaterThan(githubLimits.checkRunText - 200);
+    expect(check.text.startsWith("```diff\nhuge FIRST LINE\n")).toBe(true);
+    expect(check.text.endsWith("\nhuge LAST LINE\n```")).toBe(true);
   });
+
+  it.each([1, 20, 70_000])(
+    "keeps the fence intact at 1 MB when the output holds a run of %i backticks",
+    (ticks) => {
+      const output = `${"`".repeat(ticks)}\n${bigOutput(1024 * 1024, "ticks")}`;
+      const check = renderCheckRun(
+        report([]),
+        dirspace("infra/a", { steps: [{ name: "plan", success: true, exit_code: 0, output }] }),
+      );
+      // Runs longer than 31 backticks are split, so the fence stays short and cannot be closed early.
+      const fence = "`".repeat(Math.min(32, Math.max(3, ticks + 1)));
+      expect(check.text.length).toBeLessThanOrEqual(githubLimits.checkRunText);
+      expect(check.text.startsWith(`${fence}diff\n`)).toBe(true);
+      expect(check.text.endsWith(`\nticks LAST LINE\n${fence}`)).toBe(true);
+      expect(check.text.slice(fence.length, -fence.length)).not.toContain(fence);
+    },
+  );
 
   it("concludes a dirspace of a dead run as failure with the reason", () => {
     const check = renderCheckRun(

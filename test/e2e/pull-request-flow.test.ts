@@ -254,7 +254,10 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
       conclusion: "success",
       title: "+1 ~0 -0",
     });
-    expect(checkRun("terragate plan: infra/big (default)")!.text!.length).toBeLessThanOrEqual(65_535);
+    const bigText = checkRun("terragate plan: infra/big (default)")!.text!;
+    expect(bigText.length).toBeLessThanOrEqual(65_535);
+    expect(bigText).toContain("line 000-00 of a very long attribute value");
+    expect(bigText).toMatch(/Plan: 1 to add, 0 to change, 0 to destroy\.\n```$/);
   });
 
   it("fails the run of a killed runner once the sweeper finds it, and tells the PR", async () => {

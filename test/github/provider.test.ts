@@ -1,6 +1,8 @@
 // The GitHub VcsProvider through the real probot octokit against the fake GitHub API.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCheckRun } from "../../src/render/check-run-output.ts";
+import type { DirspaceReport, RunReport } from "../../src/render/run-report.ts";
 import { createGithubClients } from "../../src/vcs/github/clients.ts";
 import { VcsError, type VcsProvider } from "../../src/vcs/types.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
@@ -134,5 +136,50 @@ describe("GitHub provider", () => {
       conclusion: "success",
       source: "check_run",
     });
+  });
+
+  it("publishes a check run rendered from 1 MB of output whole: its tail and closing fence arrive", async () => {
+    const sha = github.state.repo("acme/infra").branches.get("feature")!;
+    const lines = Array.from({ length: 20_000 }, (_, i) => `  + resource "terraform_data" "r${i}" {}`);
+    const output = ["FIRST LINE", ...lines, "Plan: 20000 to add, 0 to change, 0 to destroy."].join("\n");
+    const report: RunReport = {
+      kind: "plan",
+      prNumber: 3,
+      headSha: sha,
+      runUrl: null,
+      requestedBy: "alice",
+      manifestState: "completed",
+      failureReason: null,
+      outputsUrl: "https://tg.example.com/outputs",
+      dirspaces: [],
+    };
+    const dirspace: DirspaceReport = {
+      dir: "a",
+      workspace: "default",
+      state: "success",
+      hasChanges: true,
+      summary: { add: 20_000, change: 0, destroy: 0, import: 0 },
+      steps: [{ name: "plan", success: true, exit_code: 0, output }],
+    };
+    const rendered = renderCheckRun(report, dirspace);
+    expect(output.length).toBeGreaterThan(700_000);
+    const { id } = await provider.createCheckRun({
+      name: rendered.name,
+      headSha: sha,
+      status: "completed",
+      conclusion: rendered.conclusion,
+      title: rendered.title,
+      summary: rendered.summary,
+      text: rendered.text,
+    });
+    await provider.updateCheckRun(id, {
+      title: rendered.title,
+      summary: rendered.summary,
+      text: rendered.text,
+    });
+    const stored = github.state.repo("acme/infra").checkRuns.find((run) => String(run.id) === id)!;
+    expect(stored.text).toBe(rendered.text);
+    expect(stored.text!.endsWith("\nPlan: 20000 to add, 0 to change, 0 to destroy.\n```")).toBe(true);
+    expect(stored.text!.length).toBeLessThanOrEqual(65_535);
   });
 });

@@ -16,6 +16,7 @@ import {
   type WorkflowDispatch,
   type WorkflowDispatchResult,
 } from "../types.ts";
+import { githubLimits } from "./limits.ts";
 
 export type GithubOctokit = InstanceType<typeof ProbotOctokit>;
 
@@ -102,8 +103,11 @@ function commitStatusConclusion(state: string): StatusCheckConclusion {
   return "failure";
 }
 
-/** GitHub caps check run output fields at 65535 characters. */
-function clip(text: string | undefined, limit = 65_000): string | undefined {
+/**
+ * Last guard for GitHub's check run output limits. The renderer already fits its text into the same
+ * limits (githubLimits), so rendered output passes through unchanged, closing fence and tail included.
+ */
+function clip(text: string | undefined, limit: number): string | undefined {
   return text === undefined || text.length <= limit ? text : `${text.slice(0, limit - 20)}\n… (truncated)`;
 }
 
@@ -167,7 +171,11 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
           ...(input.conclusion ? { conclusion: input.conclusion } : {}),
           ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
           ...(input.externalId ? { external_id: input.externalId } : {}),
-          output: { title: input.title, summary: clip(input.summary) ?? "", text: clip(input.text) },
+          output: {
+            title: input.title,
+            summary: clip(input.summary, githubLimits.checkRunSummary) ?? "",
+            text: clip(input.text, githubLimits.checkRunText),
+          },
         });
         return { id: String(response.data.id) };
       }),
@@ -186,8 +194,8 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
             ? {
                 output: {
                   title: update.title ?? "",
-                  summary: clip(update.summary) ?? "",
-                  text: clip(update.text),
+                  summary: clip(update.summary, githubLimits.checkRunSummary) ?? "",
+                  text: clip(update.text, githubLimits.checkRunText),
                 },
               }
             : {}),

@@ -12,7 +12,19 @@ import {
   type Schemas,
   withRepo,
 } from "./route-helpers.ts";
+import type { FakeResponse } from "./server.ts";
 import type { FakeCheckRun, FakeComment } from "./state.ts";
+
+/** GitHub refuses a check run whose output.summary or output.text exceeds 65535 characters. */
+function outputTooLong(output: Record<string, string | undefined>): FakeResponse | undefined {
+  for (const field of ["summary", "text"]) {
+    const length = output[field]?.length ?? 0;
+    if (length > 65_535) {
+      return invalid(`Invalid request.\n\nOnly 65535 characters are allowed; ${length} were supplied.`);
+    }
+  }
+  return undefined;
+}
 
 /** Comments, reactions, check runs, statuses, permissions, teams and workflow dispatches. */
 export const issueAndCheckRoutes: Route[] = [
@@ -90,6 +102,8 @@ export const issueAndCheckRoutes: Route[] = [
         return invalid("name and head_sha are required");
       }
       const output = (body["output"] ?? {}) as Record<string, string | undefined>;
+      const tooLong = outputTooLong(output);
+      if (tooLong) return tooLong;
       const run: FakeCheckRun = {
         id: state.id(),
         name: body["name"],
@@ -116,6 +130,8 @@ export const issueAndCheckRoutes: Route[] = [
       if (!run) return notFound();
       const body = bodyOf(request);
       const output = body["output"] as Record<string, string | undefined> | undefined;
+      const tooLong = output && outputTooLong(output);
+      if (tooLong) return tooLong;
       if (typeof body["name"] === "string") run.name = body["name"];
       if (typeof body["status"] === "string") run.status = body["status"];
       if (typeof body["conclusion"] === "string") {
