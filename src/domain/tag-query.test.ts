@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   evaluateTagQuery,
   formatTagQuery,
+  maxTagQueryDepth,
   parseTagQuery,
   type TagQuery,
   TagQueryError,
@@ -93,6 +94,26 @@ describe("parseTagQuery", () => {
       throw new Error("expected a TagQueryError");
     })();
     expect(error.pointer()).toBe("a and )\n      ^");
+  });
+
+  it("accepts 64 levels of nesting and refuses the 65th, at its column", () => {
+    const deep = (levels: number) => `${"(".repeat(levels)}a${")".repeat(levels)}`;
+    expect(parseTagQuery(deep(maxTagQueryDepth))).toEqual(tag("a"));
+    expect(parseTagQuery(`${"not ".repeat(maxTagQueryDepth)}a`).kind).toBe("not");
+    for (const hostile of [deep(maxTagQueryDepth + 1), deep(50_000), `${"not ".repeat(50_000)}a`]) {
+      let caught: unknown;
+      try {
+        parseTagQuery(hostile);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TagQueryError);
+      const error = caught as TagQueryError;
+      expect(error.reason).toBe(
+        "nested more than 64 levels deep (parentheses and 'not'); simplify the query",
+      );
+      expect(error.column).toBe(hostile.startsWith("not") ? 4 * maxTagQueryDepth + 1 : maxTagQueryDepth + 1);
+    }
   });
 });
 

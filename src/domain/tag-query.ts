@@ -96,13 +96,33 @@ function normalizeDirTag(tag: string): string {
   return checked.ok ? `dir:${checked.path}` : tag;
 }
 
+/**
+ * How deeply parentheses and `not` may nest. Far above any real query; it bounds the parser's and
+ * the evaluator's recursion so a hostile comment gets an answer instead of a stack overflow.
+ */
+export const maxTagQueryDepth = 64;
+
 /** Parses a tag query; throws TagQueryError with the column of the first problem. */
 export function parseTagQuery(query: string): TagQuery {
   const tokens = tokenize(query);
   let position = 0;
+  let depth = 0;
   const peek = (): Token => tokens[position]!;
   const fail = (token: Token, reason: string): never => {
     throw new TagQueryError(query, token.column, reason);
+  };
+  /** Runs `parse` one nesting level deeper, refusing past maxTagQueryDepth. */
+  const nested = (token: Token, parse: () => TagQuery): TagQuery => {
+    depth++;
+    if (depth > maxTagQueryDepth) {
+      fail(
+        token,
+        `nested more than ${maxTagQueryDepth} levels deep (parentheses and 'not'); simplify the query`,
+      );
+    }
+    const result = parse();
+    depth--;
+    return result;
   };
 
   const startsOperand = (token: Token): boolean =>
@@ -142,10 +162,11 @@ export function parseTagQuery(query: string): TagQuery {
   };
 
   const parseUnary = (): TagQuery => {
-    if (keyword(peek()) === "not") {
+    const token = peek();
+    if (keyword(token) === "not") {
       position++;
       requireOperand("not");
-      return { kind: "not", operand: parseUnary() };
+      return nested(token, () => ({ kind: "not", operand: parseUnary() }));
     }
     return parsePrimary();
   };
@@ -155,7 +176,7 @@ export function parseTagQuery(query: string): TagQuery {
     if (token.kind === "open") {
       position++;
       if (peek().kind === "close") fail(token, "empty parentheses; put a tag inside or remove them");
-      const inner = parseOr();
+      const inner = nested(token, parseOr);
       const close = peek();
       if (close.kind === "end") fail(token, "unclosed '('; add a ')'");
       if (close.kind !== "close") fail(close, `expected ')', found ${describe(close)}`);
