@@ -95,7 +95,9 @@ async function deliver(url: string, event: string, body: string, signature: stri
 }
 
 function seed(github: FakeGithub, roots: number) {
-  github.state.addRepo({ owner: "acme", name: "infra", installationId: 42 });
+  const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 42 });
+  // Autoplan acts for the PR's author, who needs push access (the default policy).
+  repo.permissions.set("alice", "write");
   const files: Record<string, string> = { ".github/workflows/terragate.yml": "on: workflow_dispatch" };
   for (let index = 0; index < roots; index++) files[`stacks/s${index}/main.tf`] = "";
   github.state.commit(repoFullName, "main", files);

@@ -1,7 +1,7 @@
 // Repo config parsing: defaults, every error message with its line, column and key path, and merging.
 import { describe, expect, it } from "vitest";
 import { formatConfigProblem, parseRepoConfig } from "./parse-repo-config.ts";
-import { defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "./repo-config.ts";
+import { accessPolicies, defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "./repo-config.ts";
 
 const D = "$" + "{DIR}";
 
@@ -40,18 +40,25 @@ describe("parseRepoConfig defaults", () => {
     expect(defaults.parallelism).toBe(4);
     expect(defaults.workflows).toEqual([]);
     expect(defaults.destination_branches).toBeUndefined();
-    expect(defaults.access_control.policies).toEqual([
-      {
-        tag_query: "",
-        plan: ["*"],
-        apply: ["*"],
-        apply_force: ["*"],
-        apply_autoapprove: ["*"],
-        unlock: ["*"],
-      },
-    ]);
+    // No access_control means the safe default: pushers plan, apply and unlock; maintainers force.
+    expect(defaults.access_control.policies).toBeUndefined();
+    expect(accessPolicies(defaults)).toEqual({
+      isDefault: true,
+      policies: [
+        {
+          tag_query: "",
+          plan: ["role:write"],
+          apply: ["role:write"],
+          apply_force: ["role:maintain"],
+          apply_autoapprove: ["role:maintain"],
+          unlock: ["role:write"],
+          config_update: ["role:write"],
+        },
+      ],
+    });
+    expect(defaults.fork_prs).toBe("refuse");
     expect(defaults.apply_requirements).toEqual({
-      approved: { enabled: false, any_of: [], all_of: [], any_of_count: 1 },
+      approved: { enabled: false, any_of: [], all_of: [], any_of_count: 1, dismiss_stale: true },
       merge_conflicts: true,
       status_checks: { enabled: true, ignore_matching: [] },
       ready_for_review: true,
@@ -82,7 +89,15 @@ describe("parseRepoConfig defaults", () => {
       },
     ]);
     expect(parsed.access_control.policies).toEqual([
-      { tag_query: "", plan: ["*"], apply: [], apply_force: [], apply_autoapprove: [], unlock: [] },
+      {
+        tag_query: "",
+        plan: ["*"],
+        apply: [],
+        apply_force: [],
+        apply_autoapprove: [],
+        unlock: [],
+        config_update: ["role:write"],
+      },
     ]);
   });
 
@@ -146,7 +161,7 @@ describe("parseRepoConfig errors", () => {
       "unknown key without a close match",
       "frobnicate: true\n",
       [
-        "config.yml:1:1: frobnicate: unknown key; expected one of version, ignore, dirs, when_modified, workflows, lock_policy, apply_requirements, access_control, automerge, drift, parallelism, destination_branches",
+        "config.yml:1:1: frobnicate: unknown key; expected one of version, ignore, dirs, when_modified, workflows, lock_policy, apply_requirements, access_control, fork_prs, automerge, drift, parallelism, destination_branches",
       ],
     ],
     [
@@ -330,13 +345,14 @@ describe("parseRepoConfig errors", () => {
 });
 
 describe("mergeRepoConfig", () => {
-  it("takes access control, apply requirements and destination branches from the default branch", () => {
+  it("takes every who-may-do-what key from the default branch and what runs from the PR", () => {
     const defaultBranch = config(
       [
         "apply_requirements: { approved: { enabled: true, any_of: ['team:sre'] } }",
         "access_control: { policies: [{ apply: ['team:sre'] }] }",
         "destination_branches: [main]",
         "parallelism: 2",
+        "drift: { enabled: true, schedules: { nightly: { cron: '0 3 * * *' } } }",
       ].join("\n"),
     );
     const pr = config(
@@ -346,14 +362,24 @@ describe("mergeRepoConfig", () => {
         "destination_branches: [feature]",
         "parallelism: 8",
         "lock_policy: none",
+        "automerge: { enabled: true }",
+        "fork_prs: allow",
+        "drift: { enabled: false }",
+        "workflows: [{ tag_query: prod }]",
       ].join("\n"),
     );
     const merged = mergeRepoConfig(defaultBranch, pr);
     expect(merged.apply_requirements).toEqual(defaultBranch.apply_requirements);
     expect(merged.access_control).toEqual(defaultBranch.access_control);
     expect(merged.destination_branches).toEqual(["main"]);
+    // Who may do what, and when, is the default branch's: a PR cannot loosen it for itself.
+    expect(merged.lock_policy).toBe("apply");
+    expect(merged.automerge.enabled).toBe(false);
+    expect(merged.fork_prs).toBe("refuse");
+    expect(merged.drift).toEqual(defaultBranch.drift);
+    // What runs is the PR's (guarded by config_update).
     expect(merged.parallelism).toBe(8);
-    expect(merged.lock_policy).toBe("none");
+    expect(merged.workflows).toEqual(pr.workflows);
   });
 
   it("drops a PR's destination branches when the default branch sets none", () => {

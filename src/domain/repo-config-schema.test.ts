@@ -24,6 +24,7 @@ describe("schema/config.json", () => {
       "lock_policy",
       "apply_requirements",
       "access_control",
+      "fork_prs",
       "automerge",
       "drift",
       "parallelism",

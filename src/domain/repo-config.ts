@@ -219,6 +219,10 @@ export const ApplyRequirements = strict({
     any_of: z.array(Principal).default([]),
     all_of: z.array(Principal).default([]),
     any_of_count: z.number().int().min(1).default(1),
+    dismiss_stale: z
+      .boolean()
+      .default(true)
+      .describe("Only approvals of the PR's current head commit count; false also counts older ones."),
   }).prefault({}),
   merge_conflicts: z.boolean().default(true),
   status_checks: strict({
@@ -246,6 +250,9 @@ export type ApplyRequirements = z.infer<typeof ApplyRequirements>;
 
 const principals = z.array(Principal).default([]);
 
+/** Who may run anything for a PR that changes Terragate's config or workflow, unless a policy says otherwise. */
+export const defaultConfigUpdate = ["role:write"];
+
 export const AccessPolicy = strict({
   tag_query: TagQueryText,
   plan: principals,
@@ -253,23 +260,39 @@ export const AccessPolicy = strict({
   apply_force: principals,
   apply_autoapprove: principals,
   unlock: principals,
+  config_update: z
+    .array(Principal)
+    .default(defaultConfigUpdate)
+    .describe(
+      "Who may run anything for a PR that changes .terragate/** or .github/workflows/terragate.yml (default role:write).",
+    ),
 });
 export type AccessPolicy = z.infer<typeof AccessPolicy>;
 
-/** No access_control: everyone with access to the PR may run every command on every dirspace. */
+/**
+ * Without access_control: people who can push may plan, apply and unlock; forcing and
+ * autoapproving take maintainers. `*` (anyone, even without access to the repository) is never a
+ * default; it means anyone only where a config writes it.
+ */
 export const defaultAccessPolicy: AccessPolicy = {
   tag_query: "",
-  plan: ["*"],
-  apply: ["*"],
-  apply_force: ["*"],
-  apply_autoapprove: ["*"],
-  unlock: ["*"],
+  plan: ["role:write"],
+  apply: ["role:write"],
+  apply_force: ["role:maintain"],
+  apply_autoapprove: ["role:maintain"],
+  unlock: ["role:write"],
+  config_update: defaultConfigUpdate,
 };
 
 export const AccessControl = strict({
-  policies: z.array(AccessPolicy).default([defaultAccessPolicy]),
+  /** Unset: the safe default policy (defaultAccessPolicy). */
+  policies: z.array(AccessPolicy).optional(),
 });
 export type AccessControl = z.infer<typeof AccessControl>;
+
+/** Whether PRs whose head lives in a fork may run anything (on a trusted person's comment only). */
+export const ForkPrs = z.enum(["allow", "refuse"]);
+export type ForkPrs = z.infer<typeof ForkPrs>;
 
 export const Automerge = strict({
   enabled: z.boolean().default(false),
@@ -313,16 +336,21 @@ export const RepoConfig = strict({
     .default([])
     .describe("Engine and steps; the first entry whose tag_query matches a dirspace is used."),
   lock_policy: LockPolicy.default("apply").describe(
-    "apply: an apply locks what it applies; strict: any apply locks all the PR's dirspaces; merge: lock at merge; none.",
+    "apply: an apply locks what it applies; strict: any apply locks all the PR's dirspaces; merge: lock at merge; none. Read from the default branch.",
   ),
   apply_requirements: ApplyRequirements.prefault({}).describe(
     "What a PR needs before apply. Always read from the default branch.",
   ),
   access_control: AccessControl.prefault({}).describe(
-    "Who may plan, apply, force, autoapprove and unlock, per tag query. Always read from the default branch.",
+    "Who may plan, apply, force, autoapprove, unlock and update the config, per tag query. Always read from the default branch.",
   ),
-  automerge: Automerge.prefault({}).describe("Merge the PR once every changed dirspace is applied."),
-  drift: Drift.prefault({}).describe("Scheduled plans that report drift."),
+  fork_prs: ForkPrs.default("refuse").describe(
+    "refuse: nothing runs for a PR from a fork; allow: it runs on a comment by someone the access policy allows (never on push). Read from the default branch.",
+  ),
+  automerge: Automerge.prefault({}).describe(
+    "Merge the PR once every changed dirspace is applied. Read from the default branch.",
+  ),
+  drift: Drift.prefault({}).describe("Scheduled plans that report drift. Read from the default branch."),
   parallelism: z
     .number()
     .int()
@@ -345,16 +373,34 @@ export function defaultRepoConfig(): RepoConfig {
 }
 
 /**
- * The config a PR runs with: the PR's own, except the security-relevant keys, which always come from
- * the default branch so that a PR cannot loosen who may apply or what an apply requires.
+ * Keys that decide who may do what, and when; always read from the default branch so that a PR
+ * cannot loosen them for itself.
  */
+export const defaultBranchKeys = [
+  "access_control",
+  "apply_requirements",
+  "destination_branches",
+  "automerge",
+  "lock_policy",
+  "fork_prs",
+  "drift",
+] as const satisfies ReadonlyArray<keyof RepoConfig>;
+
+/** The config a PR runs with: the PR's own, except defaultBranchKeys, which come from the default branch. */
 export function mergeRepoConfig(defaultBranch: RepoConfig, pr: RepoConfig): RepoConfig {
-  return {
-    ...pr,
-    access_control: defaultBranch.access_control,
-    apply_requirements: defaultBranch.apply_requirements,
-    destination_branches: defaultBranch.destination_branches,
-  };
+  const merged: RepoConfig = { ...pr };
+  for (const key of defaultBranchKeys) {
+    (merged as Record<string, unknown>)[key] = defaultBranch[key];
+  }
+  return merged;
+}
+
+/** The access policies in force: the config's, or the safe default when it has none. */
+export function accessPolicies(config: RepoConfig): { policies: AccessPolicy[]; isDefault: boolean } {
+  const written = config.access_control.policies;
+  return written === undefined
+    ? { policies: [defaultAccessPolicy], isDefault: true }
+    : { policies: written, isDefault: false };
 }
 
 /** JSON Schema of the config file, for editors (`terragate config schema`, schema/config.json). */

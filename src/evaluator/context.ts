@@ -9,6 +9,8 @@ export interface EvaluatorContext {
   database: DatabaseClient;
   logger: Logger;
   encryptionKey: Buffer;
+  /** The stored delivery being evaluated (webhook_deliveries.id); a run it starts marks it processed. */
+  deliveryId: number | null;
   /** A provider for one repository of one installation, built for this event. */
   providerFor(installation: InstallationRef, owner: string, repo: string): Promise<VcsProvider>;
 }

@@ -3,13 +3,14 @@ import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import { acquireLocks, type LockHolder } from "../db/queries/dirspace-locks.ts";
 import type { PullRequestRow, RepositoryRow } from "../db/queries/vcs-sync.ts";
+import { markDeliveryProcessed } from "../db/queries/webhook-deliveries.ts";
 import {
   insertWorkManifest,
   setAggregateCheckRunId,
   setDirspaceCheckRunIds,
 } from "../db/queries/work-manifest-creation.ts";
 import type { WorkManifestKind } from "../db/schema/index.ts";
-import type { Dirspace, DirspaceRef } from "../domain/dirspace.ts";
+import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { addJob } from "../jobs/add-job.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
@@ -47,13 +48,22 @@ export interface StartRunInput {
   requestedBy: string;
   tagQuery: string;
   commentId: string | null;
+  /** Apply only: the stored plan each dirspace applies (what decide validated). */
+  plans: Array<DirspaceRef & { planId: number }>;
+  /**
+   * The stored delivery (webhook_deliveries.id) this run answers: marked processed in the same
+   * transaction that creates the manifest, so a retry after a crash cannot create a second one.
+   */
+  deliveryId: number | null;
   /** This server's public URL: check runs link to `/api/github/v1/runs/{id}`, which redirects to the CI run. */
   publicUrl: string;
 }
 
 export type StartRunResult =
   | { kind: "started"; manifestId: string }
-  | { kind: "locked"; holders: LockHolder[] };
+  | { kind: "locked"; holders: LockHolder[] }
+  /** The comment already started a run (a replay under another delivery id): nothing new. */
+  | { kind: "duplicate" };
 
 class LockConflict extends Error {
   readonly holders: LockHolder[];
@@ -64,9 +74,11 @@ class LockConflict extends Error {
 }
 
 export async function startRun(input: StartRunInput): Promise<StartRunResult> {
-  let manifestId: string;
+  const planIds = new Map(input.plans.map((plan) => [dirspaceKey(plan), plan.planId]));
+  let manifestId: string | null;
   try {
     manifestId = await input.database.transaction(async (tx) => {
+      if (input.deliveryId !== null) await markDeliveryProcessed(tx, input.deliveryId);
       const id = await insertWorkManifest(tx, {
         installationId: input.repository.installationId,
         repositoryId: input.repository.id,
@@ -90,8 +102,10 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
             plan: dirspace.workflow.plan,
             apply: dirspace.workflow.apply,
           },
+          planId: planIds.get(dirspaceKey(dirspace)) ?? null,
         })),
       });
+      if (id === null) return null;
       if (input.lockDirspaces.length > 0) {
         const locks = await acquireLocks(tx, {
           installationId: input.repository.installationId,
@@ -116,6 +130,7 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
     if (error instanceof LockConflict) return { kind: "locked", holders: error.holders };
     throw error;
   }
+  if (manifestId === null) return { kind: "duplicate" };
   await createQueuedCheckRuns(input, manifestId);
   return { kind: "started", manifestId };
 }

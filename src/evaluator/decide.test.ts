@@ -1,68 +1,8 @@
 // The pure decision: autoplan, access control, apply requirements, plan validity and locks, without I/O.
 import { describe, expect, it } from "vitest";
-import { parseCommand } from "../domain/command.ts";
-import { evaluateRepo } from "../domain/match.ts";
-import { RepoConfig } from "../domain/repo-config.ts";
 import { renderRefusal } from "../render/refusal.ts";
-import type { PullRequestInfo } from "../vcs/types.ts";
-import type { PersonFacts } from "./access.ts";
-import { type DecisionInput, decide } from "./decide.ts";
-
-const pullRequest: PullRequestInfo = {
-  number: 42,
-  state: "open",
-  draft: false,
-  title: "t",
-  author: "alice",
-  baseRef: "main",
-  baseSha: "b".repeat(40),
-  headRef: "feature",
-  headSha: "e4f5a6b".padEnd(40, "0"),
-  mergeable: true,
-};
-
-const alice: PersonFacts = { login: "alice", role: "write", teams: new Set() };
-
-type Overrides = Omit<Partial<DecisionInput>, "config"> & { comment?: string; config?: unknown };
-
-function input(overrides: Overrides = {}): DecisionInput {
-  const { comment, config: rawConfig, ...rest } = overrides;
-  const config = RepoConfig.parse(rawConfig ?? {});
-  const { dirspaces } = evaluateRepo({
-    files: ["infra/a/main.tf", "infra/b/main.tf", "infra/c/main.tf"],
-    config,
-    changedFiles: ["infra/a/main.tf", "infra/b/main.tf"],
-  });
-  const command = comment ? parseCommand(comment) : undefined;
-  return {
-    request:
-      command && "tagQuery" in command
-        ? {
-            kind: "command",
-            action: command.kind,
-            tagQuery: command.tagQuery,
-            tagQueryText: command.tagQueryText,
-            user: alice,
-          }
-        : { kind: "autoplan" },
-    pullRequest,
-    config,
-    defaultBranch: "main",
-    dirspaces,
-    approvers: [],
-    statusChecks: [],
-    latestPlans: ["infra/a", "infra/b"].map((dir) => ({
-      dir,
-      workspace: "default",
-      baseSha: pullRequest.baseSha,
-      headSha: pullRequest.headSha,
-      createdAt: new Date(1_000),
-    })),
-    supersessions: [],
-    locksHeldByOthers: [],
-    ...rest,
-  };
-}
+import { decide } from "./decide.ts";
+import { input, person, pullRequest } from "./decide-fixture.ts";
 
 describe("decide", () => {
   it("autoplans the changed dirspaces only", () => {
@@ -86,8 +26,13 @@ describe("decide", () => {
         config: { apply_requirements: { approved: { enabled: true } } },
         pullRequest: { ...pullRequest, draft: true, mergeable: false },
         statusChecks: [
-          { name: "ci/test", conclusion: "failure", source: "status" },
-          { name: "terragate plan: infra/a (default)", conclusion: "failure", source: "check_run" },
+          { name: "ci/test", conclusion: "failure", source: "status", ownCheck: false },
+          {
+            name: "terragate plan: infra/a (default)",
+            conclusion: "failure",
+            source: "check_run",
+            ownCheck: true,
+          },
         ],
         latestPlans: [],
         locksHeldByOthers: [
@@ -111,6 +56,7 @@ describe("decide", () => {
     const decision = decide(
       input({
         comment: "terragate apply-force",
+        user: person("mia", "maintain"),
         config: { apply_requirements: { approved: { enabled: true } } },
         pullRequest: { ...pullRequest, draft: true },
       }),
@@ -118,18 +64,37 @@ describe("decide", () => {
     expect(decision.kind).toBe("run");
   });
 
-  it("ignores status checks matching ignore_matching and Terragate's own", () => {
-    const decision = decide(
+  it("ignores status checks matching ignore_matching and this app's own, but not others named like ours", () => {
+    const checks = [
+      { name: "optional/lint", conclusion: "failure", source: "check_run", ownCheck: false },
+      {
+        name: "terragate apply: infra/a (default)",
+        conclusion: "pending",
+        source: "check_run",
+        ownCheck: true,
+      },
+    ] as const;
+    const config = { apply_requirements: { status_checks: { ignore_matching: ["^optional/"] } } };
+    expect(decide(input({ comment: "terragate apply", config, statusChecks: [...checks] })).kind).toBe("run");
+    const impostor = decide(
       input({
         comment: "terragate apply",
-        config: { apply_requirements: { status_checks: { ignore_matching: ["^optional/"] } } },
+        config,
         statusChecks: [
-          { name: "optional/lint", conclusion: "failure", source: "check_run" },
-          { name: "terragate apply: infra/a (default)", conclusion: "pending", source: "check_run" },
+          ...checks,
+          {
+            name: "terragate plan: security-scan",
+            conclusion: "failure",
+            source: "check_run",
+            ownCheck: false,
+          },
         ],
       }),
     );
-    expect(decision.kind).toBe("run");
+    expect(impostor).toMatchObject({
+      kind: "refuse",
+      problems: [{ rule: "status_checks", failing: ["terragate plan: security-scan (failure)"] }],
+    });
   });
 
   it("does not count the author's own approval", () => {
@@ -137,7 +102,7 @@ describe("decide", () => {
       input({
         comment: "terragate apply",
         config: { apply_requirements: { approved: { enabled: true } } },
-        approvers: [{ login: "alice", role: "admin", teams: new Set() }],
+        reviews: [{ person: person("alice", "admin"), state: "approved", commitSha: pullRequest.headSha }],
       }),
     );
     expect(decision.kind).toBe("refuse");
@@ -149,6 +114,7 @@ describe("decide", () => {
         comment: "terragate apply dir:infra/a",
         latestPlans: [
           {
+            planId: 7,
             dir: "infra/a",
             workspace: "default",
             baseSha: pullRequest.baseSha,
@@ -174,6 +140,7 @@ describe("decide", () => {
       problems: decision.problems,
       pullRequest,
       requestedBy: "alice",
+      defaultBranch: "main",
       now: new Date(Date.UTC(2026, 0, 1, 12)),
     });
     expect(body).toBe(

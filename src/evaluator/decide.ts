@@ -6,12 +6,23 @@ import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace
 import { matchesBranch } from "../domain/glob.ts";
 import { blockingLocks, locksOnApply } from "../domain/locks.ts";
 import { autoplanDirspaces, filterDirspaces } from "../domain/match.ts";
-import type { RepoConfig } from "../domain/repo-config.ts";
+import type { ForkPrs, RepoConfig } from "../domain/repo-config.ts";
 import type { TagQuery } from "../domain/tag-query.ts";
 import type { PullRequestInfo, StatusCheck } from "../vcs/types.ts";
-import { type AccessAction, accessDenials, type PersonFacts, principalMatches } from "./access.ts";
+import {
+  type AccessAction,
+  type AccessTagsOf,
+  accessDenials,
+  type PersonFacts,
+  type PolicySource,
+} from "./access.ts";
+import { type RequirementProblem, type ReviewFact, requirementProblems } from "./apply-requirements.ts";
 
+export type { ReviewFact } from "./apply-requirements.ts";
+
+/** A stored plan that an apply may use: the newest one whose run succeeded for that dirspace. */
 export interface StoredPlanFact extends DirspaceRef {
+  planId: number;
   baseSha: string;
   headSha: string;
   createdAt: Date;
@@ -29,19 +40,24 @@ export interface LockFact extends DirspaceRef {
 }
 
 export type DecisionRequest =
-  | { kind: "autoplan" }
+  /** A plan on push, on behalf of the PR's author. */
+  | { kind: "autoplan"; author: PersonFacts }
   | { kind: "command"; action: QueryAction; tagQuery: TagQuery; tagQueryText: string; user: PersonFacts };
 
 export interface DecisionInput {
   request: DecisionRequest;
   pullRequest: PullRequestInfo;
-  /** The merged config (security keys from the default branch). */
+  /** The merged config (who-may-do-what keys from the default branch). */
   config: RepoConfig;
   defaultBranch: string;
   /** Every dirspace of the PR head, `changed` set. */
   dirspaces: Dirspace[];
-  /** Reviewers whose latest review approves, with their role and teams. */
-  approvers: PersonFacts[];
+  /** Tags for access decisions, computed with the default branch's config. */
+  accessTagsOf: AccessTagsOf;
+  /** Changed files that need `config_update` (`.terragate/**`, the workflow file). */
+  configChanges: string[];
+  /** Each reviewer's latest decisive review, with their role and teams. */
+  reviews: ReviewFact[];
   statusChecks: StatusCheck[];
   latestPlans: StoredPlanFact[];
   supersessions: SupersessionFact[];
@@ -49,25 +65,55 @@ export interface DecisionInput {
   locksHeldByOthers: LockFact[];
 }
 
+/** What a refusal is about: a command, or the plan on push. */
+export type RefusedAction = QueryAction | "autoplan";
+
 /** One reason a command cannot run; the refusal comment renders each as a line with what to type next. */
 export type RefusalProblem =
-  | { rule: "access"; action: AccessAction; dirspaces: DirspaceRef[]; allowed: string[] }
+  | {
+      rule: "access";
+      action: AccessAction;
+      /** Whose permission was checked: the commenter, or the author for autoplan. */
+      who: string;
+      dirspaces: DirspaceRef[];
+      allowed: string[];
+      source: PolicySource;
+    }
+  | {
+      rule: "config_update";
+      who: string;
+      files: string[];
+      dirspaces: DirspaceRef[];
+      allowed: string[];
+      source: PolicySource;
+    }
+  | { rule: "fork"; headRepository: string | null; forkPrs: ForkPrs }
   | { rule: "no_plan"; dirspaces: DirspaceRef[] }
   | { rule: "stale_plan"; dirspace: DirspaceRef; planHeadSha: string; planBaseSha: string }
   | { rule: "superseded"; dirspace: DirspaceRef; pullRequestNumber: number; kind: "applied" | "merged" }
   | { rule: "locked"; dirspaces: DirspaceRef[]; pullRequestNumber: number; acquiredAt: Date }
-  | { rule: "approval"; have: number; need: number; anyOf: string[]; missingAllOf: string[] }
-  | { rule: "merge_conflicts" }
-  | { rule: "status_checks"; failing: string[] }
-  | { rule: "draft" }
-  | { rule: "apply_after_merge" }
+  | RequirementProblem
   | { rule: "pr_not_open"; state: PullRequestInfo["state"] };
+
+/** The stored plan an apply validated, which the runner must download and nothing else. */
+export interface PlanChoice extends DirspaceRef {
+  planId: number;
+}
 
 export type Decision =
   | { kind: "ignore"; reason: string }
   | { kind: "nothing_matched"; action: QueryAction; tagQueryText: string; changedCount: number }
-  | { kind: "refuse"; action: QueryAction; dirspaces: DirspaceRef[]; problems: RefusalProblem[] }
-  | { kind: "run"; manifestKind: WorkManifestKind; dirspaces: Dirspace[]; lockDirspaces: DirspaceRef[] };
+  | { kind: "refuse"; action: RefusedAction; dirspaces: DirspaceRef[]; problems: RefusalProblem[] }
+  | {
+      kind: "run";
+      manifestKind: WorkManifestKind;
+      dirspaces: Dirspace[];
+      lockDirspaces: DirspaceRef[];
+      /** Apply only: the plan each dirspace applies. */
+      plans: PlanChoice[];
+      /** Autoplan only: dirspaces left out because the author may not plan them. */
+      skipped: RefusalProblem[];
+    };
 
 const manifestKindOf: Record<QueryAction, WorkManifestKind> = {
   plan: "plan",
@@ -91,20 +137,26 @@ export function isDestinationBranch(config: RepoConfig, defaultBranch: string, b
   return matchesBranch(branches, baseRef);
 }
 
+function forkProblem(input: DecisionInput): RefusalProblem {
+  return {
+    rule: "fork",
+    headRepository: input.pullRequest.headRepository?.fullName ?? null,
+    forkPrs: input.config.fork_prs,
+  };
+}
+
 export function decide(input: DecisionInput): Decision {
   const { request, pullRequest, config } = input;
   if (!isDestinationBranch(config, input.defaultBranch, pullRequest.baseRef)) {
     return { kind: "ignore", reason: `base branch ${pullRequest.baseRef} is not a destination branch` };
   }
-  const changed = input.dirspaces.filter((dirspace) => dirspace.changed);
-  if (request.kind === "autoplan") {
-    if (pullRequest.state !== "open") return { kind: "ignore", reason: "the pull request is not open" };
-    const targets = autoplanDirspaces(input.dirspaces, pullRequest.draft);
-    if (targets.length === 0) return { kind: "ignore", reason: "no changed dirspace has autoplan on" };
-    return { kind: "run", manifestKind: "plan", dirspaces: targets, lockDirspaces: [] };
-  }
+  if (request.kind === "autoplan") return decideAutoplan(input, request.author);
 
   const { action } = request;
+  const changed = input.dirspaces.filter((dirspace) => dirspace.changed);
+  if (pullRequest.fromFork && config.fork_prs === "refuse") {
+    return { kind: "refuse", action, dirspaces: changed.map(ref), problems: [forkProblem(input)] };
+  }
   const targets = filterDirspaces(changed, request.tagQuery);
   if (targets.length === 0) {
     return {
@@ -120,19 +172,26 @@ export function decide(input: DecisionInput): Decision {
   if (pullRequest.state !== "open" && !(isApply && applyAfterMerge && pullRequest.state === "merged")) {
     problems.push({ rule: "pr_not_open", state: pullRequest.state });
   }
+  problems.push(...accessProblems(input, accessActionOf[action], request.user, targets));
+  problems.push(...configUpdateProblems(input, request.user, targets));
 
-  for (const denial of accessDenials(config, accessActionOf[action], request.user, targets)) {
-    problems.push({
-      rule: "access",
-      action: accessActionOf[action],
-      dirspaces: denial.dirspaces.map(ref),
-      allowed: denial.allowed,
-    });
-  }
-
+  let plans: PlanChoice[] = [];
   if (isApply) {
-    if (action !== "apply-force") problems.push(...applyRequirementProblems(input));
-    if (action !== "apply-autoapprove") problems.push(...planValidityProblems(input, targets));
+    if (action !== "apply-force") {
+      problems.push(
+        ...requirementProblems({
+          requirements: config.apply_requirements,
+          pullRequest,
+          reviews: input.reviews,
+          statusChecks: input.statusChecks,
+        }),
+      );
+    }
+    if (action !== "apply-autoapprove") {
+      const validity = planValidity(input, targets);
+      problems.push(...validity.problems);
+      plans = validity.plans;
+    }
     problems.push(...lockProblems(input, targets));
   }
 
@@ -142,7 +201,71 @@ export function decide(input: DecisionInput): Decision {
     manifestKind: manifestKindOf[action],
     dirspaces: targets,
     lockDirspaces: isApply ? lockDirspacesFor(config, targets, changed) : [],
+    plans,
+    skipped: [],
   };
+}
+
+/**
+ * A plan on push acts for the PR's author: it never runs for a fork, runs only the dirspaces the
+ * author may plan (the others are listed as skipped), and nothing at all when the PR changes
+ * Terragate's config and the author may not do that.
+ */
+function decideAutoplan(input: DecisionInput, author: PersonFacts): Decision {
+  const { pullRequest } = input;
+  if (pullRequest.state !== "open") return { kind: "ignore", reason: "the pull request is not open" };
+  const targets = autoplanDirspaces(input.dirspaces, pullRequest.draft);
+  if (targets.length === 0) return { kind: "ignore", reason: "no changed dirspace has autoplan on" };
+  const refuse = (problems: RefusalProblem[]): Decision => ({
+    kind: "refuse",
+    action: "autoplan",
+    dirspaces: targets.map(ref),
+    problems,
+  });
+  if (pullRequest.fromFork) return refuse([forkProblem(input)]);
+
+  const skipped = accessProblems(input, "plan", author, targets);
+  const denied = new Set(
+    skipped.flatMap((problem) => (problem.rule === "access" ? problem.dirspaces.map(dirspaceKey) : [])),
+  );
+  const allowed = targets.filter((dirspace) => !denied.has(dirspaceKey(dirspace)));
+  if (allowed.length === 0) return refuse(skipped);
+  const configProblems = configUpdateProblems(input, author, allowed);
+  if (configProblems.length > 0) return refuse([...skipped, ...configProblems]);
+  return { kind: "run", manifestKind: "plan", dirspaces: allowed, lockDirspaces: [], plans: [], skipped };
+}
+
+function accessProblems(
+  input: DecisionInput,
+  action: AccessAction,
+  person: PersonFacts,
+  targets: readonly DirspaceRef[],
+): RefusalProblem[] {
+  return accessDenials(input.config, action, person, targets, input.accessTagsOf).map((denial) => ({
+    rule: "access" as const,
+    action,
+    who: person.login,
+    dirspaces: denial.dirspaces,
+    allowed: denial.allowed,
+    source: denial.source,
+  }));
+}
+
+/** A PR that changes `.terragate/**` or the workflow file runs only for people `config_update` allows. */
+function configUpdateProblems(
+  input: DecisionInput,
+  person: PersonFacts,
+  targets: readonly DirspaceRef[],
+): RefusalProblem[] {
+  if (input.configChanges.length === 0) return [];
+  return accessDenials(input.config, "config_update", person, targets, input.accessTagsOf).map((denial) => ({
+    rule: "config_update" as const,
+    who: person.login,
+    files: input.configChanges,
+    dirspaces: denial.dirspaces,
+    allowed: denial.allowed,
+    source: denial.source,
+  }));
 }
 
 function ref(dirspace: DirspaceRef): DirspaceRef {
@@ -158,53 +281,13 @@ export function lockDirspacesFor(
   return locksOnApply(config.lock_policy, targets.map(ref), changed.map(ref));
 }
 
-function applyRequirementProblems(input: DecisionInput): RefusalProblem[] {
-  const requirements = input.config.apply_requirements;
-  const { pullRequest } = input;
+/** Each target needs its latest successful plan, made at the PR's current shas and not superseded since. */
+function planValidity(
+  input: DecisionInput,
+  targets: Dirspace[],
+): { problems: RefusalProblem[]; plans: PlanChoice[] } {
   const problems: RefusalProblem[] = [];
-  if (requirements.apply_after_merge && pullRequest.state !== "merged")
-    problems.push({ rule: "apply_after_merge" });
-  if (requirements.ready_for_review && pullRequest.draft) problems.push({ rule: "draft" });
-  if (requirements.merge_conflicts && pullRequest.mergeable === false)
-    problems.push({ rule: "merge_conflicts" });
-  const approved = requirements.approved;
-  if (approved.enabled) {
-    const counted = input.approvers.filter(
-      (approver) =>
-        approver.login.toLowerCase() !== pullRequest.author.toLowerCase() &&
-        (approved.any_of.length === 0 ||
-          approved.any_of.some((principal) => principalMatches(principal, approver))),
-    );
-    const missingAllOf = approved.all_of.filter(
-      (principal) => !input.approvers.some((approver) => principalMatches(principal, approver)),
-    );
-    if (counted.length < approved.any_of_count || missingAllOf.length > 0) {
-      problems.push({
-        rule: "approval",
-        have: counted.length,
-        need: approved.any_of_count,
-        anyOf: approved.any_of,
-        missingAllOf,
-      });
-    }
-  }
-  if (requirements.status_checks.enabled) {
-    const ignore = requirements.status_checks.ignore_matching.map((source) => new RegExp(source));
-    const failing = input.statusChecks
-      .filter((check) => !check.name.startsWith("terragate "))
-      .filter((check) => !ignore.some((pattern) => pattern.test(check.name)))
-      .filter(
-        (check) =>
-          check.conclusion !== "success" && check.conclusion !== "neutral" && check.conclusion !== "skipped",
-      )
-      .map((check) => `${check.name} (${check.conclusion})`);
-    if (failing.length > 0) problems.push({ rule: "status_checks", failing: [...new Set(failing)] });
-  }
-  return problems;
-}
-
-function planValidityProblems(input: DecisionInput, targets: Dirspace[]): RefusalProblem[] {
-  const problems: RefusalProblem[] = [];
+  const plans: PlanChoice[] = [];
   const missing: DirspaceRef[] = [];
   for (const dirspace of targets) {
     const plan = input.latestPlans.find((candidate) => sameDirspace(candidate, dirspace));
@@ -231,10 +314,12 @@ function planValidityProblems(input: DecisionInput, targets: Dirspace[]): Refusa
         pullRequestNumber: later.pullRequestNumber,
         kind: later.kind,
       });
+      continue;
     }
+    plans.push({ ...ref(dirspace), planId: plan.planId });
   }
   if (missing.length > 0) problems.unshift({ rule: "no_plan", dirspaces: missing });
-  return problems;
+  return { problems, plans };
 }
 
 function lockProblems(input: DecisionInput, targets: Dirspace[]): RefusalProblem[] {

@@ -7,7 +7,7 @@ import type { Dirspace } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import type { PullRequestInfo, StatusCheck, VcsProvider } from "../vcs/types.ts";
 import { type PersonFacts, teamsNamedIn } from "./access.ts";
-import type { LockFact, StoredPlanFact, SupersessionFact } from "./decide.ts";
+import type { LockFact, ReviewFact, StoredPlanFact, SupersessionFact } from "./decide.ts";
 
 /** Looks up a person's role and the config's teams they belong to, once per person per evaluation. */
 export function createPersonResolver(provider: VcsProvider, config: RepoConfig) {
@@ -32,7 +32,7 @@ export function createPersonResolver(provider: VcsProvider, config: RepoConfig) 
 }
 
 export interface ApplyFacts {
-  approvers: PersonFacts[];
+  reviews: ReviewFact[];
   statusChecks: StatusCheck[];
   latestPlans: StoredPlanFact[];
   supersessions: SupersessionFact[];
@@ -52,24 +52,34 @@ export interface ApplyFactsInput {
   needRequirements: boolean;
 }
 
-/** Reviews reduced to the people whose latest decisive review approves. */
-async function approvers(input: ApplyFactsInput): Promise<PersonFacts[]> {
+/**
+ * Each reviewer's latest decisive review (reviews come oldest first): an approval or a request for
+ * changes, with the commit it was given on; a dismissed review leaves nothing.
+ */
+async function reviewFacts(input: ApplyFactsInput): Promise<ReviewFact[]> {
   if (!input.config.apply_requirements.approved.enabled) return [];
   const reviews = await input.provider.listReviews(input.pullRequest.number);
-  const latest = new Map<string, string>();
+  const latest = new Map<string, (typeof reviews)[number] | null>();
   for (const review of reviews) {
-    if (review.state === "commented" || review.state === "pending") continue;
-    latest.set(review.author.toLowerCase(), review.state === "approved" ? review.author : "");
+    if (review.state === "commented" || review.state === "pending" || review.author === "") continue;
+    const decisive = review.state === "approved" || review.state === "changes_requested";
+    latest.set(review.author.toLowerCase(), decisive ? review : null);
   }
-  const logins = [...latest.values()].filter((login) => login !== "");
-  return Promise.all(logins.map((login) => input.resolvePerson(login)));
+  const decisive = [...latest.values()].filter((review) => review !== null);
+  return Promise.all(
+    decisive.map(async (review) => ({
+      person: await input.resolvePerson(review.author),
+      state: review.state === "approved" ? ("approved" as const) : ("changes_requested" as const),
+      commitSha: review.commitSha,
+    })),
+  );
 }
 
 export async function gatherApplyFacts(input: ApplyFactsInput): Promise<ApplyFacts> {
   const changed = input.dirspaces.filter((dirspace) => dirspace.changed);
   const requirements = input.config.apply_requirements;
-  const [approved, statusChecks, plans, supersessions, locks] = await Promise.all([
-    input.needRequirements ? approvers(input) : Promise.resolve([]),
+  const [reviews, statusChecks, plans, supersessions, locks] = await Promise.all([
+    input.needRequirements ? reviewFacts(input) : Promise.resolve([]),
     input.needRequirements && requirements.status_checks.enabled
       ? input.provider.listStatusChecks(input.pullRequest.headSha)
       : Promise.resolve([]),
@@ -78,7 +88,7 @@ export async function gatherApplyFacts(input: ApplyFactsInput): Promise<ApplyFac
     lockHolders(input.executor, input.repositoryId, changed),
   ]);
   return {
-    approvers: approved,
+    reviews,
     statusChecks,
     latestPlans: plans,
     supersessions,

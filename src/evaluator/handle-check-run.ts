@@ -49,7 +49,9 @@ export async function handleCheckRunRerequested(
       config: state.config,
       defaultBranch: event.repo.defaultBranch,
       dirspaces: state.dirspaces,
-      approvers: [],
+      accessTagsOf: state.accessTagsOf,
+      configChanges: state.configChanges,
+      reviews: [],
       statusChecks: [],
       latestPlans: [],
       supersessions: [],
@@ -66,6 +68,7 @@ export async function handleCheckRunRerequested(
           problems: decision.problems,
           pullRequest,
           requestedBy: event.sender,
+          defaultBranch: event.repo.defaultBranch,
         }),
       );
       continue;
@@ -86,6 +89,8 @@ export async function handleCheckRunRerequested(
       requestedBy: event.sender,
       tagQuery: query,
       commentId: null,
+      plans: [],
+      deliveryId: context.deliveryId,
     });
   }
 }

@@ -1,9 +1,9 @@
 // PR comment commands: react 👀, then plan / apply / unlock / help / repo-config after the checks the repo asks for.
 
-import { locksOfNumbers, releaseLocksOfNumbers } from "../db/queries/dirspace-locks.ts";
 import { upsertInstallation, upsertPullRequest, upsertRepository } from "../db/queries/vcs-sync.ts";
+import { runOfComment } from "../db/queries/work-manifest-creation.ts";
 import { type Command, parseCommand, type QueryAction } from "../domain/command.ts";
-import { type Dirspace, dirspaceKey, implicitTags } from "../domain/dirspace.ts";
+import type { DirspaceRef } from "../domain/dirspace.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import {
   configErrorMarker,
@@ -11,19 +11,19 @@ import {
   renderHelp,
   renderNothingMatched,
   renderRepoConfig,
-  renderUnlocked,
   replyMarker,
 } from "../render/replies.ts";
-import type { CommentEvent, VcsProvider } from "../vcs/types.ts";
-import { accessDenials } from "./access.ts";
+import type { CommentEvent, PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
-import { decide } from "./decide.ts";
+import { decide, type RefusalProblem } from "./decide.ts";
 import { createPersonResolver, gatherApplyFacts } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
+import { unlock } from "./unlock.ts";
 
 export type CommentOutcome =
   | { kind: "not_a_command" }
+  | { kind: "replayed"; manifestId: string }
   | { kind: "replied"; what: string }
   | { kind: "refused" }
   | { kind: "unlocked"; count: number }
@@ -36,6 +36,17 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
   if (event.comment.author.endsWith("[bot]")) return { kind: "not_a_command" };
 
   const db = context.database.db;
+  // The same comment under another delivery id (a replay) starts nothing new and says nothing.
+  const earlier = await runOfComment(db, {
+    vcs: event.installation.vcs,
+    repositoryExternalId: event.repo.externalId,
+    commentId: event.comment.id,
+  });
+  if (earlier !== null) {
+    context.logger.info({ manifestId: earlier, commentId: event.comment.id }, "comment already ran");
+    return { kind: "replayed", manifestId: earlier };
+  }
+
   const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
   await provider.addReaction(event.comment.id, "eyes");
   const prNumber = event.prNumber;
@@ -84,12 +95,11 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
       prNumber,
       numbers: command.pullRequests.length === 0 ? [prNumber] : command.pullRequests,
       repositoryId: repository.id,
-      dirspaces: state.dirspaces,
+      accessTagsOf: state.accessTagsOf,
       user: await resolvePerson(event.comment.author),
       config: state.config,
-      requestedBy: event.comment.author,
-      headSha: pullRequest.headSha,
-      baseSha: pullRequest.baseSha,
+      pullRequest,
+      defaultBranch: event.repo.defaultBranch,
     });
   }
 
@@ -108,7 +118,7 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
         dirspaces: state.dirspaces,
         needRequirements: queryCommand.kind !== "apply-force",
       })
-    : { approvers: [], statusChecks: [], latestPlans: [], supersessions: [], locksHeldByOthers: [] };
+    : { reviews: [], statusChecks: [], latestPlans: [], supersessions: [], locksHeldByOthers: [] };
   const decision = decide({
     request: {
       kind: "command",
@@ -121,27 +131,21 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
     config: state.config,
     defaultBranch: event.repo.defaultBranch,
     dirspaces: state.dirspaces,
+    accessTagsOf: state.accessTagsOf,
+    configChanges: state.configChanges,
     ...facts,
   });
 
-  const refuse = async (
-    problems: Parameters<typeof renderRefusal>[0]["problems"],
-    dirspaces: Dirspace[] | Array<{ dir: string; workspace: string }>,
-  ) => {
-    await provider.upsertComment(
+  const refuse = (problems: RefusalProblem[], dirspaces: DirspaceRef[]) =>
+    refuseCommand(provider, {
       prNumber,
-      refusalMarker(prNumber),
-      renderRefusal({
-        prNumber,
-        action: queryCommand.kind,
-        dirspaces,
-        problems,
-        pullRequest,
-        requestedBy: event.comment.author,
-      }),
-    );
-    return { kind: "refused" as const };
-  };
+      action: queryCommand.kind,
+      problems,
+      dirspaces,
+      pullRequest,
+      requestedBy: event.comment.author,
+      defaultBranch: event.repo.defaultBranch,
+    });
 
   switch (decision.kind) {
     case "ignore":
@@ -172,22 +176,33 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
         requestedBy: event.comment.author,
         tagQuery: queryCommand.tagQueryText,
         commentId: event.comment.id,
+        plans: decision.plans,
+        deliveryId: context.deliveryId,
       });
-      if (result.kind === "locked") {
-        const byPr = new Map<number, typeof result.holders>();
-        for (const holder of result.holders)
-          byPr.set(holder.pullRequestNumber, [...(byPr.get(holder.pullRequestNumber) ?? []), holder]);
-        return refuse(
-          [...byPr.entries()].map(([pullRequestNumber, holders]) => ({
-            rule: "locked" as const,
-            pullRequestNumber,
-            dirspaces: holders.map(({ dir, workspace }) => ({ dir, workspace })),
-            acquiredAt: holders[0]?.acquiredAt ?? new Date(),
-          })),
-          decision.dirspaces,
-        );
+      switch (result.kind) {
+        case "started":
+          return { kind: "started", manifestId: result.manifestId };
+        case "duplicate":
+          return { kind: "replied", what: "duplicate" };
+        case "locked": {
+          const byPr = new Map<number, typeof result.holders>();
+          for (const holder of result.holders)
+            byPr.set(holder.pullRequestNumber, [...(byPr.get(holder.pullRequestNumber) ?? []), holder]);
+          return refuse(
+            [...byPr.entries()].map(([pullRequestNumber, holders]) => ({
+              rule: "locked" as const,
+              pullRequestNumber,
+              dirspaces: holders.map(({ dir, workspace }) => ({ dir, workspace })),
+              acquiredAt: holders[0]?.acquiredAt ?? new Date(),
+            })),
+            decision.dirspaces,
+          );
+        }
+        default: {
+          const unreachable: never = result;
+          return unreachable;
+        }
       }
-      return { kind: "started", manifestId: result.manifestId };
     }
     default: {
       const unreachable: never = decision;
@@ -196,65 +211,17 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
   }
 }
 
-interface UnlockInput {
+interface RefuseCommandInput {
   prNumber: number;
-  numbers: number[];
-  repositoryId: number;
-  dirspaces: Dirspace[];
-  user: Awaited<ReturnType<ReturnType<typeof createPersonResolver>>>;
-  config: Parameters<typeof accessDenials>[0];
+  action: QueryAction;
+  problems: RefusalProblem[];
+  dirspaces: DirspaceRef[];
+  pullRequest: PullRequestInfo;
   requestedBy: string;
-  headSha: string;
-  baseSha: string;
+  defaultBranch: string;
 }
 
-/** Releases the listed PRs' locks if the commenter may unlock every locked dirspace (per access control). */
-async function unlock(
-  context: EvaluatorContext,
-  provider: VcsProvider,
-  input: UnlockInput,
-): Promise<CommentOutcome> {
-  const db = context.database.db;
-  const known = new Map(input.dirspaces.map((dirspace) => [dirspaceKey(dirspace), dirspace]));
-  const held = (await locksOfNumbers(db, input.repositoryId, input.numbers)).map(
-    (lock): Dirspace =>
-      known.get(dirspaceKey(lock)) ?? {
-        dir: lock.dir,
-        workspace: lock.workspace,
-        tags: implicitTags(lock),
-        autoplan: false,
-        autoplanDraftPr: false,
-        filePatterns: [],
-        workflow: { index: null, engine: { name: "terraform" }, plan: [], apply: [] },
-        changed: false,
-      },
-  );
-  const denials = accessDenials(input.config, "unlock", input.user, held);
-  if (denials.length > 0) {
-    await provider.upsertComment(
-      input.prNumber,
-      refusalMarker(input.prNumber),
-      renderRefusal({
-        prNumber: input.prNumber,
-        action: "unlock",
-        dirspaces: held,
-        problems: denials.map((denial) => ({
-          rule: "access",
-          action: "unlock",
-          dirspaces: denial.dirspaces,
-          allowed: denial.allowed,
-        })),
-        pullRequest: { headSha: input.headSha, baseSha: input.baseSha },
-        requestedBy: input.requestedBy,
-      }),
-    );
-    return { kind: "refused" };
-  }
-  const released = await releaseLocksOfNumbers(db, input.repositoryId, input.numbers);
-  await provider.upsertComment(
-    input.prNumber,
-    replyMarker(input.prNumber, "unlock"),
-    renderUnlocked(input.prNumber, released, input.numbers),
-  );
-  return { kind: "unlocked", count: released.length };
+async function refuseCommand(provider: VcsProvider, input: RefuseCommandInput): Promise<CommentOutcome> {
+  await provider.upsertComment(input.prNumber, refusalMarker(input.prNumber), renderRefusal(input));
+  return { kind: "refused" };
 }

@@ -9,16 +9,19 @@ import {
   upsertPullRequest,
   upsertRepository,
 } from "../db/queries/vcs-sync.ts";
-import { dirspaceKey } from "../domain/dirspace.ts";
+import { type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import { locksOnMerge, releasesLocksOn } from "../domain/locks.ts";
+import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { configErrorMarker, renderConfigError } from "../render/replies.ts";
 import type { PrEvent } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
-import { decide } from "./decide.ts";
+import { decide, type RefusalProblem } from "./decide.ts";
+import { createPersonResolver } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 
 export type PrOutcome =
+  | { kind: "refused" }
   | { kind: "released"; count: number }
   | { kind: "locked_on_merge"; count: number }
   | { kind: "ignored"; reason: string }
@@ -43,18 +46,40 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     );
     return { kind: "config_error" };
   }
+  const author = await createPersonResolver(provider, state.config)(event.pullRequest.author);
   const decision = decide({
-    request: { kind: "autoplan" },
+    request: { kind: "autoplan", author },
     pullRequest: event.pullRequest,
     config: state.config,
     defaultBranch: event.repo.defaultBranch,
     dirspaces: state.dirspaces,
-    approvers: [],
+    accessTagsOf: state.accessTagsOf,
+    configChanges: state.configChanges,
+    reviews: [],
     statusChecks: [],
     latestPlans: [],
     supersessions: [],
     locksHeldByOthers: [],
   });
+  const number = event.pullRequest.number;
+  const explain = (problems: RefusalProblem[], dirspaces: DirspaceRef[]) =>
+    provider.upsertComment(
+      number,
+      refusalMarker(number),
+      renderRefusal({
+        prNumber: number,
+        action: "autoplan",
+        dirspaces,
+        problems,
+        pullRequest: event.pullRequest,
+        requestedBy: event.pullRequest.author,
+        defaultBranch: event.repo.defaultBranch,
+      }),
+    );
+  if (decision.kind === "refuse") {
+    await explain(decision.problems, decision.dirspaces);
+    return { kind: "refused" };
+  }
   if (decision.kind !== "run") {
     return { kind: "ignored", reason: decision.kind === "ignore" ? decision.reason : decision.kind };
   }
@@ -70,11 +95,18 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     kind: decision.manifestKind,
     dirspaces: decision.dirspaces,
     lockDirspaces: decision.lockDirspaces,
-    requestedBy: event.sender,
+    // Autoplan acts for the PR's author, whoever pushed.
+    requestedBy: event.pullRequest.author,
     tagQuery: "",
     commentId: null,
+    plans: [],
+    deliveryId: context.deliveryId,
   });
-  if (result.kind !== "started") return { kind: "ignored", reason: "locked" };
+  if (result.kind !== "started") return { kind: "ignored", reason: result.kind };
+  if (decision.skipped.length > 0) {
+    const skipped = decision.skipped.flatMap((problem) => ("dirspaces" in problem ? problem.dirspaces : []));
+    await explain(decision.skipped, skipped);
+  }
   return { kind: "started", manifestId: result.manifestId };
 }
 

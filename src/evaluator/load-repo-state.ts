@@ -1,5 +1,7 @@
 // Reads what a decision needs from the VCS: both configs (merged), the tree at the PR head, and the changed files.
-import type { Dirspace } from "../domain/dirspace.ts";
+import { createAccessTagger } from "../domain/access-tags.ts";
+import { configChanges } from "../domain/config-changes.ts";
+import type { Dirspace, DirspaceRef } from "../domain/dirspace.ts";
 import type { ConfigWarning } from "../domain/discover.ts";
 import { evaluateRepo } from "../domain/match.ts";
 import { formatConfigProblem, parseRepoConfig, repoConfigPath } from "../domain/parse-repo-config.ts";
@@ -7,7 +9,16 @@ import { defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "../domain/r
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 
 export type RepoState =
-  | { ok: true; config: RepoConfig; dirspaces: Dirspace[]; warnings: ConfigWarning[] }
+  | {
+      ok: true;
+      config: RepoConfig;
+      dirspaces: Dirspace[];
+      warnings: ConfigWarning[];
+      /** Tags access control matches on, from the default branch's config and tree. */
+      accessTagsOf: (dirspace: DirspaceRef) => readonly string[];
+      /** Changed files that need `config_update`. */
+      configChanges: string[];
+    }
   | { ok: false; ref: string; problems: string[] };
 
 /** Reads and parses the config at a ref; a missing file is the default config. */
@@ -27,23 +38,31 @@ export async function loadDefaultBranchConfig(provider: VcsProvider, defaultBran
 }
 
 /**
- * The merged config (PR head, with access control, apply requirements and destination branches
- * from the default branch) and every dirspace of the head tree with `changed` set.
+ * The merged config (PR head, with the who-may-do-what keys from the default branch), every
+ * dirspace of the head tree with `changed` set, and the default branch's view for access control.
  */
 export async function loadRepoState(
   provider: VcsProvider,
   defaultBranch: string,
   pullRequest: PullRequestInfo,
 ): Promise<RepoState> {
-  const [base, head, tree, changedFiles] = await Promise.all([
+  const [base, head, tree, defaultBranchTree, changedFiles] = await Promise.all([
     readConfig(provider, defaultBranch),
     readConfig(provider, pullRequest.headSha),
     provider.listTree(pullRequest.headSha),
+    provider.listTree(defaultBranch),
     provider.listChangedFiles(pullRequest.number),
   ]);
   if (!head.ok) return { ok: false, ref: pullRequest.headRef, problems: head.problems };
   if (!base.ok) return { ok: false, ref: defaultBranch, problems: base.problems };
   const config = mergeRepoConfig(base.config, head.config);
   const evaluation = evaluateRepo({ files: tree, config, changedFiles });
-  return { ok: true, config, dirspaces: evaluation.dirspaces, warnings: evaluation.warnings };
+  return {
+    ok: true,
+    config,
+    dirspaces: evaluation.dirspaces,
+    warnings: evaluation.warnings,
+    accessTagsOf: createAccessTagger(base.config, defaultBranchTree),
+    configChanges: configChanges(changedFiles),
+  };
 }

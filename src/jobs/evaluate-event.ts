@@ -42,6 +42,7 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
   const github = createGithubProviderSource(deps);
   const context: EvaluatorContext = {
     ...deps,
+    deliveryId: null,
     providerFor: (installation, owner, repo) => {
       if (installation.vcs !== "github") {
         throw new UnsupportedEventError(`${installation.vcs} events are not evaluated by this task`);
@@ -74,7 +75,7 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
       return;
     }
     try {
-      await runHandler({ ...context, logger: log }, event);
+      await runHandler({ ...context, logger: log, deliveryId: delivery.id }, event);
     } catch (error) {
       // Worth another attempt (graphile-worker backs off); a 4xx will not get better by retrying.
       if (error instanceof VcsError && !error.retryable) {

@@ -10,7 +10,6 @@ import {
   workManifestDirspaces,
   workManifests,
 } from "../db/schema/index.ts";
-import { mergeRepoConfig } from "../domain/repo-config.ts";
 import { loadDefaultBranchConfig } from "../evaluator/load-repo-state.ts";
 import { commentLimits } from "../render/budgets.ts";
 import { checkRunName, renderCheckRun } from "../render/check-run-output.ts";
@@ -178,21 +177,21 @@ async function automerge(
   headSha: string,
   pullRequest: typeof pullRequests.$inferSelect,
 ): Promise<void> {
-  const [base, head] = await Promise.all([
-    loadDefaultBranchConfig(provider, defaultBranch),
-    loadDefaultBranchConfig(provider, headSha),
-  ]);
-  if (!base.ok || !head.ok) return;
-  const { automerge: settings } = mergeRepoConfig(base.config, head.config);
+  // Whether and how to merge is the default branch's decision, never the PR's own config.
+  const base = await loadDefaultBranchConfig(provider, defaultBranch);
+  if (!base.ok) return;
+  const settings = base.config.automerge;
   if (!settings.enabled) return;
   const pending = await unappliedDirspaces(deps.database.db, pullRequest.id);
   if (pending.length > 0) {
     deps.logger.info({ pullRequest: pullRequest.number, pending }, "automerge waits for unapplied dirspaces");
     return;
   }
+  // Pinned to the applied head: if anything was pushed since, GitHub refuses rather than merging unapplied code.
   const result = await provider.mergePullRequest(pullRequest.number, {
     strategy: settings.merge_strategy,
     deleteBranch: settings.delete_branch,
+    sha: headSha,
   });
   if (!result.merged) {
     await provider.createComment(

@@ -1,13 +1,16 @@
 // The refusal comment: which rule stopped a command, for which dirspaces, and what to type next.
-import type { QueryAction } from "../domain/command.ts";
+
 import { type DirspaceRef, formatDirspace } from "../domain/dirspace.ts";
-import type { RefusalProblem } from "../evaluator/decide.ts";
+import { repoConfigPath } from "../domain/parse-repo-config.ts";
+import type { PolicySource } from "../evaluator/access.ts";
+import type { RefusalProblem, RefusedAction } from "../evaluator/decide.ts";
 
 export function refusalMarker(prNumber: number): string {
   return `<!-- terragate:refusal:pr-${prNumber} -->`;
 }
 
-const verb: Record<QueryAction | "unlock", string> = {
+const verb: Record<RefusedAction | "unlock", string> = {
+  autoplan: "plan automatically",
   unlock: "unlock",
   plan: "plan",
   apply: "apply",
@@ -40,15 +43,60 @@ export function relativeTime(then: Date, now: Date): string {
   return "just now";
 }
 
-function problemLine(problem: RefusalProblem, pr: { headSha: string; baseSha: string }, now: Date): string {
+/** Where a principal list came from, so a person knows which file and key to change. */
+function sourceText(source: PolicySource, defaultBranch: string): string {
+  const file = `${code(repoConfigPath)} on ${code(defaultBranch)}`;
+  switch (source.kind) {
+    case "default":
+      return `Terragate's default, as ${file} has no ${code("access_control")}`;
+    case "policy": {
+      const query = source.tagQuery.trim() === "" ? "" : ` (tag_query ${code(source.tagQuery)})`;
+      return `${code(`access_control.policies[${source.index}]`)}${query} in ${file}`;
+    }
+    case "no_match":
+      return `no ${code("access_control")} policy in ${file} matches`;
+    default: {
+      const unreachable: never = source;
+      return unreachable;
+    }
+  }
+}
+
+function allowedText(allowed: string[], source: PolicySource, defaultBranch: string): string {
+  const who = allowed.length === 0 ? "nobody" : allowed.map(code).join(", ");
+  return `allowed: ${who} (${sourceText(source, defaultBranch)})`;
+}
+
+function forkLine(problem: Extract<RefusalProblem, { rule: "fork" }>, defaultBranch: string): string {
+  const from = problem.headRepository
+    ? `the fork ${code(problem.headRepository)}`
+    : "a fork that no longer exists";
+  const file = `${code(repoConfigPath)} on ${code(defaultBranch)}`;
+  return problem.forkPrs === "refuse"
+    ? `this PR comes from ${from}, and Terragate runs nothing for PRs from forks (${code("fork_prs: refuse")}, the default) — an admin can set ${code("fork_prs: allow")} in ${file}; then people ${code("access_control")} allows can run it by comment after reviewing the code`
+    : `this PR comes from ${from}: PRs from forks are never planned on push (${code("fork_prs: allow")} runs them only on a comment) — someone allowed to plan can review the code and comment ${code("terragate plan")}`;
+}
+
+interface LineContext {
+  pullRequest: { headSha: string; baseSha: string };
+  defaultBranch: string;
+  now: Date;
+}
+
+function problemLine(problem: RefusalProblem, context: LineContext): string {
+  const { pullRequest: pr, defaultBranch, now } = context;
   switch (problem.rule) {
     case "access": {
-      const who =
-        problem.allowed.length === 0
-          ? "nobody (no access policy matches)"
-          : problem.allowed.map(code).join(", ");
-      return `you may not ${problem.action.replace("_", "-")} ${listDirspaces(problem.dirspaces)}: allowed are ${who} — ask one of them to comment`;
+      const action = problem.action.replace("_", "-");
+      return `@${problem.who} may not ${action} ${listDirspaces(problem.dirspaces)}; ${allowedText(problem.allowed, problem.source, defaultBranch)} — ask one of them to comment, or an admin for access`;
     }
+    case "config_update": {
+      const files = problem.files.slice(0, 5).map(code).join(", ");
+      const more = problem.files.length > 5 ? ` and ${problem.files.length - 5} more` : "";
+      return `this PR changes ${files}${more}, so running ${listDirspaces(problem.dirspaces)} needs ${code("config_update")}, which @${problem.who} lacks; ${allowedText(problem.allowed, problem.source, defaultBranch)} — one of them must review the change and comment ${code("terragate plan")}`;
+    }
+    case "fork":
+      return forkLine(problem, defaultBranch);
     case "no_plan":
       return `no plan for ${listDirspaces(problem.dirspaces)} in this PR — comment ${code("terragate plan")}`;
     case "stale_plan":
@@ -64,8 +112,25 @@ function problemLine(problem: RefusalProblem, pr: { headSha: string; baseSha: st
       if (problem.anyOf.length > 0) parts.push(`from ${problem.anyOf.map(code).join(", ")}`);
       if (problem.missingAllOf.length > 0)
         parts.push(`and none yet from ${problem.missingAllOf.map(code).join(", ")}`);
+      const stale = problem.stale
+        .slice(0, 5)
+        .map(
+          (review) =>
+            `@${review.login} approved ${review.commitSha ? code(shortSha(review.commitSha)) : "an older commit"}`,
+        );
+      if (stale.length > 0)
+        parts.push(
+          `(${stale.join(", ")}, before the last push; approvals count for the head commit ${code(shortSha(pr.headSha))} only)`,
+        );
       return `${parts.join(" ")} — get a review, then comment ${code("terragate apply")}`;
     }
+    case "changes_requested":
+      return `${problem.reviewers
+        .slice(0, 10)
+        .map((login) => `@${login}`)
+        .join(
+          ", ",
+        )} requested changes — get their approval or have the review dismissed, then comment ${code("terragate apply")}`;
     case "merge_conflicts":
       return `the PR has merge conflicts — resolve them, then ${code("terragate plan")} again`;
     case "status_checks":
@@ -85,11 +150,13 @@ function problemLine(problem: RefusalProblem, pr: { headSha: string; baseSha: st
 
 export interface RefusalInput {
   prNumber: number;
-  action: QueryAction | "unlock";
+  action: RefusedAction | "unlock";
   dirspaces: DirspaceRef[];
   problems: RefusalProblem[];
   pullRequest: { headSha: string; baseSha: string };
   requestedBy: string;
+  /** Where access control and fork_prs are read from, named in the lines that cite them. */
+  defaultBranch: string;
   now?: Date;
 }
 
@@ -99,7 +166,10 @@ export function renderRefusal(input: RefusalInput): string {
   const lines = [
     refusalMarker(input.prNumber),
     `:no_entry: **Cannot ${verb[input.action]}** ${listDirspaces(input.dirspaces)}`,
-    ...input.problems.map((problem) => `- ${problemLine(problem, input.pullRequest, now)}`),
+    ...input.problems.map(
+      (problem) =>
+        `- ${problemLine(problem, { pullRequest: input.pullRequest, defaultBranch: input.defaultBranch, now })}`,
+    ),
     "",
     `Requested by @${input.requestedBy} · ${code(shortSha(input.pullRequest.headSha))}`,
   ];

@@ -57,6 +57,10 @@ export interface PullRequestInfo {
   headSha: string;
   /** null while the VCS is still computing it. */
   mergeable: boolean | null;
+  /** The repository the head branch lives in; null when the VCS no longer knows it (a deleted fork). */
+  headRepository: { externalId: string; fullName: string } | null;
+  /** The head lives in another repository than the base (or in one that is gone): Terragate trusts it less. */
+  fromFork: boolean;
 }
 
 export const reviewStates = ["approved", "changes_requested", "commented", "dismissed", "pending"] as const;
@@ -67,6 +71,7 @@ export interface Review {
   state: ReviewState;
   /** ISO-8601; reviews come oldest first. */
   submittedAt: string | null;
+  /** The head commit the review was given on. */
   commitSha: string | null;
 }
 
@@ -78,6 +83,8 @@ export interface StatusCheck {
   name: string;
   conclusion: StatusCheckConclusion;
   source: "check_run" | "status";
+  /** Created by this Terragate app itself (by app identity, never by name): apply requirements skip it. */
+  ownCheck: boolean;
 }
 
 export interface WorkflowDispatch {
@@ -113,11 +120,14 @@ export interface VcsProvider {
   getFile(path: string, ref: string): Promise<string | null>;
   /** Every path a PR touches (all pages); a rename contributes both its old and new path. */
   listChangedFiles(prNumber: number): Promise<string[]>;
-  /** Paths of every file (blob) in the tree at a commit sha. */
+  /** Paths of every file (blob) in the tree at a commit sha or a branch name. */
   listTree(sha: string): Promise<string[]>;
   createCheckRun(input: CheckRunInput): Promise<{ id: string }>;
   updateCheckRun(id: string, update: CheckRunUpdate): Promise<void>;
-  /** Finds this bot's comment containing `marker` and edits it, or creates one; returns its id. */
+  /**
+   * Finds the comment containing `marker` that this app wrote (by app identity: another bot's or a
+   * person's copy of the marker is never edited) and edits it, or creates one; returns its id.
+   */
   upsertComment(prNumber: number, marker: string, body: string): Promise<{ id: string }>;
   createComment(prNumber: number, body: string): Promise<{ id: string }>;
   addReaction(commentId: string, reaction: Reaction): Promise<void>;
@@ -130,9 +140,10 @@ export interface VcsProvider {
   isTeamMember(teamSlug: string, user: string): Promise<boolean>;
   /** Throws VcsError with kind "not_found" when the workflow file does not exist on `ref`. */
   dispatchWorkflow(dispatch: WorkflowDispatch): Promise<WorkflowDispatchResult>;
+  /** Merges only if the PR's head is still `sha` (what was applied); otherwise answers merged: false. */
   mergePullRequest(
     prNumber: number,
-    options: { strategy: MergeStrategy; deleteBranch: boolean },
+    options: { strategy: MergeStrategy; deleteBranch: boolean; sha: string },
   ): Promise<MergeResult>;
 }
 

@@ -52,6 +52,8 @@ async function openAndPlan(number: number, changed: Record<string, string>, auth
     });
   }
   await db.update(workManifests).set({ state: "completed" }).where(eq(workManifests.id, manifest.id));
+  await bed.database.client.sql`
+    update work_manifest_dirspaces set state = 'success', success = true where work_manifest_id = ${manifest.id}`;
   return pull;
 }
 
@@ -151,7 +153,9 @@ describe("terragate apply refusals", () => {
     );
     await openAndPlan(1, { "infra/a/main.tf": "#" });
     await comment(1, "terragate apply", "alice");
-    expect(refusal(1)).toContain("you may not apply `infra/a` (default): allowed are `role:maintain`");
+    expect(refusal(1)).toContain(
+      "@alice may not apply `infra/a` (default); allowed: `role:maintain` (`access_control.policies[0]` in `.terragate/config.yml` on `main`)",
+    );
     expect(await dispatchedKinds()).not.toContain("apply");
     // An admin is above maintain and may apply.
     await comment(1, "terragate apply", "carol");

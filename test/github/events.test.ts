@@ -64,7 +64,7 @@ describe("installation events", () => {
 });
 
 describe("check_run rerequested", () => {
-  it("plans the check's dirspace again", async () => {
+  it("plans the check's dirspace again for someone who may plan, and refuses anyone else", async () => {
     seedRepository(bed.github);
     const pull = openPullRequest(bed.github, {
       number: 1,
@@ -82,6 +82,15 @@ describe("check_run rerequested", () => {
       head_sha: pull.head.sha,
       pull_requests: [{ number: 1, id: 1, url: "", head: {}, base: {} }],
     };
+    // The example's sender has no access to acme/infra: a re-run is a plan on their behalf.
+    payload["sender"] = { ...(payload["sender"] as Record<string, unknown>), login: "outsider" };
+    await bed.send("check_run", payload);
+    await bed.work();
+    expect(await bed.database.client.db.select().from(workManifests)).toHaveLength(1);
+    expect(bed.github.state.botComments("acme/infra", 1).at(-1)?.body).toContain(
+      "@outsider may not plan `infra/b` (default)",
+    );
+    payload["sender"] = { ...(payload["sender"] as Record<string, unknown>), login: "alice" };
     await bed.send("check_run", payload);
     await bed.work();
     const manifests = await bed.database.client.db.select().from(workManifests);

@@ -46,6 +46,8 @@ it("50 parallel lock attempts by two PRs leave exactly one owner, and the loser 
       headRef: `f${number}`,
       headSha: `h${number}`,
       mergeable: true,
+      headRepository: { externalId: "1", fullName: "acme/infra" },
+      fromFork: false,
     });
   const prs = [await pr(1), await pr(2)];
   // Overlapping sets in different orders: a naive implementation deadlocks or double-grants.

@@ -53,6 +53,18 @@ export function pullRequestEvent(
   payload["installation"] = installation;
   payload["repository"] = repository();
   payload["sender"] = { ...(payload["sender"] as Json), login: pull.user };
+  const baseRepo = repository();
+  const headRepo =
+    pull.headRepo === undefined
+      ? baseRepo
+      : pull.headRepo && {
+          ...baseRepo,
+          id: pull.headRepo.id,
+          full_name: pull.headRepo.fullName,
+          name: pull.headRepo.fullName.split("/")[1],
+          owner: { ...(baseRepo["owner"] as Json), login: pull.headRepo.fullName.split("/")[0] },
+          fork: true,
+        };
   payload["pull_request"] = {
     ...original,
     number: pull.number,
@@ -61,8 +73,8 @@ export function pullRequestEvent(
     merged_at: options.merged ? new Date().toISOString() : null,
     draft: pull.draft,
     user: { ...(original["user"] as Json), login: pull.user },
-    base: { ...base, ref: pull.base.ref, sha: pull.base.sha },
-    head: { ...head, ref: pull.head.ref, sha: pull.head.sha },
+    base: { ...base, ref: pull.base.ref, sha: pull.base.sha, repo: baseRepo },
+    head: { ...head, ref: pull.head.ref, sha: pull.head.sha, repo: headRepo },
   };
   return payload;
 }

@@ -79,6 +79,46 @@ describe("GitHub provider", () => {
     expect(comments[0]?.body).toContain("two");
   });
 
+  it("never edits a comment another app's bot or a person wrote with our marker", async () => {
+    const marker = "<!-- terragate:refusal:pr-3 -->";
+    const planted = github.state.addOtherBotComment("acme/infra", 3, "evil[bot]", 666, `${marker}\nplanted`);
+    const quoted = github.state.addUserComment("acme/infra", 3, "mallory", `${marker}\nquoted`);
+    const { id } = await provider.upsertComment(3, marker, `${marker}\nours`);
+    expect([String(planted), String(quoted)]).not.toContain(id);
+    const comments = github.state.pull("acme/infra", 3).comments;
+    expect(comments.find((comment) => comment.id === planted)?.body).toBe(`${marker}\nplanted`);
+    expect(comments.find((comment) => comment.id === quoted)?.body).toBe(`${marker}\nquoted`);
+    expect(comments.find((comment) => String(comment.id) === id)).toMatchObject({
+      appId: 1,
+      body: `${marker}\nours`,
+    });
+  });
+
+  it("reads a PR from a fork as a fork, and one whose fork was deleted too", async () => {
+    const pull = github.state.pull("acme/infra", 3);
+    expect(await provider.getPullRequest(3)).toMatchObject({ fromFork: false });
+    pull.headRepo = { id: 999, fullName: "mallory/infra" };
+    expect(await provider.getPullRequest(3)).toMatchObject({
+      fromFork: true,
+      headRepository: { externalId: "999", fullName: "mallory/infra" },
+    });
+    pull.headRepo = null;
+    expect(await provider.getPullRequest(3)).toMatchObject({ fromFork: true, headRepository: null });
+    delete pull.headRepo;
+  });
+
+  it("merges only at the sha it was given", async () => {
+    const pull = github.state.pull("acme/infra", 3);
+    const moved = await provider.mergePullRequest(3, {
+      strategy: "squash",
+      deleteBranch: false,
+      sha: "0".repeat(40),
+    });
+    expect(moved.merged).toBe(false);
+    expect(moved.message).toContain("Head branch was modified");
+    expect(pull.merged).toBe(false);
+  });
+
   it("dispatches the workflow and returns the run it created", async () => {
     const result = await provider.dispatchWorkflow({
       workflowFile: "terragate.yml",
@@ -135,6 +175,31 @@ describe("GitHub provider", () => {
       name: "terragate plan: a (default)",
       conclusion: "success",
       source: "check_run",
+      ownCheck: true,
+    });
+  });
+
+  it("tells this app's check runs from another app's of the same name", async () => {
+    const sha = github.state.repo("acme/infra").branches.get("feature")!;
+    github.state.repo("acme/infra").checkRuns.push({
+      id: github.state.id(),
+      name: "terragate plan: impostor",
+      headSha: sha,
+      status: "completed",
+      conclusion: "failure",
+      title: null,
+      summary: null,
+      text: null,
+      detailsUrl: null,
+      externalId: null,
+      appId: 666,
+    });
+    const checks = await provider.listStatusChecks(sha);
+    expect(checks).toContainEqual({
+      name: "terragate plan: impostor",
+      conclusion: "failure",
+      source: "check_run",
+      ownCheck: false,
     });
   });
 

@@ -99,9 +99,17 @@ export async function createTestbed(): Promise<Testbed> {
   return testbed;
 }
 
-/** The standard repository: three terraform roots on main, the workflow file, installation 42. */
+/** People with push access in the standard repository (the default policy asks for `role:write`). */
+export const writers = ["alice", "bob"];
+
+/**
+ * The standard repository: three terraform roots on main, the workflow file, installation 42;
+ * alice and bob can push, carol is an admin, everyone else has no access.
+ */
 export function seedRepository(github: FakeGithub, mainFiles: Record<string, string> = {}) {
   const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId });
+  for (const login of writers) repo.permissions.set(login, "write");
+  repo.permissions.set("carol", "admin");
   const main = github.state.commit(repoFullName, "main", {
     ".github/workflows/terragate.yml": "on: workflow_dispatch",
     "infra/a/main.tf": "",
@@ -116,7 +124,15 @@ export function seedRepository(github: FakeGithub, mainFiles: Record<string, str
 /** A PR branch with the given files changed (added on top of main's files). */
 export function openPullRequest(
   github: FakeGithub,
-  input: { number: number; author?: string; changed: Record<string, string>; draft?: boolean; base?: string },
+  input: {
+    number: number;
+    author?: string;
+    changed: Record<string, string>;
+    draft?: boolean;
+    base?: string;
+    /** A PR from a fork: the fork's repository (null: a fork since deleted). */
+    headRepo?: { id: number; fullName: string } | null;
+  },
 ) {
   const base = input.base ?? "main";
   const baseFiles = Object.fromEntries(github.state.filesAt(github.state.repo(repoFullName), base) ?? []);
@@ -129,5 +145,6 @@ export function openPullRequest(
     head: branch,
     files: Object.keys(input.changed),
     ...(input.draft ? { draft: true } : {}),
+    ...(input.headRepo !== undefined ? { headRepo: input.headRepo } : {}),
   });
 }

@@ -234,11 +234,7 @@ describe("report-results", () => {
     expect(manifest!.failureReason).toContain('ended with "cancelled"');
   });
 
-  it("merges the PR when automerge is on and every changed dirspace is applied", async () => {
-    github.state.commits.set(
-      repo.headSha,
-      new Map([[".terragate/config.yml", "version: 1\nautomerge:\n  enabled: true\n"]]),
-    );
+  async function planAndApply() {
     const planned = await insertManifest(database.client, {
       kind: "plan",
       dirspaces: [{ dir: "infra/a" }],
@@ -253,12 +249,38 @@ describe("report-results", () => {
       headSha: repo.headSha,
     });
     await runIt(applying.manifestId, applying.workToken);
-    await reportResults(deps, providerFor, applying.manifestId);
+    return applying.manifestId;
+  }
+
+  it("does not automerge when only the PR's own config turns automerge on", async () => {
     const pull = github.state.pull("acme/infra-1296269", 7);
+    pull.head.sha = repo.headSha;
+    github.state.commits.set(
+      repo.headSha,
+      new Map([[".terragate/config.yml", "version: 1\nautomerge:\n  enabled: true\n"]]),
+    );
+    await reportResults(deps, providerFor, await planAndApply());
+    expect(pull.merged).toBe(false);
+  });
+
+  it("merges at the applied head when the default branch turns automerge on, and never after a push", async () => {
+    github.state.commit("acme/infra-1296269", "main", {
+      ".terragate/config.yml": "version: 1\nautomerge:\n  enabled: true\n",
+    });
+    const pull = github.state.pull("acme/infra-1296269", 7);
+    // Someone pushes after the apply: the merge must not take the unapplied commit.
+    pull.head.sha = "f".repeat(40);
+    const applied = await planAndApply();
+    await reportResults(deps, providerFor, applied);
+    expect(pull.merged).toBe(false);
+    expect(comments().at(-1)?.body).toContain("automerge could not merge this PR: Head branch was modified");
+
+    pull.head.sha = repo.headSha;
+    await reportResults(deps, providerFor, applied);
     expect(pull.merged).toBe(true);
-    expect(pull.mergedWith).toEqual({ strategy: "squash" });
-    expect(comments().find((c) => c.body.startsWith("<!-- terragate:apply:pr-7 -->"))!.body).toContain(
-      "Apply: 3 added, 0 changed, 0 destroyed.",
+    expect(pull.mergedWith).toEqual({ strategy: "squash", sha: repo.headSha });
+    expect(comments().find((c) => c.body.startsWith("<!-- terragate:apply:pr-7 -->"))!.body).toMatch(
+      /Apply: \d+ added, 0 changed, 0 destroyed\./,
     );
   });
 });

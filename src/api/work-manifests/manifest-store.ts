@@ -161,6 +161,27 @@ export async function latestSuccessfulPlan(
   return row;
 }
 
+/** One stored plan by id, if it still exists and belongs to the PR. */
+export async function planById(
+  db: Executor,
+  planId: number,
+  pullRequestId: number | null,
+): Promise<StoredPlan | undefined> {
+  if (pullRequestId === null) return undefined;
+  const [row] = await db
+    .select({
+      id: plans.id,
+      workManifestId: plans.workManifestId,
+      baseSha: plans.baseSha,
+      headSha: plans.headSha,
+      hasChanges: plans.hasChanges,
+      sealed: plans.sealed,
+    })
+    .from(plans)
+    .where(and(eq(plans.id, planId), eq(plans.pullRequestId, pullRequestId)));
+  return row;
+}
+
 export function planContext(manifestId: string, dir: string, workspace: string): string {
   return `plan:${manifestId}:${dir}:${workspace}`;
 }

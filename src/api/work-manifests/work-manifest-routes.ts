@@ -13,6 +13,7 @@ import {
   finishedStates,
   latestSuccessfulPlan,
   listDirspaces,
+  planById,
   planContext,
   type WorkManifestRow,
 } from "./manifest-store.ts";
@@ -180,13 +181,18 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     if (isFinished(manifest))
       throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
     const dirspaces = await listDirspaces(db, id);
-    if (!dirspaces.some((d) => d.dir === dir && d.workspace === workspace)) {
+    const dirspace = dirspaces.find((d) => d.dir === dir && d.workspace === workspace);
+    if (!dirspace) {
       throw new RunnerApiError(404, `${dir} (${workspace}) is not a dirspace of work manifest ${id}`);
     }
+    // Exactly the plan the evaluator validated for this apply (manifests from before plans were
+    // recorded fall back to the latest successful one, still checked against the shas below).
     const plan =
-      manifest.pullRequestId === null
-        ? undefined
-        : await latestSuccessfulPlan(db, manifest.pullRequestId, dir, workspace);
+      dirspace.planId !== null
+        ? await planById(db, dirspace.planId, manifest.pullRequestId)
+        : manifest.pullRequestId === null
+          ? undefined
+          : await latestSuccessfulPlan(db, manifest.pullRequestId, dir, workspace);
     if (!plan) {
       throw new RunnerApiError(
         404,

@@ -4,6 +4,7 @@ import type { Executor } from "../client.ts";
 import type { DirspaceKey } from "./dirspace-locks.ts";
 
 export interface StoredPlanInfo extends DirspaceKey {
+  planId: number;
   baseSha: string;
   headSha: string;
   createdAt: Date;
@@ -23,7 +24,12 @@ function pairs(dirspaces: DirspaceKey[]) {
   };
 }
 
-/** The newest successfully stored plan of each dirspace in this PR (plans are only stored when they succeed). */
+/**
+ * The newest plan of each dirspace in this PR whose run succeeded for that dirspace. A plan file is
+ * uploaded before its run reports, so a run still going, or one whose later steps failed, has a
+ * plan row too: only a success counts. Apply validates this plan and records its id; the runner
+ * then downloads exactly that one.
+ */
 export async function latestPlans(
   executor: Executor,
   pullRequestId: number,
@@ -32,6 +38,7 @@ export async function latestPlans(
   if (dirspaces.length === 0) return [];
   const { dirs, workspaces } = pairs(dirspaces);
   const rows = await executor.execute<{
+    id: string | number;
     dir: string;
     workspace: string;
     base_sha: string;
@@ -39,13 +46,17 @@ export async function latestPlans(
     created_at: string | Date;
     work_manifest_id: string;
   }>(sql`
-    select distinct on (p.dir, p.workspace) p.dir, p.workspace, p.base_sha, p.head_sha, p.created_at, p.work_manifest_id
+    select distinct on (p.dir, p.workspace)
+      p.id, p.dir, p.workspace, p.base_sha, p.head_sha, p.created_at, p.work_manifest_id
     from plans p
     join unnest(${dirs}::text[], ${workspaces}::text[]) as d(dir, workspace)
       on d.dir = p.dir and d.workspace = p.workspace
-    where p.pull_request_id = ${pullRequestId}
+    join work_manifest_dirspaces wd
+      on wd.work_manifest_id = p.work_manifest_id and wd.dir = p.dir and wd.workspace = p.workspace
+    where p.pull_request_id = ${pullRequestId} and wd.success is true
     order by p.dir, p.workspace, p.created_at desc, p.id desc`);
   return [...rows].map((row) => ({
+    planId: Number(row.id),
     dir: row.dir,
     workspace: row.workspace,
     baseSha: row.base_sha,

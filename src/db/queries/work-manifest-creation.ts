@@ -10,6 +10,8 @@ export interface NewManifestDirspace {
   tags: string[];
   /** `{ engine, plan, apply }` as the runner endpoints resolve it. */
   workflow: Record<string, unknown>;
+  /** Apply only: the stored plan the evaluator validated. */
+  planId: number | null;
 }
 
 export interface NewWorkManifest {
@@ -29,11 +31,25 @@ export interface NewWorkManifest {
   dirspaces: NewManifestDirspace[];
 }
 
-/** Inserts the manifest and its dirspaces; call inside the transaction that also adds its dispatch job. */
-export async function insertWorkManifest(executor: Executor, manifest: NewWorkManifest): Promise<string> {
+/**
+ * Inserts the manifest and its dirspaces; call inside the transaction that also adds its dispatch
+ * job. Returns null, inserting nothing, when the comment already started a run: the unique index
+ * on (repository, comment id) decides, so two deliveries of one comment can never both insert.
+ */
+export async function insertWorkManifest(
+  executor: Executor,
+  manifest: NewWorkManifest,
+): Promise<string | null> {
   const { dirspaces, ...row } = manifest;
-  const [inserted] = await executor.insert(workManifests).values(row).returning({ id: workManifests.id });
-  if (!inserted) throw new Error("insert of a work manifest returned no row");
+  const [inserted] = await executor
+    .insert(workManifests)
+    .values(row)
+    .onConflictDoNothing({
+      target: [workManifests.repositoryId, workManifests.commentId],
+      where: sql`${workManifests.commentId} is not null`,
+    })
+    .returning({ id: workManifests.id });
+  if (!inserted) return null;
   if (dirspaces.length > 0) {
     await executor.insert(workManifestDirspaces).values(
       dirspaces.map((dirspace) => ({
@@ -43,6 +59,7 @@ export async function insertWorkManifest(executor: Executor, manifest: NewWorkMa
         workspace: dirspace.workspace,
         tags: dirspace.tags,
         workflow: dirspace.workflow,
+        planId: dirspace.planId,
       })),
     );
   }
@@ -117,4 +134,21 @@ export async function markDispatchFailed(
       .where(eq(workManifestDirspaces.workManifestId, manifestId));
   }
   return rows.length > 0;
+}
+
+/**
+ * The run a comment already started, if any: a replay of the comment under another delivery id is
+ * answered with nothing at all. Only a shortcut; insertWorkManifest's unique index is the guarantee.
+ */
+export async function runOfComment(
+  executor: Executor,
+  comment: { vcs: Vcs; repositoryExternalId: string; commentId: string },
+): Promise<string | null> {
+  const rows = await executor.execute<{ id: string }>(sql`
+    select m.id from work_manifests m
+    join repositories r on r.id = m.repository_id
+    where r.vcs = ${comment.vcs} and r.external_id = ${comment.repositoryExternalId}
+      and m.comment_id = ${comment.commentId}
+    limit 1`);
+  return [...rows][0]?.id ?? null;
 }

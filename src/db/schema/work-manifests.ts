@@ -10,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { installations, repositories, vcsValues } from "./installations.ts";
@@ -69,7 +70,7 @@ export const workManifests = pgTable(
     requestedBy: text("requested_by").notNull(),
     /** The tag query of the command, "" for autoplan. */
     tagQuery: text("tag_query").notNull().default(""),
-    /** Comment that asked for this run, to react to and reply under. */
+    /** Comment that asked for this run, to react to and reply under; one run per comment (unique). */
     commentId: text("comment_id"),
     /** The effective repo config subset the runner needs (parallelism, workflows per dirspace). */
     runConfig: jsonb("run_config").notNull().default(sql`'{}'::jsonb`),
@@ -90,6 +91,10 @@ export const workManifests = pgTable(
     index("work_manifests_state_idx")
       .on(table.state, table.updatedAt)
       .where(sql`${table.state} in ('queued', 'dispatched', 'running')`),
+    // A comment starts at most one run, whatever delivery (or replay of it) carried the comment.
+    uniqueIndex("work_manifests_repository_comment_key")
+      .on(table.repositoryId, table.commentId)
+      .where(sql`${table.commentId} is not null`),
   ],
 );
 
@@ -115,6 +120,11 @@ export const workManifestDirspaces = pgTable(
     outputs: jsonb("outputs"),
     exitCode: integer("exit_code"),
     checkRunId: text("check_run_id"),
+    /**
+     * Apply only: the stored plan (plans.id) the evaluator validated; the runner's download serves
+     * exactly this one. No foreign key: plans are deleted when a PR closes, and then it is simply gone.
+     */
+    planId: bigint("plan_id", { mode: "number" }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -102,6 +102,8 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
   return {
     octokitFor,
     providerFor: (installationId, owner, repo) =>
-      createGithubProvider(octokitFor(installationId), owner, repo),
+      createGithubProvider(octokitFor(installationId), owner, repo, {
+        appId: String(options.credentials.appId),
+      }),
   };
 }

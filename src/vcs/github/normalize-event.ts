@@ -13,7 +13,9 @@ const Repository = z.looseObject({
   private: z.boolean().default(true),
 });
 const User = z.looseObject({ login: z.string() });
-const PullRequest = z.looseObject({
+const BranchRepo = z.looseObject({ id: z.number(), full_name: z.string() });
+/** The fields of a pull request (webhook payload or REST answer) Terragate reads. */
+export const GithubPullRequest = z.looseObject({
   number: z.number(),
   state: z.string(),
   merged: z.boolean().nullish(),
@@ -21,8 +23,9 @@ const PullRequest = z.looseObject({
   draft: z.boolean().nullish(),
   title: z.string().default(""),
   user: User,
-  base: z.looseObject({ ref: z.string(), sha: z.string() }),
-  head: z.looseObject({ ref: z.string(), sha: z.string() }),
+  base: z.looseObject({ ref: z.string(), sha: z.string(), repo: BranchRepo }),
+  // GitHub sends `repo: null` when the fork the head lives in was deleted.
+  head: z.looseObject({ ref: z.string(), sha: z.string(), repo: BranchRepo.nullish() }),
   mergeable: z.boolean().nullish(),
 });
 
@@ -30,7 +33,7 @@ const PullRequestPayload = z.looseObject({
   action: z.enum(["opened", "synchronize", "reopened", "ready_for_review", "closed"]),
   installation: Installation,
   repository: Repository,
-  pull_request: PullRequest,
+  pull_request: GithubPullRequest,
   sender: User,
 });
 const IssueCommentPayload = z.looseObject({
@@ -128,7 +131,12 @@ function repoSummary(repo: z.infer<typeof RepoSummary>) {
   return { externalId: String(repo.id), owner, name, fullName: repo.full_name, private: repo.private };
 }
 
-export function pullRequestInfo(pull: z.infer<typeof PullRequest>): PullRequestInfo {
+/**
+ * A PR as Terragate sees it. The head counts as a fork whenever it is not provably the base
+ * repository (a deleted fork has no repository at all).
+ */
+export function pullRequestInfo(pull: z.infer<typeof GithubPullRequest>): PullRequestInfo {
+  const headRepo = pull.head.repo ?? null;
   return {
     number: pull.number,
     state: pull.merged || pull.merged_at ? "merged" : pull.state === "open" ? "open" : "closed",
@@ -140,6 +148,8 @@ export function pullRequestInfo(pull: z.infer<typeof PullRequest>): PullRequestI
     headRef: pull.head.ref,
     headSha: pull.head.sha,
     mergeable: pull.mergeable ?? null,
+    headRepository: headRepo && { externalId: String(headRepo.id), fullName: headRepo.full_name },
+    fromFork: headRepo === null || headRepo.id !== pull.base.repo.id,
   };
 }
 

@@ -17,8 +17,14 @@ import {
   type WorkflowDispatchResult,
 } from "../types.ts";
 import { githubLimits } from "./limits.ts";
+import { GithubPullRequest, pullRequestInfo } from "./normalize-event.ts";
 
 export type GithubOctokit = InstanceType<typeof ProbotOctokit>;
+
+/** Who "this app" is: comments and check runs it created carry this id (`performed_via_github_app`, `app`). */
+export interface GithubAppIdentity {
+  appId: string;
+}
 
 /** What octokit throws for an HTTP error answer (its RequestError), checked by shape. */
 interface RequestError extends Error {
@@ -111,8 +117,14 @@ function clip(text: string | undefined, limit: number): string | undefined {
   return text === undefined || text.length <= limit ? text : `${text.slice(0, limit - 20)}\n… (truncated)`;
 }
 
-export function createGithubProvider(octokit: GithubOctokit, owner: string, repo: string): VcsProvider {
+export function createGithubProvider(
+  octokit: GithubOctokit,
+  owner: string,
+  repo: string,
+  identity: GithubAppIdentity,
+): VcsProvider {
   const repoFullName = `${owner}/${repo}`;
+  const isThisApp = (app: { id?: number } | null | undefined) => String(app?.id) === identity.appId;
   const base = { owner, repo };
   const run = <T>(what: string, fn: () => Promise<T>) => call(what, repoFullName, fn);
 
@@ -209,8 +221,9 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
           issue_number: prNumber,
           per_page: 100,
         });
+        // Only a comment this app wrote: anyone (another app's bot included) can paste our marker.
         const mine = comments.find(
-          (comment) => comment.user?.type === "Bot" && comment.body?.includes(marker),
+          (comment) => isThisApp(comment.performed_via_github_app) && comment.body?.includes(marker),
         );
         const text = body.includes(marker) ? body : `${marker}\n${body}`;
         if (mine) {
@@ -243,18 +256,16 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
     getPullRequest: (prNumber) =>
       run(`get #${prNumber}`, async (): Promise<PullRequestInfo> => {
         const { data } = await octokit.rest.pulls.get({ ...base, pull_number: prNumber });
-        return {
-          number: data.number,
-          state: data.merged ? "merged" : data.state === "open" ? "open" : "closed",
-          draft: data.draft ?? false,
-          title: data.title,
-          author: data.user.login,
-          baseRef: data.base.ref,
-          baseSha: data.base.sha,
-          headRef: data.head.ref,
-          headSha: data.head.sha,
-          mergeable: data.mergeable ?? null,
-        };
+        const parsed = GithubPullRequest.safeParse(data);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new VcsError(
+            `GitHub answered #${prNumber} of ${repoFullName} without ${issue?.path.join(".") ?? "fields"}: ${issue?.message ?? ""}`,
+            "invalid",
+            null,
+          );
+        }
+        return pullRequestInfo(parsed.data);
       }),
 
     listReviews: (prNumber) =>
@@ -288,12 +299,15 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
           name: checkRun.name,
           conclusion: checkConclusion(checkRun.status, checkRun.conclusion),
           source: "check_run",
+          ownCheck: isThisApp(checkRun.app),
         }));
+        // Terragate reports with check runs only: a commit status is always someone else's.
         for (const status of combined.data.statuses) {
           checks.push({
             name: status.context,
             conclusion: commitStatusConclusion(status.state),
             source: "status",
+            ownCheck: false,
           });
         }
         return checks;
@@ -354,10 +368,14 @@ export function createGithubProvider(octokit: GithubOctokit, owner: string, repo
     mergePullRequest: (prNumber, options) =>
       run(`merge #${prNumber}`, async (): Promise<MergeResult> => {
         try {
+          // `sha` makes GitHub refuse (409) when the head moved since the apply: never merge unapplied code.
           const { data } = await octokit.rest.pulls.merge({
             ...base,
             pull_number: prNumber,
             merge_method: options.strategy,
+            sha: options.sha,
+            // 405/409 (not mergeable, head moved) do not get better by retrying.
+            request: { retries: 0 },
           });
           if (data.merged && options.deleteBranch) {
             const pull = await octokit.rest.pulls.get({ ...base, pull_number: prNumber });

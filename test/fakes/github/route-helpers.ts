@@ -54,13 +54,26 @@ export function withRepo(
   };
 }
 
+/** The GitHub App an installation token belongs to (null for anything else, e.g. a JWT). */
+export function appOf(request: FakeRequest): number | null {
+  const match = /^(?:token|bearer)\s+ghs_fake_\d+_app(\d+)_/i.exec(request.authorization ?? "");
+  return match ? Number(match[1]) : null;
+}
+
+/** A GitHub App as `performed_via_github_app` and a check run's `app` show it (the fields we read). */
+function appJson(id: number): Pick<NonNullable<Schemas["integration"]>, "id" | "slug" | "name"> {
+  return { id, slug: `app-${id}`, name: `app-${id}` };
+}
+
 export function commentJson(repo: FakeRepo, comment: FakeComment, number: number) {
   const body: Pick<Schemas["issue-comment"], "id" | "body" | "created_at" | "updated_at" | "html_url"> & {
     user: Pick<Schemas["simple-user"], "login" | "type">;
+    performed_via_github_app: ReturnType<typeof appJson> | null;
   } = {
     id: comment.id,
     body: comment.body,
     user: comment.user,
+    performed_via_github_app: comment.appId === null ? null : appJson(comment.appId),
     created_at: comment.createdAt,
     updated_at: comment.updatedAt,
     html_url: `https://github.com/${repo.owner}/${repo.name}/pull/${number}#issuecomment-${comment.id}`,
@@ -72,7 +85,11 @@ export function checkRunJson(repo: FakeRepo, run: FakeCheckRun) {
   const body: Pick<
     Schemas["check-run"],
     "id" | "name" | "head_sha" | "status" | "conclusion" | "details_url" | "external_id" | "html_url"
-  > & { output: Pick<Schemas["check-run"]["output"], "title" | "summary" | "text"> } = {
+  > & {
+    output: Pick<Schemas["check-run"]["output"], "title" | "summary" | "text">;
+    app: ReturnType<typeof appJson> | null;
+  } = {
+    app: run.appId === null ? null : appJson(run.appId),
     id: run.id,
     name: run.name,
     head_sha: run.headSha,

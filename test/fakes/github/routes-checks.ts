@@ -1,5 +1,6 @@
 // Fake GitHub routes for comments, reactions, check runs, statuses, permissions, teams and dispatches.
 import {
+  appOf,
   bodyOf,
   checkRunJson,
   commentJson,
@@ -55,6 +56,7 @@ export const issueAndCheckRoutes: Route[] = [
         id: state.id(),
         body: text,
         user: { login: state.botLogin, type: "Bot" },
+        appId: appOf(request),
         reactions: [],
         createdAt: now,
         updatedAt: now,
@@ -115,6 +117,7 @@ export const issueAndCheckRoutes: Route[] = [
         text: output["text"] ?? null,
         detailsUrl: (body["details_url"] as string | undefined) ?? null,
         externalId: (body["external_id"] as string | undefined) ?? null,
+        appId: appOf(request),
       };
       if (run.status === "completed" && !run.conclusion)
         return invalid("conclusion is required when completed");

@@ -12,6 +12,18 @@ import {
 import { issueAndCheckRoutes } from "./routes-checks.ts";
 import { fakeSha } from "./state.ts";
 
+/** The `iss` claim of the app JWT in an Authorization header (not verified: this is a fake). */
+function jwtIssuer(authorization: string | undefined): number | null {
+  const payload = authorization?.replace(/^bearer\s+/i, "").split(".")[1];
+  if (!payload) return null;
+  try {
+    const iss = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss;
+    return Number.isFinite(Number(iss)) ? Number(iss) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** App, repository, contents, tree and pull request routes. */
 const repoRoutes: Route[] = [
   {
@@ -30,8 +42,11 @@ const repoRoutes: Route[] = [
       }
       const known = [...state.repos.values()].some((repo) => repo.installationId === id);
       if (!known) return notFound();
+      // The app is the JWT's issuer; the token names it so that what the token writes is attributed
+      // to that app (clients cache tokens across a test's state resets).
+      const appId = jwtIssuer(request.authorization) ?? 0;
       const body: Pick<Schemas["installation-token"], "token" | "expires_at"> = {
-        token: `ghs_fake_${id}_${fakeSha(String(Date.now())).slice(0, 12)}`,
+        token: `ghs_fake_${id}_app${appId}_${fakeSha(`${Date.now()}:${state.id()}`).slice(0, 12)}`,
         expires_at: new Date(Date.now() + 3600_000).toISOString(),
       };
       return { status: 201, body };
@@ -126,8 +141,19 @@ const repoRoutes: Route[] = [
           draft: pull.draft,
           title: pull.title,
           user: { login: pull.user, type: "User" },
-          base: { ref: pull.base.ref, sha: pull.base.sha },
-          head: { ref: pull.head.ref, sha: pull.head.sha, repo: { full_name: `${repo.owner}/${repo.name}` } },
+          base: {
+            ref: pull.base.ref,
+            sha: pull.base.sha,
+            repo: { id: repo.id, full_name: `${repo.owner}/${repo.name}` },
+          },
+          head: {
+            ref: pull.head.ref,
+            sha: pull.head.sha,
+            repo:
+              pull.headRepo === undefined
+                ? { id: repo.id, full_name: `${repo.owner}/${repo.name}` }
+                : pull.headRepo && { id: pull.headRepo.id, full_name: pull.headRepo.fullName },
+          },
           mergeable: pull.mergeable,
           mergeable_state: pull.mergeable === false ? "dirty" : "clean",
         } satisfies Partial<Record<keyof Schemas["pull-request"], unknown>>,
@@ -184,9 +210,19 @@ const repoRoutes: Route[] = [
       if (pull.state !== "open" || pull.mergeable === false) {
         return { status: 405, body: { message: "Pull Request is not mergeable" } };
       }
+      const sha = bodyOf(request)["sha"];
+      if (typeof sha === "string" && sha !== pull.head.sha) {
+        return {
+          status: 409,
+          body: { message: "Head branch was modified. Review and try the merge again." },
+        };
+      }
       pull.state = "closed";
       pull.merged = true;
-      pull.mergedWith = { strategy: String(bodyOf(request)["merge_method"] ?? "merge") };
+      pull.mergedWith = {
+        strategy: String(bodyOf(request)["merge_method"] ?? "merge"),
+        sha: typeof sha === "string" ? sha : null,
+      };
       const body: Schemas["pull-request-merge-result"] = {
         sha: fakeSha(`merge:${pull.number}`),
         merged: true,

@@ -8,6 +8,8 @@ export interface FakeComment {
   id: number;
   body: string;
   user: { login: string; type: "User" | "Bot" };
+  /** The GitHub App whose installation token wrote the comment (`performed_via_github_app.id`). */
+  appId: number | null;
   reactions: string[];
   createdAt: string;
   updatedAt: string;
@@ -22,12 +24,14 @@ export interface FakePullRequest {
   user: string;
   base: { ref: string; sha: string };
   head: { ref: string; sha: string };
+  /** Set for a PR from a fork: the repository the head branch lives in (null: the fork was deleted). */
+  headRepo?: { id: number; fullName: string } | null;
   mergeable: boolean | null;
   /** Changed file paths, in the order GitHub would list them. */
   files: string[];
   reviews: Array<{ id: number; user: string; state: string; commitId: string; submittedAt: string }>;
   comments: FakeComment[];
-  mergedWith?: { strategy: string };
+  mergedWith?: { strategy: string; sha: string | null };
 }
 
 export interface FakeCheckRun {
@@ -41,6 +45,8 @@ export interface FakeCheckRun {
   text: string | null;
   detailsUrl: string | null;
   externalId: string | null;
+  /** The GitHub App that created the check run (`app.id`). */
+  appId: number | null;
 }
 
 export interface FakeDispatch {
@@ -213,7 +219,15 @@ export class FakeGithubState {
 
   openPullRequest(
     fullName: string,
-    input: { number: number; author: string; base: string; head: string; files: string[]; draft?: boolean },
+    input: {
+      number: number;
+      author: string;
+      base: string;
+      head: string;
+      files: string[];
+      draft?: boolean;
+      headRepo?: { id: number; fullName: string } | null;
+    },
   ): FakePullRequest {
     const repo = this.repo(fullName);
     const baseSha = repo.branches.get(input.base);
@@ -233,6 +247,7 @@ export class FakeGithubState {
       files: input.files,
       reviews: [],
       comments: [],
+      ...(input.headRepo !== undefined ? { headRepo: input.headRepo } : {}),
     };
     repo.pulls.set(input.number, pull);
     return pull;
@@ -245,14 +260,35 @@ export class FakeGithubState {
   }
 
   approve(fullName: string, number: number, user: string): void {
+    this.review(fullName, number, user, "APPROVED");
+  }
+
+  /** A review on the PR's current head (GitHub states: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED). */
+  review(fullName: string, number: number, user: string, state: string): void {
     const pull = this.pull(fullName, number);
     pull.reviews.push({
       id: this.id(),
       user,
-      state: "APPROVED",
+      state,
       commitId: pull.head.sha,
       submittedAt: new Date().toISOString(),
     });
+  }
+
+  /** Dismisses a user's reviews, as a maintainer's "Dismiss review" does. */
+  dismissReviews(fullName: string, number: number, user: string): void {
+    for (const review of this.pull(fullName, number).reviews)
+      if (review.user === user && review.state !== "COMMENTED") review.state = "DISMISSED";
+  }
+
+  /** Moves a PR's head branch to a new commit with these files changed on top. */
+  push(fullName: string, number: number, changed: Record<string, string>): string {
+    const pull = this.pull(fullName, number);
+    const files = Object.fromEntries(this.commits.get(pull.head.sha) ?? []);
+    const sha = this.commit(fullName, pull.head.ref, { ...files, ...changed });
+    pull.head.sha = sha;
+    pull.files = [...new Set([...pull.files, ...Object.keys(changed)])];
+    return sha;
   }
 
   addTeamMember(org: string, team: string, user: string): void {
@@ -269,6 +305,7 @@ export class FakeGithubState {
       id: this.id(),
       body,
       user: { login: author, type: "User" },
+      appId: null,
       reactions: [],
       createdAt: now,
       updatedAt: now,
@@ -277,9 +314,27 @@ export class FakeGithubState {
     return comment.id;
   }
 
-  /** Comments on a PR written by the app (the bot). */
+  /** A comment another GitHub App's bot wrote (its own login and app id). */
+  addOtherBotComment(fullName: string, number: number, login: string, appId: number, body: string): number {
+    const now = new Date().toISOString();
+    const comment: FakeComment = {
+      id: this.id(),
+      body,
+      user: { login, type: "Bot" },
+      appId,
+      reactions: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.pull(fullName, number).comments.push(comment);
+    return comment.id;
+  }
+
+  /** Comments on a PR written by the app under test (the bot of the app id the server runs as). */
   botComments(fullName: string, number: number): FakeComment[] {
-    return this.pull(fullName, number).comments.filter((comment) => comment.user.type === "Bot");
+    return this.pull(fullName, number).comments.filter(
+      (comment) => comment.user.type === "Bot" && comment.user.login === this.botLogin,
+    );
   }
 
   /**

@@ -1,0 +1,62 @@
+// `terragate unlock [PR …]`: releases locks if the commenter may unlock every locked dirspace (default-branch tags).
+import { locksOfNumbers, releaseLocksOfNumbers } from "../db/queries/dirspace-locks.ts";
+import type { RepoConfig } from "../domain/repo-config.ts";
+import { refusalMarker, renderRefusal } from "../render/refusal.ts";
+import { renderUnlocked, replyMarker } from "../render/replies.ts";
+import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
+import { type AccessTagsOf, accessDenials, type PersonFacts } from "./access.ts";
+import type { EvaluatorContext } from "./context.ts";
+import type { CommentOutcome } from "./handle-comment.ts";
+
+export interface UnlockInput {
+  prNumber: number;
+  /** The PRs whose locks to release (this PR when none were named). */
+  numbers: number[];
+  repositoryId: number;
+  /** Tags from the default branch: a PR cannot re-tag a locked prod dir to unlock it under a looser policy. */
+  accessTagsOf: AccessTagsOf;
+  user: PersonFacts;
+  config: RepoConfig;
+  pullRequest: PullRequestInfo;
+  defaultBranch: string;
+}
+
+export async function unlock(
+  context: EvaluatorContext,
+  provider: VcsProvider,
+  input: UnlockInput,
+): Promise<CommentOutcome> {
+  const db = context.database.db;
+  const held = await locksOfNumbers(db, input.repositoryId, input.numbers);
+  const denials = accessDenials(input.config, "unlock", input.user, held, input.accessTagsOf);
+  if (denials.length > 0) {
+    await provider.upsertComment(
+      input.prNumber,
+      refusalMarker(input.prNumber),
+      renderRefusal({
+        prNumber: input.prNumber,
+        action: "unlock",
+        dirspaces: held,
+        problems: denials.map((denial) => ({
+          rule: "access",
+          action: "unlock",
+          who: input.user.login,
+          dirspaces: denial.dirspaces,
+          allowed: denial.allowed,
+          source: denial.source,
+        })),
+        pullRequest: input.pullRequest,
+        requestedBy: input.user.login,
+        defaultBranch: input.defaultBranch,
+      }),
+    );
+    return { kind: "refused" };
+  }
+  const released = await releaseLocksOfNumbers(db, input.repositoryId, input.numbers);
+  await provider.upsertComment(
+    input.prNumber,
+    replyMarker(input.prNumber, "unlock"),
+    renderUnlocked(input.prNumber, released, input.numbers),
+  );
+  return { kind: "unlocked", count: released.length };
+}
