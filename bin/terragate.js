@@ -1,5 +1,17 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
-// The `terragate` command: Node runs the TypeScript sources directly (type stripping, Node >= 22.18).
-import { runCli } from "../src/main.ts";
+// The `terragate` command: a plain-JavaScript Node.js version check, then the TypeScript CLI (type stripping, Node >= 22.18).
+import { nodeProblem } from "./preflight.js";
 
-runCli();
+const problem = nodeProblem(process.versions, process.features, process.execPath);
+if (problem) {
+  process.stderr.write(`${problem}\n`);
+  process.exitCode = 1;
+} else {
+  import("../src/main.ts").then(
+    (cli) => cli.runCli(),
+    (error) => {
+      process.stderr.write(`terragate: ${error?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
