@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import postgres from "postgres";
 import type { Config } from "../config/env.ts";
-import { openDatabaseLocation } from "../server/open-database.ts";
+import { fallbackClusterDirectory, openDatabaseLocation } from "../server/open-database.ts";
 
 export interface CliDatabase {
   url: string;
@@ -20,7 +20,16 @@ const EMBEDDED_SETTINGS_FILE = "terragate-embedded.json";
  * undefined when none answers. Reading its settings avoids a second server fighting over the cluster.
  */
 export async function runningEmbeddedUrl(config: Config): Promise<string | undefined> {
-  const directory = join(resolve(config.TERRAGATE_DATA_DIR), "postgres");
+  const dataDir = resolve(config.TERRAGATE_DATA_DIR);
+  // The cluster is under the data dir, or (as root, when the postgres user cannot enter it) in the system-wide fallback.
+  for (const directory of [join(dataDir, "postgres"), fallbackClusterDirectory(dataDir)]) {
+    const url = await answeringCluster(directory);
+    if (url) return url;
+  }
+  return undefined;
+}
+
+async function answeringCluster(directory: string): Promise<string | undefined> {
   let settings: { port?: unknown; password?: unknown };
   try {
     await readFile(join(directory, "postmaster.pid"), "utf8");

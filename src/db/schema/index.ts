@@ -8,5 +8,7 @@ export * from "./kv.ts";
 export * from "./locks.ts";
 export * from "./plans.ts";
 export * from "./pull-requests.ts";
+export * from "./setup-states.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./work-manifests.ts";
+export * from "./worker-pools.ts";

@@ -9,6 +9,7 @@
 //   repo.permissions.set("alice", "write");  github.state.addTeamMember("acme", "sre", "carol");
 //   github.state.approve("acme/infra", 1, "carol");  github.state.fail({ method: "POST", pathPattern: /dispatches/, status: 502, times: 2 });
 //   github.state.dispatches / .requests / .botComments(...) / repo.checkRuns are what tests assert on.
+//   github.state.latencyMs = 100;   // every request then takes 100 ms before it is handled (slow GitHub)
 //   await github.close();
 //
 // Endpoints: POST /app/installations/{id}/access_tokens; POST /app-manifests/{code}/conversions;
@@ -121,6 +122,7 @@ async function handle(
   const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ""));
   const method = request.method ?? "GET";
   const body = await readBody(request);
+  if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
   const result =
     (method === "GET" &&
       (await oidc?.answer(state, path, url.searchParams, request.headers.authorization))) ||
