@@ -25,6 +25,10 @@ const commands: Record<string, Command> = {
     load: () => import("./cli/config.ts"),
   },
   "api-key": { summary: "create, list and revoke tooling API keys", load: () => import("./cli/api-key.ts") },
+  setup: {
+    summary: "reset: forget the GitHub App the setup page created, to create another",
+    load: () => import("./cli/setup.ts"),
+  },
 };
 
 function version(): string {

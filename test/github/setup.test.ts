@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { createApp } from "../../src/api/app.ts";
 import { appEvents, appPermissions } from "../../src/api/setup/app-manifest.ts";
 import { createSetupState } from "../../src/api/setup/setup-state.ts";
+import { runSetupCommand } from "../../src/cli/setup.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { appCredentials } from "../../src/db/schema/index.ts";
 import { createLogger } from "../../src/logging/logger.ts";
@@ -63,26 +64,59 @@ describe("GET /setup", () => {
   });
 });
 
+/** A browser: keeps the cookies the server sets (per path, as browsers do for /setup) and sends them back. */
+function browser(app: ReturnType<typeof createApp>) {
+  const jar = new Map<string, string>();
+  return {
+    jar,
+    async get(path: string): Promise<Response> {
+      const cookie = [...jar.entries()].map(([name, value]) => `${name}=${value}`).join("; ");
+      const response = await app.request(path, { headers: cookie ? { cookie } : {} });
+      for (const header of response.headers.getSetCookie()) {
+        const [pair] = header.split(";");
+        const [name, value] = pair!.split("=") as [string, string];
+        if (/max-age=0/i.test(header)) jar.delete(name);
+        else jar.set(name, value);
+      }
+      return response;
+    },
+  };
+}
+
+/** The state in the form's GitHub URL, as GitHub would send it back to the callback. */
+async function startSetup(client: ReturnType<typeof browser>): Promise<string> {
+  const html = await (await client.get("/setup")).text();
+  const state = /settings\/apps\/new\?state=([^"&]+)"/.exec(html)?.[1];
+  if (!state) throw new Error(`no state in the setup page:\n${html}`);
+  return decodeURIComponent(state);
+}
+
+function offerCode(code: string, id: number, slug: string, secret: string) {
+  github.state.manifestCodes.set(code, { id, slug, pem: testAppPrivateKey(), webhookSecret: secret });
+}
+
+async function storedApps() {
+  return database.client.db.select({ appId: appCredentials.appId }).from(appCredentials);
+}
+
 describe("GET /setup/callback", () => {
   it("rejects a state this server did not issue", async () => {
     const app = createApp(deps());
     const response = await app.request("/setup/callback?code=abc&state=forged.1.x");
     expect(response.status).toBe(400);
-    expect(await database.client.db.select().from(appCredentials)).toHaveLength(0);
+    expect(await storedApps()).toHaveLength(0);
   });
 
   it("converts the code, seals the credentials, links the install page, and serves webhooks at once", async () => {
-    github.state.manifestCodes.set("code123", {
-      id: 777,
-      slug: "terragate-acme",
-      pem: testAppPrivateKey(),
-      webhookSecret: "fresh-secret",
-    });
+    offerCode("code123", 777, "terragate-acme", "fresh-secret");
     const app = createApp(deps());
-    const state = createSetupState(encryptionKey);
-    const response = await app.request(`/setup/callback?code=code123&state=${encodeURIComponent(state)}`);
+    const client = browser(app);
+    const state = await startSetup(client);
+    const response = await client.get(`/setup/callback?code=code123&state=${encodeURIComponent(state)}`);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain("https://github.com/apps/terragate-acme/installations/new");
+    // The state's cookie is spent with it.
+    expect(client.jar.has("terragate_setup_state")).toBe(false);
 
     const [row] = await database.client.db.select().from(appCredentials);
     expect(row?.appId).toBe("777");
@@ -101,6 +135,120 @@ describe("GET /setup/callback", () => {
       },
     });
     expect(ping.status).toBe(200);
+  });
+
+  it("binds the state to the browser with an HttpOnly, SameSite=Lax cookie for ten minutes", async () => {
+    const app = createApp(deps());
+    const response = await app.request("/setup");
+    const cookie = response.headers
+      .getSetCookie()
+      .find((header) => header.startsWith("terragate_setup_state="));
+    expect(cookie).toMatch(/; Max-Age=600/);
+    expect(cookie).toMatch(/; Path=\/setup/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+  });
+
+  it("refuses a state used in another browser: the attacker's link does nothing in the victim's browser", async () => {
+    offerCode("attacker-code", 666, "evil-app", "evil-secret");
+    const app = createApp(deps());
+    const attacker = browser(app);
+    const state = await startSetup(attacker);
+    const victim = browser(app);
+    const response = await victim.get(
+      `/setup/callback?code=attacker-code&state=${encodeURIComponent(state)}`,
+    );
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("started in another browser");
+    expect(await storedApps()).toHaveLength(0);
+    // The code was never spent at GitHub.
+    expect(github.state.manifestCodes.has("attacker-code")).toBe(true);
+  });
+
+  it("refuses a state older than ten minutes", async () => {
+    offerCode("late-code", 778, "late-app", "late");
+    const app = createApp(deps());
+    const client = browser(app);
+    const state = createSetupState(encryptionKey, Date.now() - 11 * 60 * 1000);
+    client.jar.set("terragate_setup_state", state);
+    const response = await client.get(`/setup/callback?code=late-code&state=${encodeURIComponent(state)}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("more than ten minutes old");
+  });
+
+  it("uses a state once: a replayed callback is refused even before any app exists", async () => {
+    // GitHub refuses this code (unknown), so the first callback stores nothing.
+    const app = createApp(deps());
+    const client = browser(app);
+    const state = await startSetup(client);
+    const cookie = client.jar.get("terragate_setup_state")!;
+    const first = await client.get(`/setup/callback?code=unknown&state=${encodeURIComponent(state)}`);
+    expect(first.status).toBe(502);
+    offerCode("second-try", 779, "replayed", "replayed");
+    client.jar.set("terragate_setup_state", cookie);
+    const replay = await client.get(`/setup/callback?code=second-try&state=${encodeURIComponent(state)}`);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain("used before");
+    expect(await storedApps()).toHaveLength(0);
+  });
+
+  it("refuses a second app, by replay or by a fresh flow, once one exists; reset on the CLI allows one again", async () => {
+    offerCode("first", 801, "first-app", "first-secret");
+    const app = createApp(deps());
+    const owner = browser(app);
+    const state = await startSetup(owner);
+    const callback = `/setup/callback?code=first&state=${encodeURIComponent(state)}`;
+    const cookie = owner.jar.get("terragate_setup_state")!;
+    expect((await owner.get(callback)).status).toBe(200);
+
+    owner.jar.set("terragate_setup_state", cookie);
+    const replay = await owner.get(callback);
+    expect(replay.status).toBe(409);
+    expect(await replay.text()).toContain("terragate setup reset");
+
+    // A complete, valid flow for another app (state and cookie minted as /setup would) is refused too.
+    offerCode("second", 802, "second-app", "second-secret");
+    const intruder = browser(app);
+    expect((await intruder.get("/setup")).status).toBe(409);
+    const minted = createSetupState(encryptionKey);
+    intruder.jar.set("terragate_setup_state", minted);
+    const second = await intruder.get(`/setup/callback?code=second&state=${encodeURIComponent(minted)}`);
+    expect(second.status).toBe(409);
+    expect(github.state.manifestCodes.has("second")).toBe(true);
+    expect(await storedApps()).toEqual([{ appId: "801" }]);
+    expect(await loadGithubCredentials(deps())).toMatchObject({
+      appId: "801",
+      webhookSecret: "first-secret",
+    });
+
+    const output: string[] = [];
+    const io = {
+      config: deps({ DATABASE_URL: database.url }).config,
+      stdout: (text: string) => void output.push(text),
+      stderr: (text: string) => void output.push(text),
+    };
+    expect(await runSetupCommand(["reset"], io)).toBe(1);
+    expect(output.join("")).toContain("run again with --yes");
+    expect(await storedApps()).toHaveLength(1);
+    expect(await runSetupCommand(["reset", "--yes"], io)).toBe(0);
+    expect(output.join("")).toContain("Forgot GitHub App first-app (id 801");
+    expect(await storedApps()).toEqual([]);
+    expect((await browser(app).get("/setup")).status).toBe(200);
+  });
+
+  it("lets only one of two simultaneous callbacks store an app", async () => {
+    offerCode("race-a", 901, "race-a", "a");
+    offerCode("race-b", 902, "race-b", "b");
+    const app = createApp(deps());
+    const [one, two] = [browser(app), browser(app)];
+    const [stateOne, stateTwo] = [await startSetup(one), await startSetup(two)];
+    const statuses = await Promise.all([
+      one.get(`/setup/callback?code=race-a&state=${encodeURIComponent(stateOne)}`),
+      two.get(`/setup/callback?code=race-b&state=${encodeURIComponent(stateTwo)}`),
+    ]).then((responses) => responses.map((response) => response.status).sort());
+    expect(statuses).toEqual([200, 409]);
+    expect(await storedApps()).toHaveLength(1);
   });
 });
 

@@ -1,12 +1,21 @@
-// GET /setup and /setup/callback: create the GitHub App from its manifest and store its credentials sealed.
-import { Hono } from "hono";
+// GET /setup and /setup/callback: create the one GitHub App from its manifest and store its credentials sealed.
+import { type Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { seal } from "../../crypto/seal.ts";
-import { appCredentials } from "../../db/schema/index.ts";
+import { consumeSetupState, storeFirstApp } from "../../db/queries/setup.ts";
 import { appSecretsContext, loadGithubCredentials } from "../../vcs/github/credentials.ts";
 import type { AppDeps } from "../app.ts";
 import { appManifest, newAppUrl } from "./app-manifest.ts";
-import { checkSetupState, createSetupState } from "./setup-state.ts";
+import {
+  createSetupState,
+  type SetupStateProblem,
+  setupCookieName,
+  setupStateExpiry,
+  setupStateHash,
+  setupStateLifetimeMs,
+  setupStateProblem,
+} from "./setup-state.ts";
 
 /** What GitHub answers to the manifest conversion (the fields Terragate keeps). */
 export const ManifestConversion = z.looseObject({
@@ -32,25 +41,49 @@ function page(title: string, body: string): string {
 
 const organizationName = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
+/** Replacing the app is an operator's act on the server, never something a web request can do. */
+function alreadySetUp(appId: string, source: "env" | "database"): string {
+  return page(
+    "Terragate is set up",
+    `<p>This server already uses GitHub App <code>${escapeHtml(appId)}</code> (from ${source === "env" ? "the environment" : "the setup flow"}), so it does not create another one.</p>
+<p>${
+      source === "env"
+        ? "It comes from <code>APP_ID</code>; change the environment to use another app."
+        : "To replace it, run <code>terragate setup reset</code> on the server, then open this page again."
+    }</p>`,
+  );
+}
+
+const stateProblems: Record<SetupStateProblem, string> = {
+  missing: "The link has no setup state.",
+  forged: "The link's setup state was not issued by this server.",
+  expired: "The link is more than ten minutes old.",
+  other_browser: "The setup was started in another browser (or its cookie was cleared).",
+};
+
+function setupCookie(c: Context, deps: AppDeps, state: string): void {
+  setCookie(c, setupCookieName, state, {
+    path: "/setup",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: deps.config.publicUrl.startsWith("https://"),
+    maxAge: setupStateLifetimeMs / 1000,
+  });
+}
+
 export function createSetupRoutes(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {
     const existing = await loadGithubCredentials(deps);
-    if (existing) {
-      return c.html(
-        page(
-          "Terragate is set up",
-          `<p>This server already uses GitHub App <code>${escapeHtml(existing.appId)}</code> (from ${existing.source === "env" ? "the environment" : "the setup flow"}).</p>`,
-        ),
-        409,
-      );
-    }
+    if (existing) return c.html(alreadySetUp(existing.appId, existing.source), 409);
     const organization = c.req.query("org")?.trim() || undefined;
     if (organization !== undefined && !organizationName.test(organization)) {
       return c.html(page("Set up Terragate", "<p>That is not a valid organization name.</p>"), 400);
     }
     const state = createSetupState(deps.encryptionKey);
+    setupCookie(c, deps, state);
+    c.header("Cache-Control", "no-store");
     const manifest = JSON.stringify(appManifest(deps.config, "Terragate"));
     const target = newAppUrl(deps.config, organization, state);
     return c.html(
@@ -68,17 +101,33 @@ pull request events and start runs. GitHub shows you the permissions before anyt
   });
 
   app.get("/callback", async (c) => {
+    c.header("Cache-Control", "no-store");
+    // Checked first: once an app exists, no link, however valid, creates another.
+    const existing = await loadGithubCredentials(deps);
+    if (existing) return c.html(alreadySetUp(existing.appId, existing.source), 409);
     const code = c.req.query("code");
     const state = c.req.query("state");
-    if (!code || !/^[A-Za-z0-9_-]+$/.test(code) || !state || !checkSetupState(deps.encryptionKey, state)) {
+    const problem = setupStateProblem(deps.encryptionKey, state, getCookie(c, setupCookieName));
+    if (!code || !/^[A-Za-z0-9_-]+$/.test(code) || problem !== undefined || state === undefined) {
       return c.html(
         page(
-          "Setup link expired",
-          `<p>This link is not valid any more. <a href="/setup">Start again</a>.</p>`,
+          "Setup link not valid",
+          `<p>${problem ? stateProblems[problem] : "The link has no valid code from GitHub."} <a href="/setup">Start again</a> in this browser.</p>`,
         ),
         400,
       );
     }
+    // Single use, across replicas: a replayed link (from history, a proxy log) is refused.
+    if (!(await consumeSetupState(deps.database.db, setupStateHash(state), setupStateExpiry(state)))) {
+      return c.html(
+        page(
+          "Setup link already used",
+          `<p>This link was used before. <a href="/setup">Start again</a>.</p>`,
+        ),
+        400,
+      );
+    }
+    deleteCookie(c, setupCookieName, { path: "/setup" });
     const response = await fetch(`${deps.config.githubApiUrl}/app-manifests/${code}/conversions`, {
       method: "POST",
       headers: { accept: "application/vnd.github+json", "user-agent": "terragate-setup" },
@@ -101,24 +150,23 @@ pull request events and start runs. GitHub shows you the permissions before anyt
       client_secret: app.client_secret ?? null,
     });
     const sealed = seal(deps.encryptionKey, Buffer.from(secrets), appSecretsContext(appId));
-    await deps.database.db
-      .insert(appCredentials)
-      .values({
-        appId,
-        slug: app.slug,
-        htmlUrl: app.html_url,
-        clientId: app.client_id ?? null,
-        secretsSealed: sealed,
-      })
-      .onConflictDoUpdate({
-        target: appCredentials.appId,
-        set: {
-          slug: app.slug,
-          htmlUrl: app.html_url,
-          clientId: app.client_id ?? null,
-          secretsSealed: sealed,
-        },
-      });
+    const stored = await storeFirstApp(deps.database.db, {
+      appId,
+      slug: app.slug,
+      htmlUrl: app.html_url,
+      clientId: app.client_id ?? null,
+      secretsSealed: sealed,
+    });
+    if (!stored) {
+      deps.logger.warn({ appId, slug: app.slug }, "setup callback refused: another app was stored first");
+      return c.html(
+        page(
+          "Terragate is set up",
+          `<p>Another GitHub App was stored while this one was being created, so <code>${escapeHtml(app.slug)}</code> is not used. Delete it in GitHub's app settings; to replace the stored app, run <code>terragate setup reset</code> on the server.</p>`,
+        ),
+        409,
+      );
+    }
     deps.logger.info({ appId, slug: app.slug }, "GitHub App created through the setup flow");
     const install = `${app.html_url}/installations/new`;
     return c.html(
