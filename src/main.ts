@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `terragate` command line: dispatches to one module per subcommand, loaded only when used.
-import { readFileSync } from "node:fs";
+import { terragateVersion } from "./config/version.ts";
 import { didYouMean } from "./domain/suggest.ts";
 
 interface Command {
@@ -31,13 +31,6 @@ const commands: Record<string, Command> = {
   },
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(
@@ -64,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-v") {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${terragateVersion()}\n`);
     return 0;
   }
   const command = commands[name];

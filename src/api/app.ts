@@ -11,6 +11,7 @@ import { metricsRoutes } from "./metrics.ts";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { createSetupRoutes } from "./setup/setup-routes.ts";
+import { createStatusRoutes } from "./status/status-routes.ts";
 import { createApiDocs } from "./v1/api-docs.ts";
 import { createApiV1 } from "./v1/api-v1.ts";
 import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", metricsRoutes(metrics));
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));
   app.route("/setup", createSetupRoutes(deps));
+  app.route("/", createStatusRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
   app.route("/api/v1", createApiV1(deps));

@@ -53,6 +53,23 @@ const repoRoutes: Route[] = [
     },
   },
   {
+    method: "GET",
+    pattern: /^\/app$/,
+    handle: (state, request) => {
+      // Only the app's own JWT may ask who the app is; an installation token gets 401, as on GitHub.
+      if (!/^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(request.authorization ?? "")) {
+        return { status: 401, body: { message: "A JSON web token could not be decoded" } };
+      }
+      const body: Pick<NonNullable<Schemas["integration"]>, "id" | "slug" | "name" | "html_url"> = {
+        id: state.app.id,
+        slug: state.app.slug,
+        name: state.app.name,
+        html_url: `https://github.com/apps/${state.app.slug}`,
+      };
+      return { status: 200, body };
+    },
+  },
+  {
     method: "POST",
     pattern: /^\/app-manifests\/([^/]+)\/conversions$/,
     handle: (state, request) => {

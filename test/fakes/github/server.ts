@@ -12,7 +12,7 @@
 //   github.state.latencyMs = 100;   // every request then takes 100 ms before it is handled (slow GitHub)
 //   await github.close();
 //
-// Endpoints: POST /app/installations/{id}/access_tokens; POST /app-manifests/{code}/conversions;
+// Endpoints: GET /app (JWT only); POST /app/installations/{id}/access_tokens; POST /app-manifests/{code}/conversions;
 // GET /repos/{o}/{r}; GET …/contents/{path}?ref=; GET …/git/trees/{sha}?recursive=1; GET …/pulls/{n};
 // GET …/pulls/{n}/files; GET …/pulls/{n}/reviews; PUT …/pulls/{n}/merge; DELETE …/git/refs/heads/{branch};
 // GET|POST …/issues/{n}/comments; PATCH …/issues/comments/{id}; POST …/issues/comments/{id}/reactions;

@@ -131,6 +131,8 @@ export class FakeGithubState {
   readonly workflowRuns: FakeWorkflowRun[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly failures: FakeFailure[] = [];
+  /** The app the credentials belong to (GET /app). */
+  app = { id: 1, slug: "terragate-test", name: "Terragate Test" };
   /** Time every request takes before GitHub handles it (0: instant), as a real API round trip does. */
   latencyMs = 0;
   /** Manifest conversion codes (setup flow) → app credentials returned once. */

@@ -1,0 +1,109 @@
+// GET / sends a browser to /setup until an app exists, then to /status: a small page saying what this server runs.
+import { and, count, gt, isNull, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { terragateVersion } from "../../config/version.ts";
+import { installations, workerPools } from "../../db/schema/index.ts";
+import { loadGithubCredentials } from "../../vcs/github/credentials.ts";
+import type { AppDeps } from "../app.ts";
+import { createAppNameLookup } from "./app-name.ts";
+
+export interface ServerStatus {
+  version: string;
+  database: "ok" | "unreachable";
+  /** This process's job worker; "absent" when it runs none (a replica with `terragate worker` beside it). */
+  worker: string;
+  /** Worker pools on this database whose heartbeat is fresh (every replica's). */
+  live_worker_pools: number | null;
+  app: { id: string; name: string | null; source: "env" | "database"; note?: string } | null;
+  installations: number | null;
+  /** Why the configured app's credentials cannot be used (a wrong encryption key, an unreadable key file). */
+  app_problem?: string;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/** Until a dashboard takes `/` over: the two routes a person opening the server in a browser meets first. */
+export function createStatusRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const appName = createAppNameLookup(deps.config.githubApiUrl);
+
+  app.get("/", async (c) => {
+    c.header("Cache-Control", "no-store");
+    const credentials = await loadGithubCredentials(deps).catch(() => null);
+    return c.redirect(credentials ? "/status" : "/setup", 302);
+  });
+
+  app.get("/status", async (c) => {
+    const status = await readStatus(deps, appName);
+    c.header("Cache-Control", "no-store");
+    if ((c.req.header("accept") ?? "").includes("application/json")) return c.json(status);
+    return c.html(renderStatus(status));
+  });
+
+  return app;
+}
+
+async function readStatus(
+  deps: AppDeps,
+  appName: ReturnType<typeof createAppNameLookup>,
+): Promise<ServerStatus> {
+  const worker = deps.workerStatus?.() ?? "absent";
+  let credentials: Awaited<ReturnType<typeof loadGithubCredentials>> = null;
+  let credentialProblem: string | undefined;
+  try {
+    credentials = await loadGithubCredentials(deps);
+  } catch (error) {
+    credentialProblem = (error as Error).message;
+  }
+  const counts = await Promise.all([
+    deps.database.db.select({ value: count() }).from(installations).where(isNull(installations.deletedAt)),
+    deps.database.db
+      .select({ value: count() })
+      .from(workerPools)
+      .where(and(gt(workerPools.heartbeatAt, sql`now() - interval '15 seconds'`))),
+  ]).catch(() => undefined);
+  const name = credentials ? await appName(credentials) : undefined;
+  return {
+    version: terragateVersion(),
+    database: counts ? "ok" : "unreachable",
+    worker,
+    live_worker_pools: counts?.[1][0]?.value ?? null,
+    app: credentials
+      ? {
+          id: credentials.appId,
+          name: name && "name" in name ? name.name : null,
+          source: credentials.source,
+          ...(name && "unavailable" in name ? { note: name.unavailable } : {}),
+        }
+      : null,
+    installations: counts?.[0][0]?.value ?? null,
+    ...(credentialProblem ? { app_problem: credentialProblem } : {}),
+  };
+}
+
+function renderStatus(status: ServerStatus): string {
+  const rows: Array<[string, string]> = [
+    ["Version", status.version],
+    ["Database", status.database],
+    [
+      "Worker",
+      `${status.worker} in this process${status.live_worker_pools === null ? "" : `; ${status.live_worker_pools} live worker pool(s) on this database`}`,
+    ],
+    [
+      "GitHub App",
+      status.app
+        ? `${status.app.name ?? `id ${status.app.id}`} (id ${status.app.id}, from ${status.app.source === "env" ? "APP_ID" : "the setup page"})${status.app.note ? ` — name unavailable: ${status.app.note}` : ""}`
+        : (status.app_problem ?? "none: open /setup"),
+    ],
+    ["Installations", status.installations === null ? "unknown" : String(status.installations)],
+  ];
+  const table = rows
+    .map(([label, value]) => `<tr><th>${label}</th><td>${escapeHtml(value)}</td></tr>`)
+    .join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Terragate</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}th{text-align:left;padding-right:1.5rem}</style>
+</head><body><h1>Terragate</h1><table>${table}</table>
+<p><a href="/health">/health</a> · <a href="/metrics">/metrics</a> · <a href="/api/docs">API</a></p></body></html>`;
+}
