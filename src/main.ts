@@ -21,7 +21,7 @@ const commands: Record<string, Command> = {
     load: () => import("./cli/run.ts"),
   },
   config: {
-    summary: "validate .terragate/config.yml and list its dirspaces; print its JSON Schema",
+    summary: "validate .terragate/config.yml and list its dirspaces; print its stack graph or JSON Schema",
     load: () => import("./cli/config.ts"),
   },
   "api-key": { summary: "create, list and revoke tooling API keys", load: () => import("./cli/api-key.ts") },

@@ -67,6 +67,8 @@ describe("terragate config validate", () => {
           tags: ["aws", "prod", "dir:infra/a", "workspace:prod"],
           autoplan: true,
           changed: false,
+          layer: null,
+          reasons: [],
         },
         {
           dir: "infra/a",
@@ -74,6 +76,8 @@ describe("terragate config validate", () => {
           tags: ["aws", "dir:infra/a", "workspace:staging"],
           autoplan: true,
           changed: false,
+          layer: null,
+          reasons: [],
         },
         {
           dir: "infra/b",
@@ -81,6 +85,8 @@ describe("terragate config validate", () => {
           tags: ["aws", "prod", "dir:infra/b", "workspace:prod"],
           autoplan: true,
           changed: true,
+          layer: 1,
+          reasons: ["infra/b/main.tf changed"],
         },
         {
           dir: "infra/b",
@@ -88,6 +94,8 @@ describe("terragate config validate", () => {
           tags: ["aws", "dir:infra/b", "workspace:staging"],
           autoplan: true,
           changed: true,
+          layer: 1,
+          reasons: ["infra/b/main.tf changed"],
         },
       ],
     });
@@ -168,6 +176,8 @@ describe("terragate config validate", () => {
             tags: ["dir:stack", "workspace:default"],
             autoplan: true,
             changed: true,
+            layer: 1,
+            reasons: ["stack/main.tf changed"],
           },
         ],
       });

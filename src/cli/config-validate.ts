@@ -1,25 +1,30 @@
 // `terragate config validate`: checks a checkout's repo config and shows the dirspaces it yields.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { type ChangeReason, describeChangeReason } from "../domain/change-reason.ts";
 import type { Dirspace } from "../domain/dirspace.ts";
-import { compareDirspaces, formatDirspace } from "../domain/dirspace.ts";
-import type { ConfigWarning } from "../domain/discover.ts";
-import { evaluateRepo } from "../domain/match.ts";
+import { compareDirspaces, dirspaceKey, formatDirspace } from "../domain/dirspace.ts";
+import { repoConfigPath } from "../domain/parse-repo-config.ts";
+import type { Step } from "../domain/repo-config.ts";
+import { computeLayers } from "../domain/stack-layers.ts";
 import {
-  formatConfigProblem,
-  formatKeyPath,
-  locateConfigKey,
-  parseRepoConfig,
-  repoConfigPath,
-} from "../domain/parse-repo-config.ts";
-import { defaultRepoConfig, type RepoConfig, type Step } from "../domain/repo-config.ts";
+  evaluateCheckout,
+  formatGraphProblem,
+  formatIndexProblems,
+  formatWarning,
+  loadCheckout,
+} from "./checkout.ts";
+
+export { listRepoFiles } from "./checkout.ts";
 
 export const usage = `Usage: terragate config validate [--repo DIR] [--changed FILE ...] [--json]
 
 Reads DIR/${repoConfigPath} (DIR defaults to .; no file means all defaults), reports problems as
-FILE:LINE:COL: KEY: MESSAGE and exits 1, or lists every dirspace (dir × workspace) with its tags and
-workflow. With --changed, marks the dirspaces a pull request changing those files (paths relative
-to DIR) would plan. --json prints {"dirspaces":[{"dir","workspace","tags","autoplan","changed"}]}.`;
+FILE:LINE:COL: KEY: MESSAGE and exits 1 (a cycle among stacks is one), or lists every dirspace
+(dir × workspace) with its tags and workflow. With --changed, marks the dirspaces a pull request
+changing those files (paths relative to DIR) would plan, why (its own files, or a module or included
+file it uses), and the layers they are planned in. --json prints
+{"dirspaces":[{"dir","workspace","tags","autoplan","changed","layer","reasons"}]}: layer is 1 for
+the first layer (null when unchanged), reasons are lines such as "uses modules/network, changed".`;
 
 interface ValidateOptions {
   repo: string;
@@ -54,25 +59,6 @@ export function parseValidateArgs(args: readonly string[]): ParsedArgs {
     }
   }
   return { ok: true, options };
-}
-
-const skippedDirs = new Set([".git", ".terraform", "node_modules"]);
-
-/** Every file under `root`, repository-relative with `/`, without .git, .terraform and node_modules. */
-export function listRepoFiles(root: string): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!skippedDirs.has(entry.name)) walk(path);
-      } else if (entry.isFile()) {
-        files.push(relative(root, path).split(sep).join("/"));
-      }
-    }
-  };
-  walk(root);
-  return files;
 }
 
 function describeStep(step: Step): string {
@@ -127,23 +113,52 @@ export function renderDirspaces(dirspaces: readonly Dirspace[], withChanged: boo
   return `${header}\n\n${lines.join("\n")}${footer}`;
 }
 
-/** The --json document: exactly dir, workspace, tags, autoplan and changed, sorted. */
-export function dirspacesJson(dirspaces: readonly Dirspace[]): string {
+/** Each changed dirspace's layer (1 = planned first) and the reasons it is changed, by dirspaceKey. */
+export interface DirspaceNotes {
+  layers: Map<string, number>;
+  reasons: Map<string, ChangeReason[]>;
+}
+
+/** The --json document: dir, workspace, tags, autoplan, changed, layer and reasons, sorted. */
+export function dirspacesJson(dirspaces: readonly Dirspace[], notes: DirspaceNotes): string {
   return JSON.stringify({
-    dirspaces: dirspaces.map(({ dir, workspace, tags, autoplan, changed }) => ({
-      dir,
-      workspace,
-      tags,
-      autoplan,
-      changed,
-    })),
+    dirspaces: dirspaces.map(({ dir, workspace, tags, autoplan, changed }) => {
+      const key = dirspaceKey({ dir, workspace });
+      return {
+        dir,
+        workspace,
+        tags,
+        autoplan,
+        changed,
+        layer: notes.layers.get(key) ?? null,
+        reasons: (notes.reasons.get(key) ?? []).map(describeChangeReason),
+      };
+    }),
   });
 }
 
-function formatWarning(file: string, text: string | undefined, warning: ConfigWarning): string {
-  if (warning.path.length === 0 || text === undefined) return `warning: ${warning.message}`;
-  const { line, column } = locateConfigKey(text, warning.path);
-  return `${file}:${line}:${column}: warning: ${formatKeyPath(warning.path)}: ${warning.message}`;
+/** The layers of the changed dirspaces, each with why it is included. */
+export function renderLayers(dirspaces: readonly Dirspace[], notes: DirspaceNotes): string {
+  const byLayer = new Map<number, Dirspace[]>();
+  for (const dirspace of dirspaces) {
+    const layer = notes.layers.get(dirspaceKey(dirspace));
+    if (layer === undefined) continue;
+    byLayer.set(layer, [...(byLayer.get(layer) ?? []), dirspace]);
+  }
+  const lines: string[] = [];
+  for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
+    lines.push(
+      layer === 1
+        ? "Layer 1 (planned first):"
+        : `Layer ${layer} (planned once layer ${layer - 1} is applied):`,
+    );
+    for (const dirspace of byLayer.get(layer)!) {
+      const reasons = (notes.reasons.get(dirspaceKey(dirspace)) ?? []).map(describeChangeReason).join("; ");
+      const off = dirspace.autoplan ? "" : " (autoplan off)";
+      lines.push(`  ${formatDirspace(dirspace)}${off}: ${reasons}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -163,26 +178,43 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const configFile = join(repo, repoConfigPath).split(sep).join("/");
-  const text = existsSync(configFile) ? readFileSync(configFile, "utf8") : undefined;
-  let config: RepoConfig = defaultRepoConfig();
-  if (text !== undefined) {
-    const result = parseRepoConfig(text, configFile);
-    if (!result.ok) {
-      process.stderr.write(`${result.problems.map(formatConfigProblem).join("\n")}\n`);
-      return 1;
-    }
-    config = result.config;
-  } else if (!json) {
-    process.stderr.write(`note: ${configFile} not found; using the defaults\n`);
+  const loaded = loadCheckout(repo);
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.problems.join("\n")}\n`);
+    return 1;
   }
-  const evaluation = evaluateRepo({ files: listRepoFiles(repo), config, changedFiles: changed });
-  for (const warning of evaluation.warnings) {
-    process.stderr.write(`${formatWarning(configFile, text, warning)}\n`);
+  const { checkout } = loaded;
+  if (checkout.configText === undefined && !json) {
+    process.stderr.write(`note: ${checkout.configFile} not found; using the defaults\n`);
+  }
+  const { evaluation, graph } = evaluateCheckout(checkout, changed);
+  const warnings = [
+    ...evaluation.warnings.map((warning) => formatWarning(checkout, warning)),
+    ...formatIndexProblems(checkout),
+    ...(graph.ok ? graph.warnings : []).map((problem) => formatGraphProblem(checkout, problem)),
+  ];
+  for (const warning of warnings) process.stderr.write(`${warning}\n`);
+  if (!graph.ok) {
+    const problems = graph.problems.map((problem) => formatGraphProblem(checkout, problem));
+    process.stderr.write(`${problems.join("\n")}\n`);
+    return 1;
   }
   const dirspaces = [...evaluation.dirspaces].sort(compareDirspaces);
-  process.stdout.write(
-    `${json ? dirspacesJson(dirspaces) : renderDirspaces(dirspaces, changed.length > 0)}\n`,
-  );
+  const layered = computeLayers({
+    graph: graph.graph,
+    changed: dirspaces.filter((dirspace) => dirspace.changed),
+    states: new Map(),
+  });
+  const notes: DirspaceNotes = { layers: new Map(), reasons: evaluation.reasons };
+  for (const layer of layered.layers) {
+    for (const entry of layer.dirspaces) notes.layers.set(dirspaceKey(entry.dirspace), layer.index + 1);
+  }
+  if (json) {
+    process.stdout.write(`${dirspacesJson(dirspaces, notes)}\n`);
+    return 0;
+  }
+  const listing = renderDirspaces(dirspaces, changed.length > 0);
+  const layers = changed.length > 0 && notes.layers.size > 0 ? `\n\n${renderLayers(dirspaces, notes)}` : "";
+  process.stdout.write(`${listing}${layers}\n`);
   return 0;
 }

@@ -129,7 +129,7 @@ describe("discoverDirspaces", () => {
       {
         path: ["dirs", "infra/*"],
         message:
-          "applies to no terraform root: the roots it matches are ignored or taken by a more specific dirs entry",
+          "applies to no terraform root: the dirs it matches are ignored, used as modules by other dirs, or taken by a more specific dirs entry",
       },
     ]);
   });

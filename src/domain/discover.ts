@@ -101,6 +101,7 @@ function mergeWhenModified(
       file_patterns: override.file_patterns ?? result.file_patterns,
       autoplan: override.autoplan ?? result.autoplan,
       autoplan_draft_pr: override.autoplan_draft_pr ?? result.autoplan_draft_pr,
+      depends_on_modules: override.depends_on_modules ?? result.depends_on_modules,
     };
   }
   return result;
@@ -178,17 +179,29 @@ function workspaceTemplates(
   });
 }
 
-/** Every dirspace of the tree with its tags, when_modified settings and workflow. */
-export function discoverDirspaces(files: readonly string[], config: RepoConfig): Discovery {
-  const { dirspaces, warnings } = buildDirspaces(files, config);
+/**
+ * Every dirspace of the tree with its tags, when_modified settings and workflow. `modules` (from the
+ * module index) are dirs other dirs use as local modules: they are not roots unless a `dirs` key names
+ * them exactly.
+ */
+export function discoverDirspaces(
+  files: readonly string[],
+  config: RepoConfig,
+  modules?: ReadonlySet<string>,
+): Discovery {
+  const { dirspaces, warnings } = buildDirspaces(files, config, modules);
   return { dirspaces, warnings };
 }
 
-/** discoverDirspaces, with `changed: false` on each dirspace so evaluateRepo can fill it in place. */
+/**
+ * discoverDirspaces, with `changed: false` on each dirspace so evaluateRepo can fill it in place, and
+ * each dirspace's `when_modified.depends_on_modules` at the same index.
+ */
 export function buildDirspaces(
   files: readonly string[],
   config: RepoConfig,
-): { dirspaces: Dirspace[]; warnings: ConfigWarning[] } {
+  modules?: ReadonlySet<string>,
+): { dirspaces: Dirspace[]; warnings: ConfigWarning[]; dependsOnModules: boolean[] } {
   const warnings: ConfigWarning[] = [];
   const ignore = config.ignore.map((pattern) => compileGlob(pattern));
   const resolver = createDirResolver(config.dirs);
@@ -198,6 +211,7 @@ export function buildDirspaces(
   const usedKeys = new Set<string>();
   const ignoredRoots = new Map<string, string>();
   const dirspaces: Dirspace[] = [];
+  const dependsOnModules: boolean[] = [];
 
   const roots = findTerraformRoots(files, warnings);
   for (const dir of roots) {
@@ -206,6 +220,7 @@ export function buildDirspaces(
       ignoredRoots.set(dir, ignoredBy.pattern);
       continue;
     }
+    if (modules?.has(dir) && !resolver.exactKeys.has(dir)) continue;
     const entry = resolver.resolve(dir);
     if (entry) usedKeys.add(entry.key);
     let templates = templatesByEntry.get(entry?.key);
@@ -226,6 +241,7 @@ export function buildDirspaces(
         workflow: template.workflow ?? selectWorkflow(workflows, new Set(tags)),
         changed: false,
       });
+      dependsOnModules.push(template.whenModified.depends_on_modules);
     }
   }
 
@@ -245,9 +261,9 @@ export function buildDirspaces(
     warnings.push({
       path: ["dirs", rule.key],
       message: matchesSome
-        ? "applies to no terraform root: the roots it matches are ignored or taken by a more specific dirs entry"
+        ? "applies to no terraform root: the dirs it matches are ignored, used as modules by other dirs, or taken by a more specific dirs entry"
         : noRoot,
     });
   }
-  return { dirspaces, warnings };
+  return { dirspaces, warnings, dependsOnModules };
 }

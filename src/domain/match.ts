@@ -1,8 +1,11 @@
 // Changed files → affected dirspaces, using each dirspace's `when_modified.file_patterns` (fast path).
-import type { Dirspace } from "./dirspace.ts";
+import type { ChangeReason } from "./change-reason.ts";
+import { type Dirspace, dirspaceKey } from "./dirspace.ts";
 import { buildDirspaces, type ConfigWarning } from "./discover.ts";
 import { compileGlob, escapeGlobLiteral, type Glob } from "./glob.ts";
 import { expandBraces } from "./glob-syntax.ts";
+import { changeReasons, createModuleChangeFinder } from "./module-changes.ts";
+import type { ModuleIndex } from "./module-index/build.ts";
 import { checkPath, dirnameOf, isNormalPath, joinPath } from "./paths.ts";
 import { dirPlaceholder, type RepoConfig } from "./repo-config.ts";
 import { evaluateTagQuery, type TagQuery } from "./tag-query.ts";
@@ -83,13 +86,17 @@ function lowerBound(sorted: readonly string[], value: string): number {
 /** Decides, with caching, whether a dir's changed files match a pattern list. */
 export interface ChangeMatcher {
   isChanged(dir: string, patterns: readonly string[]): boolean;
+  /** The first changed file (in the order patterns are tried) that makes the dir changed, or null. */
+  firstChangedFile(dir: string, patterns: readonly string[]): string | null;
+  /** Whether exactly this file changed. */
+  hasFile(file: string): boolean;
 }
 
 /** Builds a matcher over a PR's changed files (normalized, repository-relative). */
 export function createChangeMatcher(changedFiles: readonly string[]): ChangeMatcher {
   const index = indexChangedFiles(changedFiles);
   // Pattern lists are usually shared arrays from the config: look them up by identity first.
-  type ListCache = { compiled: CompiledPatterns; results: Map<string, boolean> };
+  type ListCache = { compiled: CompiledPatterns; results: Map<string, string | null> };
   const cacheByList = new Map<readonly string[], ListCache>();
   const cacheByKey = new Map<string, ListCache>();
   const repoMatches = new Map<Glob, string[]>();
@@ -147,49 +154,59 @@ export function createChangeMatcher(changedFiles: readonly string[]): ChangeMatc
     }
   };
 
-  const isChangedUncached = (dir: string, compiled: CompiledPatterns): boolean => {
+  const firstMatchUncached = (dir: string, compiled: CompiledPatterns): string | null => {
     const survives = (file: string): boolean =>
       !compiled.negative.some((pattern) => matchesFile(pattern, dir, file));
+    let found: string | null = null;
+    const keep = (file: string): boolean => {
+      if (!survives(file)) return false;
+      found = file;
+      return true;
+    };
     for (const pattern of compiled.positive) {
       if (pattern.kind === "repo") {
         let matches = repoMatches.get(pattern.glob);
         if (!matches) {
-          const found: string[] = [];
+          const all: string[] = [];
           someMatch(pattern.glob, ".", (file) => {
-            found.push(file);
+            all.push(file);
             return false;
           });
-          matches = found;
+          matches = all;
           repoMatches.set(pattern.glob, matches);
         }
-        if (matches.some(survives)) return true;
+        if (matches.some(keep)) return found;
       } else {
         const glob = pattern.kind === "dir" ? pattern.glob : templateGlob(pattern.template, dir);
-        if (someMatch(glob, pattern.kind === "dir" ? dir : ".", survives)) return true;
+        if (someMatch(glob, pattern.kind === "dir" ? dir : ".", keep)) return found;
       }
     }
-    return false;
+    return null;
+  };
+
+  const firstChangedFile = (dir: string, patterns: readonly string[]): string | null => {
+    let cache = cacheByList.get(patterns);
+    if (!cache) {
+      const listKey = patterns.join("\0");
+      cache = cacheByKey.get(listKey);
+      if (!cache) {
+        cache = { compiled: compileFilePatterns(patterns), results: new Map() };
+        cacheByKey.set(listKey, cache);
+      }
+      cacheByList.set(patterns, cache);
+    }
+    let result = cache.results.get(dir);
+    if (result === undefined) {
+      result = firstMatchUncached(dir, cache.compiled);
+      cache.results.set(dir, result);
+    }
+    return result;
   };
 
   return {
-    isChanged(dir, patterns) {
-      let cache = cacheByList.get(patterns);
-      if (!cache) {
-        const listKey = patterns.join("\0");
-        cache = cacheByKey.get(listKey);
-        if (!cache) {
-          cache = { compiled: compileFilePatterns(patterns), results: new Map() };
-          cacheByKey.set(listKey, cache);
-        }
-        cacheByList.set(patterns, cache);
-      }
-      let result = cache.results.get(dir);
-      if (result === undefined) {
-        result = isChangedUncached(dir, cache.compiled);
-        cache.results.set(dir, result);
-      }
-      return result;
-    },
+    firstChangedFile,
+    isChanged: (dir, patterns) => firstChangedFile(dir, patterns) !== null,
+    hasFile: (file) => index.set.has(file),
   };
 }
 
@@ -198,12 +215,20 @@ export interface EvaluateRepoInput {
   files: readonly string[];
   config: RepoConfig;
   changedFiles: readonly string[];
+  /**
+   * The module index of the same tree. With it, dirs used as local modules are not roots, and a change
+   * in a module (or Terragrunt source or included file) changes the dirspaces using it, unless their
+   * `when_modified.depends_on_modules` is off.
+   */
+  moduleIndex?: ModuleIndex;
 }
 
 export interface RepoEvaluation {
   /** Every dirspace, sorted by dir then workspace, with `changed` set from the changed files. */
   dirspaces: Dirspace[];
   warnings: ConfigWarning[];
+  /** Why each changed dirspace is changed, by dirspaceKey. */
+  reasons: Map<string, ChangeReason[]>;
 }
 
 /** Normalizes changed file paths; ones that cannot be inside the repository become warnings. */
@@ -224,10 +249,18 @@ export function normalizeChangedFiles(files: readonly string[], warnings: Config
 
 /** Discovers the dirspaces of a tree and marks those the changed files touch. */
 export function evaluateRepo(input: EvaluateRepoInput): RepoEvaluation {
-  const { dirspaces, warnings } = buildDirspaces(input.files, input.config);
-  const matcher = createChangeMatcher(normalizeChangedFiles(input.changedFiles, warnings));
-  for (const dirspace of dirspaces) dirspace.changed = matcher.isChanged(dirspace.dir, dirspace.filePatterns);
-  return { dirspaces, warnings };
+  const index = input.moduleIndex;
+  const { dirspaces, warnings, dependsOnModules } = buildDirspaces(input.files, input.config, index?.modules);
+  const changedFiles = normalizeChangedFiles(input.changedFiles, warnings);
+  const matcher = createChangeMatcher(changedFiles);
+  const modules = index ? createModuleChangeFinder(index, matcher, changedFiles) : undefined;
+  const reasons = new Map<string, ChangeReason[]>();
+  dirspaces.forEach((dirspace, position) => {
+    const found = changeReasons(dirspace, matcher, dependsOnModules[position] ? modules : undefined);
+    dirspace.changed = found.length > 0;
+    if (dirspace.changed) reasons.set(dirspaceKey(dirspace), found);
+  });
+  return { dirspaces, warnings, reasons };
 }
 
 /** The dirspaces a tag query selects. */

@@ -35,7 +35,9 @@ describe("parseRepoConfig defaults", () => {
       ],
       autoplan: true,
       autoplan_draft_pr: true,
+      depends_on_modules: true,
     });
+    expect(defaults.stacks).toEqual({});
     expect(defaults.lock_policy).toBe("apply");
     expect(defaults.parallelism).toBe(4);
     expect(defaults.workflows).toEqual([]);
@@ -161,7 +163,7 @@ describe("parseRepoConfig errors", () => {
       "unknown key without a close match",
       "frobnicate: true\n",
       [
-        "config.yml:1:1: frobnicate: unknown key; expected one of version, ignore, dirs, when_modified, workflows, lock_policy, apply_requirements, access_control, fork_prs, automerge, drift, parallelism, destination_branches",
+        "config.yml:1:1: frobnicate: unknown key; expected one of version, ignore, dirs, when_modified, workflows, lock_policy, apply_requirements, access_control, fork_prs, automerge, drift, parallelism, destination_branches, stacks",
       ],
     ],
     [

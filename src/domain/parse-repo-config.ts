@@ -2,6 +2,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { RepoConfig } from "./repo-config.ts";
+import { checkStacks } from "./stack-config.ts";
 
 /** Where the repo config lives, relative to the repository root. */
 export const repoConfigPath = ".terragate/config.yml";
@@ -173,9 +174,23 @@ export function parseRepoConfig(text: string, file: string = repoConfigPath): Re
     };
   }
   const parsed = RepoConfig.safeParse(data);
-  if (parsed.success) return { ok: true, config: parsed.data };
   const resolve = (node: Node): Node =>
     isAlias(node) ? ((node.resolve(document) as Node | undefined) ?? node) : node;
+  if (parsed.success) {
+    const stackProblems = checkStacks(parsed.data);
+    if (stackProblems.length === 0) return { ok: true, config: parsed.data };
+    return {
+      ok: false,
+      problems: stackProblems
+        .map((problem) => ({
+          file,
+          ...position(locate(root, problem.at, resolve).node),
+          path: formatKeyPath(problem.key),
+          message: problem.message,
+        }))
+        .sort((a, b) => a.line - b.line || a.column - b.column),
+    };
+  }
   return { ok: false, problems: problemsFromIssues(parsed.error.issues, file, root, position, resolve) };
 }
 

@@ -74,3 +74,40 @@ export function joinPath(dir: string, rest: string): string {
 export function isWithin(path: string, dir: string): boolean {
   return dir === "." || path === dir || path.startsWith(`${dir}/`);
 }
+
+/**
+ * Resolves a relative path (`../modules/vpc`, `./x`, `a//b`) against a normalized directory. Fails
+ * when it climbs above the repository root.
+ */
+export function resolveRelativePath(dir: string, relative: string): PathCheck {
+  if (relative.includes("\0")) return { ok: false, reason: "it contains a NUL byte" };
+  if (relative.includes("\\")) return { ok: false, reason: "it contains a backslash" };
+  const segments = dir === "." ? [] : dir.split("/");
+  for (const segment of relative.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (segments.length === 0) return { ok: false, reason: "it climbs above the repository root" };
+      segments.pop();
+    } else {
+      segments.push(segment);
+    }
+  }
+  return { ok: true, path: segments.length === 0 ? "." : segments.join("/") };
+}
+
+/** The relative path from one normalized directory to another (`../b` from `x/a` to `x/b`). */
+export function relativePath(from: string, to: string): string {
+  const fromSegments = from === "." ? [] : from.split("/");
+  const toSegments = to === "." ? [] : to.split("/");
+  let shared = 0;
+  while (
+    shared < fromSegments.length &&
+    shared < toSegments.length &&
+    fromSegments[shared] === toSegments[shared]
+  ) {
+    shared++;
+  }
+  const up = fromSegments.slice(shared).map(() => "..");
+  const result = [...up, ...toSegments.slice(shared)].join("/");
+  return result === "" ? "." : result;
+}

@@ -29,6 +29,7 @@ describe("schema/config.json", () => {
       "drift",
       "parallelism",
       "destination_branches",
+      "stacks",
     ]);
     for (const [key, property] of Object.entries(schema.properties)) {
       expect(property.description, key).toBeTruthy();

@@ -105,6 +105,7 @@ export const WhenModifiedOverride = strict({
   file_patterns: z.array(FilePatternText).optional(),
   autoplan: z.boolean().optional(),
   autoplan_draft_pr: z.boolean().optional(),
+  depends_on_modules: z.boolean().optional(),
 });
 export type WhenModifiedOverride = z.infer<typeof WhenModifiedOverride>;
 
@@ -121,8 +122,19 @@ export const WhenModified = strict({
   file_patterns: z.array(FilePatternText).default(defaultFilePatterns),
   autoplan: z.boolean().default(true),
   autoplan_draft_pr: z.boolean().default(true),
+  /** A change in a local module, Terragrunt source or included file the dir uses changes the dir. */
+  depends_on_modules: z.boolean().default(true),
 });
 export type WhenModified = z.infer<typeof WhenModified>;
+
+/** A `dirs` key: a repository-relative dir or glob that stays inside the repository. */
+export const DirKey = z.string().check((context) => checkGlobText(context, "dir or glob"));
+
+/** A branch name or a glob of branch names (`release/*`: `*` stays within one `/`-separated segment). */
+export const BranchPattern = z
+  .string()
+  .min(1, "a branch pattern cannot be empty")
+  .check((context) => checkGlobText(context, "branch pattern"));
 
 export const WorkspaceConfig = strict({
   tags: z.array(Tag).default([]),
@@ -134,17 +146,10 @@ export const DirConfig = strict({
   tags: z.array(Tag).default([]),
   workspaces: z.record(WorkspaceName, WorkspaceConfig).optional(),
   when_modified: WhenModifiedOverride.optional(),
+  /** Dirs (or globs) whose changes must be applied before this dir's; read from the default branch. */
+  depends_on: z.array(DirKey).default([]),
 });
 export type DirConfig = z.infer<typeof DirConfig>;
-
-/** A `dirs` key: a repository-relative dir or glob that stays inside the repository. */
-export const DirKey = z.string().check((context) => checkGlobText(context, "dir or glob"));
-
-/** A branch name or a glob of branch names (`release/*`: `*` stays within one `/`-separated segment). */
-export const BranchPattern = z
-  .string()
-  .min(1, "a branch pattern cannot be empty")
-  .check((context) => checkGlobText(context, "branch pattern"));
 
 const extraArgs = z.array(z.string()).default([]);
 const stepTypes = ["init", "plan", "apply", "run", "env"];
@@ -312,6 +317,18 @@ export const Drift = strict({
   schedules: z.record(z.string(), DriftSchedule).default({}),
 });
 
+/** A stack name, as `depends_on` lists refer to it. */
+export const StackName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/, {
+  error: "a stack name uses letters, digits, _, . and - (at most 100 characters)",
+});
+
+/** A named group of dirspaces (the first stack whose tag query matches), applied after its dependencies. */
+export const StackConfig = strict({
+  tag_query: TagQueryText,
+  depends_on: z.array(StackName).default([]),
+});
+export type StackConfig = z.infer<typeof StackConfig>;
+
 /** The whole `.terragate/config.yml`. Every key is optional; `RepoConfig.parse({})` gives the defaults. */
 export const RepoConfig = strict({
   version: z
@@ -364,6 +381,12 @@ export const RepoConfig = strict({
     .describe(
       "Branches or branch globs (release/*: * stays within one segment); PRs into other branches are ignored. Unset means the default branch. Read from the default branch.",
     ),
+  stacks: z
+    .record(StackName, StackConfig)
+    .default({})
+    .describe(
+      "Named groups of dirspaces (first matching tag_query) whose changes are applied after the stacks in depends_on. Read from the default branch.",
+    ),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;
 
@@ -384,6 +407,9 @@ export const defaultBranchKeys = [
   "lock_policy",
   "fork_prs",
   "drift",
+  // Ordering rules, so a PR cannot drop them; the stack graph also resolves dirs' depends_on against
+  // the default branch's config (see buildStackGraph).
+  "stacks",
 ] as const satisfies ReadonlyArray<keyof RepoConfig>;
 
 /** The config a PR runs with: the PR's own, except defaultBranchKeys, which come from the default branch. */
