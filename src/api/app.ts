@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
+import type { DashboardOptions } from "../dashboard/dashboard.ts";
+import { createDashboardMount } from "../dashboard/mount.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import type { WorkerStatus } from "../jobs/worker.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
@@ -27,6 +29,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The in-process worker's state for /health; omitted when this process runs no worker. */
   workerStatus?: () => WorkerStatus;
+  /** Dashboard settings tests change (token lifetimes); defaults otherwise. */
+  dashboard?: DashboardOptions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -48,6 +52,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", createStatusRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
+  // Before /api/v1: the sign-in callbacks live there but are not tooling API routes.
+  app.route("/", createDashboardMount(deps, deps.dashboard));
   app.route("/api/v1", createApiV1(deps));
   app.route("/api/docs", createApiDocs());
   return app;

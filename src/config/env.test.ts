@@ -112,4 +112,23 @@ describe("loadConfig", () => {
     const key = Buffer.alloc(32, 1).toString("base64");
     expect(loadConfig({ TERRAGATE_ENCRYPTION_KEY: key }).TERRAGATE_ENCRYPTION_KEY).toBe(key);
   });
+
+  test("an OAuth client needs both its id and its secret; the secret is never echoed", () => {
+    expect(problems({ GITHUB_CLIENT_ID: "Iv1.x" })).toEqual([
+      "GITHUB_CLIENT_SECRET (unset): set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither",
+    ]);
+    expect(problems({ GITLAB_CLIENT_SECRET: "hunter2" })).toEqual([
+      "GITLAB_CLIENT_ID (unset): set both GITLAB_CLIENT_ID and GITLAB_CLIENT_SECRET, or neither",
+    ]);
+    expect(loadConfig({ GITLAB_CLIENT_ID: "a", GITLAB_CLIENT_SECRET: "b" }).GITLAB_CLIENT_ID).toBe("a");
+  });
+
+  test("TERRAGATE_ADMINS lists github: and gitlab: people", () => {
+    expect(loadConfig({ TERRAGATE_ADMINS: "github:alice, gitlab:bob" }).TERRAGATE_ADMINS).toBe(
+      "github:alice, gitlab:bob",
+    );
+    expect(problems({ TERRAGATE_ADMINS: "alice" })).toEqual([
+      'TERRAGATE_ADMINS ("alice"): expected a comma-separated list of github:LOGIN or gitlab:USERNAME',
+    ]);
+  });
 });

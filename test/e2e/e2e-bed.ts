@@ -10,6 +10,7 @@ import type pg from "pg";
 import pino from "pino";
 import { createApp } from "../../src/api/app.ts";
 import { type Config, loadConfig } from "../../src/config/env.ts";
+import type { DashboardOptions } from "../../src/dashboard/dashboard.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
@@ -32,7 +33,13 @@ export interface E2eBed {
   close(): Promise<void>;
 }
 
-export async function createE2eBed(): Promise<E2eBed> {
+export interface E2eBedOptions {
+  /** Environment overrides given the fake GitHub's URL (undefined removes a variable). */
+  env?: (githubUrl: string) => Record<string, string | undefined>;
+  dashboard?: DashboardOptions;
+}
+
+export async function createE2eBed(options: E2eBedOptions = {}): Promise<E2eBed> {
   const github = await startFakeGithub();
   const database = await createTestDatabase();
   const holder: { app?: Hono } = {};
@@ -57,6 +64,7 @@ export async function createE2eBed(): Promise<E2eBed> {
     TERRAGATE_URL: url,
     DATABASE_URL: database.url,
     LOG_LEVEL: "silent",
+    ...options.env?.(github.url),
   });
   const deps: JobDeps = {
     config,
@@ -64,7 +72,7 @@ export async function createE2eBed(): Promise<E2eBed> {
     logger: pino({ level: "silent" }),
     encryptionKey: Buffer.alloc(32, 9),
   };
-  holder.app = createApp(deps);
+  holder.app = createApp({ ...deps, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
   const pool: pg.Pool = createPgPool(database.url, { max: 4, applicationName: "terragate-e2e-worker" });
   const taskList = createTaskList(deps);
   return {

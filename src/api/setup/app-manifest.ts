@@ -30,6 +30,8 @@ export function appManifest(config: Config, name: string) {
     public: false,
     hook_attributes: { url: `${config.publicUrl}/api/github/v1/events`, active: true },
     redirect_url: `${config.publicUrl}/setup/callback`,
+    // Dashboard sign-in ("Sign in with GitHub") returns here with the person's authorization code.
+    callback_urls: [`${config.publicUrl}/api/v1/github/callback`],
     default_permissions: appPermissions,
     default_events: appEvents,
   };

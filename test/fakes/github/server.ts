@@ -21,11 +21,14 @@
 // POST …/actions/workflows/{file}/dispatches (404 unless .github/workflows/{file} exists on the ref; creates a
 // workflow run). Actions OIDC: GET /_services/token/.well-known/{openid-configuration,jwks} and the job's token
 // request GET /_actions/id-token?run=ID (see actionsJobEnv); tokens carry GitHub's documented claims.
+// sign-in (oauth.ts): GET|POST /login/oauth/authorize, POST /login/oauth/access_token, GET /user,
+// GET /user/installations, GET /user/memberships/orgs/{org}.
 // Lists paginate with per_page/page and a `Link` header; every answer carries x-ratelimit-* headers;
 // unknown repos, files and routes answer 404 with GitHub's error body.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeOidcIssuer } from "./oidc.ts";
+import { answerOAuth } from "./oauth.ts";
 import { routes } from "./routes.ts";
 import { FakeGithubState } from "./state.ts";
 
@@ -54,6 +57,8 @@ export interface FakeRequest {
 export interface FakeResponse {
   status: number;
   body?: unknown;
+  /** Sent as is instead of JSON (the sign-in pages); give the content-type in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -148,6 +153,10 @@ async function handle(
     ...result.headers,
   };
   response.writeHead(result.status, headers);
+  if (result.text !== undefined) {
+    response.end(result.text);
+    return;
+  }
   response.end(result.body === undefined || result.status === 204 ? undefined : JSON.stringify(result.body));
 }
 
@@ -169,6 +178,8 @@ function answer(state: FakeGithubState, request: FakeRequest): FakeResponse {
     }
     return { status: failure.status, body: { message: "Server Error" } };
   }
+  const signIn = answerOAuth(state, request);
+  if (signIn) return signIn;
   // The manifest conversion is the one call GitHub accepts without credentials (the code is the secret).
   if (!request.authorization && !request.path.startsWith("/app-manifests/")) {
     return {

@@ -1,6 +1,8 @@
 // In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { parse } from "yaml";
+import { createHash } from "node:crypto";
+import { FakeGithubOAuthState } from "./oauth.ts";
 
 export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
@@ -145,6 +147,8 @@ export class FakeGithubState {
    * JWTs must be RS256-signed by one of them, as GitHub checks them (deleting a key revokes it).
    */
   readonly appPublicKeys = new Map<string, string[]>();
+  /** Sign-in: OAuth clients, people, their tokens (see oauth.ts). */
+  readonly oauth = new FakeGithubOAuthState();
   botLogin = "terragate[bot]";
   private nextId = 1000;
 
