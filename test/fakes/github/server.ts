@@ -27,8 +27,8 @@
 // unknown repos, files and routes answer 404 with GitHub's error body.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeOidcIssuer } from "./oidc.ts";
 import { answerOAuth } from "./oauth.ts";
+import { FakeOidcIssuer } from "./oidc.ts";
 import { routes } from "./routes.ts";
 import { FakeGithubState } from "./state.ts";
 

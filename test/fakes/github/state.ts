@@ -1,7 +1,6 @@
 // In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { parse } from "yaml";
-import { createHash } from "node:crypto";
 import { FakeGithubOAuthState } from "./oauth.ts";
 
 export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
