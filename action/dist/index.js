@@ -19808,6 +19808,17 @@ var EnvSchema = external_exports.object({
     (value) => value ?? "https://gitlab.com"
   ),
   GITLAB_WEBHOOK_SECRET: optionalString,
+  /** The GitHub App's OAuth client for dashboard sign-in (else the one stored by /setup). */
+  GITHUB_CLIENT_ID: optionalString,
+  GITHUB_CLIENT_SECRET: optionalString,
+  /** A GitLab OAuth application for dashboard sign-in (scope read_api). */
+  GITLAB_CLIENT_ID: optionalString,
+  GITLAB_CLIENT_SECRET: optionalString,
+  /** People who see the dashboard's admin page: `github:LOGIN` / `gitlab:USERNAME`, comma-separated. */
+  TERRAGATE_ADMINS: optionalString.refine(
+    (value) => value === void 0 || value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").every((entry) => /^(github|gitlab):[A-Za-z0-9][A-Za-z0-9._-]*$/.test(entry)),
+    "expected a comma-separated list of github:LOGIN or gitlab:USERNAME"
+  ),
   PORT: port.default(3e3),
   TERRAGATE_URL: url2("the public base URL of this server, e.g. https://terragate.example.com"),
   DATABASE_URL: optionalString.refine(
@@ -19826,6 +19837,17 @@ var EnvSchema = external_exports.object({
     error: "expected one of fatal, error, warn, info, debug, trace, silent"
   }).default("info")
 }).superRefine((env, ctx) => {
+  for (const vcs of ["GITHUB", "GITLAB"]) {
+    const id = env[`${vcs}_CLIENT_ID`];
+    const secret = env[`${vcs}_CLIENT_SECRET`];
+    if (id === void 0 !== (secret === void 0)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [id === void 0 ? `${vcs}_CLIENT_ID` : `${vcs}_CLIENT_SECRET`],
+        message: `set both ${vcs}_CLIENT_ID and ${vcs}_CLIENT_SECRET, or neither`
+      });
+    }
+  }
   if (env.APP_ID !== void 0 && env.WEBHOOK_SECRET === void 0) {
     ctx.addIssue({
       code: "custom",
