@@ -1,4 +1,4 @@
-// GET / leads a browser to /setup until an app exists, then to /status: version, database, worker, app name, installations.
+// GET / leads a browser to /setup until an app exists, then (until someone can sign in) to /status: version, database, worker, app name, installations.
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { loadConfig } from "../../src/config/env.ts";

@@ -1,4 +1,4 @@
-// GET / sends a browser to /setup until an app exists, then to /status: a small page saying what this server runs.
+// GET /status: a small page (or JSON) saying what this server runs; `/` leads here until sign-in is set up.
 import { and, count, gt, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { terragateVersion } from "../../config/version.ts";
@@ -24,16 +24,10 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
-/** Until a dashboard takes `/` over: the two routes a person opening the server in a browser meets first. */
+/** The server's status; the dashboard's `/` sends a browser here while nobody can sign in yet. */
 export function createStatusRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const appName = createAppNameLookup(deps.config.githubApiUrl);
-
-  app.get("/", async (c) => {
-    c.header("Cache-Control", "no-store");
-    const credentials = await loadGithubCredentials(deps).catch(() => null);
-    return c.redirect(credentials ? "/status" : "/setup", 302);
-  });
 
   app.get("/status", async (c) => {
     const status = await readStatus(deps, appName);

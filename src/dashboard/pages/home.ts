@@ -18,21 +18,18 @@ export function homeRoutes(services: DashboardServices): Hono<DashboardEnv> {
         services.providers("github"),
         services.providers("gitlab"),
       ]);
-      if (!github && !gitlab && (await loadGithubCredentials(deps)) === null)
-        return c.redirect("/setup", 302);
+      // Nobody can sign in yet: the setup page until an app exists, then the server's status page.
+      if (!github && !gitlab) {
+        const app = await loadGithubCredentials(deps).catch(() => null);
+        return c.redirect(app ? "/status" : "/setup", 302);
+      }
       const next = safeNext(c.req.query("next"));
       const query = next === "/" ? "" : `?next=${encodeURIComponent(next)}`;
       const body = html`<div class="signin"><h1>Sign in to Terragate</h1>
 ${next !== "/" ? html`<p class="muted">Sign in to continue to <code>${next}</code>.</p>` : ""}
 ${github ? html`<a class="button primary" href="/auth/github/sign-in${query}">Sign in with GitHub</a>` : ""}
 ${gitlab ? html`<a class="button primary" href="/auth/gitlab/sign-in${query}">Sign in with GitLab</a>` : ""}
-${
-  !github && !gitlab
-    ? html`<p class="notice">Sign-in is not set up yet. GitHub: create the app through <a href="/setup">/setup</a>
-(its OAuth client is stored with it) or set <code>GITHUB_CLIENT_ID</code> and <code>GITHUB_CLIENT_SECRET</code>.
-GitLab: set <code>GITLAB_CLIENT_ID</code> and <code>GITLAB_CLIENT_SECRET</code>.</p>`
-    : ""
-}</div>`;
+<p class="muted"><a href="/status">Server status</a></p></div>`;
       return c.html(page(c, { title: "Sign in", body }));
     }
     const rows = await listSessionInstallations(
