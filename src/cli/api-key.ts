@@ -21,12 +21,14 @@ export const usage = `Usage:
 
 REF names an installation: github:<installation id> or gitlab:<group or project id> (the VCS's own
 ids, as in the API's URLs), or Terragate's internal numeric id.
-CAP is one of installation_read, unlock, kv_read, kv_write, access_token_create, audit_read
-(repeat --capability or separate with commas).
+CAP is one of installation_read, kv_read, kv_write, access_token_create, audit_read, or
+unlock:OWNER/REPO to release locks in that repository (repeat for more) or unlock:* for every
+repository of the installation (repeat --capability or separate with commas).
 
 create prints the key (tgk_…) once on stdout: store it now, it cannot be shown again.
 list prints one key per line: id, name, capabilities, last use (and revocation time).
-revoke stops the key at once: its next refresh is refused.
+revoke stops the key at once (its next refresh is refused), and with it every key it created
+through the API, and the keys those created.
 
 The database is DATABASE_URL when set, else the embedded PostgreSQL of the \`terragate serve\`
 running on the same TERRAGATE_DATA_DIR (started for the command when none runs).`;
@@ -118,7 +120,13 @@ async function revoke(database: DatabaseClient, args: string[], io: ApiKeyComman
     io.stderr(`terragate api-key: no unrevoked key ${id}; \`terragate api-key list\` shows the keys.\n`);
     return 1;
   }
-  io.stdout(`Revoked API key ${revoked.id}${revoked.name ? ` (${revoked.name})` : ""}.\n`);
+  const { key, descendants } = revoked;
+  io.stdout(`Revoked API key ${key.id}${key.name ? ` (${key.name})` : ""}.\n`);
+  for (const descendant of descendants) {
+    io.stdout(
+      `Revoked API key ${descendant.id}${descendant.name ? ` (${descendant.name})` : ""}, created by ${descendant.parentKeyId}.\n`,
+    );
+  }
   return 0;
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
-import { Capability } from "../api/auth/capabilities.ts";
+import { Grant } from "../api/auth/capabilities.ts";
 
 const ISSUER = "terragate";
 const AUDIENCE = "terragate-api";
@@ -21,7 +21,7 @@ export const AccessTokenClaims = z.object({
   installationId: z.number().int(),
   vcs: z.enum(["github", "gitlab"]),
   installationExternalId: z.string(),
-  capabilities: z.array(Capability),
+  capabilities: z.array(Grant),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
@@ -30,7 +30,7 @@ const Payload = z.object({
   iid: z.number().int(),
   vcs: z.enum(["github", "gitlab"]),
   ext: z.string(),
-  caps: z.array(Capability),
+  caps: z.array(Grant),
 });
 
 export type AccessTokenProblem = "expired" | "invalid" | "unknown_key";

@@ -3,8 +3,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { createApp } from "../../src/api/app.ts";
-import type { Capability } from "../../src/api/auth/capabilities.ts";
-import { capabilityValues } from "../../src/api/auth/capabilities.ts";
+import { capabilityValues, type Grant } from "../../src/api/auth/capabilities.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { createApiKey } from "../../src/db/queries/api-keys.ts";
 import {
@@ -34,13 +33,10 @@ export interface ApiFixture {
   encryptionKey: Buffer;
   a: SeededInstallation;
   b: SeededInstallation;
-  /** Creates an API key for the installation (all capabilities unless listed). */
-  apiKey: (
-    installation: SeededInstallation,
-    capabilities?: Capability[],
-  ) => Promise<{ id: string; key: string }>;
+  /** Creates an API key for the installation (every capability and unlock:* unless listed). */
+  apiKey: (installation: SeededInstallation, capabilities?: Grant[]) => Promise<{ id: string; key: string }>;
   /** API key → access token through the refresh route. */
-  token: (installation: SeededInstallation, capabilities?: Capability[]) => Promise<string>;
+  token: (installation: SeededInstallation, capabilities?: Grant[]) => Promise<string>;
   call: (method: string, path: string, token: string, body?: unknown) => Promise<Response>;
   close: () => Promise<void>;
 }
@@ -170,7 +166,10 @@ export async function createApiFixture(options: { rateLimit?: number } = {}): Pr
   const a = await seedInstallation(database, { vcs: "github", externalId: "1001", login: "alpha" });
   const b = await seedInstallation(database, { vcs: "github", externalId: "2002", login: "bravo" });
 
-  const apiKey: ApiFixture["apiKey"] = async (installation, capabilities = [...capabilityValues]) => {
+  const apiKey: ApiFixture["apiKey"] = async (
+    installation,
+    capabilities = [...capabilityValues, "unlock:*"],
+  ) => {
     const created = await createApiKey(database.client.db, {
       installationId: installation.id,
       name: "test",

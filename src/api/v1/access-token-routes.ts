@@ -4,7 +4,7 @@ import { hashApiKey, isApiKey } from "../../crypto/api-keys.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../../crypto/jwt.ts";
 import { useApiKey } from "../../db/queries/api-keys.ts";
 import { bearerToken, rateLimitError } from "../auth/access-token-auth.ts";
-import { Capability } from "../auth/capabilities.ts";
+import { validGrants } from "../auth/capabilities.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
 import { createRouter } from "./schemas.ts";
@@ -52,7 +52,7 @@ export function accessTokenRoutes(deps: ApiDeps) {
       installationId: found.installationId,
       vcs: found.vcs,
       installationExternalId: found.installationExternalId,
-      capabilities: found.capabilities.filter((name) => Capability.safeParse(name).success) as Capability[],
+      capabilities: validGrants(found.capabilities),
     });
     return c.json({ access_token: token, expires_in: ACCESS_TOKEN_TTL_SECONDS }, 200);
   });

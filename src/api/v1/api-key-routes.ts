@@ -1,9 +1,15 @@
 // /access-tokens: list, create and revoke the installation's API keys (capability access_token_create).
 import { createRoute, z } from "@hono/zod-openapi";
-import { type ApiKeyRecord, createApiKey, listApiKeys, revokeApiKey } from "../../db/queries/api-keys.ts";
+import {
+  type ApiKeyRecord,
+  createApiKey,
+  listApiKeys,
+  ParentKeyRevokedError,
+  revokeApiKey,
+} from "../../db/queries/api-keys.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { authorize } from "../auth/access-token-auth.ts";
-import { Capability } from "../auth/capabilities.ts";
+import { Grant, holdsGrant } from "../auth/capabilities.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
 import { bearerSecurity, createRouter, iso, Timestamp } from "./schemas.ts";
@@ -14,11 +20,22 @@ const ApiKey = z
     name: z.string(),
     capabilities: z.array(z.string()),
     created_by: z.string(),
+    parent_key_id: z
+      .string()
+      .uuid()
+      .nullable()
+      .openapi({ description: "the key that created this one; revoking it revokes this one" }),
     created_at: Timestamp,
     last_used_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable(),
   })
   .openapi("ApiKey");
+
+const RevokedApiKey = ApiKey.extend({
+  revoked_descendants: z
+    .array(ApiKey)
+    .openapi({ description: "keys this key created (transitively), revoked with it" }),
+}).openapi("RevokedApiKey");
 
 const CreatedApiKey = ApiKey.extend({
   key: z.string().openapi({ description: "the API key; shown only in this response" }),
@@ -27,7 +44,11 @@ const CreatedApiKey = ApiKey.extend({
 const CreateApiKeyBody = z
   .object({
     name: z.string().max(200).default(""),
-    capabilities: z.array(Capability).min(1).max(10),
+    capabilities: z
+      .array(Grant)
+      .min(1)
+      .max(50)
+      .openapi({ description: "installation-wide capabilities, and unlock:OWNER/REPO or unlock:* grants" }),
   })
   .openapi("CreateApiKeyBody");
 
@@ -37,6 +58,7 @@ function toApiKey(record: ApiKeyRecord): z.infer<typeof ApiKey> {
     name: record.name,
     capabilities: record.capabilities,
     created_by: record.createdBy,
+    parent_key_id: record.parentKeyId,
     created_at: iso(record.createdAt),
     last_used_at: iso(record.lastUsedAt),
     revoked_at: iso(record.revokedAt),
@@ -77,7 +99,7 @@ const create = createRoute({
 const revoke = createRoute({
   method: "delete",
   path: "/access-tokens/{id}",
-  summary: "Revoke an API key; its refreshes stop at once",
+  summary: "Revoke an API key and every key it created (transitively); their refreshes stop at once",
   tags: ["api keys"],
   security: bearerSecurity,
   request: {
@@ -89,7 +111,10 @@ const revoke = createRoute({
     }),
   },
   responses: {
-    200: { description: "the revoked key", content: { "application/json": { schema: ApiKey } } },
+    200: {
+      description: "the revoked key and the keys revoked with it",
+      content: { "application/json": { schema: RevokedApiKey } },
+    },
     ...errorResponses(400, 401, 403, 404, 429),
   },
 });
@@ -106,7 +131,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
     .openapi(create, async (c) => {
       const principal = authorize(c, "access_token_create");
       const body = c.req.valid("json");
-      const beyond = body.capabilities.filter((capability) => !principal.capabilities.includes(capability));
+      const beyond = body.capabilities.filter((grant) => !holdsGrant(principal.capabilities, grant));
       if (beyond.length > 0) {
         throw new ApiError(
           403,
@@ -123,8 +148,18 @@ export function apiKeyRoutes(deps: ApiDeps) {
           name: body.name,
           capabilities: [...new Set(body.capabilities)].sort(),
           createdBy: `api-key:${principal.keyId}`,
+          parentKeyId: principal.keyId,
         }),
-      );
+      ).catch((error: unknown) => {
+        if (error instanceof ParentKeyRevokedError) {
+          throw new ApiError(
+            401,
+            "unauthorized",
+            "this access token's API key is revoked; it creates no keys",
+          );
+        }
+        throw error;
+      });
       return c.json({ ...toApiKey(created.record), key: created.key }, 201);
     })
     .openapi(revoke, async (c) => {
@@ -138,6 +173,9 @@ export function apiKeyRoutes(deps: ApiDeps) {
         }),
       );
       if (!revoked) throw new ApiError(404, "not_found", `no unrevoked API key ${id} in this installation`);
-      return c.json(toApiKey(revoked), 200);
+      return c.json(
+        { ...toApiKey(revoked.key), revoked_descendants: revoked.descendants.map(toApiKey) },
+        200,
+      );
     });
 }

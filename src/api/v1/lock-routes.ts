@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { listLocks, unlock } from "../../db/queries/lock-resources.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { mayUnlock } from "../auth/capabilities.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
 import {
@@ -72,6 +73,8 @@ const unlockRoute = createRoute({
   method: "post",
   path: "/{vcs}/installations/{installation}/locks/unlock",
   summary: "Release locks of one repository (by pull request and/or dirspaces); audited",
+  description:
+    "Needs the capability `unlock:OWNER/REPO` for that repository, or `unlock:*`. A key without it gets 403 before the repository is looked up.",
   tags: ["locks"],
   security: bearerSecurity,
   request: {
@@ -120,10 +123,20 @@ export function lockRoutes(deps: ApiDeps) {
       return c.json({ items, next_page: page.nextPage }, 200);
     })
     .openapi(unlockRoute, async (c) => {
-      const principal = authorize(c, "unlock");
+      const principal = c.get("principal");
       const { vcs, installation } = c.req.valid("param");
       const installationId = tenantInstallation(principal, vcs, installation);
       const body = c.req.valid("json");
+      // Checked before the repository is looked up: a key not allowed here learns nothing about it.
+      if (!mayUnlock(principal.capabilities, body.repo)) {
+        const required = `unlock:${body.repo.toLowerCase()}`;
+        throw new ApiError(
+          403,
+          "forbidden",
+          `this key may not release locks in ${body.repo}: it needs the capability ${required} (or unlock:*)`,
+          { details: { required, held: principal.capabilities } },
+        );
+      }
       const result = await withTenant(deps.database, installationId, (tx) =>
         unlock(tx, installationId, {
           repo: body.repo,

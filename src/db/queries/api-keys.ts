@@ -1,6 +1,6 @@
 // API key records: create (with an audit entry), list, revoke, and the lookup behind a token refresh.
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Capability } from "../../api/auth/capabilities.ts";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Grant } from "../../api/auth/capabilities.ts";
 import { generateApiKey, hashApiKey } from "../../crypto/api-keys.ts";
 import type { Executor } from "../client.ts";
 import { apiKeys } from "../schema/index.ts";
@@ -15,6 +15,13 @@ export interface ApiKeyRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The key that created this one through the API (null for keys made on the command line). */
+  parentKeyId: string | null;
+}
+
+/** The creating key was revoked meanwhile: its access token still verifies for a minute, but it creates nothing. */
+export class ParentKeyRevokedError extends Error {
+  override name = "ParentKeyRevokedError";
 }
 
 const recordColumns = {
@@ -26,13 +33,34 @@ const recordColumns = {
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
   revokedAt: apiKeys.revokedAt,
+  parentKeyId: apiKeys.parentKeyId,
 };
 
-/** Creates a key and its audit entry; the returned `key` is the only time the secret exists in clear. */
+/**
+ * Creates a key and its audit entry; the returned `key` is the only time the secret exists in clear.
+ * A key created by another key (`parentKeyId`) is refused when that key is revoked; the parent's
+ * row is locked while checking, so a revocation running at the same moment sees the new key.
+ */
 export async function createApiKey(
   executor: Executor,
-  input: { installationId: number; name: string; capabilities: Capability[]; createdBy: string },
+  input: {
+    installationId: number;
+    name: string;
+    capabilities: Grant[];
+    createdBy: string;
+    parentKeyId?: string;
+  },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
+  if (input.parentKeyId !== undefined) {
+    const [parent] = await executor
+      .select({ revokedAt: apiKeys.revokedAt })
+      .from(apiKeys)
+      .where(eq(apiKeys.id, input.parentKeyId))
+      .for("share");
+    if (!parent || parent.revokedAt !== null) {
+      throw new ParentKeyRevokedError(`API key ${input.parentKeyId} is revoked; it cannot create keys`);
+    }
+  }
   const key = generateApiKey();
   const [record] = await executor
     .insert(apiKeys)
@@ -41,6 +69,7 @@ export async function createApiKey(
       name: input.name,
       capabilities: input.capabilities,
       createdBy: input.createdBy,
+      parentKeyId: input.parentKeyId ?? null,
       keyHash: hashApiKey(key),
     })
     .returning(recordColumns);
@@ -63,11 +92,24 @@ export async function listApiKeys(executor: Executor, installationId?: number): 
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
 }
 
-/** Revokes a key at once (refreshes stop immediately); false when no such unrevoked key exists in scope. */
+export interface RevokedKeys {
+  key: ApiKeyRecord;
+  /** Keys it created, and the keys those created, …: revoked with it. */
+  descendants: ApiKeyRecord[];
+}
+
+/**
+ * Revokes a key at once (refreshes stop immediately) and, transitively, every key created from it;
+ * undefined when no such unrevoked key exists in scope. Run it in a transaction.
+ *
+ * Descendants are revoked generation by generation until none is left: each statement sees keys
+ * committed by creations that were waiting on the row lock a previous statement took (see
+ * createApiKey), so a key created while its parent is being revoked is caught too.
+ */
 export async function revokeApiKey(
   executor: Executor,
   input: { id: string; installationId?: number; actor: string },
-): Promise<ApiKeyRecord | undefined> {
+): Promise<RevokedKeys | undefined> {
   const scope =
     input.installationId === undefined ? undefined : eq(apiKeys.installationId, input.installationId);
   const [record] = await executor
@@ -82,7 +124,26 @@ export async function revokeApiKey(
     action: "api_key.revoke",
     target: { api_key_id: record.id, name: record.name },
   });
-  return record;
+  const descendants: ApiKeyRecord[] = [];
+  let parents = [record.id];
+  while (parents.length > 0) {
+    const children = await executor
+      .update(apiKeys)
+      .set({ revokedAt: sql`now()` })
+      .where(and(inArray(apiKeys.parentKeyId, parents), isNull(apiKeys.revokedAt)))
+      .returning(recordColumns);
+    for (const child of children) {
+      await recordAudit(executor, {
+        installationId: child.installationId,
+        actor: input.actor,
+        action: "api_key.revoke",
+        target: { api_key_id: child.id, name: child.name, because_revoked: child.parentKeyId },
+      });
+    }
+    descendants.push(...children);
+    parents = children.map((child) => child.id);
+  }
+  return { key: record, descendants };
 }
 
 export interface RefreshableKey {
