@@ -20,7 +20,8 @@ export const usage = `Usage:
   terragate api-key revoke ID
 
 REF names an installation: github:<installation id> or gitlab:<group or project id> (the VCS's own
-ids, as in the API's URLs), or Terragate's internal numeric id.
+ids, as in the API's URLs), internal:<Terragate's id>, or a bare number, which means the VCS's id
+when exactly one VCS has it (otherwise the error lists the forms that match).
 CAP is one of installation_read, kv_read, kv_write, access_token_create, audit_read, or
 unlock:OWNER/REPO to release locks in that repository (repeat for more) or unlock:* for every
 repository of the installation (repeat --capability or separate with commas).

@@ -44,7 +44,7 @@ describe("terragate api-key", () => {
     expect(key).toMatch(/^tgk_[0-9A-Za-z]{43}$/);
     expect(created.stderr).toContain("shown only this once");
 
-    const before = await terragate(["list", "--installation", String(fixture.a.id)]);
+    const before = await terragate(["list", "--installation", `internal:${fixture.a.id}`]);
     expect(before.exitCode).toBe(0);
     const line = before.stdout.split("\n").find((entry) => entry.includes("dashboard"))!;
     const [id, name, capabilities, lastUse] = line.split("\t");
@@ -97,6 +97,10 @@ describe("terragate api-key", () => {
     expect(badCapability.stderr).toContain('unknown capability "admin"');
     const noCapability = await terragate(["create", "--installation", "github:1001"]);
     expect(noCapability.stderr).toContain("at least one --capability");
+    // A bare number is the VCS's installation id, as in the API's URLs.
+    const bare = await terragate(["create", "--installation", "1001", "--capability", "kv_read"]);
+    expect(bare.exitCode, bare.stderr).toBe(0);
+    expect(bare.stderr).toContain("for github:1001 (alpha)");
     const help = await terragate(["--help"]);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain("terragate api-key create");
