@@ -12,10 +12,9 @@ import {
   parseRepoConfig,
   repoConfigPath,
 } from "../domain/parse-repo-config.ts";
+import { vendoredDirNames } from "../domain/paths.ts";
 import { defaultRepoConfig, type RepoConfig } from "../domain/repo-config.ts";
 import { buildStackGraph, type StackGraphProblem, type StackGraphResult } from "../domain/stack-graph.ts";
-
-const skippedDirs = new Set([".git", ".terraform", ".terragrunt-cache", "node_modules"]);
 
 /** Every file under `root`, repository-relative with `/`, without .git, .terraform and node_modules. */
 export function listRepoFiles(root: string): string[] {
@@ -24,7 +23,7 @@ export function listRepoFiles(root: string): string[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (!skippedDirs.has(entry.name)) walk(path);
+        if (!vendoredDirNames.has(entry.name)) walk(path);
       } else if (entry.isFile()) {
         files.push(relative(root, path).split(sep).join("/"));
       }

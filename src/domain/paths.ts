@@ -111,3 +111,14 @@ export function relativePath(from: string, to: string): string {
   const result = [...up, ...toSegments.slice(shared)].join("/");
   return result === "" ? "." : result;
 }
+
+/**
+ * Directories that never hold a repository's own terraform (vendored dependencies, terraform's and
+ * Terragrunt's caches, git's own): neither a checkout walk nor a tree listing goes into them.
+ */
+export const vendoredDirNames: ReadonlySet<string> = new Set([
+  ".git",
+  ".terraform",
+  ".terragrunt-cache",
+  "node_modules",
+]);

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { ProbotOctokit } from "probot";
 import type { VcsProvider } from "../types.ts";
 import type { GithubAppCredentials } from "./credentials.ts";
+import { TreeListingCache } from "./git-trees.ts";
 import { createGithubProvider, type GithubOctokit } from "./provider.ts";
 
 export interface GithubClients {
@@ -54,6 +55,8 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
   const write = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
   const notifications = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
   const log = options.logger.child({ name: "github" });
+  // Git objects never change: tree listings are shared by every provider of the process.
+  const treeCache = new TreeListingCache();
 
   function octokitFor(installationId: string): GithubOctokit {
     return new ProbotOctokit({
@@ -102,8 +105,12 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
   return {
     octokitFor,
     providerFor: (installationId, owner, repo) =>
-      createGithubProvider(octokitFor(installationId), owner, repo, {
-        appId: String(options.credentials.appId),
-      }),
+      createGithubProvider(
+        octokitFor(installationId),
+        owner,
+        repo,
+        { appId: String(options.credentials.appId) },
+        treeCache,
+      ),
   };
 }

@@ -16,6 +16,7 @@ import {
   type WorkflowDispatch,
   type WorkflowDispatchResult,
 } from "../types.ts";
+import { createGitTrees, TreeListingCache } from "./git-trees.ts";
 import { githubLimits } from "./limits.ts";
 import { GithubPullRequest, pullRequestInfo } from "./normalize-event.ts";
 
@@ -122,8 +123,10 @@ export function createGithubProvider(
   owner: string,
   repo: string,
   identity: GithubAppIdentity,
+  treeCache: TreeListingCache = new TreeListingCache(),
 ): VcsProvider {
   const repoFullName = `${owner}/${repo}`;
+  const trees = createGitTrees(octokit, owner, repo, treeCache);
   const isThisApp = (app: { id?: number } | null | undefined) => String(app?.id) === identity.appId;
   const base = { owner, repo };
   const run = <T>(what: string, fn: () => Promise<T>) => call(what, repoFullName, fn);
@@ -145,33 +148,9 @@ export function createGithubProvider(
         }
       }),
 
-    listChangedFiles: (prNumber) =>
-      run(`list files of #${prNumber}`, async () => {
-        const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
-          ...base,
-          pull_number: prNumber,
-          per_page: 100,
-        });
-        const paths = new Set<string>();
-        for (const file of files) {
-          paths.add(file.filename);
-          if (file.previous_filename) paths.add(file.previous_filename);
-        }
-        return [...paths];
-      }),
+    listChangedFiles: (prNumber) => run(`list files of #${prNumber}`, () => trees.changedFiles(prNumber)),
 
-    listTree: (sha) =>
-      run(`list tree at ${sha}`, async () => {
-        const response = await octokit.rest.git.getTree({ ...base, tree_sha: sha, recursive: "1" });
-        if (response.data.truncated) {
-          throw new VcsError(
-            `The tree of ${repoFullName} at ${sha} is too large for one GitHub request; list fewer files or split the repository`,
-            "invalid",
-            null,
-          );
-        }
-        return response.data.tree.filter((entry) => entry.type === "blob").map((entry) => entry.path);
-      }),
+    listTree: (sha) => run(`list tree at ${sha}`, () => trees.listFiles(sha)),
 
     createCheckRun: (input: CheckRunInput) =>
       run(`create check run "${input.name}"`, async () => {

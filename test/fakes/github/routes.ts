@@ -10,6 +10,7 @@ import {
   withRepo,
 } from "./route-helpers.ts";
 import { issueAndCheckRoutes } from "./routes-checks.ts";
+import { gitRoutes } from "./routes-git.ts";
 import { fakeSha } from "./state.ts";
 
 /** The `iss` claim of the app JWT in an Authorization header (not verified: this is a fake). */
@@ -131,20 +132,6 @@ const repoRoutes: Route[] = [
   },
   {
     method: "GET",
-    pattern: new RegExp(`^${R}/git/trees/([^/]+)$`),
-    handle: withRepo((repo, state, request) => {
-      const files = state.filesAt(repo, request.params[2] ?? "");
-      if (!files) return notFound();
-      const body: Schemas["git-tree"] = {
-        sha: request.params[2] ?? "",
-        truncated: false,
-        tree: [...files.keys()].map((path) => ({ path, mode: "100644", type: "blob", sha: fakeSha(path) })),
-      };
-      return { status: 200, body };
-    }),
-  },
-  {
-    method: "GET",
     pattern: new RegExp(`^${R}/pulls/(\\d+)$`),
     handle: withRepo((repo, _state, request) => {
       const pull = repo.pulls.get(Number(request.params[2]));
@@ -173,6 +160,7 @@ const repoRoutes: Route[] = [
           },
           mergeable: pull.mergeable,
           mergeable_state: pull.mergeable === false ? "dirty" : "clean",
+          changed_files: pull.files.length,
         } satisfies Partial<Record<keyof Schemas["pull-request"], unknown>>,
       };
     }),
@@ -180,12 +168,13 @@ const repoRoutes: Route[] = [
   {
     method: "GET",
     pattern: new RegExp(`^${R}/pulls/(\\d+)/files$`),
-    handle: withRepo((repo, _state, request) => {
+    handle: withRepo((repo, state, request) => {
       const pull = repo.pulls.get(Number(request.params[2]));
       if (!pull) return notFound();
+      // GitHub lists at most 3,000 files of a PR, however many pages are asked for.
       const entries: Array<
         Pick<Schemas["diff-entry"], "filename" | "status" | "sha" | "additions" | "deletions" | "changes">
-      > = pull.files.map((filename) => ({
+      > = pull.files.slice(0, state.limits.pullFiles).map((filename) => ({
         filename,
         status: "modified",
         sha: fakeSha(filename),
@@ -260,4 +249,4 @@ const repoRoutes: Route[] = [
   },
 ];
 
-export const routes: Route[] = [...repoRoutes, ...issueAndCheckRoutes];
+export const routes: Route[] = [...repoRoutes, ...gitRoutes, ...issueAndCheckRoutes];

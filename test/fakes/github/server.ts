@@ -13,8 +13,10 @@
 //   await github.close();
 //
 // Endpoints: GET /app (JWT only); POST /app/installations/{id}/access_tokens; POST /app-manifests/{code}/conversions;
-// GET /repos/{o}/{r}; GET …/contents/{path}?ref=; GET …/git/trees/{sha}?recursive=1; GET …/pulls/{n};
-// GET …/pulls/{n}/files; GET …/pulls/{n}/reviews; PUT …/pulls/{n}/merge; DELETE …/git/refs/heads/{branch};
+// GET /repos/{o}/{r}; GET …/contents/{path}?ref=; GET …/git/trees/{sha}[?recursive=1] (content-addressed trees;
+// recursive listings truncated at state.limits, like GitHub's 100,000 entries / 7 MB); GET …/compare/{base}...{head}
+// (merge base from commit parents); GET …/pulls/{n} (with changed_files);
+// GET …/pulls/{n}/files (at most state.limits.pullFiles, 3,000 like GitHub); GET …/pulls/{n}/reviews; PUT …/pulls/{n}/merge; DELETE …/git/refs/heads/{branch};
 // GET|POST …/issues/{n}/comments; PATCH …/issues/comments/{id}; POST …/issues/comments/{id}/reactions;
 // POST …/check-runs; PATCH …/check-runs/{id}; GET …/commits/{ref}/check-runs; GET …/commits/{ref}/status;
 // GET …/collaborators/{user}/permission; GET /orgs/{org}/teams/{slug}/memberships/{user};

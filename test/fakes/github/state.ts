@@ -1,6 +1,7 @@
 // In-memory state of the fake GitHub: repos, files per commit, PRs, comments, check runs and what was dispatched.
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { parse } from "yaml";
+import { FakeGitObjects, type GitListingLimits, githubListingLimits } from "./git-objects.ts";
 import { FakeGithubOAuthState } from "./oauth.ts";
 
 export type FakePermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -126,6 +127,10 @@ export class FakeGithubState {
   readonly repos = new Map<string, FakeRepo>();
   /** commit sha → path → content */
   readonly commits = new Map<string, Map<string, string>>();
+  /** Tree objects and commit parents (trees listed by sha, merge bases for compare). */
+  readonly git = new FakeGitObjects();
+  /** GitHub's listing limits; tests lower them to exercise truncation. */
+  limits: GitListingLimits = { ...githubListingLimits };
   /** "org/team" → logins */
   readonly teams = new Map<string, Set<string>>();
   readonly dispatches: FakeDispatch[] = [];
@@ -214,6 +219,8 @@ export class FakeGithubState {
     const repo = this.repo(fullName);
     const sha = fakeSha(`${fullName}:${branch}:${JSON.stringify(files)}:${this.id()}`);
     this.commits.set(sha, new Map(Object.entries(files)));
+    // A new branch starts from the default branch's tip, as `git switch -c` on it would.
+    this.git.parents.set(sha, repo.branches.get(branch) ?? repo.branches.get(repo.defaultBranch));
     repo.branches.set(branch, sha);
     return sha;
   }
