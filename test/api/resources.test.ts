@@ -132,8 +132,17 @@ describe("locks", () => {
     expect(audit.items).toHaveLength(1);
     expect(audit.items[0]!.actor).toMatch(/^api-key:/);
     expect(audit.items[0]!.target.dirspaces).toEqual([{ dir: "infra/prod", workspace: "default" }]);
-    const keyAudit = await get<{ items: { action: string }[] }>("/audit?action=api_key.create");
-    expect(keyAudit.items.length).toBeGreaterThan(0);
+    // Every key of this installation was audited at creation, and no other installation's key shows.
+    const keyAudit = await get<{ items: { action: string; target: { api_key_id: string } }[] }>(
+      "/audit?action=api_key.create",
+    );
+    const keys = await fixture.database.client.sql<{ id: string }[]>`
+      select id::text from api_keys where installation_id = ${fixture.a.id}`;
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keyAudit.items.map((item) => item.action)).toEqual(keys.map(() => "api_key.create"));
+    expect(keyAudit.items.map((item) => item.target.api_key_id).sort()).toEqual(
+      keys.map((key) => key.id).sort(),
+    );
   });
 });
 
