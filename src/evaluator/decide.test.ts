@@ -61,7 +61,44 @@ describe("decide", () => {
         pullRequest: { ...pullRequest, draft: true },
       }),
     );
-    expect(decision.kind).toBe("run");
+    expect(decision).toMatchObject({
+      kind: "run",
+      manifestKind: "apply",
+      dirspaces: [{ dir: "infra/a" }, { dir: "infra/b" }],
+      lockDirspaces: [{ dir: "infra/a" }, { dir: "infra/b" }],
+      plans: [
+        { dir: "infra/a", planId: 1 },
+        { dir: "infra/b", planId: 2 },
+      ],
+    });
+    // The same apply without force is refused by exactly the requirements force skipped.
+    const plain = decide(
+      input({
+        comment: "terragate apply",
+        user: person("mia", "maintain"),
+        config: { apply_requirements: { approved: { enabled: true } } },
+        pullRequest: { ...pullRequest, draft: true },
+      }),
+    );
+    expect(plain.kind === "refuse" && plain.problems.map((problem) => problem.rule).sort()).toEqual([
+      "approval",
+      "draft",
+    ]);
+    const withoutPlans = decide(
+      input({
+        comment: "terragate apply-force",
+        user: person("mia", "maintain"),
+        pullRequest: { ...pullRequest, draft: true },
+        latestPlans: [],
+        locksHeldByOthers: [
+          { dir: "infra/b", workspace: "default", pullRequestNumber: 17, acquiredAt: new Date(0) },
+        ],
+      }),
+    );
+    expect(withoutPlans.kind === "refuse" && withoutPlans.problems.map((problem) => problem.rule)).toEqual([
+      "no_plan",
+      "locked",
+    ]);
   });
 
   it("ignores status checks matching ignore_matching and this app's own, but not others named like ours", () => {

@@ -1,0 +1,113 @@
+// The PR's state and base branch: pr_not_open, apply_after_merge (apply only once merged), destination_branches.
+import { describe, expect, it } from "vitest";
+import { renderRefusal } from "../render/refusal.ts";
+import { decide } from "./decide.ts";
+import { input, pullRequest } from "./decide-fixture.ts";
+
+const afterMerge = { apply_requirements: { apply_after_merge: true } };
+
+function rules(decision: ReturnType<typeof decide>): string[] {
+  return decision.kind === "refuse" ? decision.problems.map((problem) => problem.rule) : [];
+}
+
+describe("pr_not_open", () => {
+  it.each(["plan", "apply", "apply-force", "apply-autoapprove"])(
+    "refuses %s on a closed PR and says to reopen it",
+    (action) => {
+      const closed = { ...pullRequest, state: "closed" as const };
+      const decision = decide(input({ comment: `terragate ${action}`, pullRequest: closed }));
+      expect(decision.kind).toBe("refuse");
+      expect(decision.kind === "refuse" && decision.problems).toContainEqual({
+        rule: "pr_not_open",
+        state: "closed",
+      });
+      if (decision.kind !== "refuse") return;
+      const body = renderRefusal({
+        prNumber: 42,
+        action: decision.action,
+        dirspaces: decision.dirspaces,
+        problems: decision.problems,
+        pullRequest: closed,
+        requestedBy: "alice",
+        defaultBranch: "main",
+      });
+      expect(body).toContain("the PR is closed — reopen it to run commands");
+    },
+  );
+
+  it("refuses apply on a merged PR unless the repository applies after merge", () => {
+    const merged = { ...pullRequest, state: "merged" as const };
+    expect(rules(decide(input({ comment: "terragate apply", pullRequest: merged })))).toEqual([
+      "pr_not_open",
+    ]);
+    expect(
+      decide(input({ comment: "terragate apply", pullRequest: merged, config: afterMerge })),
+    ).toMatchObject({
+      kind: "run",
+      manifestKind: "apply",
+      dirspaces: [{ dir: "infra/a" }, { dir: "infra/b" }],
+    });
+  });
+
+  it("never plans a merged PR, even when applies wait for the merge", () => {
+    const merged = { ...pullRequest, state: "merged" as const };
+    expect(
+      rules(decide(input({ comment: "terragate plan", pullRequest: merged, config: afterMerge }))),
+    ).toEqual(["pr_not_open"]);
+  });
+});
+
+describe("apply_after_merge", () => {
+  it("refuses apply on an open PR and says to merge first", () => {
+    const decision = decide(input({ comment: "terragate apply", config: afterMerge }));
+    expect(rules(decision)).toEqual(["apply_after_merge"]);
+    if (decision.kind !== "refuse") return;
+    const body = renderRefusal({
+      prNumber: 42,
+      action: decision.action,
+      dirspaces: decision.dirspaces,
+      problems: decision.problems,
+      pullRequest,
+      requestedBy: "alice",
+      defaultBranch: "main",
+    });
+    expect(body).toContain(
+      "this repository applies after merge — merge the PR, then comment `terragate apply`",
+    );
+  });
+
+  it("still lets an open PR plan", () => {
+    expect(decide(input({ comment: "terragate plan", config: afterMerge }))).toMatchObject({
+      kind: "run",
+      manifestKind: "plan",
+    });
+  });
+
+  it("is an apply requirement that apply-force skips", () => {
+    expect(
+      decide(
+        input({
+          comment: "terragate apply-force",
+          config: afterMerge,
+          user: { login: "mia", role: "maintain", teams: new Set() },
+        }),
+      ),
+    ).toMatchObject({ kind: "run", manifestKind: "apply" });
+  });
+});
+
+describe("destination_branches", () => {
+  it.each([
+    ["release/1.0", ["release/*"], "run"],
+    ["release/1.0/hotfix", ["release/*"], "ignore"],
+    ["release/1.0/hotfix", ["release/**"], "run"],
+    ["feature/x", ["*"], "ignore"],
+    ["develop", ["{main,develop}"], "run"],
+    ["main", ["release/*"], "ignore"],
+  ])("a PR into %s with %j: %s", (baseRef, branches, kind) => {
+    const decision = decide(
+      input({ pullRequest: { ...pullRequest, baseRef }, config: { destination_branches: branches } }),
+    );
+    expect(decision.kind).toBe(kind);
+  });
+});
