@@ -1,5 +1,6 @@
 // Tag query grammar: precedence, quoting, `in dir`, evaluation and error columns.
 import { describe, expect, it } from "vitest";
+import { caseDirspaces, label, tagQueryCases } from "../../test/fixtures/tag-query-cases.ts";
 import {
   evaluateTagQuery,
   formatTagQuery,
@@ -143,6 +144,17 @@ describe("evaluateTagQuery", () => {
   ];
   it.each(cases)("%j → %s", (query, expected) => {
     expect(evaluateTagQuery(parseTagQuery(query), dirspace)).toBe(expected);
+  });
+
+  it.each(tagQueryCases)("shared case %j selects %j (the SQL translation answers the same)", (query, expected) => {
+    const parsed = parseTagQuery(query);
+    const selected = caseDirspaces.filter((dirspace) =>
+      evaluateTagQuery(
+        parsed,
+        new Set([...dirspace.tags, `dir:${dirspace.dir}`, `workspace:${dirspace.workspace}`]),
+      ),
+    );
+    expect(selected.map(label)).toEqual(expected);
   });
 
   it("never matches `in dir` for a tag set without a dir", () => {

@@ -1,4 +1,6 @@
-// The OpenAPI description is complete and well-formed, and the docs page needs no network resources.
+// The OpenAPI description is complete and well-formed, real responses match its schemas, and the docs page needs no network resources.
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiFixture, createApiFixture } from "./api-fixture.ts";
 
@@ -74,6 +76,102 @@ describe("openapi.json", () => {
       expect(doc.components.schemas[name], ref).toBeDefined();
     }
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["accessToken", "apiKey"]);
+  });
+
+  it("answers every operation, and its errors, with bodies its response schemas accept", async () => {
+    const doc = (await (await fixture.app.request("/api/v1/openapi.json")).json()) as Document;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema(doc as object, "openapi");
+    const token = await fixture.token(fixture.a);
+    const manifest = fixture.a.manifestIds[0]!;
+    const gh = "/github/installations/1001";
+    const kv = "/github/kv/1001";
+    const keyToRevoke = (await (
+      await fixture.call("POST", "/api/v1/access-tokens", token, {
+        name: "revoke me",
+        capabilities: ["kv_read"],
+      })
+    ).json()) as { id: string };
+    /** One real request per operation (template → concrete path, body), in an order that makes each succeed. */
+    const samples: Array<[operation: string, path: string, body?: unknown]> = [
+      ["post /access-token/refresh", "/access-token/refresh"],
+      ["get /access-tokens", "/access-tokens"],
+      ["post /access-tokens", "/access-tokens", { name: "docs", capabilities: ["kv_read"] }],
+      ["delete /access-tokens/{id}", `/access-tokens/${keyToRevoke.id}`],
+      ["get /{vcs}/installations", "/github/installations"],
+      ["get /{vcs}/installations/{installation}/repos", `${gh}/repos`],
+      ["get /{vcs}/installations/{installation}/pull-requests", `${gh}/pull-requests`],
+      ["get /{vcs}/installations/{installation}/work-manifests", `${gh}/work-manifests?q=prod`],
+      ["get /{vcs}/installations/{installation}/work-manifests/{wm}", `${gh}/work-manifests/${manifest}`],
+      [
+        "get /{vcs}/installations/{installation}/work-manifests/{wm}/outputs",
+        `${gh}/work-manifests/${manifest}/outputs`,
+      ],
+      ["get /{vcs}/installations/{installation}/dirspaces", `${gh}/dirspaces`],
+      ["get /{vcs}/installations/{installation}/locks", `${gh}/locks`],
+      [
+        "post /{vcs}/installations/{installation}/locks/unlock",
+        `${gh}/locks/unlock`,
+        { repo: "alpha/infra", pull_request: 7 },
+      ],
+      ["get /{vcs}/installations/{installation}/audit", `${gh}/audit`],
+      ["put /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`, { value: { n: 1 } }],
+      ["get /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`],
+      ["put /{vcs}/kv/{installation}/cas/key/{key}", `${kv}/cas/key/docs%2Fa`, { value: 2, version: 1 }],
+      ["get /{vcs}/kv/{installation}/iter/{prefix}", `${kv}/iter/docs`],
+      ["get /{vcs}/kv/{installation}/count/{prefix}", `${kv}/count/docs`],
+      [
+        "post /{vcs}/kv/{installation}/commit",
+        `${kv}/commit`,
+        {
+          ops: [
+            { op: "set", key: "docs/b", value: null },
+            { op: "delete", key: "docs/b" },
+          ],
+        },
+      ],
+      ["delete /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`],
+    ];
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method} ${path}`),
+    );
+    expect(samples.map(([operation]) => operation).sort()).toEqual(operations.sort());
+
+    const check = async (operation: string, path: string, body: unknown, credential: string | undefined) => {
+      const [method, template] = operation.split(" ") as [string, string];
+      const key = (await fixture.apiKey(fixture.a)).key;
+      const bearer = credential ?? (operation === "post /access-token/refresh" ? key : token);
+      const response = await fixture.call(method.toUpperCase(), `/api/v1${path}`, bearer, body);
+      const status = String(response.status);
+      const declared = doc.paths[template]![method]!.responses[status];
+      expect(declared, `${operation} answered ${status}, which it does not declare`).toBeDefined();
+      const pointer = `openapi#/paths/${template.replaceAll("~", "~0").replaceAll("/", "~1")}/${method}/responses/${status}/content/application~1json/schema`;
+      const validate = ajv.compile({ $ref: pointer });
+      const json: unknown = await response.json();
+      expect(
+        validate(json) ? [] : validate.errors,
+        `${operation} → ${status}: ${JSON.stringify(json).slice(0, 300)}`,
+      ).toEqual([]);
+      return status;
+    };
+    for (const [operation, path, body] of samples) {
+      expect(await check(operation, path, body, undefined), operation).toMatch(/^2/);
+      // The same call without a valid token: the declared 401 body.
+      expect(await check(operation, path, body, "tgk_not-a-key"), operation).toBe("401");
+    }
+    // Errors past authentication: another installation's id, and a body that is not valid.
+    expect(
+      await check(
+        "get /{vcs}/installations/{installation}/repos",
+        "/github/installations/2002/repos",
+        undefined,
+        undefined,
+      ),
+    ).toBe("404");
+    expect(
+      await check("put /{vcs}/kv/{installation}/key/{key}", `${kv}/key/x`, { nothing: 1 }, undefined),
+    ).toBe("400");
   });
 
   it("serves a docs page that loads nothing from other hosts", async () => {
