@@ -146,16 +146,19 @@ describe("evaluateTagQuery", () => {
     expect(evaluateTagQuery(parseTagQuery(query), dirspace)).toBe(expected);
   });
 
-  it.each(tagQueryCases)("shared case %j selects %j (the SQL translation answers the same)", (query, expected) => {
-    const parsed = parseTagQuery(query);
-    const selected = caseDirspaces.filter((dirspace) =>
-      evaluateTagQuery(
-        parsed,
-        new Set([...dirspace.tags, `dir:${dirspace.dir}`, `workspace:${dirspace.workspace}`]),
-      ),
-    );
-    expect(selected.map(label)).toEqual(expected);
-  });
+  it.each(tagQueryCases)(
+    "shared case %j selects %j (the SQL translation answers the same)",
+    (query, expected) => {
+      const parsed = parseTagQuery(query);
+      const selected = caseDirspaces.filter((dirspace) =>
+        evaluateTagQuery(
+          parsed,
+          new Set([...dirspace.tags, `dir:${dirspace.dir}`, `workspace:${dirspace.workspace}`]),
+        ),
+      );
+      expect(selected.map(label)).toEqual(expected);
+    },
+  );
 
   it("never matches `in dir` for a tag set without a dir", () => {
     expect(evaluateTagQuery(parseTagQuery("vpc in dir"), new Set(["vpc"]))).toBe(false);
