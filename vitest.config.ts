@@ -1,13 +1,27 @@
-// Vitest: unit tests beside the code (src/**/*.test.ts), integration and end-to-end tests in test/.
-import { defineConfig } from "vitest/config";
+// Vitest: unit tests (src/, action/, docs checks) run without a database; test/ gets one PostgreSQL server per run.
+import { configDefaults, defineConfig } from "vitest/config";
+
+/** Tests under test/ that need no database, so `vitest run --project unit` never starts one. */
+const unitTests = ["src/**/*.test.ts", "action/**/*.test.ts", "test/docs/**/*.test.ts"];
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "action/**/*.test.ts"],
-    globalSetup: ["./test/harness/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: "unit", include: unitTests } },
+      {
+        extends: true,
+        test: {
+          name: "db",
+          include: ["test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "test/docs/**"],
+          // The PostgreSQL server and the migrated template database, only for the tests that use them.
+          globalSetup: ["./test/harness/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

@@ -1,9 +1,8 @@
-// Test harness: each test file gets its own freshly migrated database on the run's PostgreSQL server.
+// Test harness: each test file gets its own database on the run's PostgreSQL server, cloned from the migrated template.
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { inject } from "vitest";
 import { createDatabase, type DatabaseClient } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
 
 export interface TestDatabase {
   /** Connection URL of this test file's database. */
@@ -32,8 +31,11 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-/** Creates an empty database with a unique name and returns its URL and a function dropping it. */
-export async function createEmptyDatabase(): Promise<{
+/**
+ * Creates a database with a unique name (a copy of `template` when given, else empty) and returns its
+ * URL and a function dropping it.
+ */
+export async function createEmptyDatabase(template?: string): Promise<{
   name: string;
   url: string;
   drop: () => Promise<void>;
@@ -44,10 +46,14 @@ export async function createEmptyDatabase(): Promise<{
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        await admin.unsafe(`create database "${name}"`);
+        await admin.unsafe(
+          template === undefined
+            ? `create database "${name}"`
+            : `create database "${name}" template "${template}"`,
+        );
         break;
       } catch (error) {
-        // 55006: template1 briefly busy when several test files create databases at once.
+        // 55006: the template briefly busy when several test files create databases at once.
         if ((error as { code?: string }).code !== "55006" || attempt >= 10) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
@@ -67,13 +73,10 @@ export async function createEmptyDatabase(): Promise<{
 }
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const { url, drop } = await createEmptyDatabase();
-  try {
-    if (options.migrate !== false) await migrate(url);
-  } catch (error) {
-    await drop();
-    throw error;
-  }
+  // The template already has every migration: a copy is much faster than migrating again.
+  const { url, drop } = await createEmptyDatabase(
+    options.migrate === false ? undefined : inject("testDatabaseTemplate"),
+  );
   const client = createDatabase(url, { max: 5, applicationName: "terragate-test" });
   let closed = false;
   return {

@@ -1,15 +1,51 @@
-// Vitest global setup: one PostgreSQL server for the whole run (TEST_DATABASE_URL, else an embedded one in a temp dir).
+// Vitest global setup of the database tests: one PostgreSQL server for the run (TEST_DATABASE_URL, else an
+// embedded one in a temp dir) and one migrated template database that each test file's database is cloned from.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
+import { migrate } from "../../src/db/migrate.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** Superuser URL of the server on which each test file creates its own database. */
     testDatabaseServerUrl: string;
+    /** A database with every migration applied, which test databases are created from (CREATE DATABASE … TEMPLATE). */
+    testDatabaseTemplate: string;
   }
+}
+
+/**
+ * Migrates a uniquely named template once for the run, instead of every test file running every
+ * migration; returns the function that drops it. Other runs may share the server, hence the name.
+ */
+async function createTemplate(project: TestProject, serverUrl: string): Promise<() => Promise<void>> {
+  const name = `terragate_template_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const drop = async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  };
+  try {
+    await admin.unsafe(`create database "${name}"`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    await migrate(url.toString());
+  } catch (error) {
+    await drop().catch(() => undefined);
+    await admin.end({ timeout: 5 });
+    throw error;
+  }
+  project.provide("testDatabaseTemplate", name);
+  return async () => {
+    try {
+      await drop();
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  };
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -17,7 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const external = process.env["TEST_DATABASE_URL"]?.trim();
   if (external) {
     project.provide("testDatabaseServerUrl", external);
-    return async () => {};
+    return await createTemplate(project, external);
   }
   const directory = await mkdtemp(join(tmpdir(), "terragate-test-pg-"));
   const recent: string[] = [];
@@ -31,7 +67,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       },
     });
     project.provide("testDatabaseServerUrl", server.url);
+    const dropTemplate = await createTemplate(project, server.url).catch(async (error: unknown) => {
+      await server.stop();
+      throw error;
+    });
     return async () => {
+      await dropTemplate();
       await server.stop();
       await rm(directory, { recursive: true, force: true });
     };
