@@ -9,12 +9,11 @@ import type { WorkerStatus } from "../jobs/worker.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { createGithubWebhookRoutes } from "./github/webhook-routes.ts";
 import { healthRoutes } from "./health.ts";
+import { mountLazily } from "./lazy-routes.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.ts";
 import { requestContext } from "./middleware/request-context.ts";
-import { createSetupRoutes } from "./setup/setup-routes.ts";
 import { createStatusRoutes } from "./status/status-routes.ts";
-import { createApiDocs } from "./v1/api-docs.ts";
 import { createApiV1 } from "./v1/api-v1.ts";
 import { createWorkManifestRoutes } from "./work-manifests/work-manifest-routes.ts";
 
@@ -48,13 +47,14 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route("/", metricsRoutes(metrics));
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));
-  app.route("/setup", createSetupRoutes(deps));
+  // The setup page and the API docs load their code on first use: most processes never serve them.
+  mountLazily(app, "/setup", async () => (await import("./setup/setup-routes.ts")).createSetupRoutes(deps));
   app.route("/", createStatusRoutes(deps));
   app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
   app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
   // Before /api/v1: the sign-in callbacks live there but are not tooling API routes.
   app.route("/", createDashboardMount(deps, deps.dashboard));
   app.route("/api/v1", createApiV1(deps));
-  app.route("/api/docs", createApiDocs());
+  mountLazily(app, "/api/docs", async () => (await import("./v1/api-docs.ts")).createApiDocs());
   return app;
 }

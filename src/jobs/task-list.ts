@@ -3,10 +3,6 @@ import type { Task, TaskList } from "graphile-worker";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
-import { createDispatchRunTask } from "./dispatch-run.ts";
-import { createEvaluateEventTask } from "./evaluate-event.ts";
-import { createReportResultsTask } from "./report-results.ts";
-import { createSweepRunsTask } from "./sweep-runs.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -18,12 +14,33 @@ export interface JobDeps {
 
 export type TaskFactory = (deps: JobDeps) => Task;
 
+/**
+ * A task whose module (and what it imports: evaluator, renderer, VCS clients) loads on its first
+ * job, so an idle process does not hold code it has not needed yet.
+ */
+function lazyTask(load: () => Promise<TaskFactory>): TaskFactory {
+  return (deps) => {
+    let task: Promise<Task> | undefined;
+    const loaded = (): Promise<Task> => {
+      // A module that failed to load is loaded again by the job's retry, not remembered as broken.
+      task ??= load()
+        .then((factory) => factory(deps))
+        .catch((error: unknown) => {
+          task = undefined;
+          throw error;
+        });
+      return task;
+    };
+    return async (payload, helpers) => (await loaded())(payload, helpers);
+  };
+}
+
 /** Task name → factory. Add a task by adding its file and one line here. */
 const tasks: Record<string, TaskFactory> = {
-  "evaluate-event": createEvaluateEventTask,
-  "dispatch-run": createDispatchRunTask,
-  "report-results": createReportResultsTask,
-  "sweep-runs": createSweepRunsTask,
+  "evaluate-event": lazyTask(async () => (await import("./evaluate-event.ts")).createEvaluateEventTask),
+  "dispatch-run": lazyTask(async () => (await import("./dispatch-run.ts")).createDispatchRunTask),
+  "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),
+  "sweep-runs": lazyTask(async () => (await import("./sweep-runs.ts")).createSweepRunsTask),
 };
 
 export function createTaskList(deps: JobDeps): TaskList {

@@ -3,13 +3,12 @@ import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "pino";
-import { createApp } from "../api/app.ts";
 import type { Config } from "../config/env.ts";
 import { createDatabase, type DatabaseClient } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPgPool } from "../db/pg-pool.ts";
 import { readPoolUsage } from "../db/pool-usage.ts";
-import { startWorker, type WorkerHandle } from "../jobs/worker.ts";
+import type { WorkerHandle } from "../jobs/worker.ts";
 import { loadEncryptionKey } from "./encryption-key.ts";
 import { createMetrics } from "./metrics.ts";
 import { dataDirectory, openDatabaseLocation } from "./open-database.ts";
@@ -91,6 +90,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         max: pool.options.max,
       }));
       signal?.throwIfAborted();
+      // Each half loads only in a process that runs it: `terragate worker` holds no HTTP app.
+      const { startWorker } = await import("../jobs/worker.ts");
       worker = await startWorker({
         deps: { config, database, logger, encryptionKey },
         pool,
@@ -107,6 +108,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     signal?.throwIfAborted();
     let port: number | undefined;
     if (options.http) {
+      const { createApp } = await import("../api/app.ts");
       const app = createApp({
         config,
         database,

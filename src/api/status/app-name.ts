@@ -1,5 +1,4 @@
 // The GitHub App's name for the status page: known from the setup flow, else asked of GitHub (GET /app) and cached.
-import { ProbotOctokit } from "probot";
 import type { GithubAppCredentials } from "../../vcs/github/credentials.ts";
 
 export type AppName = { name: string } | { unavailable: string };
@@ -16,6 +15,8 @@ export function createAppNameLookup(apiUrl: string) {
     if (cached && cached.appId === credentials.appId && Date.now() < cached.until) return cached.value;
     let value: AppName;
     try {
+      // probot loads only when a status page needs the app's name, not with every server.
+      const { ProbotOctokit } = await import("probot");
       const octokit = new ProbotOctokit({
         baseUrl: apiUrl,
         auth: { appId: credentials.appId, privateKey: credentials.privateKey },

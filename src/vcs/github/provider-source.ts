@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Config } from "../../config/env.ts";
 import type { DatabaseClient } from "../../db/client.ts";
 import type { VcsProvider } from "../types.ts";
-import { createGithubClients, type GithubClients } from "./clients.ts";
+import type { GithubClients } from "./clients.ts";
 import { createCredentialsCache, GithubCredentialsError } from "./credentials.ts";
 
 export interface GithubProviderSource {
@@ -38,6 +38,8 @@ export function createGithubProviderSource(deps: {
       // The key itself, hashed: a rotated key of the same size must replace the clients too.
       const key = `${app.appId}:${fingerprint(app.privateKey)}:${deps.config.githubApiUrl}`;
       if (current?.key !== key) {
+        // probot and octokit load with the first app: a server still at /setup never needs them.
+        const { createGithubClients } = await import("./clients.ts");
         current = {
           key,
           clients: createGithubClients({
