@@ -1,16 +1,19 @@
 // The tooling API benchmark's server: a child process serving the real app on a free port, so its memory is measured alone.
 
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import pino from "pino";
-import { createApp } from "../src/api/app.ts";
-import { loadConfig } from "../src/config/env.ts";
-import { createDatabase } from "../src/db/client.ts";
+import { useCompileCache } from "../src/server/compile-cache.ts";
 
 /** argv: database URL, base64 encryption key. Prints `listening <port>` once ready; stops on SIGTERM. */
 async function main(argv: string[]): Promise<void> {
   const [url, key] = argv;
   if (!url || !key) throw new Error("usage: api-bench-server.ts <database url> <base64 encryption key>");
+  // As `terragate serve` does: the compile cache first, then the application.
+  useCompileCache();
+  const { serve } = await import("@hono/node-server");
+  const { pino } = await import("pino");
+  const { createApp } = await import("../src/api/app.ts");
+  const { loadConfig } = await import("../src/config/env.ts");
+  const { createDatabase } = await import("../src/db/client.ts");
   const config = loadConfig({ TERRAGATE_API_RATE_LIMIT: "100000", LOG_LEVEL: "silent" });
   const database = createDatabase(url, { max: 20, applicationName: "terragate-bench-api" });
   const app = createApp({

@@ -1,7 +1,5 @@
 // The GitHub benchmark's server: a child process running the real runtime, so load generator and server do not share a CPU loop.
-import { loadConfig } from "../src/config/env.ts";
-import { createLogger } from "../src/logging/logger.ts";
-import { startRuntime } from "../src/server/runtime.ts";
+import { useCompileCache } from "../src/server/compile-cache.ts";
 
 /** argv: JSON of environment variables, then "worker" or "http-only". Prints `listening <port>`; on SIGTERM stops and prints `rss <MiB>`. */
 async function main(argv: string[]): Promise<void> {
@@ -9,6 +7,11 @@ async function main(argv: string[]): Promise<void> {
   if (!envJson || (mode !== "worker" && mode !== "http-only")) {
     throw new Error("usage: github-bench-server.ts <env json> worker|http-only");
   }
+  // As `terragate serve` does: the compile cache first, then the application.
+  useCompileCache();
+  const { loadConfig } = await import("../src/config/env.ts");
+  const { createLogger } = await import("../src/logging/logger.ts");
+  const { startRuntime } = await import("../src/server/runtime.ts");
   const config = loadConfig(JSON.parse(envJson) as Record<string, string>);
   const runtime = await startRuntime({
     config,

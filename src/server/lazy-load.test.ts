@@ -1,0 +1,56 @@
+// What a server process loads before its first request or job: no probot, evaluator, renderer, setup page or docs.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const rootUrl = new URL("../..", import.meta.url).href;
+
+/** The source files and packages a fresh Node process loads when it imports `modules` (as serve does). */
+function loadedBy(modules: string[]): string[] {
+  const script = `
+    import { registerHooks } from "node:module";
+    const loaded = new Set();
+    registerHooks({ load(url, context, next) { loaded.add(url); return next(url, context); } });
+    for (const module of ${JSON.stringify(modules)}) await import(new URL(module, ${JSON.stringify(rootUrl)}).href);
+    process.stdout.write(JSON.stringify([...loaded]));`;
+  const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: fileURLToPath(rootUrl),
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"] ?? "", NODE_DISABLE_COMPILE_CACHE: "1" },
+  });
+  return (JSON.parse(output) as string[]).map((url) =>
+    url.replace(rootUrl, "").replace(/^.*node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/, "package:$1"),
+  );
+}
+
+describe("lazy loading", () => {
+  it("a serving process (runtime, HTTP app, worker and task list) holds none of what it has not used yet", () => {
+    const loaded = loadedBy([
+      "src/server/runtime.ts",
+      "src/api/app.ts",
+      "src/jobs/worker.ts",
+      "src/jobs/task-list.ts",
+    ]);
+    expect(loaded).toContain("src/api/app.ts");
+    expect(loaded).toContain("package:graphile-worker");
+    const early = loaded.filter(
+      (path) =>
+        path === "package:probot" ||
+        path === "package:yaml" ||
+        path.startsWith("src/evaluator/") ||
+        path.startsWith("src/render/") ||
+        path.startsWith("src/api/setup/") ||
+        path === "src/api/v1/api-docs.ts" ||
+        path === "src/vcs/github/clients.ts" ||
+        path === "src/runner/run-manifest.ts" ||
+        /^src\/jobs\/(evaluate-event|dispatch-run|report-results)\.ts$/.test(path),
+    );
+    expect(early).toEqual([]);
+  });
+
+  it("the runtime loads the HTTP app and the worker only for the processes that run them", () => {
+    const loaded = loadedBy(["src/server/runtime.ts"]);
+    expect(loaded).toContain("src/server/runtime.ts");
+    expect(loaded.filter((path) => path === "src/api/app.ts" || path === "src/jobs/worker.ts")).toEqual([]);
+  });
+});
