@@ -5,17 +5,32 @@ import { lockHolders } from "../db/queries/dirspace-locks.ts";
 import { latestPlans, latestSupersessions } from "../db/queries/plan-history.ts";
 import type { Dirspace } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
-import type { PullRequestInfo, StatusCheck, VcsProvider } from "../vcs/types.ts";
+import type { PullRequestInfo, RepoRole, StatusCheck, VcsProvider } from "../vcs/types.ts";
 import { type PersonFacts, teamsNamedIn } from "./access.ts";
 import type { LockFact, ReviewFact, StoredPlanFact, SupersessionFact } from "./decide.ts";
 
+/**
+ * Starts looking up a person's repository role before the config is known (it does not depend on
+ * it), so the lookup overlaps reading the config; hand the result to createPersonResolver.
+ */
+export function prefetchRole(provider: VcsProvider, login: string): ReadonlyMap<string, Promise<RepoRole>> {
+  const role = provider.getUserPermission(login);
+  // Awaited later by the resolver; if evaluation stops before that, the failure is not unhandled.
+  role.catch(() => {});
+  return new Map([[login.toLowerCase(), role]]);
+}
+
 /** Looks up a person's role and the config's teams they belong to, once per person per evaluation. */
-export function createPersonResolver(provider: VcsProvider, config: RepoConfig) {
+export function createPersonResolver(
+  provider: VcsProvider,
+  config: RepoConfig,
+  prefetched: ReadonlyMap<string, Promise<RepoRole>> = new Map(),
+) {
   const teams = teamsNamedIn(config);
   const cache = new Map<string, Promise<PersonFacts>>();
   const resolve = async (login: string): Promise<PersonFacts> => {
     const [role, memberships] = await Promise.all([
-      provider.getUserPermission(login),
+      prefetched.get(login.toLowerCase()) ?? provider.getUserPermission(login),
       Promise.all(teams.map(async (team) => ((await provider.isTeamMember(team, login)) ? team : null))),
     ]);
     return { login, role, teams: new Set(memberships.filter((team): team is string => team !== null)) };

@@ -17,7 +17,7 @@ import type { CommentEvent, PullRequestInfo, VcsProvider } from "../vcs/types.ts
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
 import { decide, type RefusalProblem } from "./decide.ts";
-import { createPersonResolver, gatherApplyFacts } from "./gather-facts.ts";
+import { createPersonResolver, gatherApplyFacts, prefetchRole } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 import { unlock } from "./unlock.ts";
 
@@ -66,6 +66,7 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
       break;
   }
 
+  const commenterRole = prefetchRole(provider, event.comment.author);
   const pullRequest = await provider.getPullRequest(prNumber);
   const installation = await upsertInstallation(db, event.installation);
   const repository = await upsertRepository(db, installation, event.repo);
@@ -79,7 +80,7 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
     );
     return { kind: "replied", what: "config_error" };
   }
-  const resolvePerson = createPersonResolver(provider, state.config);
+  const resolvePerson = createPersonResolver(provider, state.config, commenterRole);
 
   if (command.kind === "repo-config") {
     await provider.upsertComment(

@@ -17,7 +17,7 @@ import type { PrEvent } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
 import { decide, type RefusalProblem } from "./decide.ts";
-import { createPersonResolver } from "./gather-facts.ts";
+import { createPersonResolver, prefetchRole } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 
 export type PrOutcome =
@@ -37,6 +37,7 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
   if (event.action === "closed") return closePullRequest(context, event, repository, pullRequestRow);
 
   const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
+  const authorRole = prefetchRole(provider, event.pullRequest.author);
   const state = await loadRepoState(provider, event.repo.defaultBranch, event.pullRequest);
   if (!state.ok) {
     await provider.upsertComment(
@@ -46,7 +47,7 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     );
     return { kind: "config_error" };
   }
-  const author = await createPersonResolver(provider, state.config)(event.pullRequest.author);
+  const author = await createPersonResolver(provider, state.config, authorRole)(event.pullRequest.author);
   const decision = decide({
     request: { kind: "autoplan", author },
     pullRequest: event.pullRequest,

@@ -5,7 +5,12 @@ import type { Dirspace, DirspaceRef } from "../domain/dirspace.ts";
 import type { ConfigWarning } from "../domain/discover.ts";
 import { evaluateRepo } from "../domain/match.ts";
 import { formatConfigProblem, parseRepoConfig, repoConfigPath } from "../domain/parse-repo-config.ts";
-import { defaultRepoConfig, mergeRepoConfig, type RepoConfig } from "../domain/repo-config.ts";
+import {
+  accessPolicies,
+  defaultRepoConfig,
+  mergeRepoConfig,
+  type RepoConfig,
+} from "../domain/repo-config.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 
 export type RepoState =
@@ -32,6 +37,11 @@ async function readConfig(
   return parsed.ok ? parsed : { ok: false, problems: parsed.problems.map(formatConfigProblem) };
 }
 
+/** Whether some access policy has a tag query, so that which tags a dirspace has can matter. */
+function policiesUseTags(config: RepoConfig): boolean {
+  return accessPolicies(config).policies.some((policy) => policy.tag_query.trim() !== "");
+}
+
 /** The default-branch config alone (for security keys and for events that have no PR head). */
 export async function loadDefaultBranchConfig(provider: VcsProvider, defaultBranch: string) {
   return readConfig(provider, defaultBranch);
@@ -46,11 +56,16 @@ export async function loadRepoState(
   defaultBranch: string,
   pullRequest: PullRequestInfo,
 ): Promise<RepoState> {
+  const baseConfig = readConfig(provider, defaultBranch);
+  // The default branch's tree only matters when a policy selects dirspaces by tag.
+  const baseTree = baseConfig.then((base) =>
+    base.ok && policiesUseTags(base.config) ? provider.listTree(defaultBranch) : [],
+  );
   const [base, head, tree, defaultBranchTree, changedFiles] = await Promise.all([
-    readConfig(provider, defaultBranch),
+    baseConfig,
     readConfig(provider, pullRequest.headSha),
     provider.listTree(pullRequest.headSha),
-    provider.listTree(defaultBranch),
+    baseTree,
     provider.listChangedFiles(pullRequest.number),
   ]);
   if (!head.ok) return { ok: false, ref: pullRequest.headRef, problems: head.problems };
