@@ -67,7 +67,12 @@ function report(name: string, index: ModuleIndex, files: number, ms: number): vo
   );
 }
 
-const terraformRepos = ["cloudposse/terraform-aws-components", "terraform-aws-modules/terraform-aws-eks"];
+const terraformRepos = [
+  "cloudposse/terraform-aws-components",
+  "terraform-aws-modules/terraform-aws-eks",
+  "terraform-google-modules/terraform-example-foundation",
+  "aws-ia/terraform-aws-eks-blueprints",
+];
 
 for (const repository of terraformRepos) {
   const dir = mirrorOf(repository);
