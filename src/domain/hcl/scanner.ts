@@ -1,4 +1,5 @@
-// Character-level reading of HCL text: whitespace and comments, identifiers and numbers, by char code.
+// Character-level reading of HCL text: whitespace and comments, identifiers and numbers, errors with offsets.
+import type { Offset } from "./ast.ts";
 
 const space = 32;
 const tab = 9;
@@ -27,14 +28,51 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-/** A cursor over the text; the parser builds on it. */
+/** A file that is not valid HCL, with where the parser gave up. */
+export class HclSyntaxError extends Error {
+  override name = "HclSyntaxError";
+  readonly offset: Offset;
+  readonly reason: string;
+
+  constructor(reason: string, offset: Offset) {
+    super(reason);
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+/** Real configurations nest a few dozen levels at most; this stops hostile input from exhausting the stack. */
+const maxDepth = 400;
+
+/** A cursor over the text, with the error and nesting helpers the parsers share. */
 export class Scanner {
   protected readonly text: string;
   protected pos: number;
+  protected depth = 0;
 
   constructor(text: string) {
     this.text = text;
     this.pos = text.charCodeAt(0) === byteOrderMark ? 1 : 0;
+  }
+
+  protected fail(reason: string, offset: Offset = this.pos): never {
+    throw new HclSyntaxError(reason, offset);
+  }
+
+  protected enter(): void {
+    if (++this.depth > maxDepth) this.fail(`nested more than ${maxDepth} levels deep`);
+  }
+
+  protected expectChar(code: number, what: string): void {
+    if (this.peek() !== code) this.fail(`expected ${what}${this.describeHere()}`);
+    this.pos++;
+  }
+
+  protected describeHere(): string {
+    if (this.atEnd()) return " but the file ended";
+    const code = this.peek();
+    if (code === newline) return " but the line ended";
+    return ` but found ${JSON.stringify(this.text[this.pos])}`;
   }
 
   protected atEnd(): boolean {
