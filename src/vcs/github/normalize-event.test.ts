@@ -37,6 +37,23 @@ describe("normalizeGithubEvent", () => {
     });
   });
 
+  it("tells a PR from a fork (or from a deleted fork) from one of the same repository", () => {
+    const same = normalizeGithubEvent("pull_request", example("pull_request", "opened"));
+    expect(same).toMatchObject({
+      pullRequest: { fromFork: false, headRepository: { fullName: "Codertocat/Hello-World" } },
+    });
+    const payload = example("pull_request", "opened");
+    const head = (payload["pull_request"] as { head: Record<string, unknown> }).head;
+    head["repo"] = { ...(head["repo"] as object), id: 77, full_name: "mallory/Hello-World", fork: true };
+    expect(normalizeGithubEvent("pull_request", payload)).toMatchObject({
+      pullRequest: { fromFork: true, headRepository: { externalId: "77", fullName: "mallory/Hello-World" } },
+    });
+    head["repo"] = null;
+    expect(normalizeGithubEvent("pull_request", payload)).toMatchObject({
+      pullRequest: { fromFork: true, headRepository: null },
+    });
+  });
+
   it("reports a merged PR as merged, not closed", () => {
     const payload = example("pull_request", "closed");
     Object.assign(payload["pull_request"] as object, { merged: true, merged_at: "2026-01-01T00:00:00Z" });
