@@ -66,6 +66,15 @@ describe("autoplan acts for the PR's author", () => {
     expect(render(decision, "mallory")).toContain("@mallory may not plan");
   });
 
+  it("autoplans a bot's PR only when a policy names the bot", () => {
+    const bot = person("renovate[bot]", "none");
+    expect(decide(input({ user: bot })).kind).toBe("refuse");
+    const config = {
+      access_control: { policies: [{ tag_query: "", plan: ["role:write", "user:renovate[bot]"] }] },
+    };
+    expect(decide(input({ user: bot, config })).kind).toBe("run");
+  });
+
   it("skips the dirspaces the author may not plan and lists them", () => {
     const config = {
       dirs: { "infra/b": { tags: ["prod"] } },
