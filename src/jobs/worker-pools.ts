@@ -32,12 +32,21 @@ export interface ReclaimedPools {
 
 type Sql = postgres.Sql;
 
+/**
+ * A text[] built from one text parameter holding JSON: postgres.js serializes `sql.array` correctly
+ * only once the connection has fetched the server's array types, which a process's first query
+ * has not; and a parameter cast straight to jsonb is JSON-encoded a second time.
+ */
+function textArray(sql: Sql | postgres.TransactionSql, values: string[]) {
+  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
+}
+
 /** Inserts or refreshes the heartbeat rows of `poolIds`; returns the ids whose row had disappeared. */
 export async function heartbeat(sql: Sql, poolIds: string[]): Promise<string[]> {
   if (poolIds.length === 0) return [];
   const rows = await sql<{ pool_id: string; inserted: boolean }[]>`
     insert into worker_pools (pool_id, hostname, pid)
-    select id, ${hostname()}, ${process.pid} from unnest(${sql.array(poolIds)}::text[]) as id
+    select id, ${hostname()}, ${process.pid} from unnest(${textArray(sql, poolIds)}) as id
     on conflict (pool_id) do update set heartbeat_at = now()
     returning pool_id, (xmax = 0) as inserted`;
   return rows.filter((row) => row.inserted).map((row) => row.pool_id);
@@ -64,7 +73,7 @@ export async function reclaimJobs(
       )
       select distinct h.pool_id
       from holders h left join worker_pools p on p.pool_id = h.pool_id
-      where h.pool_id <> all(${tx.array(keep)}::text[])
+      where h.pool_id <> all(${textArray(tx, keep)})
         and (
           ${options.all === true}
           or p.heartbeat_at < now() - make_interval(secs => ${timing.staleAfterMs / 1000})
@@ -75,10 +84,10 @@ export async function reclaimJobs(
     const jobs = await tx<{ id: string }[]>`
       update graphile_worker._private_jobs
       set last_error = 'the worker running this job stopped responding (' || locked_by || '); it runs again'
-      where locked_by = any(${tx.array(poolIds)}::text[])
+      where locked_by = any(${textArray(tx, poolIds)})
       returning id::text`;
-    await tx`select graphile_worker.force_unlock_workers(${tx.array(poolIds)}::text[])`;
-    await tx`delete from worker_pools where pool_id = any(${tx.array(poolIds)}::text[])`;
+    await tx`select graphile_worker.force_unlock_workers(${textArray(tx, poolIds)})`;
+    await tx`delete from worker_pools where pool_id = any(${textArray(tx, poolIds)})`;
     // Wake the live workers now rather than at their next poll (graphile-worker's own channel).
     if (jobs.length > 0) await tx`select pg_notify('jobs:insert', ${JSON.stringify({ count: jobs.length })})`;
     return { poolIds, jobIds: jobs.map((job) => job.id) };
@@ -94,7 +103,7 @@ export async function retirePools(sql: Sql, poolIds: string[]): Promise<void> {
   if (poolIds.length === 0) return;
   await sql`
     delete from worker_pools p
-    where p.pool_id = any(${sql.array(poolIds)}::text[])
+    where p.pool_id = any(${textArray(sql, poolIds)})
       and not exists (select 1 from graphile_worker._private_jobs j where j.locked_by = p.pool_id)
       and not exists (select 1 from graphile_worker._private_job_queues q where q.locked_by = p.pool_id)`;
 }

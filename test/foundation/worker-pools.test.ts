@@ -1,11 +1,12 @@
 // Dead worker pools give their jobs back: heartbeats, the sweep, unregistered pools, the sole worker of an embedded database.
 import type pg from "pg";
+import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { addJob } from "../../src/jobs/add-job.ts";
 import { startWorker, type WorkerHandle } from "../../src/jobs/worker.ts";
-import { type PoolLivenessTiming, reclaimJobs } from "../../src/jobs/worker-pools.ts";
+import { heartbeat, type PoolLivenessTiming, reclaimJobs } from "../../src/jobs/worker-pools.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 
@@ -186,4 +187,17 @@ test("a gracefully stopped worker leaves no heartbeat row behind", async () => {
   expect((await database.client.sql`select pool_id from worker_pools`).length).toBe(1);
   await handle.stop(1_000);
   expect(await database.client.sql`select pool_id from worker_pools`).toEqual([]);
+});
+
+test("a pool registers even as the very first query of a fresh connection", async () => {
+  const fresh = postgres(database.url, { max: 1, onnotice: () => {} });
+  try {
+    expect(await heartbeat(fresh, ["pool-first-query", "pool-second"])).toEqual([
+      "pool-first-query",
+      "pool-second",
+    ]);
+    expect(await heartbeat(fresh, ["pool-first-query"])).toEqual([]);
+  } finally {
+    await fresh.end();
+  }
 });
