@@ -47,14 +47,18 @@ function deps() {
   };
 }
 
-async function worker(taskList: Record<string, () => Promise<void>>, soleWorker = false) {
+async function worker(
+  taskList: Record<string, () => Promise<void>>,
+  soleWorker = false,
+  liveness: PoolLivenessTiming = timing,
+) {
   const handle = await startWorker({
     deps: deps(),
     pool,
     concurrency: 2,
     pollInterval: 100,
     taskList,
-    liveness: timing,
+    liveness,
     soleWorker,
   });
   workers.push(handle);
@@ -129,18 +133,27 @@ test("a live pool keeps its running job: another worker never takes it", async (
 });
 
 test("a job locked by a pool that never registered is given back only after the longer grace", async () => {
+  // A longer grace than the other tests', so that a slow start of the worker cannot blur the two periods.
+  const patient = { ...timing, unregisteredAfterMs: 6_000 };
   await strandedJob("pool-from-an-older-version", 0);
+  const lockedAt = Date.now();
   let runs = 0;
-  await worker({
-    probe: async () => {
-      runs += 1;
+  await worker(
+    {
+      probe: async () => {
+        runs += 1;
+      },
     },
-  });
-  await new Promise((resolve) => setTimeout(resolve, timing.staleAfterMs + timing.sweepMs));
+    false,
+    patient,
+  );
+  // Several sweeps after a registered pool would have been given up on: still locked.
+  await new Promise((resolve) => setTimeout(resolve, patient.staleAfterMs + 2 * patient.sweepMs));
+  expect(Date.now() - lockedAt).toBeLessThan(patient.unregisteredAfterMs);
   expect(runs).toBe(0);
-  await until(() => runs === 1, timing.unregisteredAfterMs + 3_000);
-  const history = await jobs();
-  expect(history).toEqual([]);
+  await until(() => runs === 1, patient.unregisteredAfterMs + 3_000);
+  expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(patient.unregisteredAfterMs);
+  await until(async () => (await jobs()).length === 0, 3_000);
 });
 
 test("the sole worker of the database takes back every locked job at start-up, at once", async () => {
