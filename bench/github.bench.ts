@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { nodeFlags } from "../src/config/node-flags.ts";
 import { freePort } from "../src/db/embedded.ts";
+import { workflowSnippet } from "../src/render/replies.ts";
 import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../test/fakes/github/server.ts";
 import { pullRequestEvent, repoFullName } from "../test/github/payloads.ts";
@@ -98,7 +99,7 @@ function seed(github: FakeGithub, roots: number) {
   const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 42 });
   // Autoplan acts for the PR's author, who needs push access (the default policy).
   repo.permissions.set("alice", "write");
-  const files: Record<string, string> = { ".github/workflows/terragate.yml": "on: workflow_dispatch" };
+  const files: Record<string, string> = { ".github/workflows/terragate.yml": workflowSnippet() };
   for (let index = 0; index < roots; index++) files[`stacks/s${index}/main.tf`] = "";
   github.state.commit(repoFullName, "main", files);
   return files;

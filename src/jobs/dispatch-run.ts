@@ -1,12 +1,11 @@
-// dispatch-run: mint a single-use work token and start the repository's terragate workflow for one manifest.
+// dispatch-run: start the repository's terragate workflow for one manifest, once (see dispatch-attempt.ts).
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Task } from "graphile-worker";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { createWorkToken } from "../crypto/work-token.ts";
 import type { Database } from "../db/client.ts";
-import { markDispatched, markDispatchFailed } from "../db/queries/work-manifest-creation.ts";
-import { bindWorkToken, insertWorkToken, revokeWorkTokens } from "../db/queries/work-tokens.ts";
+import { markDispatchFailed } from "../db/queries/work-manifest-creation.ts";
+import { revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import {
   installations,
   pullRequests,
@@ -15,16 +14,16 @@ import {
   workManifests,
 } from "../db/schema/index.ts";
 import { renderDispatchFailed, renderMissingWorkflow } from "../render/replies.ts";
+import { workflowFile } from "../vcs/github/dispatched-workflow.ts";
 import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
-import { workflowFile } from "../vcs/github/runner-identity.ts";
 import { type CheckRunUpdate, VcsError, type VcsProvider } from "../vcs/types.ts";
 import { addJob } from "./add-job.ts";
+import { attemptDispatch, type DispatchAttempt } from "./dispatch-attempt.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const DispatchRunPayload = z.object({ workManifestId: z.uuid() });
 export type DispatchRunPayload = z.infer<typeof DispatchRunPayload>;
 
-const workTokenLifetimeMs = 60 * 60 * 1000;
 /** How long an apply waits before looking again when another apply on the same dirspace is in flight. */
 const applyWaitMs = 20_000;
 
@@ -95,35 +94,23 @@ export function createDispatchRunTask(deps: JobDeps): Task {
     if (row?.manifest.state !== "queued") return;
     const { manifest, repo } = row;
     const logger = deps.logger.child({ workManifestId, repo: repo.fullName });
-    if (manifest.kind !== "plan" && (await applyInFlight(db, manifest.id, repo.id))) {
-      logger.info("another apply on these dirspaces is in flight; waiting");
-      await addJob(
+    // Runs this job again later without spending one of its attempts.
+    const again = (runAt: Date) =>
+      addJob(
         db,
         "dispatch-run",
         { workManifestId },
-        {
-          jobKey: `dispatch-run:${workManifestId}`,
-          runAt: new Date(Date.now() + applyWaitMs),
-          maxAttempts: helpers.job.max_attempts,
-        },
+        { jobKey: `dispatch-run:${workManifestId}`, runAt, maxAttempts: helpers.job.max_attempts },
       );
+    if (manifest.kind !== "plan" && (await applyInFlight(db, manifest.id, repo.id))) {
+      logger.info("another apply on these dirspaces is in flight; waiting");
+      await again(new Date(Date.now() + applyWaitMs));
       return;
     }
     const provider = await github.providerFor(row.installationExternalId, repo.owner, repo.name);
-    // One valid token per manifest: this attempt's replaces any earlier attempt's.
-    const { token, hash } = createWorkToken();
-    await db.transaction(async (tx) => {
-      await revokeWorkTokens(tx, workManifestId, "a later dispatch of this work manifest replaced it");
-      await insertWorkToken(tx, {
-        hash,
-        workManifestId,
-        installationId: manifest.installationId,
-        expiresAt: new Date(Date.now() + workTokenLifetimeMs),
-      });
-    });
-
     const giveUp = async (reason: string, comment: string) => {
       if (!(await markDispatchFailed(db, workManifestId, reason))) return;
+      await revokeWorkTokens(db, workManifestId, `work manifest ${workManifestId} could not be dispatched`);
       logger.error({ reason }, "dispatch failed for good");
       await updateCheckRuns(
         provider,
@@ -140,17 +127,20 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       }
     };
 
-    let run: { runId: string | null; runUrl: string | null };
+    let attempt: DispatchAttempt;
     try {
-      run = await provider.dispatchWorkflow({
-        workflowFile,
-        ref: repo.defaultBranch,
-        inputs: {
-          "work-manifest-id": workManifestId,
-          "api-base-url": deps.config.publicUrl,
-          "work-token": token,
+      attempt = await attemptDispatch(
+        deps.database,
+        provider,
+        {
+          manifestId: workManifestId,
+          installationId: manifest.installationId,
+          defaultBranch: repo.defaultBranch,
+          publicUrl: deps.config.publicUrl,
+          finalAttempt: helpers.job.attempts >= helpers.job.max_attempts,
         },
-      });
+        logger,
+      );
     } catch (error) {
       if (!(error instanceof VcsError)) throw error;
       const pr = row.prNumber ?? 0;
@@ -166,10 +156,16 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       await giveUp(error.message, renderDispatchFailed(pr, workManifestId, error.message));
       return;
     }
-    await db.transaction(async (tx) => {
-      await markDispatched(tx, workManifestId, run);
-      if (run.runId !== null) await bindWorkToken(tx, hash, run.runId);
-    });
-    logger.info({ runId: run.runId }, "run dispatched");
+    switch (attempt.type) {
+      case "dispatched":
+        logger.info({ runId: attempt.runId, adopted: attempt.adopted }, "run dispatched");
+        return;
+      case "not_queued":
+        return;
+      default: {
+        const never: never = attempt;
+        throw new Error(`unknown dispatch attempt ${JSON.stringify(never)}`);
+      }
+    }
   };
 }

@@ -2,7 +2,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { workManifestDirspaces, workManifests } from "../db/schema/index.ts";
-import { addJob } from "./add-job.ts";
+import { queueReport } from "./queue-report.ts";
 
 /**
  * Releases the locks this manifest took when nothing was applied under them: a lock stays only where
@@ -36,8 +36,9 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
         inArray(workManifests.state, ["queued", "dispatched", "running"]),
       ),
     )
-    .returning({ id: workManifests.id });
-  if (updated.length === 0) return false;
+    .returning({ id: workManifests.id, pullRequestId: workManifests.pullRequestId });
+  const [failed] = updated;
+  if (!failed) return false;
   await tx
     .update(workManifestDirspaces)
     .set({ state: "aborted", success: false, updatedAt: sql`now()` })
@@ -48,11 +49,6 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
       ),
     );
   await releaseUnusedLocks(tx, manifestId);
-  await addJob(
-    tx,
-    "report-results",
-    { workManifestId: manifestId },
-    { jobKey: `report-results:${manifestId}` },
-  );
+  await queueReport(tx, failed);
   return true;
 }

@@ -109,6 +109,7 @@ export const exampleServerUrl = "https://terragate.example.com";
 export function workflowSnippet(apiUrl: string = exampleServerUrl): string {
   return [
     "name: terragate",
+    `run-name: terragate ${input("work-manifest-id")}   # lets Terragate find this run again after a lost answer`,
     "on:",
     "  workflow_dispatch:",
     "    inputs:",

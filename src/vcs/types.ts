@@ -100,6 +100,20 @@ export interface WorkflowDispatchResult {
   runUrl: string | null;
 }
 
+/** Runs of a workflow dispatched on a ref whose title (`run-name:`) is `title`, created at or after `createdAfter`. */
+export interface WorkflowRunQuery {
+  workflowFile: string;
+  ref: string;
+  title: string;
+  createdAfter: Date;
+}
+
+export interface WorkflowRunInfo {
+  runId: string;
+  runUrl: string | null;
+  createdAt: Date;
+}
+
 export const mergeStrategies = ["merge", "squash", "rebase"] as const;
 export type MergeStrategy = (typeof mergeStrategies)[number];
 
@@ -140,6 +154,8 @@ export interface VcsProvider {
   isTeamMember(teamSlug: string, user: string): Promise<boolean>;
   /** Throws VcsError with kind "not_found" when the workflow file does not exist on `ref`. */
   dispatchWorkflow(dispatch: WorkflowDispatch): Promise<WorkflowDispatchResult>;
+  /** Dispatched runs matching the query, newest first: finds a run whose dispatch answer was lost. */
+  findWorkflowRuns(query: WorkflowRunQuery): Promise<WorkflowRunInfo[]>;
   /** Merges only if the PR's head is still `sha` (what was applied); otherwise answers merged: false. */
   mergePullRequest(
     prNumber: number,

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { locks, plans, pullRequests, workManifests } from "../../src/db/schema/index.ts";
 import { sweepRuns } from "../../src/jobs/sweep-runs.ts";
+import { workflowSnippet } from "../../src/render/replies.ts";
 import type { FakeDispatch, FakePullRequest } from "../fakes/github/state.ts";
 import { commentEvent, pullRequestEvent, repoFullName } from "../github/payloads.ts";
 import { git, terraformRoot } from "../runner/runner-fixtures.ts";
@@ -86,7 +87,7 @@ beforeAll(async () => {
   await mkdir(home, { recursive: true });
   await git(root, ["init", "-q", "-b", "main"]);
   await mkdir(path.join(root, ".github/workflows"), { recursive: true });
-  await writeFile(path.join(root, ".github/workflows/terragate.yml"), "on: workflow_dispatch\n");
+  await writeFile(path.join(root, ".github/workflows/terragate.yml"), `${workflowSnippet(bed.url)}\n`);
   await writeFile(
     path.join(root, ".gitignore"),
     ".terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n",

@@ -1,6 +1,8 @@
 // dispatch-run: missing workflow file, retries on 5xx, giving up loudly, and the aggregate check run above 50 dirspaces.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifests } from "../../src/db/schema/index.ts";
+import { attemptDispatch } from "../../src/jobs/dispatch-attempt.ts";
+import { createGithubProviderSource } from "../../src/vcs/github/provider-source.ts";
 import { pullRequestEvent, repoFullName } from "./payloads.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
@@ -17,16 +19,27 @@ beforeEach(async () => {
 });
 
 /** Makes the pending retries of dispatch-run due now, as if their backoff had passed. */
-async function fastForwardRetries(toLastAttempt = false) {
+async function fastForwardRetries(toLastAttempt = false, ageAttempts = true) {
   await bed.database.client.sql`
     update graphile_worker._private_jobs
     set run_at = now(), attempts = case when ${toLastAttempt} then max_attempts - 1 else attempts end`;
+  // Earlier dispatch attempts long past: their runs would be listed by now.
+  if (ageAttempts)
+    await bed.database.client.sql`update work_tokens set created_at = created_at - interval '1 minute'`;
 }
 
 async function pendingDispatchJobs() {
   return bed.database.client.sql<{ attempts: number; last_error: string | null }[]>`
     select j.attempts, j.last_error from graphile_worker._private_jobs j
     join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'dispatch-run'`;
+}
+
+function initiate(manifestId: string, token: string, runId: number, sha: string) {
+  return bed.app.request(`/api/github/v1/work-manifests/${manifestId}/initiate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ run_id: String(runId), sha }),
+  });
 }
 
 describe("dispatch-run", () => {
@@ -68,9 +81,9 @@ describe("dispatch-run", () => {
     expect((await bed.database.client.db.select().from(workManifests))[0]?.state).toBe("dispatched");
   });
 
-  it("a dispatch retry invalidates the token of the attempt before it", async () => {
+  it("adopts the run GitHub created when the dispatch's answer was a 500: one run, one valid token", async () => {
     seedRepository(bed.github);
-    // GitHub created the run but the answer was a 500: the retry dispatches again with a new token.
+    // GitHub recorded the dispatch and created the run, then answered 500.
     bed.github.state.fail({
       method: "POST",
       pathPattern: /\/dispatches$/,
@@ -81,22 +94,85 @@ describe("dispatch-run", () => {
     const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
     await bed.send("pull_request", pullRequestEvent("opened", pull));
     await bed.work();
+    expect((await bed.database.client.db.select().from(workManifests))[0]?.state).toBe("queued");
     await fastForwardRetries();
     await bed.work();
-    const [first, second] = bed.github.state.dispatches;
-    expect(second?.inputs["work-token"]).toBeDefined();
-    const initiate = (token: string, runId: number) =>
-      bed.app.request(`/api/github/v1/work-manifests/${first!.inputs["work-manifest-id"]}/initiate`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ run_id: String(runId), sha: pull.head.sha }),
-      });
-    const stale = await initiate(first!.inputs["work-token"]!, first!.runId);
+
+    expect(bed.github.state.dispatches).toHaveLength(1);
+    expect(bed.github.state.workflowRuns).toHaveLength(1);
+    const [dispatch] = bed.github.state.dispatches;
+    const [manifest] = await bed.database.client.db.select().from(workManifests);
+    expect(manifest).toMatchObject({ state: "dispatched", runId: String(dispatch!.runId) });
+    const valid = await bed.database.client
+      .sql`select 1 from work_tokens where used_at is null and revoked_at is null`;
+    expect(valid).toHaveLength(1);
+    const started = await initiate(
+      manifest!.id,
+      dispatch!.inputs["work-token"]!,
+      dispatch!.runId,
+      pull.head.sha,
+    );
+    expect(started.status).toBe(200);
+    expect(await pendingDispatchJobs()).toHaveLength(0);
+  });
+
+  it("dispatches again when GitHub created no run, and the earlier attempt's token stops working", async () => {
+    seedRepository(bed.github);
+    bed.github.state.fail({ method: "POST", pathPattern: /\/dispatches$/, status: 502, times: 1 });
+    const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    // Right after the failed attempt its run could still be on its way into GitHub's listing: wait.
+    await fastForwardRetries(false, false);
+    await bed.work();
+    expect(bed.github.state.dispatches).toHaveLength(0);
+    expect((await pendingDispatchJobs())[0]?.last_error).toContain("its run may not be listed yet");
+    await fastForwardRetries();
+    await bed.work();
+    const failed = bed.github.state.requests.find((r) => r.path.endsWith("/dispatches") && r.status === 502);
+    const staleToken = (failed!.body as { inputs: Record<string, string> }).inputs["work-token"]!;
+    const [dispatch] = bed.github.state.dispatches;
+    expect(bed.github.state.dispatches).toHaveLength(1);
+    expect(dispatch!.inputs["work-token"]).not.toBe(staleToken);
+    const manifestId = dispatch!.inputs["work-manifest-id"]!;
+    const stale = await initiate(manifestId, staleToken, dispatch!.runId, pull.head.sha);
     expect(stale.status).toBe(401);
     expect(((await stale.json()) as { error: string }).error).toContain(
       "no longer valid: a later dispatch of this work manifest replaced it",
     );
-    expect((await initiate(second!.inputs["work-token"]!, second!.runId)).status).toBe(200);
+    expect(
+      (await initiate(manifestId, dispatch!.inputs["work-token"]!, dispatch!.runId, pull.head.sha)).status,
+    ).toBe(200);
+  });
+
+  it("two workers dispatching the same manifest at once start one run", async () => {
+    seedRepository(bed.github);
+    bed.github.state.fail({ method: "POST", pathPattern: /\/dispatches$/, status: 502, times: 1 });
+    const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    await fastForwardRetries();
+    const [manifest] = await bed.database.client.db.select().from(workManifests);
+    const provider = await createGithubProviderSource(bed.deps).providerFor("42", "acme", "infra");
+    const target = {
+      manifestId: manifest!.id,
+      installationId: manifest!.installationId,
+      defaultBranch: "main",
+      publicUrl: bed.config.publicUrl,
+    };
+    const logger = bed.deps.logger;
+    const outcomes = await Promise.allSettled([
+      attemptDispatch(bed.database.client, provider, target, logger),
+      attemptDispatch(bed.database.client, provider, target, logger),
+    ]);
+    expect(bed.github.state.dispatches).toHaveLength(1);
+    const described = outcomes.map((outcome) =>
+      outcome.status === "fulfilled" ? outcome.value.type : (outcome.reason as Error).name,
+    );
+    expect(described.sort()).toEqual(["DispatchBusyError", "dispatched"]);
+    // The job that lost finds the manifest dispatched and does nothing.
+    await bed.work();
+    expect(bed.github.state.dispatches).toHaveLength(1);
   });
 
   it("gives up loudly after the last attempt: manifest failed, check runs failed, a comment", async () => {

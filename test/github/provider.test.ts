@@ -2,6 +2,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCheckRun } from "../../src/render/check-run-output.ts";
+import { workflowSnippet } from "../../src/render/replies.ts";
 import type { DirspaceReport, RunReport } from "../../src/render/run-report.ts";
 import { createGithubClients } from "../../src/vcs/github/clients.ts";
 import { VcsError, type VcsProvider } from "../../src/vcs/types.ts";
@@ -16,7 +17,7 @@ beforeAll(async () => {
   const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 7 });
   github.state.commit("acme/infra", "main", {
     "a/main.tf": "",
-    ".github/workflows/terragate.yml": "on: workflow_dispatch",
+    ".github/workflows/terragate.yml": workflowSnippet(),
   });
   github.state.commit("acme/infra", "feature", { "a/main.tf": "# changed", "b/main.tf": "" });
   github.state.openPullRequest("acme/infra", {
@@ -127,6 +128,51 @@ describe("GitHub provider", () => {
     });
     expect(result.runId).toMatch(/^\d+$/);
     expect(github.state.dispatches.at(-1)?.inputs).toEqual({ "work-manifest-id": "x" });
+  });
+
+  it("finds dispatched runs by their title across pages, newest first, created after a moment", async () => {
+    const before = new Date(Date.now() - 1000);
+    for (let index = 0; index < 105; index++) {
+      await provider.dispatchWorkflow({
+        workflowFile: "terragate.yml",
+        ref: "main",
+        inputs: { "work-manifest-id": index < 2 ? "wanted" : `other-${index}` },
+      });
+    }
+    const branchRun = github.state.startWorkflowRun("acme/infra", {
+      workflow: "terragate.yml",
+      branch: "feature",
+      event: "workflow_dispatch",
+      inputs: { "work-manifest-id": "wanted" },
+    });
+    const runs = await provider.findWorkflowRuns({
+      workflowFile: "terragate.yml",
+      ref: "main",
+      title: "terragate wanted",
+      createdAfter: before,
+    });
+    const wanted = github.state.dispatches.filter((d) => d.inputs["work-manifest-id"] === "wanted");
+    expect(runs.map((run) => run.runId)).toEqual(wanted.map((d) => String(d.runId)).reverse());
+    expect(runs.map((run) => run.runId)).not.toContain(String(branchRun.id));
+    const later = await provider.findWorkflowRuns({
+      workflowFile: "terragate.yml",
+      ref: "main",
+      title: "terragate wanted",
+      createdAfter: new Date(Date.now() + 60_000),
+    });
+    expect(later).toEqual([]);
+  });
+
+  it("is refused inputs the workflow does not declare, as GitHub refuses them", async () => {
+    const error = await provider
+      .dispatchWorkflow({
+        workflowFile: "terragate.yml",
+        ref: "main",
+        inputs: { "work-manifest-id": "x", extra: "1" },
+      })
+      .catch((caught: unknown) => caught);
+    expect((error as VcsError).kind).toBe("invalid");
+    expect((error as VcsError).message).toContain('Unexpected inputs provided: ["extra"]');
   });
 
   it("reports a missing workflow file as not_found", async () => {

@@ -6,6 +6,7 @@ import { type Config, loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
 import { createLogger } from "../../src/logging/logger.ts";
+import { workflowSnippet } from "../../src/render/replies.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import { FakeGithubState } from "../fakes/github/state.ts";
@@ -111,7 +112,7 @@ export function seedRepository(github: FakeGithub, mainFiles: Record<string, str
   for (const login of writers) repo.permissions.set(login, "write");
   repo.permissions.set("carol", "admin");
   const main = github.state.commit(repoFullName, "main", {
-    ".github/workflows/terragate.yml": "on: workflow_dispatch",
+    ".github/workflows/terragate.yml": workflowSnippet(),
     "infra/a/main.tf": "",
     "infra/b/main.tf": "",
     "infra/c/main.tf": "",

@@ -8,7 +8,7 @@ import {
   type Vcs,
   workManifestDirspaces,
 } from "../../db/schema/index.ts";
-import { addJob } from "../../jobs/add-job.ts";
+import { queueReport } from "../../jobs/queue-report.ts";
 import type { Manifest, ManifestOperation } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
 import {
@@ -116,11 +116,6 @@ export async function abortManifest(
       .update(workManifestDirspaces)
       .set({ state: "aborted", updatedAt: sql`now()` })
       .where(eq(workManifestDirspaces.workManifestId, manifest.id));
-    await addJob(
-      tx,
-      "report-results",
-      { workManifestId: manifest.id },
-      { jobKey: `report-results:${manifest.id}` },
-    );
+    await queueReport(tx, manifest);
   });
 }

@@ -2,7 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { workManifestDirspaces } from "../../db/schema/index.ts";
-import { addJob } from "../../jobs/add-job.ts";
+import { queueReport } from "../../jobs/queue-report.ts";
 import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
 import { finishManifest, type WorkManifestDirspaceRow, type WorkManifestRow } from "./manifest-store.ts";
 
@@ -101,12 +101,7 @@ export async function storeResults(
             ),
           );
       }
-      await addJob(
-        tx,
-        "report-results",
-        { workManifestId: manifest.id },
-        { jobKey: `report-results:${manifest.id}` },
-      );
+      await queueReport(tx, manifest);
     });
   } catch (error) {
     if (error instanceof ConflictSignal) return { type: "conflict" };

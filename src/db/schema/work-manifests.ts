@@ -125,6 +125,10 @@ export const workManifestDirspaces = pgTable(
      * exactly this one. No foreign key: plans are deleted when a PR closes, and then it is simply gone.
      */
     planId: bigint("plan_id", { mode: "number" }),
+    /** When the runner said it is about to apply: from then on the infrastructure may have changed. */
+    applyStartedAt: timestamp("apply_started_at", { withTimezone: true }),
+    /** When the runner's result for this dirspace was stored; a repeated upload of it changes nothing. */
+    reportedAt: timestamp("reported_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

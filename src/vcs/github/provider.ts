@@ -15,6 +15,8 @@ import {
   type VcsProvider,
   type WorkflowDispatch,
   type WorkflowDispatchResult,
+  type WorkflowRunInfo,
+  type WorkflowRunQuery,
 } from "../types.ts";
 import { createGitTrees, TreeListingCache } from "./git-trees.ts";
 import { githubLimits } from "./limits.ts";
@@ -332,7 +334,8 @@ export function createGithubProvider(
             ref: dispatch.ref,
             inputs: dispatch.inputs,
             return_run_details: true,
-            request: { retries: 0 },
+            // Bounded, so the dispatch lease (dispatch-attempt.ts) outlives the call.
+            request: { retries: 0, signal: AbortSignal.timeout(30_000) },
           },
         );
         const data = (response.status === 200 ? response.data : undefined) as
@@ -342,6 +345,27 @@ export function createGithubProvider(
           runId: data?.workflow_run_id === undefined ? null : String(data.workflow_run_id),
           runUrl: data?.html_url ?? null,
         };
+      }),
+
+    findWorkflowRuns: (query: WorkflowRunQuery) =>
+      run(`list runs of ${query.workflowFile}`, async (): Promise<WorkflowRunInfo[]> => {
+        const runs = await octokit.paginate(octokit.rest.actions.listWorkflowRuns, {
+          ...base,
+          workflow_id: query.workflowFile,
+          event: "workflow_dispatch",
+          branch: query.ref,
+          created: `>=${query.createdAfter.toISOString().replace(/\.\d{3}Z$/, "Z")}`,
+          exclude_pull_requests: true,
+          per_page: 100,
+        });
+        return runs
+          .filter((candidate) => candidate.display_title === query.title)
+          .map((candidate) => ({
+            runId: String(candidate.id),
+            runUrl: candidate.html_url,
+            createdAt: new Date(candidate.created_at),
+          }))
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       }),
 
     mergePullRequest: (prNumber, options) =>

@@ -1,8 +1,6 @@
 // Whether a GitHub Actions OIDC token proves its bearer is the very run Terragate dispatched for a manifest.
 import { z } from "zod";
-
-/** The workflow file every repository holds on its default branch; Terragate dispatches only this one. */
-export const workflowFile = "terragate.yml";
+import { workflowFile } from "./dispatched-workflow.ts";
 
 /** The claims read from a GitHub Actions OIDC token; GitHub sends ids as strings. */
 const ActionsClaims = z.object({

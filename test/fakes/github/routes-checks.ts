@@ -1,4 +1,4 @@
-// Fake GitHub routes for comments, reactions, check runs, statuses, permissions, teams and dispatches.
+// Fake GitHub routes for comments, reactions, check runs, statuses, permissions and teams.
 import {
   appOf,
   bodyOf,
@@ -27,7 +27,7 @@ function outputTooLong(output: Record<string, string | undefined>): FakeResponse
   return undefined;
 }
 
-/** Comments, reactions, check runs, statuses, permissions, teams and workflow dispatches. */
+/** Comments, reactions, check runs, statuses, permissions and teams. */
 export const issueAndCheckRoutes: Route[] = [
   {
     method: "GET",
@@ -204,42 +204,5 @@ export const issueAndCheckRoutes: Route[] = [
       };
       return { status: 200, body };
     },
-  },
-  {
-    method: "POST",
-    pattern: new RegExp(`^${R}/actions/workflows/([^/]+)/dispatches$`),
-    handle: withRepo((repo, state, request) => {
-      const workflow = request.params[2] ?? "";
-      const body = bodyOf(request);
-      const ref = String(body["ref"] ?? "");
-      const files = state.filesAt(repo, ref);
-      if (!files) return invalid(`No ref found for: ${ref}`);
-      if (!files.has(`.github/workflows/${workflow}`)) return notFound();
-      const inputs = (body["inputs"] ?? {}) as Record<string, string>;
-      const run = state.startWorkflowRun(`${repo.owner}/${repo.name}`, {
-        workflow,
-        branch: ref.replace(/^refs\/heads\//, ""),
-        event: "workflow_dispatch",
-        inputs,
-      });
-      const runId = run.id;
-      const returnRunDetails = body["return_run_details"] === true;
-      state.dispatches.push({
-        repo: `${repo.owner}/${repo.name}`,
-        workflow,
-        ref,
-        inputs,
-        returnRunDetails,
-        runId,
-        at: Date.now(),
-      });
-      if (!returnRunDetails) return { status: 204 };
-      const result: Schemas["workflow-dispatch-response"] = {
-        workflow_run_id: runId,
-        run_url: `${request.baseUrl}/repos/${repo.owner}/${repo.name}/actions/runs/${runId}`,
-        html_url: `https://github.com/${repo.owner}/${repo.name}/actions/runs/${runId}`,
-      };
-      return { status: 200, body: result };
-    }),
   },
 ];

@@ -9,6 +9,7 @@ import {
   type Schemas,
   withRepo,
 } from "./route-helpers.ts";
+import { actionsRoutes } from "./routes-actions.ts";
 import { issueAndCheckRoutes } from "./routes-checks.ts";
 import { gitRoutes } from "./routes-git.ts";
 import { fakeSha } from "./state.ts";
@@ -249,4 +250,4 @@ const repoRoutes: Route[] = [
   },
 ];
 
-export const routes: Route[] = [...repoRoutes, ...gitRoutes, ...issueAndCheckRoutes];
+export const routes: Route[] = [...repoRoutes, ...gitRoutes, ...issueAndCheckRoutes, ...actionsRoutes];

@@ -21,7 +21,7 @@
 // POST …/check-runs; PATCH …/check-runs/{id}; GET …/commits/{ref}/check-runs; GET …/commits/{ref}/status;
 // GET …/collaborators/{user}/permission; GET /orgs/{org}/teams/{slug}/memberships/{user};
 // POST …/actions/workflows/{file}/dispatches (404 unless .github/workflows/{file} exists on the ref; creates a
-// workflow run). Actions OIDC: GET /_services/token/.well-known/{openid-configuration,jwks} and the job's token
+// workflow run; 422 for inputs the workflow does not declare); GET …/actions/workflows/{file}/runs. Actions OIDC: GET /_services/token/.well-known/{openid-configuration,jwks} and the job's token
 // request GET /_actions/id-token?run=ID (see actionsJobEnv); tokens carry GitHub's documented claims.
 // sign-in (oauth.ts): GET|POST /login/oauth/authorize, POST /login/oauth/access_token, GET /user,
 // GET /user/installations, GET /user/memberships/orgs/{org}.
@@ -142,7 +142,7 @@ async function handle(
       authorization: request.headers.authorization,
       baseUrl,
     });
-  state.requests.push({ method, path, status: result.status, at: Date.now() });
+  state.requests.push({ method, path, status: result.status, at: Date.now(), body });
   const reset = Math.floor(Date.now() / 1000) + 3600;
   const headers: Record<string, string> = {
     "content-type": "application/json; charset=utf-8",

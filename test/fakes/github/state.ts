@@ -105,6 +105,8 @@ export interface RecordedRequest {
   path: string;
   status: number;
   at: number;
+  /** The parsed JSON body, also of requests answered with a planned failure. */
+  body?: unknown;
 }
 
 /** A planned failure: the next `times` requests matching `method` + `pathPattern` answer `status`. */

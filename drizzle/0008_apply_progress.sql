@@ -1,0 +1,2 @@
+ALTER TABLE "work_manifest_dirspaces" ADD COLUMN "apply_started_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "work_manifest_dirspaces" ADD COLUMN "reported_at" timestamp with time zone;
