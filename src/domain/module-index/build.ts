@@ -1,15 +1,8 @@
 // The module index: for every terraform dir, the local modules, Terragrunt sources, includes and dependencies it uses.
 import { findTerraformRoots } from "../discover.ts";
 import { dirnameOf, joinPath, resolveRelativePath } from "../paths.ts";
-import { type FileSummary, isIndexedFile, type LocatedExpression, summarizeFile } from "./summarize.ts";
-import {
-  evaluateTerragrunt,
-  type IncludedFile,
-  isLocalTerragruntSource,
-  looksRemote,
-  repoPathOf,
-  type TerragruntScope,
-} from "./terragrunt-paths.ts";
+import { type FileSummary, isIndexedFile, summarizeFile } from "./summarize.ts";
+import { addUnitUses } from "./terragrunt-unit.ts";
 
 /**
  * How one dir uses something else. `module` (a module block) and `source` (Terragrunt's
@@ -104,7 +97,7 @@ export function buildModuleIndex(input: ModuleIndexInput): ModuleIndex {
     existing ??= existingPaths(input.files);
     return existing.has(path);
   };
-  const context: UnitContext = { summaries: input.summaries, exists, problems };
+  const context = { summaries: input.summaries, exists, problems };
   const uses = new Map<string, DirUse[]>();
   const modules = new Set<string>();
   for (const dir of dirs) {
@@ -164,176 +157,5 @@ function addModuleUses(
     } else if (resolved.path !== dir) {
       uses.push({ kind: "module", target: resolved.path, ...where });
     }
-  }
-}
-
-interface UnitContext {
-  summaries: ReadonlyMap<string, FileSummary>;
-  exists(path: string): boolean;
-  problems: IndexProblem[];
-}
-
-/** Terragrunt included configs may include or read further files; real trees go one or two levels deep. */
-const maxIncludeDepth = 8;
-
-/** The uses of a Terragrunt unit: its own terragrunt.hcl and everything it includes or reads. */
-function addUnitUses(
-  unitDir: string,
-  unitFile: string,
-  context: UnitContext,
-  dirSet: ReadonlySet<string>,
-  uses: DirUse[],
-): void {
-  const unit = context.summaries.get(unitFile)!;
-  const seenFiles = new Set<string>([unitFile]);
-  const includes = new Map<string, IncludedFile>();
-  const ownScope: TerragruntScope = {
-    unitDir,
-    exists: context.exists,
-    fileDir: unitDir,
-    inIncludedFile: false,
-    includes,
-    locals: unit.locals,
-  };
-  const resolveFile = (located: LocatedExpression, file: string, scope: TerragruntScope, what: string) =>
-    resolve(located, file, scope, what, context.problems);
-  // Includes first, so get_parent_terragrunt_dir() in the unit's own file knows them.
-  const included: { file: string; summary: FileSummary }[] = [];
-  for (const located of unit.includes) {
-    const target = resolveFile(located, unitFile, ownScope, "include path");
-    if (target === null) continue;
-    uses.push({ kind: "include", target, file: unitFile, line: located.line, column: located.column });
-    const summary = context.summaries.get(target);
-    if (summary && !seenFiles.has(target)) {
-      seenFiles.add(target);
-      included.push({ file: target, summary });
-      includes.set(located.name, { dir: dirnameOf(target), locals: summary.locals });
-    }
-  }
-  let sourceSet = false;
-  const visit = (file: string, summary: FileSummary, scope: TerragruntScope, level: number): void => {
-    if (!sourceSet && summary.terraformSource) {
-      const value = evaluateTerragrunt(summary.terraformSource.expression, scope);
-      sourceSet = true;
-      addSource(value, summary.terraformSource, file, scope, dirSet, uses, context.problems);
-    }
-    for (const located of summary.dependencies) {
-      const target = resolveFile(located, file, scope, "dependency config_path");
-      if (target !== null)
-        uses.push({ kind: "dependency", target, file, line: located.line, column: located.column });
-    }
-    for (const located of summary.dependencyLists) {
-      const value = evaluateTerragrunt(located.expression, scope);
-      const where = { file, line: located.line, column: located.column };
-      if (value.kind !== "list") {
-        const reason = value.kind === "unknown" ? value.reason : "is not a list";
-        context.problems.push({
-          severity: "warning",
-          ...where,
-          message: `dependencies paths: ${reason}; these dependencies are not ordered`,
-        });
-        continue;
-      }
-      for (const path of value.values) {
-        const target = repoPathOf(path, unitDir);
-        if (target.ok) uses.push({ kind: "dependency", target: target.path, ...where });
-        else
-          context.problems.push({
-            severity: "warning",
-            ...where,
-            message: `dependencies path ${path}: ${target.reason}`,
-          });
-      }
-    }
-    for (const located of summary.reads) {
-      const target = resolveFile(located, file, scope, "read_terragrunt_config path");
-      if (target === null) continue;
-      uses.push({ kind: "read", target, file, line: located.line, column: located.column });
-      const readSummary = context.summaries.get(target);
-      if (readSummary && !seenFiles.has(target) && level < maxIncludeDepth) {
-        seenFiles.add(target);
-        // Only what the read file itself reads matters for changes: its blocks do not merge into the unit.
-        const readScope = { ...scope, fileDir: dirnameOf(target), locals: readSummary.locals };
-        visitReads(target, readSummary, readScope, level + 1);
-      }
-    }
-  };
-  const visitReads = (file: string, summary: FileSummary, scope: TerragruntScope, level: number): void =>
-    visit(file, { ...summary, terraformSource: null, dependencies: [], dependencyLists: [] }, scope, level);
-  // The unit's own settings win over included ones (Terragrunt merges the child over the parent).
-  visit(unitFile, unit, ownScope, 0);
-  for (const { file, summary } of included) {
-    const scope: TerragruntScope = {
-      ...ownScope,
-      fileDir: dirnameOf(file),
-      inIncludedFile: true,
-      locals: summary.locals,
-    };
-    visit(file, summary, scope, 1);
-  }
-}
-
-function resolve(
-  located: LocatedExpression,
-  file: string,
-  scope: TerragruntScope,
-  what: string,
-  problems: IndexProblem[],
-): string | null {
-  const value = evaluateTerragrunt(located.expression, scope);
-  const where = { file, line: located.line, column: located.column };
-  if (value.kind !== "string") {
-    const reason = value.kind === "unknown" ? value.reason : "is a list, not a path";
-    problems.push({
-      severity: "warning",
-      ...where,
-      message: `${what}: ${reason}; changes it names are not followed`,
-    });
-    return null;
-  }
-  const target = repoPathOf(value.value, scope.unitDir);
-  if (!target.ok) {
-    problems.push({ severity: "warning", ...where, message: `${what} ${value.value}: ${target.reason}` });
-    return null;
-  }
-  return target.path;
-}
-
-function addSource(
-  value: ReturnType<typeof evaluateTerragrunt>,
-  located: LocatedExpression,
-  file: string,
-  scope: TerragruntScope,
-  dirSet: ReadonlySet<string>,
-  uses: DirUse[],
-  problems: IndexProblem[],
-): void {
-  const where = { file, line: located.line, column: located.column };
-  if (value.kind !== "string") {
-    if (looksRemote(located.expression)) return;
-    const reason = value.kind === "unknown" ? value.reason : "is a list";
-    problems.push({
-      severity: "warning",
-      ...where,
-      message: `terraform source: ${reason}; changes to the module it names do not plan this unit`,
-    });
-    return;
-  }
-  if (!isLocalTerragruntSource(value.value)) return;
-  const target = repoPathOf(value.value, scope.unitDir);
-  if (!target.ok) {
-    problems.push({
-      severity: "warning",
-      ...where,
-      message: `terraform source ${value.value}: ${target.reason}`,
-    });
-  } else if (!dirSet.has(target.path)) {
-    problems.push({
-      severity: "warning",
-      ...where,
-      message: `terraform source ${value.value}: ${target.path} holds no *.tf or *.tofu file`,
-    });
-  } else if (target.path !== scope.unitDir) {
-    uses.push({ kind: "source", target: target.path, ...where });
   }
 }
