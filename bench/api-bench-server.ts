@@ -1,14 +1,14 @@
 // The tooling API benchmark's server: a child process serving the real app on a free port, so its memory is measured alone.
 
 import type { AddressInfo } from "node:net";
-import { useCompileCache } from "../src/server/compile-cache.ts";
+import { prepareModuleLoading } from "../src/server/module-loading.ts";
 
 /** argv: database URL, base64 encryption key. Prints `listening <port>` once ready; stops on SIGTERM. */
 async function main(argv: string[]): Promise<void> {
   const [url, key] = argv;
   if (!url || !key) throw new Error("usage: api-bench-server.ts <database url> <base64 encryption key>");
-  // As `terragate serve` does: the compile cache first, then the application.
-  useCompileCache();
+  // As `terragate serve` does: module loading prepared first (compile cache, drizzle shortcut), then the application.
+  prepareModuleLoading();
   const { serve } = await import("@hono/node-server");
   const { pino } = await import("pino");
   const { createApp } = await import("../src/api/app.ts");

@@ -1,5 +1,5 @@
 // The GitHub benchmark's server: a child process running the real runtime, so load generator and server do not share a CPU loop.
-import { useCompileCache } from "../src/server/compile-cache.ts";
+import { prepareModuleLoading } from "../src/server/module-loading.ts";
 
 /** argv: JSON of environment variables, then "worker" or "http-only". Prints `listening <port>`; on SIGTERM stops and prints `rss <MiB>`. */
 async function main(argv: string[]): Promise<void> {
@@ -7,8 +7,8 @@ async function main(argv: string[]): Promise<void> {
   if (!envJson || (mode !== "worker" && mode !== "http-only")) {
     throw new Error("usage: github-bench-server.ts <env json> worker|http-only");
   }
-  // As `terragate serve` does: the compile cache first, then the application.
-  useCompileCache();
+  // As `terragate serve` does: module loading prepared first (compile cache, drizzle shortcut), then the application.
+  prepareModuleLoading();
   const { loadConfig } = await import("../src/config/env.ts");
   const { createLogger } = await import("../src/logging/logger.ts");
   const { startRuntime } = await import("../src/server/runtime.ts");

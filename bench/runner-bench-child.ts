@@ -1,11 +1,14 @@
 // The runner benchmark's child: runs one work manifest the way `terragate run` does, then reports its own peak memory.
 import { readFile } from "node:fs/promises";
-import { loadRunnerConfig } from "../src/config/env.ts";
-import { runnerCredentials } from "../src/runner/credentials.ts";
-import { runManifest } from "../src/runner/run-manifest.ts";
+import { prepareModuleLoading } from "../src/server/module-loading.ts";
 
 /** Prints one JSON line: bytes sent, failed dirspaces, and this process's peak RSS (terraform runs in its own processes). */
 async function main(env: Record<string, string | undefined>): Promise<void> {
+  // As `terragate run` does: module loading prepared first, then the runner.
+  prepareModuleLoading();
+  const { loadRunnerConfig } = await import("../src/config/env.ts");
+  const { runnerCredentials } = await import("../src/runner/credentials.ts");
+  const { runManifest } = await import("../src/runner/run-manifest.ts");
   const config = loadRunnerConfig(env);
   const outcome = await runManifest({
     apiUrl: config.apiUrl,

@@ -2,7 +2,7 @@
 // The `terragate` command line: dispatches to one module per subcommand, loaded only when used.
 import { terragateVersion } from "./config/version.ts";
 import { didYouMean } from "./domain/suggest.ts";
-import { useCompileCache } from "./server/compile-cache.ts";
+import { prepareModuleLoading } from "./server/module-loading.ts";
 
 interface Command {
   summary: string;
@@ -74,8 +74,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the CLI with the process's arguments and sets the exit code. */
 export function runCli(): void {
-  // Before any subcommand loads: every module after this comes from the compile cache once warm.
-  useCompileCache();
+  // Before any subcommand loads: every module after this benefits (compile cache, drizzle shortcut).
+  prepareModuleLoading();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
