@@ -7,7 +7,7 @@ import { createDashboardMount } from "../dashboard/mount.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import type { WorkerStatus } from "../jobs/worker.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
-import { createGithubWebhookRoutes } from "./github/webhook-routes.ts";
+import { platformList } from "../vcs/registry.ts";
 import { healthRoutes } from "./health.ts";
 import { mountLazily } from "./lazy-routes.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -46,15 +46,16 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.route("/", metricsRoutes(metrics));
-  app.route("/api/github/v1", createGithubWebhookRoutes(deps));
-  // The setup page and the API docs load their code on first use: most processes never serve them.
-  mountLazily(app, "/setup", async () => (await import("./setup/setup-routes.ts")).createSetupRoutes(deps));
+  // Each VCS's webhook intake and set-up pages (the GitHub App's setup page loads on first use).
+  for (const platform of platformList) platform.mountRoutes(app, deps);
   app.route("/", createStatusRoutes(deps));
-  app.route("/api/github/v1/work-manifests", createWorkManifestRoutes(deps, "github"));
-  app.route("/api/gitlab/v1/work-manifests", createWorkManifestRoutes(deps, "gitlab"));
+  for (const platform of platformList) {
+    app.route(`/api/${platform.vcs}/v1/work-manifests`, createWorkManifestRoutes(deps, platform.vcs));
+  }
   // Before /api/v1: the sign-in callbacks live there but are not tooling API routes.
   app.route("/", createDashboardMount(deps, deps.dashboard));
   app.route("/api/v1", createApiV1(deps));
+  // The API docs load their code on first use: most processes never serve them.
   mountLazily(app, "/api/docs", async () => (await import("./v1/api-docs.ts")).createApiDocs());
   return app;
 }

@@ -1,4 +1,5 @@
 // `terragate run`: runs a work manifest in the current checkout (GitLab CI, other CI, or by hand).
+
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadRunnerConfig } from "../config/env.ts";
@@ -6,6 +7,7 @@ import { runnerCredentials } from "../runner/credentials.ts";
 import type { DirspaceResult } from "../runner/protocol.ts";
 import { runManifest } from "../runner/run-manifest.ts";
 import { readDispatchedApiUrl, ServerUrlRefusedError } from "../runner/server-url.ts";
+import { Vcs, vcsNames } from "../vcs/types.ts";
 
 const usage = `Usage: terragate run [options]
 
@@ -64,9 +66,10 @@ export async function main(
     process.stdout.write(usage);
     return 0;
   }
-  if (values.vcs !== undefined && values.vcs !== "github" && values.vcs !== "gitlab") {
+  const vcs = values.vcs === undefined ? undefined : Vcs.safeParse(values.vcs).data;
+  if (values.vcs !== undefined && vcs === undefined) {
     process.stderr.write(
-      `terragate run: --vcs must be github or gitlab, not ${JSON.stringify(values.vcs)}\n`,
+      `terragate run: --vcs must be ${vcsNames.join(" or ")}, not ${JSON.stringify(values.vcs)}\n`,
     );
     return 2;
   }
@@ -79,7 +82,7 @@ export async function main(
         apiUrl: values["api-url"],
         workManifestId: values["work-manifest-id"],
         workToken: values["work-token"],
-        vcs: values.vcs,
+        vcs,
         secretEnv: values["secret-env"] ?? [],
       },
       dispatched,

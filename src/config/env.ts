@@ -1,6 +1,8 @@
 // The server's configuration: one zod schema over the environment, read once at start-up.
+
 import { z } from "zod";
 import { decideServerUrl, ServerUrlRefusedError, type UrlSource } from "../runner/server-url.ts";
+import type { Vcs } from "../vcs/types.ts";
 
 const optionalString = z
   .string()
@@ -199,7 +201,7 @@ export interface RunnerConfig {
   /** Said in the job log before anything runs (e.g. the server URL is not pinned). */
   warnings: string[];
   /** Which endpoints to call: /api/github/v1 or /api/gitlab/v1. */
-  vcs: "github" | "gitlab";
+  vcs: Vcs;
   workManifestId: string;
   /** Single-use work token; absent when an OIDC token is used instead. */
   workToken: string | undefined;
@@ -228,7 +230,7 @@ export interface RunnerFlags {
   apiUrl?: string;
   workManifestId?: string;
   workToken?: string;
-  vcs?: "github" | "gitlab";
+  vcs?: Vcs;
   secretEnv?: string[];
 }
 

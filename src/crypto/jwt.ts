@@ -1,8 +1,10 @@
 // Short-lived API access tokens: HS256 JWTs with a key id, verified against every key still in rotation.
+
 import { randomBytes } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { Grant } from "../api/auth/capabilities.ts";
+import { Vcs } from "../vcs/types.ts";
 
 const ISSUER = "terragate";
 const AUDIENCE = "terragate-api";
@@ -19,7 +21,7 @@ export interface SigningKey {
 export const AccessTokenClaims = z.object({
   keyId: z.string(),
   installationId: z.number().int(),
-  vcs: z.enum(["github", "gitlab"]),
+  vcs: Vcs,
   installationExternalId: z.string(),
   capabilities: z.array(Grant),
 });
@@ -28,7 +30,7 @@ export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 const Payload = z.object({
   sub: z.string(),
   iid: z.number().int(),
-  vcs: z.enum(["github", "gitlab"]),
+  vcs: Vcs,
   ext: z.string(),
   caps: z.array(Grant),
 });

@@ -5,13 +5,14 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import { installations } from "../db/schema/index.ts";
+import type { Vcs } from "../vcs/types.ts";
 import type { SessionClaims } from "./auth/session-token.ts";
 import type { DashboardEnv, DashboardServices } from "./context.ts";
 import { htmlResponse, messagePage } from "./views/pages.ts";
 
 export interface DashboardInstallation {
   id: number;
-  vcs: "github" | "gitlab";
+  vcs: Vcs;
   externalId: string;
   accountLogin: string;
   accountType: string;

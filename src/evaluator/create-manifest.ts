@@ -13,26 +13,12 @@ import type { WorkManifestKind } from "../db/schema/index.ts";
 import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { addJob } from "../jobs/add-job.ts";
+import { aggregateStatusName, statusName } from "../render/status-names.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
-
-/** Above this many dirspaces a manifest gets one aggregate check run (GitHub's secondary rate limits). */
-export const maxCheckRunsPerManifest = 50;
 
 /** graphile-worker attempts for dispatch-run: about half an hour of exponential backoff in all. */
 export const dispatchMaxAttempts = 8;
-
-/** `terragate plan: infra/a (default)`; an autoapprove run is an apply as far as people are concerned. */
-export function checkRunName(kind: WorkManifestKind, dirspace: DirspaceRef): string {
-  return `terragate ${kind === "plan" ? "plan" : "apply"}: ${dirspace.dir} (${dirspace.workspace})`;
-}
-
-export function aggregateCheckRunName(kind: WorkManifestKind, count: number): string {
-  return `terragate ${kind === "plan" ? "plan" : "apply"}: ${count} dirspaces`;
-}
-
-export function runLink(publicUrl: string, manifestId: string): string {
-  return `${publicUrl}/api/github/v1/runs/${manifestId}`;
-}
 
 export interface StartRunInput {
   database: Database;
@@ -55,7 +41,7 @@ export interface StartRunInput {
    * transaction that creates the manifest, so a retry after a crash cannot create a second one.
    */
   deliveryId: number | null;
-  /** This server's public URL: check runs link to `/api/github/v1/runs/{id}`, which redirects to the CI run. */
+  /** This server's public URL: statuses link to the platform's run link, which redirects to the CI run. */
   publicUrl: string;
 }
 
@@ -141,17 +127,18 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
  */
 async function createQueuedCheckRuns(input: StartRunInput, manifestId: string): Promise<void> {
   const { provider, kind, dirspaces, pullRequest } = input;
+  const platform = platformFor(input.repository.vcs);
   try {
     const common = {
       headSha: pullRequest.headSha,
       status: "queued" as const,
       externalId: manifestId,
-      detailsUrl: runLink(input.publicUrl, manifestId),
+      detailsUrl: platform.links.runLink(input.publicUrl, manifestId),
     };
-    if (dirspaces.length > maxCheckRunsPerManifest) {
+    if (dirspaces.length > platform.limits.statusesPerManifest) {
       const { id } = await provider.createCheckRun({
         ...common,
-        name: aggregateCheckRunName(kind, dirspaces.length),
+        name: aggregateStatusName(kind, dirspaces.length),
         title: `queued: ${dirspaces.length} dirspaces`,
         summary: dirspaces.map((dirspace) => `- \`${dirspace.dir}\` (${dirspace.workspace})`).join("\n"),
       });
@@ -162,7 +149,7 @@ async function createQueuedCheckRuns(input: StartRunInput, manifestId: string): 
     for (const dirspace of dirspaces) {
       const { id } = await provider.createCheckRun({
         ...common,
-        name: checkRunName(kind, dirspace),
+        name: statusName(kind, dirspace),
         title: "queued",
         summary: `Waiting for the run to start (requested by @${input.requestedBy}).`,
       });

@@ -13,7 +13,7 @@ import type { Database, DatabaseClient } from "../db/client.ts";
 import { markDispatched } from "../db/queries/work-manifest-creation.ts";
 import { bindWorkToken, insertWorkToken, revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import { workManifests, workTokens } from "../db/schema/index.ts";
-import { dispatchedRunTitle, workflowFile } from "../vcs/github/dispatched-workflow.ts";
+import type { VcsDispatch } from "../vcs/platform.ts";
 import { VcsError, type VcsProvider, type WorkflowRunInfo } from "../vcs/types.ts";
 
 /** How long after an attempt its run may take to show up in GitHub's run listing. */
@@ -46,6 +46,8 @@ export interface DispatchTarget {
   defaultBranch: string;
   /** This server's public URL, sent as `api-base-url` (the workflow checks it against its pinned URL). */
   publicUrl: string;
+  /** The platform's workflow and the title its runs carry. */
+  dispatch: VcsDispatch;
   /** The job's last attempt: dispatch rather than wait for an earlier attempt's run to be listed. */
   finalAttempt?: boolean;
 }
@@ -111,9 +113,9 @@ async function findEarlierRun(
 ): Promise<WorkflowRunInfo | undefined> {
   try {
     const runs = await provider.findWorkflowRuns({
-      workflowFile,
+      workflowFile: target.dispatch.workflowFile,
       ref: target.defaultBranch,
-      title: dispatchedRunTitle(target.manifestId),
+      title: target.dispatch.runTitle(target.manifestId),
       createdAfter: new Date(since.getTime() - clockSkewMs),
     });
     return runs[0];
@@ -196,7 +198,7 @@ async function dispatchNew(
     });
   });
   const run = await provider.dispatchWorkflow({
-    workflowFile,
+    workflowFile: target.dispatch.workflowFile,
     ref: target.defaultBranch,
     inputs: { "work-manifest-id": id, "api-base-url": target.publicUrl, "work-token": token },
   });

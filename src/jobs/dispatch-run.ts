@@ -14,8 +14,7 @@ import {
   workManifests,
 } from "../db/schema/index.ts";
 import { renderDispatchFailed, renderMissingWorkflow } from "../render/replies.ts";
-import { workflowFile } from "../vcs/github/dispatched-workflow.ts";
-import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { createProviderFor, platformFor } from "../vcs/registry.ts";
 import { type CheckRunUpdate, VcsError, type VcsProvider } from "../vcs/types.ts";
 import { addJob } from "./add-job.ts";
 import { attemptDispatch, type DispatchAttempt } from "./dispatch-attempt.ts";
@@ -86,7 +85,7 @@ async function updateCheckRuns(provider: VcsProvider, ids: string[], update: Che
 }
 
 export function createDispatchRunTask(deps: JobDeps): Task {
-  const github = createGithubProviderSource(deps);
+  const providerFor = createProviderFor(deps);
   const db = deps.database.db;
   return async (rawPayload, helpers) => {
     const { workManifestId } = DispatchRunPayload.parse(rawPayload);
@@ -107,7 +106,12 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       await again(new Date(Date.now() + applyWaitMs));
       return;
     }
-    const provider = await github.providerFor(row.installationExternalId, repo.owner, repo.name);
+    const platform = platformFor(manifest.vcs);
+    const provider = await providerFor(
+      { vcs: manifest.vcs, externalId: row.installationExternalId },
+      repo.owner,
+      repo.name,
+    );
     const giveUp = async (reason: string, comment: string) => {
       if (!(await markDispatchFailed(db, workManifestId, reason))) return;
       await revokeWorkTokens(db, workManifestId, `work manifest ${workManifestId} could not be dispatched`);
@@ -137,6 +141,7 @@ export function createDispatchRunTask(deps: JobDeps): Task {
           installationId: manifest.installationId,
           defaultBranch: repo.defaultBranch,
           publicUrl: deps.config.publicUrl,
+          dispatch: platform.dispatch,
           finalAttempt: helpers.job.attempts >= helpers.job.max_attempts,
         },
         logger,
@@ -146,8 +151,13 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       const pr = row.prNumber ?? 0;
       if (error.kind === "not_found") {
         await giveUp(
-          `.github/workflows/${workflowFile} is missing on ${repo.defaultBranch}`,
-          renderMissingWorkflow(pr, workflowFile, repo.defaultBranch, deps.config.publicUrl),
+          `${platform.dispatch.workflowPath} is missing on ${repo.defaultBranch}`,
+          renderMissingWorkflow(
+            pr,
+            platform.dispatch.workflowFile,
+            repo.defaultBranch,
+            deps.config.publicUrl,
+          ),
         );
         return;
       }

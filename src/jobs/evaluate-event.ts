@@ -1,4 +1,5 @@
 // evaluate-event: a stored webhook delivery → normalized event → its handler (autoplan, commands, installs, runs).
+
 import type { Task } from "graphile-worker";
 import { z } from "zod";
 import { getDelivery, markDeliveryProcessed } from "../db/queries/webhook-deliveries.ts";
@@ -8,13 +9,12 @@ import { handleComment } from "../evaluator/handle-comment.ts";
 import { handleInstallation } from "../evaluator/handle-installation.ts";
 import { handlePullRequest } from "../evaluator/handle-pull-request.ts";
 import { handleRunEvent } from "../evaluator/handle-run-event.ts";
-import { normalizeGithubEvent, UnsupportedEventError } from "../vcs/github/normalize-event.ts";
-import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
-import { VcsError, type VcsEvent } from "../vcs/types.ts";
+import { createProviderFor, platformFor } from "../vcs/registry.ts";
+import { UnsupportedEventError, Vcs, VcsError, type VcsEvent } from "../vcs/types.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const EvaluateEventPayload = z.object({
-  vcs: z.enum(["github", "gitlab"]),
+  vcs: Vcs,
   deliveryId: z.string().min(1),
 });
 export type EvaluateEventPayload = z.infer<typeof EvaluateEventPayload>;
@@ -39,17 +39,7 @@ function runHandler(context: EvaluatorContext, event: VcsEvent): Promise<unknown
 }
 
 export function createEvaluateEventTask(deps: JobDeps): Task {
-  const github = createGithubProviderSource(deps);
-  const context: EvaluatorContext = {
-    ...deps,
-    deliveryId: null,
-    providerFor: (installation, owner, repo) => {
-      if (installation.vcs !== "github") {
-        throw new UnsupportedEventError(`${installation.vcs} events are not evaluated by this task`);
-      }
-      return github.providerFor(installation.externalId, owner, repo);
-    },
-  };
+  const context: EvaluatorContext = { ...deps, deliveryId: null, providerFor: createProviderFor(deps) };
   return async (rawPayload, helpers) => {
     const payload = EvaluateEventPayload.parse(rawPayload);
     const delivery = await getDelivery(deps.database.db, payload.vcs, payload.deliveryId);
@@ -65,9 +55,7 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
     });
     let event: VcsEvent;
     try {
-      if (payload.vcs !== "github")
-        throw new UnsupportedEventError("only GitHub deliveries are evaluated here");
-      event = normalizeGithubEvent(delivery.event, delivery.payload);
+      event = platformFor(payload.vcs).normalizeEvent(delivery.event, delivery.payload);
     } catch (error) {
       if (!(error instanceof UnsupportedEventError)) throw error;
       log.warn({ err: error }, "delivery not evaluated");

@@ -1,4 +1,5 @@
 // report-results: completes a run's check runs, upserts its PR comment, settles locks, and automerges when asked.
+
 import { and, eq, sql } from "drizzle-orm";
 import type { Task } from "graphile-worker";
 import { z } from "zod";
@@ -11,12 +12,12 @@ import {
   workManifests,
 } from "../db/schema/index.ts";
 import { loadDefaultBranchConfig } from "../evaluator/load-repo-state.ts";
-import { commentLimits } from "../render/budgets.ts";
-import { checkRunName, renderCheckRun } from "../render/check-run-output.ts";
+import { renderCheckRun } from "../render/check-run-output.ts";
 import { renderResultComments } from "../render/result-comment.ts";
 import { ciRunUrl, outputsUrl } from "../render/run-links.ts";
 import type { DirspaceReport, RunReport } from "../render/run-report.ts";
-import { createGithubProviderSource } from "../vcs/github/provider-source.ts";
+import { statusName } from "../render/status-names.ts";
+import { createProviderFor, type ProviderFor, platformFor } from "../vcs/registry.ts";
 import { VcsError, type VcsProvider } from "../vcs/types.ts";
 import { releaseUnusedLocks } from "./fail-manifest.ts";
 import type { JobDeps } from "./task-list.ts";
@@ -24,11 +25,7 @@ import type { JobDeps } from "./task-list.ts";
 export const ReportResultsPayload = z.object({ workManifestId: z.uuid() });
 export type ReportResultsPayload = z.infer<typeof ReportResultsPayload>;
 
-export type ProviderFor = (
-  installation: { vcs: "github" | "gitlab"; externalId: string },
-  owner: string,
-  repo: string,
-) => Promise<VcsProvider>;
+export type { ProviderFor };
 
 /** Dirspaces whose latest plan in the PR has changes (or failed) and no successful apply since. */
 async function unappliedDirspaces(db: Database, pullRequestId: number): Promise<string[]> {
@@ -56,7 +53,7 @@ async function unappliedDirspaces(db: Database, pullRequestId: number): Promise<
   return [...rows].map((row) => `${row.dir} (${row.workspace})`);
 }
 
-function aggregateCheck(report: RunReport) {
+function aggregateCheck(report: RunReport, summaryLimit: number) {
   const sum = (key: "add" | "change" | "destroy") =>
     report.dirspaces.reduce((total, d) => total + (d.summary?.[key] ?? 0), 0);
   const failed = report.dirspaces.filter((d) => d.state !== "success").length;
@@ -65,7 +62,7 @@ function aggregateCheck(report: RunReport) {
   const lines = report.dirspaces.map(
     (d) => `- ${d.state === "success" ? "✅" : "❌"} \`${d.dir}\` (${d.workspace}) ${d.state}`,
   );
-  const summary = [report.failureReason ?? "", ...lines].filter(Boolean).join("\n").slice(0, 65_000);
+  const summary = [report.failureReason ?? "", ...lines].filter(Boolean).join("\n").slice(0, summaryLimit);
   return { conclusion, title, summary } as const;
 }
 
@@ -94,6 +91,7 @@ export async function reportResults(
     .where(eq(workManifestDirspaces.workManifestId, manifestId))
     .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
 
+  const platform = platformFor(manifest.vcs);
   if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
 
   const dirspaces: DirspaceReport[] = dirspaceRows.map((d) => ({
@@ -108,11 +106,11 @@ export async function reportResults(
     kind: manifest.kind,
     prNumber: pullRequest?.number ?? 0,
     headSha: manifest.headSha,
-    runUrl: ciRunUrl(deps.config, manifest.vcs, repository.fullName, manifest.runUrl, manifest.runId),
+    runUrl: ciRunUrl(deps.config, platform, repository.fullName, manifest.runUrl, manifest.runId),
     requestedBy: manifest.requestedBy,
     manifestState: manifest.state,
     failureReason: manifest.failureReason,
-    outputsUrl: outputsUrl(deps.config, manifest.vcs, installation.externalId, manifestId),
+    outputsUrl: outputsUrl(deps.config, platform, installation.externalId, manifestId),
     dirspaces,
   };
   const provider = await providerFor(installation, repository.owner, repository.name);
@@ -121,12 +119,12 @@ export async function reportResults(
   if (manifest.aggregateCheckRunId) {
     await provider.updateCheckRun(manifest.aggregateCheckRunId, {
       status: "completed",
-      ...aggregateCheck(report),
+      ...aggregateCheck(report, platform.limits.statusSummary),
       ...(detailsUrl ? { detailsUrl } : {}),
     });
   } else {
     for (const [index, dirspace] of dirspaces.entries()) {
-      const check = renderCheckRun(report, dirspace);
+      const check = renderCheckRun(report, dirspace, platform.limits);
       const update = {
         status: "completed" as const,
         conclusion: check.conclusion,
@@ -141,7 +139,7 @@ export async function reportResults(
       } else {
         const { id } = await provider.createCheckRun({
           ...update,
-          name: checkRunName(manifest.kind, dirspace),
+          name: statusName(manifest.kind, dirspace),
           headSha: manifest.headSha,
           externalId: manifestId,
         });
@@ -161,7 +159,7 @@ export async function reportResults(
   }
 
   if (!pullRequest) return;
-  for (const comment of renderResultComments(report, commentLimits[manifest.vcs])) {
+  for (const comment of renderResultComments(report, platform.limits.comment)) {
     await provider.upsertComment(pullRequest.number, comment.marker, comment.body);
   }
 
@@ -202,13 +200,7 @@ async function automerge(
 }
 
 export function createReportResultsTask(deps: JobDeps): Task {
-  const github = createGithubProviderSource(deps);
-  const providerFor: ProviderFor = (installation, owner, repo) => {
-    if (installation.vcs !== "github") {
-      throw new VcsError(`reporting to ${installation.vcs} is not available in this server`, "invalid", null);
-    }
-    return github.providerFor(installation.externalId, owner, repo);
-  };
+  const providerFor = createProviderFor(deps);
   return async (rawPayload) => {
     const { workManifestId } = ReportResultsPayload.parse(rawPayload);
     try {

@@ -1,9 +1,9 @@
 // Check run name, conclusion, title (`+3 ~0 -0`), summary and output excerpt for one dirspace.
+import type { VcsLimits } from "../vcs/platform.ts";
 import type { CheckRunConclusion } from "../vcs/types.ts";
-import { checkRunSummaryLimit, checkRunTextLimit } from "./budgets.ts";
 import { fitCodeBlock, planAsDiff } from "./markdown.ts";
-import { dirspaceLabel } from "./result-comment.ts";
 import type { DirspaceReport, RunReport } from "./run-report.ts";
+import { statusName } from "./status-names.ts";
 import { truncateOutput } from "./truncate-output.ts";
 
 export interface CheckRunOutput {
@@ -12,12 +12,6 @@ export interface CheckRunOutput {
   title: string;
   summary: string;
   text: string;
-}
-
-const checkKind = { plan: "plan", apply: "apply", autoapprove: "apply" } as const;
-
-export function checkRunName(kind: RunReport["kind"], dirspace: { dir: string; workspace: string }): string {
-  return `terragate ${checkKind[kind]}: ${dirspaceLabel(dirspace)}`;
 }
 
 function conclusion(report: RunReport, dirspace: DirspaceReport): CheckRunConclusion {
@@ -39,7 +33,12 @@ function conclusion(report: RunReport, dirspace: DirspaceReport): CheckRunConclu
   }
 }
 
-export function renderCheckRun(report: RunReport, dirspace: DirspaceReport): CheckRunOutput {
+/** One dirspace's status, fitted to the VCS's summary and text limits. */
+export function renderCheckRun(
+  report: RunReport,
+  dirspace: DirspaceReport,
+  limits: Pick<VcsLimits, "statusSummary" | "statusText">,
+): CheckRunOutput {
   const s = dirspace.summary;
   const counts = s ? `+${s.add} ~${s.change} -${s.destroy}` : undefined;
   const failedStep = dirspace.steps.find((step) => !step.success);
@@ -61,15 +60,15 @@ export function renderCheckRun(report: RunReport, dirspace: DirspaceReport): Che
       : "\n\nComment `terragate plan` on the PR to run it again.";
   const summary = truncateOutput(
     `**${title}** for \`${dirspace.dir}\` (${dirspace.workspace})${reason}${next}`,
-    checkRunSummaryLimit,
+    limits.statusSummary,
     { headShare: 0.5, fullOutputHint: undefined },
   );
   const output = failedStep?.output ?? dirspace.steps.map((step) => step.output).join("\n\n");
   const hint = report.outputsUrl ? `\`GET ${report.outputsUrl}\`` : undefined;
   const shown = failedStep ? output : planAsDiff(output);
-  const text = fitCodeBlock(shown, checkRunTextLimit, "diff", {
+  const text = fitCodeBlock(shown, limits.statusText, "diff", {
     headShare: failedStep ? 0.25 : 0.6,
     fullOutputHint: hint,
   });
-  return { name: checkRunName(report.kind, dirspace), conclusion: state, title, summary, text };
+  return { name: statusName(report.kind, dirspace), conclusion: state, title, summary, text };
 }

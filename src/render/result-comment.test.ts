@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { githubLimits } from "../vcs/github/limits.ts";
-import { commentLimits } from "./budgets.ts";
+import { platforms } from "../vcs/registry.ts";
 import { renderCheckRun } from "./check-run-output.ts";
 import { commentMarker, renderResultComments } from "./result-comment.ts";
 import type { DirspaceReport, RunReport } from "./run-report.ts";
+
+const github = platforms.github.limits;
 
 const planText = `terraform_data.r0: Refreshing state...
 
@@ -70,7 +71,7 @@ describe("result comment", () => {
           steps: [{ name: "plan", success: true, exit_code: 0, output: "No changes." }],
         }),
       ]),
-      commentLimits.github,
+      github.comment,
     );
     expect(rest).toEqual([]);
     expect(comment!.marker).toBe("<!-- terragate:plan:pr-42 -->");
@@ -98,7 +99,7 @@ describe("result comment", () => {
         ],
         { manifestState: "failed", failureReason: "failed: infra/broken (default)" },
       ),
-      commentLimits.github,
+      github.comment,
     );
     const body = comment!.body;
     expect(body.indexOf("<details open><summary>❌ <code>infra/broken</code>")).toBeGreaterThan(0);
@@ -112,7 +113,7 @@ describe("result comment", () => {
     const output = bigOutput(1024 * 1024, "huge");
     const comments = renderResultComments(
       report([dirspace("infra/a", { steps: [{ name: "plan", success: true, exit_code: 0, output }] })]),
-      commentLimits.github,
+      github.comment,
     );
     expect(comments).toHaveLength(1);
     const body = comments[0]!.body;
@@ -131,7 +132,7 @@ describe("result comment", () => {
         steps: [{ name: "plan", success: true, exit_code: 0, output: bigOutput(100_000, `d${index}`) }],
       }),
     );
-    const comments = renderResultComments(report(many), commentLimits.github);
+    const comments = renderResultComments(report(many), github.comment);
     expect(comments.length).toBeGreaterThan(1);
     expect(comments.map((c) => c.marker)).toEqual(
       comments.map((_, index) => commentMarker("plan", 42, index + 1)),
@@ -146,7 +147,7 @@ describe("result comment", () => {
       expect(all).toContain(`d${index} LAST LINE`);
     }
     // A few small dirspaces share one comment.
-    expect(renderResultComments(report(many.slice(0, 3)), commentLimits.github)).toHaveLength(1);
+    expect(renderResultComments(report(many.slice(0, 3)), github.comment)).toHaveLength(1);
   });
 
   it("cannot be broken out of by backticks in the output", () => {
@@ -156,7 +157,7 @@ describe("result comment", () => {
           steps: [{ name: "plan", success: true, exit_code: 0, output: "```\n# Injected" }],
         }),
       ]),
-      commentLimits.github,
+      github.comment,
     );
     expect(comment!.body).toContain("````diff\n```\n# Injected\n````");
   });
@@ -168,13 +169,14 @@ describe("check run output", () => {
     const check = renderCheckRun(
       report([]),
       dirspace("infra/a", { steps: [{ name: "plan", success: true, exit_code: 0, output }] }),
+      github,
     );
     expect(check.name).toBe("terragate plan: infra/a (default)");
     expect(check.title).toBe("+3 ~0 -0");
     expect(check.conclusion).toBe("success");
-    expect(check.text.length).toBeLessThanOrEqual(githubLimits.checkRunText);
+    expect(check.text.length).toBeLessThanOrEqual(github.statusText);
     // The budget is used, not thrown away, and the tail and closing fence survive.
-    expect(check.text.length).toBeGreaterThan(githubLimits.checkRunText - 200);
+    expect(check.text.length).toBeGreaterThan(github.statusText - 200);
     expect(check.text.startsWith("```diff\nhuge FIRST LINE\n")).toBe(true);
     expect(check.text.endsWith("\nhuge LAST LINE\n```")).toBe(true);
   });
@@ -186,10 +188,11 @@ describe("check run output", () => {
       const check = renderCheckRun(
         report([]),
         dirspace("infra/a", { steps: [{ name: "plan", success: true, exit_code: 0, output }] }),
+        github,
       );
       // Runs longer than 31 backticks are split, so the fence stays short and cannot be closed early.
       const fence = "`".repeat(Math.min(32, Math.max(3, ticks + 1)));
-      expect(check.text.length).toBeLessThanOrEqual(githubLimits.checkRunText);
+      expect(check.text.length).toBeLessThanOrEqual(github.statusText);
       expect(check.text.startsWith(`${fence}diff\n`)).toBe(true);
       expect(check.text.endsWith(`\nticks LAST LINE\n${fence}`)).toBe(true);
       expect(check.text.slice(fence.length, -fence.length)).not.toContain(fence);
@@ -203,6 +206,7 @@ describe("check run output", () => {
         failureReason: "the run stopped reporting (timed out after 180 minutes)",
       }),
       dirspace("infra/a", { state: "aborted", steps: [], summary: null }),
+      github,
     );
     expect(check.conclusion).toBe("failure");
     expect(check.summary).toContain("timed out after 180 minutes");

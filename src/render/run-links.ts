@@ -1,34 +1,25 @@
-// Links shown with results: the VCS's web URL, the CI run, and the REST endpoint with the full outputs.
+// Links shown with results: the CI run (from the platform's link builders) and the REST endpoint with the full outputs.
 import type { Config } from "../config/env.ts";
-import type { Vcs } from "../db/schema/index.ts";
-
-/** The VCS's web base URL (GitHub.com, GHES, or a GitLab instance). */
-export function vcsWebUrl(config: Config, vcs: Vcs): string {
-  if (vcs === "gitlab") return config.GITLAB_URL.replace(/\/+$/, "");
-  if (config.GHE_HOST) return `${config.GHE_PROTOCOL}://${config.GHE_HOST}`;
-  return "https://github.com";
-}
+import type { VcsPlatform } from "../vcs/platform.ts";
 
 /** The CI run's page: the stored URL when dispatch learned it, else built from the run id. */
 export function ciRunUrl(
   config: Config,
-  vcs: Vcs,
+  platform: Pick<VcsPlatform, "links">,
   repoFullName: string,
   runUrl: string | null,
   runId: string | null,
 ): string | null {
   if (runUrl) return runUrl;
   if (!runId || !/^\d+$/.test(runId)) return null;
-  return vcs === "github"
-    ? `${vcsWebUrl(config, vcs)}/${repoFullName}/actions/runs/${runId}`
-    : `${vcsWebUrl(config, vcs)}/${repoFullName}/-/jobs/${runId}`;
+  return platform.links.ciRunUrl(config, repoFullName, runId);
 }
 
 export function outputsUrl(
   config: Config,
-  vcs: Vcs,
+  platform: Pick<VcsPlatform, "vcs">,
   installationExternalId: string,
   manifestId: string,
 ): string {
-  return `${config.publicUrl}/api/v1/${vcs}/installations/${encodeURIComponent(installationExternalId)}/work-manifests/${manifestId}/outputs`;
+  return `${config.publicUrl}/api/v1/${platform.vcs}/installations/${encodeURIComponent(installationExternalId)}/work-manifests/${manifestId}/outputs`;
 }

@@ -1,11 +1,12 @@
 // The runner's HTTP client for the work-manifest endpoints; counts the bytes it sends.
+import type { Vcs } from "../vcs/types.ts";
 import {
   type InitiateResponse,
   InitiateResponse as InitiateResponseSchema,
   type ResultsBody,
 } from "./protocol.ts";
 
-export type VcsPath = "github" | "gitlab";
+export type VcsPath = Vcs;
 
 /** A refused or failed call, with the server's message (which says what to do next). */
 export class RunnerClientError extends Error {

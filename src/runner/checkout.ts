@@ -1,5 +1,6 @@
 // Making sure the checkout is at the manifest's head sha: fetch it (fork PRs too) and detach onto it.
 import { execa } from "execa";
+import { ciPlatforms } from "../vcs/ci.ts";
 import type { Manifest } from "./protocol.ts";
 
 export class CheckoutError extends Error {
@@ -13,9 +14,7 @@ async function git(cwd: string, env: Record<string, string>, args: string[]) {
 /** Ref under which a PR's head is published, reachable even when the PR comes from a fork. */
 function pullRequestRef(manifest: Manifest): string | undefined {
   if (manifest.pull_request === null) return undefined;
-  return manifest.repository.vcs === "github"
-    ? `refs/pull/${manifest.pull_request}/head`
-    : `refs/merge-requests/${manifest.pull_request}/head`;
+  return ciPlatforms[manifest.repository.vcs].pullRequestRef(manifest.pull_request);
 }
 
 /** Returns the sha the checkout was at; afterwards HEAD is the manifest's head sha. */

@@ -1,5 +1,7 @@
 // The runner protocol: request and response bodies shared by the work-manifest endpoints and the runner.
+
 import { z } from "zod";
+import { Vcs } from "../vcs/types.ts";
 
 export const engineNames = ["terraform", "tofu", "terragrunt"] as const;
 export type EngineName = (typeof engineNames)[number];
@@ -61,7 +63,7 @@ export const Manifest = z.object({
   repository: z.object({
     full_name: z.string(),
     clone_url: z.string(),
-    vcs: z.enum(["github", "gitlab"]),
+    vcs: Vcs,
   }),
   pull_request: z.number().int().nullable(),
   base: z.object({ ref: z.string(), sha: z.string() }),

@@ -39,7 +39,7 @@ describe("lazy loading", () => {
         path === "package:yaml" ||
         path.startsWith("src/evaluator/") ||
         path.startsWith("src/render/") ||
-        path.startsWith("src/api/setup/") ||
+        path.startsWith("src/vcs/github/setup/") ||
         path === "src/api/v1/api-docs.ts" ||
         path === "src/vcs/github/clients.ts" ||
         path === "src/runner/run-manifest.ts" ||

@@ -1,7 +1,12 @@
 // The VcsProvider interface and the normalized events core code sees: no GitHub or GitLab type crosses this line.
+import { z } from "zod";
 
+/** Every VCS Terragate speaks: the one list the database, the API, tokens and the registry read. */
 export const vcsNames = ["github", "gitlab"] as const;
-export type VcsName = (typeof vcsNames)[number];
+export const Vcs = z.enum(vcsNames);
+export type Vcs = z.infer<typeof Vcs>;
+/** The same type under its older name. */
+export type VcsName = Vcs;
 
 /** A repository's permission level for one user, lowest to highest ("none" when no access). */
 export const repoRoles = ["none", "read", "triage", "write", "maintain", "admin"] as const;
@@ -191,6 +196,11 @@ export class VcsError extends Error {
 }
 
 // ---------------------------------------------------------------- normalized events
+
+/** A delivery Terragate acknowledges but does not act on (an event or action it has no handler for). */
+export class UnsupportedEventError extends Error {
+  override name = "UnsupportedEventError";
+}
 
 export interface InstallationRef {
   vcs: VcsName;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifests } from "../../src/db/schema/index.ts";
 import { attemptDispatch } from "../../src/jobs/dispatch-attempt.ts";
 import { createGithubProviderSource } from "../../src/vcs/github/provider-source.ts";
+import { platforms } from "../../src/vcs/registry.ts";
 import { pullRequestEvent, repoFullName } from "./payloads.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
@@ -159,6 +160,7 @@ describe("dispatch-run", () => {
       installationId: manifest!.installationId,
       defaultBranch: "main",
       publicUrl: bed.config.publicUrl,
+      dispatch: platforms.github.dispatch,
     };
     const logger = bed.deps.logger;
     const outcomes = await Promise.allSettled([

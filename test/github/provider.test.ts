@@ -5,6 +5,7 @@ import { renderCheckRun } from "../../src/render/check-run-output.ts";
 import { workflowSnippet } from "../../src/render/replies.ts";
 import type { DirspaceReport, RunReport } from "../../src/render/run-report.ts";
 import { createGithubClients } from "../../src/vcs/github/clients.ts";
+import { platforms } from "../../src/vcs/registry.ts";
 import { VcsError, type VcsProvider } from "../../src/vcs/types.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
@@ -272,7 +273,7 @@ describe("GitHub provider", () => {
       summary: { add: 20_000, change: 0, destroy: 0, import: 0 },
       steps: [{ name: "plan", success: true, exit_code: 0, output }],
     };
-    const rendered = renderCheckRun(report, dirspace);
+    const rendered = renderCheckRun(report, dirspace, platforms.github.limits);
     expect(output.length).toBeGreaterThan(700_000);
     const { id } = await provider.createCheckRun({
       name: rendered.name,

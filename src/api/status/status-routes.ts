@@ -3,9 +3,9 @@ import { and, count, gt, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { terragateVersion } from "../../config/version.ts";
 import { installations, workerPools } from "../../db/schema/index.ts";
-import { loadGithubCredentials } from "../../vcs/github/credentials.ts";
+import type { ServerApp, ServerAppStatus } from "../../vcs/platform.ts";
+import { platforms } from "../../vcs/registry.ts";
 import type { AppDeps } from "../app.ts";
-import { createAppNameLookup } from "./app-name.ts";
 
 export interface ServerStatus {
   version: string;
@@ -14,7 +14,7 @@ export interface ServerStatus {
   worker: string;
   /** Worker pools on this database whose heartbeat is fresh (every replica's). */
   live_worker_pools: number | null;
-  app: { id: string; name: string | null; source: "env" | "database"; note?: string } | null;
+  app: ServerAppStatus | null;
   installations: number | null;
   /** Why the configured app's credentials cannot be used (a wrong encryption key, an unreadable key file). */
   app_problem?: string;
@@ -27,10 +27,11 @@ function escapeHtml(text: string): string {
 /** The server's status; the dashboard's `/` sends a browser here while nobody can sign in yet. */
 export function createStatusRoutes(deps: AppDeps): Hono {
   const app = new Hono();
-  const appName = createAppNameLookup(deps.config.githubApiUrl);
+  // The GitHub App is the one server-wide app; GitLab is connected per installation.
+  const githubApp = platforms.github.createServerApp(deps);
 
   app.get("/status", async (c) => {
-    const status = await readStatus(deps, appName);
+    const status = await readStatus(deps, githubApp);
     c.header("Cache-Control", "no-store");
     if ((c.req.header("accept") ?? "").includes("application/json")) return c.json(status);
     return c.html(renderStatus(status));
@@ -39,40 +40,30 @@ export function createStatusRoutes(deps: AppDeps): Hono {
   return app;
 }
 
-async function readStatus(
-  deps: AppDeps,
-  appName: ReturnType<typeof createAppNameLookup>,
-): Promise<ServerStatus> {
+async function readStatus(deps: AppDeps, serverApp: ServerApp | null): Promise<ServerStatus> {
   const worker = deps.workerStatus?.() ?? "absent";
-  let credentials: Awaited<ReturnType<typeof loadGithubCredentials>> = null;
+  let app: ServerAppStatus | null = null;
   let credentialProblem: string | undefined;
-  try {
-    credentials = await loadGithubCredentials(deps);
-  } catch (error) {
-    credentialProblem = (error as Error).message;
-  }
-  const counts = await Promise.all([
+  const counts = Promise.all([
     deps.database.db.select({ value: count() }).from(installations).where(isNull(installations.deletedAt)),
     deps.database.db
       .select({ value: count() })
       .from(workerPools)
       .where(and(gt(workerPools.heartbeatAt, sql`now() - interval '15 seconds'`))),
   ]).catch(() => undefined);
-  const name = credentials ? await appName(credentials) : undefined;
+  try {
+    app = (await serverApp?.status()) ?? null;
+  } catch (error) {
+    credentialProblem = (error as Error).message;
+  }
+  const counted = await counts;
   return {
     version: terragateVersion(),
-    database: counts ? "ok" : "unreachable",
+    database: counted ? "ok" : "unreachable",
     worker,
-    live_worker_pools: counts?.[1][0]?.value ?? null,
-    app: credentials
-      ? {
-          id: credentials.appId,
-          name: name && "name" in name ? name.name : null,
-          source: credentials.source,
-          ...(name && "unavailable" in name ? { note: name.unavailable } : {}),
-        }
-      : null,
-    installations: counts?.[0][0]?.value ?? null,
+    live_worker_pools: counted?.[1][0]?.value ?? null,
+    app,
+    installations: counted?.[0][0]?.value ?? null,
     ...(credentialProblem ? { app_problem: credentialProblem } : {}),
   };
 }

@@ -1,10 +1,12 @@
 // Shared request and response schemas of the tooling API: path parameters, pagination, timestamps.
+
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { CursorError, decodeCursor } from "../../db/queries/cursor.ts";
+import { vcsNames } from "../../vcs/types.ts";
 import type { ApiEnv } from "../auth/access-token-auth.ts";
 import { ApiError, validationHook } from "./api-error.ts";
 
-export const Vcs = z.enum(["github", "gitlab"]).openapi({ description: "github or gitlab" });
+export const Vcs = z.enum(vcsNames).openapi({ description: "github or gitlab" });
 
 export const InstallationParams = z.object({
   vcs: Vcs.openapi({ param: { name: "vcs", in: "path" } }),

@@ -10,6 +10,7 @@ import {
 } from "../../db/schema/index.ts";
 import { queueReport } from "../../jobs/queue-report.ts";
 import type { Manifest, ManifestOperation } from "../../runner/protocol.ts";
+import { platformFor } from "../../vcs/registry.ts";
 import type { AppDeps } from "../app.ts";
 import {
   finishManifest,
@@ -24,13 +25,6 @@ const operationsByKind: Record<WorkManifestRow["kind"], ManifestOperation[]> = {
   apply: ["plans:read", "results:write"],
   autoapprove: ["plans:write", "results:write"],
 };
-
-/** The VCS's web base URL, for clone URLs (GitHub.com, GHES, or a GitLab instance). */
-function webBaseUrl(deps: AppDeps, vcs: Vcs): string {
-  if (vcs === "gitlab") return deps.config.GITLAB_URL.replace(/\/+$/, "");
-  if (deps.config.GHE_HOST) return `${deps.config.GHE_PROTOCOL}://${deps.config.GHE_HOST}`;
-  return "https://github.com";
-}
 
 export type ManifestResponse = { type: "manifest"; manifest: Manifest } | { type: "invalid"; reason: string };
 
@@ -86,7 +80,7 @@ export async function buildManifestResponse(
       token_expires_at: expiresAt.toISOString(),
       repository: {
         full_name: repository.fullName,
-        clone_url: `${webBaseUrl(deps, vcs)}/${repository.fullName}.git`,
+        clone_url: `${platformFor(vcs).links.webUrl(deps.config)}/${repository.fullName}.git`,
         vcs,
       },
       pull_request: pullRequest?.number ?? null,

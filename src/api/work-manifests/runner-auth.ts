@@ -1,13 +1,6 @@
 // Authentication of runner calls: work token or CI OIDC token for initiate, the manifest JWT afterwards.
 import type { Context } from "hono";
-import type { Config } from "../../config/env.ts";
-import {
-  type ManifestClaims,
-  type OidcOptions,
-  verifyManifestToken,
-  WorkTokenError,
-} from "../../crypto/work-token.ts";
-import type { Vcs } from "../../db/schema/index.ts";
+import { type ManifestClaims, verifyManifestToken, WorkTokenError } from "../../crypto/work-token.ts";
 import type { ManifestOperation } from "../../runner/protocol.ts";
 
 /** An HTTP error with the status and a message the runner prints for the person reading the CI log. */
@@ -40,20 +33,6 @@ export function bearerToken(c: Context): string {
     );
   }
   return match[1];
-}
-
-/** Where OIDC tokens of each CI come from; the audience is always this server's public URL. */
-export function oidcOptions(config: Config, vcs: Vcs): OidcOptions {
-  if (vcs === "github") {
-    const issuer = config.githubOidcIssuer;
-    return {
-      issuer,
-      jwksUrl: config.GITHUB_OIDC_JWKS_URL ?? `${issuer}/.well-known/jwks`,
-      audience: config.publicUrl,
-    };
-  }
-  const issuer = config.GITLAB_URL.replace(/\/+$/, "");
-  return { issuer, jwksUrl: `${issuer}/oauth/discovery/keys`, audience: config.publicUrl };
 }
 
 /** Checks the manifest JWT of a call after initiate: valid, bound to this manifest, allowed this operation. */

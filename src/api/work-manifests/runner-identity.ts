@@ -5,13 +5,9 @@ import { hashWorkToken, isWorkToken, verifyOidcToken, WorkTokenError } from "../
 import type { Database } from "../../db/client.ts";
 import { findWorkToken, type WorkTokenStatus, workTokenStatus } from "../../db/queries/work-tokens.ts";
 import type { repositories, Vcs } from "../../db/schema/index.ts";
-import {
-  type DispatchedRun,
-  githubRunnerIdentity,
-  type RunnerIdentity,
-} from "../../vcs/github/runner-identity.ts";
+import { platformFor } from "../../vcs/registry.ts";
 import type { WorkManifestRow } from "./manifest-store.ts";
-import { oidcOptions, RunnerApiError } from "./runner-auth.ts";
+import { RunnerApiError } from "./runner-auth.ts";
 
 /** A credential that passed: which token (to consume) or which CI run it proves. */
 export type RunnerCredential =
@@ -19,25 +15,6 @@ export type RunnerCredential =
   | { kind: "oidc"; runId: string | null };
 
 type RepositoryRow = typeof repositories.$inferSelect;
-
-/** GitLab id_tokens: the project must match. TODO(issue 11): bind GitLab tokens to the created pipeline. */
-function gitlabRunnerIdentity(claims: JWTPayload, run: DispatchedRun): RunnerIdentity {
-  const projectId = claims["project_id"];
-  if (typeof projectId !== "string" && typeof projectId !== "number") {
-    return { runId: null, problems: ["the OIDC token carries no project_id claim"] };
-  }
-  return String(projectId) === run.repositoryId
-    ? { runId: null, problems: [] }
-    : {
-        runId: null,
-        problems: [`the token is for project ${projectId}, but the work manifest belongs to ${run.fullName}`],
-      };
-}
-
-const identityChecks: Record<Vcs, (claims: JWTPayload, run: DispatchedRun) => RunnerIdentity> = {
-  github: githubRunnerIdentity,
-  gitlab: gitlabRunnerIdentity,
-};
 
 function tokenRefusal(
   status: Exclude<WorkTokenStatus, "ok">,
@@ -63,7 +40,7 @@ function tokenRefusal(
 /**
  * Authenticates an initiate call from its bearer token alone, before its body is read. A work token
  * must be unused and unrevoked; an OIDC token must be signed by the CI's issuer for this server and
- * carry the claims of the dispatched run (see src/vcs/github/runner-identity.ts).
+ * carry the claims of the dispatched run (each platform's runnerAuth.identity).
  */
 export async function authenticateRunner(
   deps: { config: Config; database: { db: Database } },
@@ -79,14 +56,15 @@ export async function authenticateRunner(
     if (status !== "ok") throw tokenRefusal(status, manifest, row?.revokedReason ?? null);
     return { kind: "work-token", hash, runId: row?.runId ?? manifest.runId };
   }
+  const platform = platformFor(vcs);
   let claims: JWTPayload;
   try {
-    claims = await verifyOidcToken(token, oidcOptions(deps.config, vcs));
+    claims = await verifyOidcToken(token, platform.runnerAuth.oidc(deps.config));
   } catch (error) {
     if (error instanceof WorkTokenError) throw new RunnerApiError(401, error.message);
     throw error;
   }
-  const identity = identityChecks[vcs](claims, {
+  const identity = platform.runnerAuth.identity(claims, {
     repositoryId: repository.externalId,
     fullName: repository.fullName,
     defaultBranch: repository.defaultBranch,

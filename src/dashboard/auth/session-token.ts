@@ -1,8 +1,10 @@
 // The dashboard's short-lived access token: an HS256 JWT in an HttpOnly cookie, signed by the API's rotating key ring.
+
 import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { SigningKey } from "../../crypto/jwt.ts";
 import type { SessionMembership } from "../../db/schema/index.ts";
+import { Vcs } from "../../vcs/types.ts";
 
 const ISSUER = "terragate";
 const AUDIENCE = "terragate-dashboard";
@@ -12,7 +14,7 @@ export const SESSION_ACCESS_TTL_SECONDS = 300;
 /** Who is signed in and what they may see, as proven by the access cookie. */
 export interface SessionClaims {
   sessionId: string;
-  vcs: "github" | "gitlab";
+  vcs: Vcs;
   login: string;
   userExternalId: string;
   memberships: SessionMembership[];
@@ -22,7 +24,7 @@ export interface SessionClaims {
 
 const Payload = z.object({
   sub: z.string().uuid(),
-  vcs: z.enum(["github", "gitlab"]),
+  vcs: Vcs,
   login: z.string(),
   uid: z.string(),
   m: z.array(z.tuple([z.number().int(), z.union([z.literal(0), z.literal(1)])])),

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { listSessionInstallations } from "../../db/queries/dashboard-overview.ts";
-import { loadGithubCredentials } from "../../vcs/github/credentials.ts";
+import { platformList } from "../../vcs/registry.ts";
 import { safeNext } from "../auth/auth-routes.ts";
 import type { DashboardEnv, DashboardServices } from "../context.ts";
 import { page } from "../views/pages.ts";
@@ -20,7 +20,7 @@ export function homeRoutes(services: DashboardServices): Hono<DashboardEnv> {
       ]);
       // Nobody can sign in yet: the setup page until an app exists, then the server's status page.
       if (!github && !gitlab) {
-        const app = await loadGithubCredentials(deps).catch(() => null);
+        const app = await serverAppExists(deps);
         return c.redirect(app ? "/status" : "/setup", 302);
       }
       const next = safeNext(c.req.query("next"));
@@ -54,4 +54,16 @@ your access is checked again within a few minutes.</p>`
   });
 
   return app;
+}
+
+/** Whether some VCS's server-wide app (the GitHub App) is set up; an unreadable one counts as none. */
+async function serverAppExists(deps: DashboardServices["deps"]): Promise<boolean> {
+  for (const platform of platformList) {
+    const configured = await platform
+      .createServerApp(deps)
+      ?.configured()
+      .catch(() => false);
+    if (configured) return true;
+  }
+  return false;
 }

@@ -1,7 +1,9 @@
 // API key records: create (with an audit entry), list, revoke, and the lookup behind a token refresh.
+
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Grant } from "../../api/auth/capabilities.ts";
 import { generateApiKey, hashApiKey } from "../../crypto/api-keys.ts";
+import type { Vcs } from "../../vcs/types.ts";
 import type { Executor } from "../client.ts";
 import { apiKeys } from "../schema/index.ts";
 import { recordAudit } from "./audit-log.ts";
@@ -150,7 +152,7 @@ export interface RefreshableKey {
   id: string;
   installationId: number;
   capabilities: string[];
-  vcs: "github" | "gitlab";
+  vcs: Vcs;
   installationExternalId: string;
 }
 
@@ -163,7 +165,7 @@ export async function useApiKey(executor: Executor, key: string): Promise<Refres
     id: string;
     installation_id: string | number;
     capabilities: string[];
-    vcs: "github" | "gitlab";
+    vcs: Vcs;
     external_id: string;
   }>(sql`
     with used as (

@@ -1,10 +1,12 @@
 // Dashboard reads across a person's installations (the home page); per-installation pages use tenant transactions.
+
 import { sql } from "drizzle-orm";
+import type { Vcs } from "../../vcs/types.ts";
 import type { Executor } from "../client.ts";
 
 export interface SessionInstallationRow {
   id: number;
-  vcs: "github" | "gitlab";
+  vcs: Vcs;
   externalId: string;
   accountLogin: string;
   accountType: string;
@@ -21,7 +23,7 @@ export async function listSessionInstallations(
   if (ids.length === 0) return [];
   const rows = await executor.execute<{
     id: string;
-    vcs: "github" | "gitlab";
+    vcs: Vcs;
     external_id: string;
     account_login: string;
     account_type: string;

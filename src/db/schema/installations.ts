@@ -1,4 +1,5 @@
 // Installations (a GitHub App installation or a registered GitLab group/project) and their repositories.
+
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -11,13 +12,15 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { type Vcs, vcsNames } from "../../vcs/types.ts";
 
 export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType: () => "bytea",
 });
 
-export const vcsValues = ["github", "gitlab"] as const;
-export type Vcs = (typeof vcsValues)[number];
+/** The VCS names of src/vcs/types.ts, for the schema's text enums. */
+export const vcsValues = vcsNames;
+export type { Vcs };
 
 export const installations = pgTable(
   "installations",

@@ -7,4 +7,6 @@ export const githubLimits = {
   checkRunSummary: 65_535,
   /** A check run's `output.text`. */
   checkRunText: 65_535,
+  /** Above this many dirspaces a manifest gets one aggregate check run (GitHub's secondary rate limits). */
+  checkRunsPerManifest: 50,
 } as const;

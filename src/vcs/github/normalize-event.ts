@@ -1,6 +1,12 @@
 // GitHub webhook payload → Terragate's normalized VcsEvent, through small zod schemas of the fields used.
 import { z } from "zod";
-import type { InstallationRef, PullRequestInfo, RepoRef, VcsEvent } from "../types.ts";
+import {
+  type InstallationRef,
+  type PullRequestInfo,
+  type RepoRef,
+  UnsupportedEventError,
+  type VcsEvent,
+} from "../types.ts";
 
 const Account = z.looseObject({ login: z.string(), type: z.string().default("Organization") });
 const Installation = z.looseObject({ id: z.number(), account: Account.nullish() });
@@ -102,9 +108,7 @@ const CheckRunPayload = z.looseObject({
   sender: User,
 });
 
-export class UnsupportedEventError extends Error {
-  override name = "UnsupportedEventError";
-}
+export { UnsupportedEventError };
 
 function installationRef(installation: z.infer<typeof Installation>): InstallationRef {
   return {

@@ -1,6 +1,9 @@
 // Whether a GitHub Actions OIDC token proves its bearer is the very run Terragate dispatched for a manifest.
 import { z } from "zod";
+import type { DispatchedRun, RunnerIdentity } from "../platform.ts";
 import { workflowFile } from "./dispatched-workflow.ts";
+
+export type { DispatchedRun, RunnerIdentity };
 
 /** The claims read from a GitHub Actions OIDC token; GitHub sends ids as strings. */
 const ActionsClaims = z.object({
@@ -10,24 +13,6 @@ const ActionsClaims = z.object({
   workflow_ref: z.string().optional(),
   job_workflow_ref: z.string().optional(),
 });
-
-/** What Terragate knows about the run it dispatched for a work manifest. */
-export interface DispatchedRun {
-  /** GitHub's repository id. */
-  repositoryId: string;
-  /** `owner/name` of the repository. */
-  fullName: string;
-  defaultBranch: string;
-  /** The run id GitHub returned for the dispatch; null when it did not say (older GitHub Enterprise Server). */
-  runId: string | null;
-}
-
-export interface RunnerIdentity {
-  /** The token's run id, to record as the manifest's run. */
-  runId: string | null;
-  /** Each claim that does not match, said so a person reading the CI log knows what is wrong. */
-  problems: string[];
-}
 
 /** `OWNER/REPO/.github/workflows/terragate.yml@refs/heads/DEFAULT`, the only workflow allowed to run a manifest. */
 export function expectedWorkflowRef(run: Pick<DispatchedRun, "fullName" | "defaultBranch">): string {

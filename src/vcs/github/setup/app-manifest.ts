@@ -1,5 +1,6 @@
 // The GitHub App manifest the setup flow posts to GitHub; app.yml documents the same values.
-import type { Config } from "../../config/env.ts";
+import type { Config } from "../../../config/env.ts";
+import { githubWebUrl } from "../links.ts";
 
 export const appPermissions = {
   checks: "write",
@@ -37,10 +38,7 @@ export function appManifest(config: Config, name: string) {
   };
 }
 
-/** github.com, or the GHES host's web UI. */
-export function githubWebUrl(config: Config): string {
-  return config.GHE_HOST ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}` : "https://github.com";
-}
+export { githubWebUrl };
 
 /** Where the manifest form posts: the user's settings, or an organization's. */
 export function newAppUrl(config: Config, organization: string | undefined, state: string): string {

@@ -1,5 +1,5 @@
 // The GitHub App's name for the status page: known from the setup flow, else asked of GitHub (GET /app) and cached.
-import type { GithubAppCredentials } from "../../vcs/github/credentials.ts";
+import type { GithubAppCredentials } from "./credentials.ts";
 
 export type AppName = { name: string } | { unavailable: string };
 

@@ -3,10 +3,10 @@ import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { createCredentialsCache } from "../../vcs/github/credentials.ts";
-import type { AppDeps } from "../app.ts";
-import { createDeliveryBatcher } from "./delivery-batcher.ts";
-import { createRunLinkRoutes } from "./run-link-routes.ts";
+import type { AppDeps } from "../../api/app.ts";
+import { createDeliveryBatcher } from "../../api/github/delivery-batcher.ts";
+import { createRunLinkRoutes } from "../../api/github/run-link-routes.ts";
+import { createCredentialsCache } from "./credentials.ts";
 
 /** Evaluation retries (with graphile-worker's exponential backoff) for GitHub 5xx and rate limits. */
 const evaluateMaxAttempts = 10;

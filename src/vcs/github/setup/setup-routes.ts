@@ -2,10 +2,10 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import { seal } from "../../crypto/seal.ts";
-import { consumeSetupState, storeFirstApp } from "../../db/queries/setup.ts";
-import { appSecretsContext, loadGithubCredentials } from "../../vcs/github/credentials.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../../../api/app.ts";
+import { seal } from "../../../crypto/seal.ts";
+import { consumeSetupState, storeFirstApp } from "../../../db/queries/setup.ts";
+import { appSecretsContext, loadGithubCredentials } from "../credentials.ts";
 import { appManifest, newAppUrl } from "./app-manifest.ts";
 import {
   createSetupState,
