@@ -19983,7 +19983,7 @@ function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
   };
 }
 
-// src/runner/credentials.ts
+// src/vcs/github/ci.ts
 async function requestActionsOidcToken(requestUrl, requestToken, audience) {
   const url3 = new URL(requestUrl);
   url3.searchParams.set("audience", audience);
@@ -19997,15 +19997,32 @@ async function requestActionsOidcToken(requestUrl, requestToken, audience) {
   if (typeof body.value !== "string") throw new Error("GitHub Actions answered without an OIDC token");
   return body.value;
 }
+var githubCi = {
+  vcs: "github",
+  pullRequestRef: (number4) => `refs/pull/${number4}/head`,
+  oidcToken(config2) {
+    const { oidc } = config2;
+    if (!oidc) return void 0;
+    return () => requestActionsOidcToken(oidc.requestUrl, oidc.requestToken, config2.apiUrl);
+  }
+};
+
+// src/vcs/gitlab/ci.ts
+var gitlabCi = {
+  vcs: "gitlab",
+  pullRequestRef: (number4) => `refs/merge-requests/${number4}/head`,
+  oidcToken: () => void 0
+};
+
+// src/vcs/ci.ts
+var ciPlatforms = { github: githubCi, gitlab: gitlabCi };
+
+// src/runner/credentials.ts
 function runnerCredentials(config2) {
   const credentials = [];
-  const { oidc, workToken } = config2;
-  if (oidc) {
-    credentials.push({
-      kind: "oidc",
-      token: () => requestActionsOidcToken(oidc.requestUrl, oidc.requestToken, config2.apiUrl)
-    });
-  }
+  const oidcToken = ciPlatforms[config2.vcs].oidcToken(config2);
+  if (oidcToken) credentials.push({ kind: "oidc", token: oidcToken });
+  const { workToken } = config2;
   if (workToken) credentials.push({ kind: "work-token", token: async () => workToken });
   return credentials;
 }
@@ -27812,6 +27829,10 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/vcs/types.ts
+var vcsNames = ["github", "gitlab"];
+var Vcs = external_exports.enum(vcsNames);
+
 // src/runner/protocol.ts
 var engineNames = ["terraform", "tofu", "terragrunt"];
 var Engine = external_exports.object({
@@ -27857,7 +27878,7 @@ var Manifest = external_exports.object({
   repository: external_exports.object({
     full_name: external_exports.string(),
     clone_url: external_exports.string(),
-    vcs: external_exports.enum(["github", "gitlab"])
+    vcs: Vcs
   }),
   pull_request: external_exports.number().int().nullable(),
   base: external_exports.object({ ref: external_exports.string(), sha: external_exports.string() }),
@@ -28030,7 +28051,7 @@ async function git(cwd, env, args) {
 }
 function pullRequestRef(manifest) {
   if (manifest.pull_request === null) return void 0;
-  return manifest.repository.vcs === "github" ? `refs/pull/${manifest.pull_request}/head` : `refs/merge-requests/${manifest.pull_request}/head`;
+  return ciPlatforms[manifest.repository.vcs].pullRequestRef(manifest.pull_request);
 }
 async function ensureCheckout(repoRoot, manifest, env, log) {
   const head = await git(repoRoot, env, ["rev-parse", "HEAD"]);
