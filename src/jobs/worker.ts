@@ -6,11 +6,11 @@ import {
   run,
   type TaskList,
   Logger as WorkerLogger,
-  type WorkerPool,
 } from "graphile-worker";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
+import { type JobTracker, trackJobs } from "./job-tracker.ts";
 import { sweepRunsCron } from "./sweep-runs.ts";
 import { createTaskList, type JobDeps } from "./task-list.ts";
 import {
@@ -55,7 +55,7 @@ export interface WorkerHandle {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
-  const { deps, metrics } = options;
+  const { deps } = options;
   const logger = deps.logger.child({ component: "worker" });
   let status: WorkerStatus = "starting";
   // Read through a function: the status changes in callbacks, which control-flow narrowing cannot see.
@@ -73,67 +73,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const liveness = startPoolLiveness(deps.database.sql, logger, options.liveness ?? defaultLivenessTiming);
   let runner: Runner;
   try {
-    runner = await run({
-      pgPool: options.pool,
-      taskList,
-      concurrency: options.concurrency,
-      pollInterval: options.pollInterval ?? 2000,
-      noHandleSignals: true,
-      // Batched (delay 0) completion and failure writes are flushed by graceful shutdown; unbatched
-      // ones are fire-and-forget and could land after the pool has closed.
-      preset: {
-        worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
-        plugins: [livenessPlugin(liveness)],
-      },
-      // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
-      // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
-      parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
-      logger: workerLogger(logger),
-    });
+    runner = await startRunner(options, taskList, liveness, logger);
   } catch (error) {
     await liveness.stop();
     throw error;
   }
   status = "running";
-
-  const started = new Map<string, number>();
-  /** Job id → the graphile-worker pool running it, to fail it back to the queue if it outlives shutdown. */
-  const runningOn = new Map<string, WorkerPool>();
-  const drainWaiters: Array<() => void> = [];
-  const drained = (): Promise<void> =>
-    started.size === 0 ? Promise.resolve() : new Promise((resolve) => drainWaiters.push(resolve));
-  runner.events.on("job:start", ({ job, worker }) => {
-    started.set(job.id, performance.now());
-    runningOn.set(job.id, worker.workerPool);
-  });
-  runner.events.on("job:error", ({ job, error }) => {
-    metrics?.jobFailures.inc({ task: job.task_identifier });
-    logger.warn(
-      {
-        jobId: job.id,
-        task: job.task_identifier,
-        attempt: job.attempts,
-        maxAttempts: job.max_attempts,
-        err: error,
-      },
-      "job attempt failed",
-    );
-  });
-  runner.events.on("job:failed", ({ job }) => {
-    logger.error(
-      { jobId: job.id, task: job.task_identifier, attempts: job.attempts },
-      "job failed permanently",
-    );
-  });
-  runner.events.on("job:complete", ({ job, error }) => {
-    const begin = started.get(job.id);
-    started.delete(job.id);
-    runningOn.delete(job.id);
-    if (started.size === 0) for (const resolve of drainWaiters.splice(0)) resolve();
-    if (begin === undefined) return;
-    const outcome = error === undefined || error === null ? "success" : "error";
-    metrics?.jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - begin) / 1000);
-  });
+  const jobs = trackJobs(runner, logger, options.metrics);
 
   const done = runner.promise.then(
     () => {
@@ -153,44 +99,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     stopping ??= (async () => {
       if (status === "stopped" || status === "failed") return;
       status = "stopping";
-      logger.info({ runningJobs: started.size, timeoutMs }, "worker stopping");
-      // Done means graphile-worker has shut down AND every running job's result is written back
-      // (job:complete), which its stop() does not always wait for.
-      const graceful = runner
-        .stop("shutting down")
-        .catch(() => {})
-        .then(() => drained());
-      // Running jobs get up to `timeoutMs`. Once none is running, graphile-worker's own shutdown gets a
-      // short grace only: right after start-up it was seen not to settle, and an idle process must stop promptly.
-      const outcome = await Promise.race([
-        graceful.then(() => "graceful" as const),
-        drained()
-          .then(() => sleep(idleGraceMs))
-          .then(() => "idle" as const),
-        sleep(timeoutMs).then(() => "deadline" as const),
-      ]);
-      if (outcome === "idle") {
-        logger.warn("the job queue did not confirm its shutdown with no job running; stopping without it");
-      }
-      if (outcome === "deadline") {
-        logger.warn(
-          { runningJobs: started.size },
-          "jobs still running at the shutdown deadline; returning them to the queue",
-        );
-        // Fails the stuck attempts (recording why) so that the jobs are retried on a live worker.
-        for (const pool of new Set(runningOn.values())) {
-          await settlesWithin(
-            Promise.resolve(
-              pool.forcefulShutdown("shutdown deadline passed while the job was running"),
-            ).catch((error: unknown) =>
-              logger.error({ err: error }, "could not return the stuck jobs to the queue"),
-            ),
-            10_000,
-          );
-        }
-        runningOn.clear();
-        started.clear();
-      }
+      logger.info({ runningJobs: jobs.running(), timeoutMs }, "worker stopping");
+      const outcome = await stopRunner(runner, jobs, logger, timeoutMs);
       await settlesWithin(
         done.catch(() => {}),
         outcome === "graceful" ? 5_000 : 1_000,
@@ -202,6 +112,78 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   };
 
   return { status: currentStatus, stop, done };
+}
+
+function startRunner(
+  options: WorkerOptions,
+  taskList: TaskList,
+  liveness: PoolLiveness,
+  logger: Logger,
+): Promise<Runner> {
+  return run({
+    pgPool: options.pool,
+    taskList,
+    concurrency: options.concurrency,
+    pollInterval: options.pollInterval ?? 2000,
+    noHandleSignals: true,
+    // Batched (delay 0) completion and failure writes are flushed by graceful shutdown; unbatched
+    // ones are fire-and-forget and could land after the pool has closed.
+    preset: {
+      worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+      plugins: [livenessPlugin(liveness)],
+    },
+    // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
+    // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
+    parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
+    logger: workerLogger(logger),
+  });
+}
+
+/**
+ * Stops taking jobs. Running jobs get up to `timeoutMs`, then are failed back to the queue. Once
+ * none is running, graphile-worker's own shutdown gets a short grace only: right after start-up it
+ * was seen not to settle, and an idle process must stop promptly.
+ */
+async function stopRunner(
+  runner: Runner,
+  jobs: JobTracker,
+  logger: Logger,
+  timeoutMs: number,
+): Promise<"graceful" | "idle" | "deadline"> {
+  // Graceful means graphile-worker has shut down AND every running job's result is written back
+  // (job:complete), which its stop() does not always wait for.
+  const graceful = runner
+    .stop("shutting down")
+    .catch(() => {})
+    .then(() => jobs.drained());
+  const outcome = await Promise.race([
+    graceful.then(() => "graceful" as const),
+    jobs
+      .drained()
+      .then(() => sleep(idleGraceMs))
+      .then(() => "idle" as const),
+    sleep(timeoutMs).then(() => "deadline" as const),
+  ]);
+  if (outcome === "idle") {
+    logger.warn("the job queue did not confirm its shutdown with no job running; stopping without it");
+  }
+  if (outcome === "deadline") {
+    logger.warn(
+      { runningJobs: jobs.running() },
+      "jobs still running at the shutdown deadline; returning them to the queue",
+    );
+    // Fails the stuck attempts (recording why) so that the jobs are retried on a live worker.
+    for (const pool of jobs.poolsRunning()) {
+      await settlesWithin(
+        Promise.resolve(pool.forcefulShutdown("shutdown deadline passed while the job was running")).catch(
+          (error: unknown) => logger.error({ err: error }, "could not return the stuck jobs to the queue"),
+        ),
+        10_000,
+      );
+    }
+    jobs.forget();
+  }
+  return outcome;
 }
 
 /** How long graphile-worker's shutdown may take once no job is running. */
