@@ -31,12 +31,17 @@ export async function migrate(
     onnotice: () => {},
     connection: { application_name: "terragate-migrate" },
   });
-  // An abort (a stop during start-up, perhaps while waiting for another replica's migration) closes
-  // the connection: the lock wait ends and an unfinished migration rolls back.
-  const onAbort = () => void sql.end({ timeout: 0 });
+  // An abort (a stop during start-up) cancels the wait for another replica's migration (a backend
+  // waiting on a lock reads nothing else, so only a cancel request reaches it) and closes the
+  // connection, so an unfinished migration rolls back.
+  const lock = sql`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
+  const onAbort = () => {
+    void Promise.resolve(lock.cancel()).finally(() => sql.end({ timeout: 0 }));
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await sql`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
+    await lock;
+    signal?.throwIfAborted();
     try {
       await runStep("drizzle", () =>
         applyDrizzleMigrations(drizzle(sql), {

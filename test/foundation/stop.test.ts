@@ -4,8 +4,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import postgres from "postgres";
 import { afterAll, expect, test } from "vitest";
 import { freePort } from "../../src/db/embedded-host.ts";
+import { migrationLockId } from "../../src/db/migrate.ts";
+import { createEmptyDatabase } from "../harness/database.ts";
 
 const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
 const directories: string[] = [];
@@ -46,10 +49,16 @@ interface Outcome {
 }
 
 /** Starts serve, sends SIGTERM at the trigger (or once it has exited by itself), and measures the stop. */
-async function stopAt(dataDir: string, trigger: Trigger): Promise<Outcome> {
+async function stopAt(dataDir: string, trigger: Trigger, env: Record<string, string> = {}): Promise<Outcome> {
   const port = await freePort();
   const child = spawn(process.execPath, [mainScript, "serve"], {
-    env: { PATH: process.env["PATH"], TERRAGATE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info" },
+    env: {
+      PATH: process.env["PATH"],
+      TERRAGATE_DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: "info",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -95,8 +104,13 @@ async function stopAt(dataDir: string, trigger: Trigger): Promise<Outcome> {
   return { code, signal, stopMs: performance.now() - begin, output, triggered: first === "fired" };
 }
 
-async function expectPromptCleanStop(dataDir: string, trigger: Trigger, label: string): Promise<void> {
-  const outcome = await stopAt(dataDir, trigger);
+async function expectPromptCleanStop(
+  dataDir: string,
+  trigger: Trigger,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const outcome = await stopAt(dataDir, trigger, env);
   const context = `${label}\n${outcome.output}`;
   expect(outcome.triggered, context).toBe(true);
   // Before its modules have loaded, the process has started nothing and Node's default SIGTERM action
@@ -134,5 +148,25 @@ test("SIGTERM at many points of start-up stops serve within 5 s with nothing lef
   // And blind offsets on the initialised data dir, wherever they fall.
   for (const ms of [600, 1_400]) {
     await expectPromptCleanStop(dataDir, { kind: "time", ms }, `SIGTERM after ${ms} ms`);
+  }
+});
+
+test("SIGTERM while start-up waits for another replica's migration stops at once", {
+  timeout: 60_000,
+}, async () => {
+  const { url, drop } = await createEmptyDatabase();
+  // Another replica is migrating: it holds the migration lock for longer than anyone would wait.
+  const replica = postgres(url, { max: 1, onnotice: () => {} });
+  await replica`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
+  const dataDir = await mkdtemp(join(tmpdir(), "terragate-stop-replica-"));
+  directories.push(dataDir);
+  try {
+    await expectPromptCleanStop(dataDir, { kind: "time", ms: 2_500 }, "waiting for the migration lock", {
+      DATABASE_URL: url,
+      TERRAGATE_ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64"),
+    });
+  } finally {
+    await replica.end();
+    await drop();
   }
 });
