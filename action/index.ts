@@ -60,11 +60,18 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
     tempRoot: config.tempDir,
+    retry: config.retry,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace },
   });
   if (config.stepSummaryPath) await appendFile(config.stepSummaryPath, jobSummary(outcome));
   if (outcome.type === "done") {
     write(`terragate: nothing to run: ${outcome.reason}`);
+    return;
+  }
+  if (outcome.undelivered) {
+    setFailed(
+      `Terragate could not deliver the results of this ${outcome.manifest.kind} to ${config.apiUrl} after retrying: ${outcome.undelivered}. They are in this job's summary (and the groups above); the PR will show the run as failed.`,
+    );
     return;
   }
   if (outcome.failed.length > 0) {

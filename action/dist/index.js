@@ -19727,6 +19727,251 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/vcs/types.ts
+var vcsNames = ["github", "gitlab"];
+var Vcs = external_exports.enum(vcsNames);
+
+// src/runner/protocol.ts
+var engineNames = ["terraform", "tofu", "terragrunt"];
+var Engine = external_exports.object({
+  name: external_exports.enum(engineNames).default("terraform"),
+  /** Binary to run instead of the engine's usual name (a path or a name on PATH). */
+  binary: external_exports.string().min(1).optional()
+});
+var extraArgs = external_exports.array(external_exports.string()).default([]);
+var timeoutSeconds = external_exports.number().int().positive().max(86400).optional();
+var WorkflowStep = external_exports.discriminatedUnion("type", [
+  external_exports.object({ type: external_exports.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  external_exports.object({ type: external_exports.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  external_exports.object({ type: external_exports.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
+  external_exports.object({
+    type: external_exports.literal("run"),
+    cmd: external_exports.array(external_exports.string()).min(1),
+    name: external_exports.string().optional(),
+    timeout_seconds: timeoutSeconds
+  }),
+  external_exports.object({ type: external_exports.literal("env"), name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: external_exports.string() })
+]);
+var Workflow = external_exports.object({
+  engine: Engine.default({ name: "terraform" }),
+  steps: external_exports.array(WorkflowStep).min(1)
+});
+var InitiateRequest = external_exports.object({
+  run_id: external_exports.union([external_exports.string().min(1).max(200), external_exports.number().int()]).transform(String),
+  sha: external_exports.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit sha")
+});
+var manifestKinds = ["plan", "apply", "autoapprove"];
+var ManifestDirspace = external_exports.object({
+  dir: external_exports.string(),
+  workspace: external_exports.string(),
+  workflow: Workflow
+});
+var Manifest = external_exports.object({
+  type: external_exports.literal("manifest"),
+  id: external_exports.string(),
+  kind: external_exports.enum(manifestKinds),
+  /** The JWT bound to this manifest; every later call sends it. */
+  token: external_exports.string(),
+  token_expires_at: external_exports.string(),
+  repository: external_exports.object({
+    full_name: external_exports.string(),
+    clone_url: external_exports.string(),
+    vcs: Vcs
+  }),
+  pull_request: external_exports.number().int().nullable(),
+  base: external_exports.object({ ref: external_exports.string(), sha: external_exports.string() }),
+  head: external_exports.object({ ref: external_exports.string(), sha: external_exports.string() }),
+  parallelism: external_exports.number().int().min(1).max(64),
+  /** Names of environment variables whose values must never leave the runner. */
+  secret_env: external_exports.array(external_exports.string()).default([]),
+  step_timeout_seconds: external_exports.number().int().positive(),
+  dirspaces: external_exports.array(ManifestDirspace)
+});
+var InitiateResponse = external_exports.discriminatedUnion("type", [
+  Manifest,
+  external_exports.object({ type: external_exports.literal("done"), reason: external_exports.string().optional() })
+]);
+var PlanUpload = external_exports.object({
+  dir: external_exports.string().min(1),
+  workspace: external_exports.string().min(1),
+  has_changes: external_exports.boolean(),
+  /** The plan file, base64. */
+  plan: external_exports.base64()
+});
+var ChangeSummary = external_exports.object({
+  add: external_exports.number().int().min(0),
+  change: external_exports.number().int().min(0),
+  destroy: external_exports.number().int().min(0),
+  import: external_exports.number().int().min(0)
+});
+var maxStepOutputChars = 4 * 1024 * 1024;
+var maxStepNameChars = 200;
+function shortStepName(name) {
+  return name.length <= maxStepNameChars ? name : `${name.slice(0, maxStepNameChars - 1)}\u2026`;
+}
+var StepReport = external_exports.object({
+  /** Longer names (from runners that did not shorten them) are shortened, never refused. */
+  name: external_exports.string().min(1).max(1e6).transform(shortStepName),
+  success: external_exports.boolean(),
+  exit_code: external_exports.number().int().nullable(),
+  output: external_exports.string().max(maxStepOutputChars)
+});
+var DirspaceResult = external_exports.object({
+  dir: external_exports.string().min(1),
+  workspace: external_exports.string().min(1),
+  success: external_exports.boolean(),
+  steps: external_exports.array(StepReport),
+  summary: ChangeSummary.nullable().optional(),
+  has_changes: external_exports.boolean().nullable().optional(),
+  outputs: external_exports.record(external_exports.string(), external_exports.unknown()).nullable().optional()
+});
+var ApplyStarted = external_exports.object({ dir: external_exports.string().min(1), workspace: external_exports.string().min(1) });
+var ResultsBody = external_exports.object({
+  dirspaces: external_exports.array(DirspaceResult),
+  /** A failure before any dirspace ran (checkout, initiate), shown on the PR. */
+  error: external_exports.string().max(65536).optional()
+});
+
+// src/runner/api-client.ts
+var RunnerClientError = class extends Error {
+  name = "RunnerClientError";
+  status;
+  /** The server's Retry-After, in milliseconds, when it said the same call may succeed later. */
+  retryAfterMs;
+  constructor(message, status, options) {
+    super(message, options);
+    this.status = status;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+};
+var defaultRetryPolicy = {
+  budgetMs: 10 * 6e4,
+  firstDelayMs: 1e3,
+  maxDelayMs: 6e4
+};
+var DISPATCH_PENDING_WAIT_MS = 10 * 60 * 1e3;
+var sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+var RunnerApiClient = class {
+  #base;
+  #retry;
+  #onRetry;
+  #token;
+  #bytesSent = 0;
+  constructor(apiUrl, vcs, manifestId, options = {}) {
+    this.#base = `${apiUrl.replace(/\/+$/, "")}/api/${vcs}/v1/work-manifests/${encodeURIComponent(manifestId)}`;
+    this.#retry = options.retry ?? defaultRetryPolicy;
+    this.#onRetry = options.onRetry ?? (() => {
+    });
+  }
+  get bytesSent() {
+    return this.#bytesSent;
+  }
+  async initiate(credential, request) {
+    const deadline = Date.now() + DISPATCH_PENDING_WAIT_MS;
+    let response;
+    for (; ; ) {
+      try {
+        response = await this.#send("POST", "/initiate", credential, JSON.stringify(request));
+        break;
+      } catch (error62) {
+        const wait = error62 instanceof RunnerClientError && error62.status === 503 ? error62.retryAfterMs : void 0;
+        if (wait === void 0 || Date.now() + wait > deadline) throw error62;
+        await sleep(wait);
+      }
+    }
+    const parsed = InitiateResponse.safeParse(await response.json());
+    if (!parsed.success) {
+      throw new RunnerClientError(
+        `the server's initiate answer is not a manifest this runner understands (${parsed.error.message}); update the runner`,
+        response.status
+      );
+    }
+    if (parsed.data.type === "manifest") this.#token = parsed.data.token;
+    return parsed.data;
+  }
+  async uploadPlan(dir, workspace, hasChanges, plan) {
+    const body = JSON.stringify({ dir, workspace, has_changes: hasChanges, plan: plan.toString("base64") });
+    await this.#retrying("POST", "/plans", body);
+  }
+  async downloadPlan(dir, workspace) {
+    const query = new URLSearchParams({ dir, workspace });
+    const response = await this.#retrying("GET", `/plans?${query}`, void 0);
+    return Buffer.from(await response.arrayBuffer());
+  }
+  /** Tells the server an apply of this dirspace is about to start; refused once the server gave up on the run. */
+  async applyStarted(dir, workspace) {
+    await this.#retrying("POST", "/apply-started", JSON.stringify({ dir, workspace }));
+  }
+  /** Idempotent on the server (keyed by manifest and dirspace), so a retry after a lost answer is safe. */
+  async putResults(results) {
+    await this.#retrying("PUT", "", JSON.stringify(results));
+  }
+  #manifestToken() {
+    if (!this.#token) throw new RunnerClientError("the run has not been initiated yet", null);
+    return this.#token;
+  }
+  /** A call that is safe to repeat: retried after 5xx answers and connection errors, with backoff, within the budget. */
+  async #retrying(method, path12, body) {
+    const token = this.#manifestToken();
+    const deadline = Date.now() + this.#retry.budgetMs;
+    let delay = this.#retry.firstDelayMs;
+    for (; ; ) {
+      try {
+        return await this.#send(method, path12, token, body);
+      } catch (error62) {
+        const transient = error62 instanceof RunnerClientError && (error62.status === null || error62.status >= 500);
+        if (!transient || Date.now() + delay > deadline) throw error62;
+        const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
+        this.#onRetry(`${error62.message}; trying again in ${Math.ceil(wait / 1e3)} s`);
+        await sleep(wait);
+        delay = Math.min(delay * 2, this.#retry.maxDelayMs);
+      }
+    }
+  }
+  async #send(method, path12, token, body) {
+    const url3 = `${this.#base}${path12}`;
+    let response;
+    try {
+      if (body !== void 0) this.#bytesSent += Buffer.byteLength(body);
+      response = await fetch(url3, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...body !== void 0 ? { "content-type": "application/json" } : {}
+        },
+        body
+      });
+    } catch (cause) {
+      const reason = cause.cause instanceof Error ? cause.cause.message : "";
+      throw new RunnerClientError(
+        `${method} ${url3} failed: ${cause.message}${reason ? ` (${reason})` : ""}`,
+        null,
+        {
+          cause
+        }
+      );
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let message = text;
+    try {
+      const json2 = JSON.parse(text);
+      message = json2.error ?? text;
+      if (json2.issues?.length)
+        message += ` (${json2.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")})`;
+    } catch {
+    }
+    const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+    throw new RunnerClientError(
+      `${method} ${path12 || "/"} \u2192 ${response.status}: ${message}`,
+      response.status,
+      {
+        retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1e3 : void 0
+      }
+    );
+  }
+};
+
 // src/runner/server-url.ts
 import { readFile } from "node:fs/promises";
 var ServerUrlRefusedError = class extends Error {
@@ -19877,6 +20122,7 @@ var RunnerEnvSchema = external_exports.object({
   TERRAGATE_WORK_MANIFEST_ID: optionalString,
   TERRAGATE_WORK_TOKEN: optionalString,
   TERRAGATE_SECRET_ENV: optionalString,
+  TERRAGATE_RETRY_MINUTES: external_exports.coerce.number({ error: "expected a number of minutes" }).min(0).max(24 * 60).optional(),
   TERRAGATE_VCS: external_exports.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
@@ -19979,6 +20225,10 @@ function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
       ...nameList(runnerEnv["INPUT_SECRET-ENV"]),
       ...nameList(runnerEnv.TERRAGATE_SECRET_ENV)
     ],
+    retry: {
+      ...defaultRetryPolicy,
+      ...runnerEnv.TERRAGATE_RETRY_MINUTES === void 0 ? {} : { budgetMs: runnerEnv.TERRAGATE_RETRY_MINUTES * 6e4 }
+    },
     processEnv
   };
 }
@@ -27829,219 +28079,6 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
-// src/vcs/types.ts
-var vcsNames = ["github", "gitlab"];
-var Vcs = external_exports.enum(vcsNames);
-
-// src/runner/protocol.ts
-var engineNames = ["terraform", "tofu", "terragrunt"];
-var Engine = external_exports.object({
-  name: external_exports.enum(engineNames).default("terraform"),
-  /** Binary to run instead of the engine's usual name (a path or a name on PATH). */
-  binary: external_exports.string().min(1).optional()
-});
-var extraArgs = external_exports.array(external_exports.string()).default([]);
-var timeoutSeconds = external_exports.number().int().positive().max(86400).optional();
-var WorkflowStep = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({ type: external_exports.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({ type: external_exports.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({
-    type: external_exports.literal("run"),
-    cmd: external_exports.array(external_exports.string()).min(1),
-    name: external_exports.string().optional(),
-    timeout_seconds: timeoutSeconds
-  }),
-  external_exports.object({ type: external_exports.literal("env"), name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: external_exports.string() })
-]);
-var Workflow = external_exports.object({
-  engine: Engine.default({ name: "terraform" }),
-  steps: external_exports.array(WorkflowStep).min(1)
-});
-var InitiateRequest = external_exports.object({
-  run_id: external_exports.union([external_exports.string().min(1).max(200), external_exports.number().int()]).transform(String),
-  sha: external_exports.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit sha")
-});
-var manifestKinds = ["plan", "apply", "autoapprove"];
-var ManifestDirspace = external_exports.object({
-  dir: external_exports.string(),
-  workspace: external_exports.string(),
-  workflow: Workflow
-});
-var Manifest = external_exports.object({
-  type: external_exports.literal("manifest"),
-  id: external_exports.string(),
-  kind: external_exports.enum(manifestKinds),
-  /** The JWT bound to this manifest; every later call sends it. */
-  token: external_exports.string(),
-  token_expires_at: external_exports.string(),
-  repository: external_exports.object({
-    full_name: external_exports.string(),
-    clone_url: external_exports.string(),
-    vcs: Vcs
-  }),
-  pull_request: external_exports.number().int().nullable(),
-  base: external_exports.object({ ref: external_exports.string(), sha: external_exports.string() }),
-  head: external_exports.object({ ref: external_exports.string(), sha: external_exports.string() }),
-  parallelism: external_exports.number().int().min(1).max(64),
-  /** Names of environment variables whose values must never leave the runner. */
-  secret_env: external_exports.array(external_exports.string()).default([]),
-  step_timeout_seconds: external_exports.number().int().positive(),
-  dirspaces: external_exports.array(ManifestDirspace)
-});
-var InitiateResponse = external_exports.discriminatedUnion("type", [
-  Manifest,
-  external_exports.object({ type: external_exports.literal("done"), reason: external_exports.string().optional() })
-]);
-var PlanUpload = external_exports.object({
-  dir: external_exports.string().min(1),
-  workspace: external_exports.string().min(1),
-  has_changes: external_exports.boolean(),
-  /** The plan file, base64. */
-  plan: external_exports.base64()
-});
-var ChangeSummary = external_exports.object({
-  add: external_exports.number().int().min(0),
-  change: external_exports.number().int().min(0),
-  destroy: external_exports.number().int().min(0),
-  import: external_exports.number().int().min(0)
-});
-var maxStepOutputChars = 4 * 1024 * 1024;
-var StepReport = external_exports.object({
-  name: external_exports.string().min(1).max(200),
-  success: external_exports.boolean(),
-  exit_code: external_exports.number().int().nullable(),
-  output: external_exports.string().max(maxStepOutputChars)
-});
-var DirspaceResult = external_exports.object({
-  dir: external_exports.string().min(1),
-  workspace: external_exports.string().min(1),
-  success: external_exports.boolean(),
-  steps: external_exports.array(StepReport),
-  summary: ChangeSummary.nullable().optional(),
-  has_changes: external_exports.boolean().nullable().optional(),
-  outputs: external_exports.record(external_exports.string(), external_exports.unknown()).nullable().optional()
-});
-var ResultsBody = external_exports.object({
-  dirspaces: external_exports.array(DirspaceResult),
-  /** A failure before any dirspace ran (checkout, initiate), shown on the PR. */
-  error: external_exports.string().max(65536).optional()
-});
-
-// src/runner/api-client.ts
-var RunnerClientError = class extends Error {
-  name = "RunnerClientError";
-  status;
-  /** The server's Retry-After, in milliseconds, when it said the same call may succeed later. */
-  retryAfterMs;
-  constructor(message, status, options) {
-    super(message, options);
-    this.status = status;
-    this.retryAfterMs = options?.retryAfterMs;
-  }
-};
-var DISPATCH_PENDING_WAIT_MS = 10 * 60 * 1e3;
-var RETRY_STATUSES = /* @__PURE__ */ new Set([502, 503, 504]);
-var RETRY_DELAYS_MS = [1e3, 3e3, 9e3];
-var RunnerApiClient = class {
-  #base;
-  #token;
-  #bytesSent = 0;
-  constructor(apiUrl, vcs, manifestId) {
-    this.#base = `${apiUrl.replace(/\/+$/, "")}/api/${vcs}/v1/work-manifests/${encodeURIComponent(manifestId)}`;
-  }
-  get bytesSent() {
-    return this.#bytesSent;
-  }
-  async initiate(credential, request) {
-    const deadline = Date.now() + DISPATCH_PENDING_WAIT_MS;
-    let response;
-    for (; ; ) {
-      try {
-        response = await this.#call("POST", "/initiate", credential, JSON.stringify(request), false);
-        break;
-      } catch (error62) {
-        const wait = error62 instanceof RunnerClientError && error62.status === 503 ? error62.retryAfterMs : void 0;
-        if (wait === void 0 || Date.now() + wait > deadline) throw error62;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-    const parsed = InitiateResponse.safeParse(await response.json());
-    if (!parsed.success) {
-      throw new RunnerClientError(
-        `the server's initiate answer is not a manifest this runner understands (${parsed.error.message}); update the runner`,
-        response.status
-      );
-    }
-    if (parsed.data.type === "manifest") this.#token = parsed.data.token;
-    return parsed.data;
-  }
-  async uploadPlan(dir, workspace, hasChanges, plan) {
-    const body = JSON.stringify({ dir, workspace, has_changes: hasChanges, plan: plan.toString("base64") });
-    await this.#call("POST", "/plans", this.#manifestToken(), body, true);
-  }
-  async downloadPlan(dir, workspace) {
-    const query = new URLSearchParams({ dir, workspace });
-    const response = await this.#call("GET", `/plans?${query}`, this.#manifestToken(), void 0, true);
-    return Buffer.from(await response.arrayBuffer());
-  }
-  async putResults(results) {
-    await this.#call("PUT", "", this.#manifestToken(), JSON.stringify(results), true);
-  }
-  #manifestToken() {
-    if (!this.#token) throw new RunnerClientError("the run has not been initiated yet", null);
-    return this.#token;
-  }
-  async #call(method, path12, token, body, retry) {
-    const url3 = `${this.#base}${path12}`;
-    for (let attempt = 0; ; attempt++) {
-      let response;
-      try {
-        if (body !== void 0) this.#bytesSent += Buffer.byteLength(body);
-        response = await fetch(url3, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...body !== void 0 ? { "content-type": "application/json" } : {}
-          },
-          body
-        });
-      } catch (cause) {
-        const delay2 = RETRY_DELAYS_MS[attempt];
-        if (retry && delay2 !== void 0) {
-          await new Promise((resolve) => setTimeout(resolve, delay2));
-          continue;
-        }
-        throw new RunnerClientError(`${method} ${url3} failed: ${cause.message}`, null, { cause });
-      }
-      if (response.ok) return response;
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (retry && RETRY_STATUSES.has(response.status) && delay !== void 0) {
-        await response.body?.cancel();
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        continue;
-      }
-      const text = await response.text();
-      let message = text;
-      try {
-        const json2 = JSON.parse(text);
-        message = json2.error ?? text;
-        if (json2.issues?.length)
-          message += ` (${json2.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")})`;
-      } catch {
-      }
-      const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
-      throw new RunnerClientError(
-        `${method} ${path12 || "/"} \u2192 ${response.status}: ${message}`,
-        response.status,
-        {
-          retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1e3 : void 0
-        }
-      );
-    }
-  }
-};
-
 // src/runner/checkout.ts
 var CheckoutError = class extends Error {
   name = "CheckoutError";
@@ -28328,6 +28365,9 @@ function summarizePlanJson(json2) {
 }
 
 // src/runner/run-dirspace.ts
+function mayChangeInfrastructure(kind, step) {
+  return step.type === "apply" || step.type === "run" && kind !== "plan";
+}
 var smallOutput = { headChars: 8192, tailChars: 8192 };
 function dirspacePath(repoRoot, dir) {
   const root = path10.resolve(repoRoot);
@@ -28386,6 +28426,7 @@ async function runDirspace(context) {
     if (selected.success) workspaceSelected = true;
     return selected;
   }
+  let applyAnnounced = false;
   for (const step of workflow.steps) {
     if (step.type === "env") {
       env[step.name] = step.value;
@@ -28395,7 +28436,22 @@ async function runDirspace(context) {
     const timeout = step.timeout_seconds;
     let outcome;
     let failure2;
-    let name = step.type;
+    const name = shortStepName(step.type === "run" ? step.name ?? `run: ${step.cmd.join(" ")}` : step.type);
+    if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
+      try {
+        await client.applyStarted(dir, workspace);
+        applyAnnounced = true;
+      } catch (error62) {
+        note(
+          output2,
+          `nothing was applied: the server did not record that this apply is starting (${error62.message})`
+        );
+        steps.push({ name, success: false, exit_code: null, output: output2.toString() });
+        result.summary = summary ?? null;
+        result.has_changes = hasChanges ?? null;
+        return result;
+      }
+    }
     switch (step.type) {
       case "init": {
         outcome = await exec(commands.init(step.extra_args), output2, { timeout });
@@ -28482,7 +28538,6 @@ async function runDirspace(context) {
         break;
       }
       case "run": {
-        name = step.name ?? `run: ${step.cmd.join(" ")}`;
         const [program, ...args] = step.cmd;
         outcome = await execStep(program, args, {
           cwd,
@@ -28553,8 +28608,19 @@ async function initiate(client, options) {
   }
   throw lastError instanceof Error ? lastError : new RunnerError("no credentials to start the run with");
 }
+async function deliver(client, results) {
+  try {
+    await client.putResults(results);
+    return void 0;
+  } catch (error62) {
+    return error62 instanceof Error ? error62.message : String(error62);
+  }
+}
 async function runManifest(options) {
-  const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId);
+  const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId, {
+    ...options.retry ? { retry: options.retry } : {},
+    onRetry: (message) => options.log.info(`the server did not take a call: ${message}`)
+  });
   const started = await initiate(client, options);
   if (started.type === "done") {
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
@@ -28568,13 +28634,14 @@ async function runManifest(options) {
     await ensureCheckout(options.repoRoot, manifest, options.env, options.log.info);
   } catch (error62) {
     const message = redactor.redact(error62.message);
-    await client.putResults({ dirspaces: [], error: message });
+    const undelivered = await deliver(client, { dirspaces: [], error: message });
     return {
       type: "ran",
       manifest,
       results: [],
       failed: manifest.dirspaces.map((d) => `${d.dir} (${d.workspace})`),
-      bytesSent: client.bytesSent
+      bytesSent: client.bytesSent,
+      ...undelivered ? { undelivered } : {}
     };
   }
   const tempDir = await mkdtemp(path11.join(options.tempRoot ?? tmpdir(), "terragate-"));
@@ -28613,9 +28680,16 @@ async function runManifest(options) {
       return result;
     });
     await Promise.all(settled);
-    await client.putResults({ dirspaces: results });
+    const undelivered = await deliver(client, { dirspaces: results });
     const failed = results.filter((r) => !r.success).map((r) => `${r.dir} (${r.workspace})`);
-    return { type: "ran", manifest, results, failed, bytesSent: client.bytesSent };
+    return {
+      type: "ran",
+      manifest,
+      results,
+      failed,
+      bytesSent: client.bytesSent,
+      ...undelivered ? { undelivered } : {}
+    };
   } finally {
     await rm(tempDir, { recursive: true, force: true });
   }
@@ -28624,6 +28698,26 @@ async function runManifest(options) {
 // action/job-summary.ts
 function cell(text) {
   return text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\r?\n/g, " ");
+}
+var undeliveredBudget = 900 * 1024;
+function undeliveredDetails(results) {
+  const share = Math.floor(undeliveredBudget / Math.max(1, results.length));
+  return results.map((result) => {
+    const text = result.steps.map(
+      (step) => `\u2500\u2500 ${step.name}: ${step.success ? "ok" : `failed (exit code ${step.exit_code ?? "none"})`}
+${step.output}`
+    ).join("\n");
+    const shown = text.length <= share ? text : `${text.slice(0, share / 2)}
+\u2026 cut \u2026
+${text.slice(-share / 2)}`;
+    const fence = "`".repeat(Math.max(3, ...[...shown.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+    return `<details><summary><code>${cell(result.dir)}</code> (${cell(result.workspace)})</summary>
+
+${fence}
+${shown}
+${fence}
+</details>`;
+  });
 }
 function jobSummary(outcome) {
   if (outcome.type === "done") return `### Terragate
@@ -28637,15 +28731,22 @@ Nothing to run: ${cell(outcome.reason)}
     const counts = s ? `${s.add} | ${s.change} | ${s.destroy}` : "\u2013 | \u2013 | \u2013";
     return `| \`${cell(result.dir)}\` (${cell(result.workspace)}) | ${status} | ${counts} |`;
   });
+  const warning = outcome.undelivered ? [
+    `> [!WARNING]`,
+    `> **These results never reached the Terragate server** (${cell(outcome.undelivered)}). This summary is their only record: the PR will show the run as failed${outcome.manifest.kind === "plan" ? "" : ", and a dirspace whose apply started keeps its lock"}.`,
+    ""
+  ] : [];
   return [
     `### Terragate ${outcome.manifest.kind} \xB7 \`${outcome.manifest.head.sha.slice(0, 7)}\``,
     "",
+    ...warning,
     "| dirspace | result | add | change | destroy |",
     "|---|---|---:|---:|---:|",
     ...rows,
     "",
     outcome.failed.length > 0 ? `Failed: ${outcome.failed.map(cell).join(", ")}` : "All dirspaces succeeded.",
-    ""
+    "",
+    ...outcome.undelivered ? [...undeliveredDetails(outcome.results), ""] : []
   ].join("\n");
 }
 
@@ -28693,11 +28794,18 @@ async function main(env) {
     secretEnv: config2.secretEnv,
     pluginCacheDir: config2.pluginCacheDir,
     tempRoot: config2.tempDir,
+    retry: config2.retry,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace }
   });
   if (config2.stepSummaryPath) await appendFile(config2.stepSummaryPath, jobSummary(outcome));
   if (outcome.type === "done") {
     write(`terragate: nothing to run: ${outcome.reason}`);
+    return;
+  }
+  if (outcome.undelivered) {
+    setFailed(
+      `Terragate could not deliver the results of this ${outcome.manifest.kind} to ${config2.apiUrl} after retrying: ${outcome.undelivered}. They are in this job's summary (and the groups above); the PR will show the run as failed.`
+    );
     return;
   }
   if (outcome.failed.length > 0) {

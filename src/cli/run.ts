@@ -110,6 +110,7 @@ export async function main(
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
     tempRoot: config.tempDir,
+    retry: config.retry,
     log: {
       info: (line) => process.stdout.write(`terragate: ${line}\n`),
       dirspace: (result) => {
@@ -125,6 +126,12 @@ export async function main(
     return 0;
   }
   process.stdout.write(`\n${outcome.results.map(describe).join("\n")}\n`);
+  if (outcome.undelivered) {
+    process.stderr.write(
+      `terragate: the results never reached ${config.apiUrl} (${outcome.undelivered}); the output above is their only record\n`,
+    );
+    return 1;
+  }
   if (outcome.failed.length > 0) {
     process.stderr.write(`terragate: failed: ${outcome.failed.join(", ")}\n`);
     return 1;

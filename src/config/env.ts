@@ -1,6 +1,7 @@
 // The server's configuration: one zod schema over the environment, read once at start-up.
 
 import { z } from "zod";
+import { defaultRetryPolicy, type RetryPolicy } from "../runner/api-client.ts";
 import { decideServerUrl, ServerUrlRefusedError, type UrlSource } from "../runner/server-url.ts";
 import type { Vcs } from "../vcs/types.ts";
 
@@ -175,6 +176,11 @@ export const RunnerEnvSchema = z.object({
   TERRAGATE_WORK_MANIFEST_ID: optionalString,
   TERRAGATE_WORK_TOKEN: optionalString,
   TERRAGATE_SECRET_ENV: optionalString,
+  TERRAGATE_RETRY_MINUTES: z.coerce
+    .number({ error: "expected a number of minutes" })
+    .min(0)
+    .max(24 * 60)
+    .optional(),
   TERRAGATE_VCS: z.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
@@ -215,6 +221,8 @@ export interface RunnerConfig {
   tempDir: string | undefined;
   /** Names of environment variables whose values are redacted, besides the secret-looking ones. */
   secretEnv: string[];
+  /** How uploads are retried while the server answers 5xx or cannot be reached (TERRAGATE_RETRY_MINUTES). */
+  retry: RetryPolicy;
   /** The whole environment, handed to terraform (credentials live there) minus the runner's own secrets. */
   processEnv: Record<string, string>;
 }
@@ -339,6 +347,12 @@ export function loadRunnerConfig(
       ...nameList(runnerEnv["INPUT_SECRET-ENV"]),
       ...nameList(runnerEnv.TERRAGATE_SECRET_ENV),
     ],
+    retry: {
+      ...defaultRetryPolicy,
+      ...(runnerEnv.TERRAGATE_RETRY_MINUTES === undefined
+        ? {}
+        : { budgetMs: runnerEnv.TERRAGATE_RETRY_MINUTES * 60_000 }),
+    },
     processEnv,
   };
 }

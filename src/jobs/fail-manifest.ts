@@ -1,12 +1,13 @@
 // Failing a manifest whose run died: finish it, release the locks it took without applying, queue the report.
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { workManifestDirspaces, workManifests } from "../db/schema/index.ts";
 import { queueReport } from "./queue-report.ts";
 
 /**
- * Releases the locks this manifest took when nothing was applied under them: a lock stays only where
- * an apply of the same PR actually ran on that dirspace (its infrastructure may have changed).
+ * Releases the locks this manifest took when nothing was applied under them: a lock stays where an
+ * apply of the same PR ran on that dirspace, or started and never said how it ended (its
+ * infrastructure may have changed).
  */
 export async function releaseUnusedLocks(tx: Executor, manifestId: string): Promise<number> {
   const released = await tx.execute(sql`
@@ -19,17 +20,44 @@ export async function releaseUnusedLocks(tx: Executor, manifestId: string): Prom
         where m.pull_request_id = l.pull_request_id
           and m.kind in ('apply', 'autoapprove')
           and d.dir = l.dir and d.workspace = l.workspace
-          and d.state in ('success', 'failure')
+          and (d.state in ('success', 'failure') or d.apply_started_at is not null)
       )
     returning l.dir`);
   return [...released].length;
 }
 
-/** Marks a dispatched or running manifest failed with `reason`; false when it had already finished. */
+/** What the PR and the check run say about a dirspace whose run died after its apply started. */
+export function applyMayHaveHappened(dir: string, workspace: string): string {
+  return [
+    `The run stopped after the apply of ${dir} (${workspace}) started, before it reported how the apply ended: the apply may have happened, fully or in part.`,
+    `Its lock stays. To check: read the end of the run's log; then comment \`terragate plan\` (a plan without changes means the apply went through).`,
+    "Comment `terragate apply` to finish it, or `terragate unlock` once you know the state is what you want.",
+  ].join("\n");
+}
+
+/**
+ * Marks a dispatched or running manifest failed with `reason`; false when it had already finished.
+ * A dirspace whose apply had started is failed (not aborted), says the apply may have happened, and
+ * keeps its lock; the others are aborted and their unused locks released.
+ */
 export async function failDeadManifest(tx: Executor, manifestId: string, reason: string): Promise<boolean> {
+  const applying = await tx
+    .select({ dir: workManifestDirspaces.dir, workspace: workManifestDirspaces.workspace })
+    .from(workManifestDirspaces)
+    .where(
+      and(
+        eq(workManifestDirspaces.workManifestId, manifestId),
+        inArray(workManifestDirspaces.state, ["queued", "running"]),
+        isNotNull(workManifestDirspaces.applyStartedAt),
+      ),
+    );
+  const fullReason =
+    applying.length === 0
+      ? reason
+      : `${reason}. The apply had started on ${applying.map((d) => `${d.dir} (${d.workspace})`).join(", ")}: it may have happened, so the lock stays.`;
   const updated = await tx
     .update(workManifests)
-    .set({ state: "failed", failureReason: reason, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({ state: "failed", failureReason: fullReason, completedAt: sql`now()`, updatedAt: sql`now()` })
     .where(
       and(
         eq(workManifests.id, manifestId),
@@ -39,6 +67,30 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
     .returning({ id: workManifests.id, pullRequestId: workManifests.pullRequestId });
   const [failed] = updated;
   if (!failed) return false;
+  for (const dirspace of applying) {
+    await tx
+      .update(workManifestDirspaces)
+      .set({
+        state: "failure",
+        success: false,
+        steps: [
+          {
+            name: "apply",
+            success: false,
+            exit_code: null,
+            output: applyMayHaveHappened(dirspace.dir, dirspace.workspace),
+          },
+        ],
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(workManifestDirspaces.workManifestId, manifestId),
+          eq(workManifestDirspaces.dir, dirspace.dir),
+          eq(workManifestDirspaces.workspace, dirspace.workspace),
+        ),
+      );
+  }
   await tx
     .update(workManifestDirspaces)
     .set({ state: "aborted", success: false, updatedAt: sql`now()` })

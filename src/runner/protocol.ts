@@ -102,8 +102,17 @@ export type ChangeSummary = z.infer<typeof ChangeSummary>;
 /** Output per step is capped by the runner; the server refuses anything bigger than this. */
 export const maxStepOutputChars = 4 * 1024 * 1024;
 
+/** Step names longer than this are shortened (a `run` step is named after its whole command line). */
+export const maxStepNameChars = 200;
+
+/** A step name within the protocol's limit: the start of it, and an ellipsis when something was cut. */
+export function shortStepName(name: string): string {
+  return name.length <= maxStepNameChars ? name : `${name.slice(0, maxStepNameChars - 1)}…`;
+}
+
 export const StepReport = z.object({
-  name: z.string().min(1).max(200),
+  /** Longer names (from runners that did not shorten them) are shortened, never refused. */
+  name: z.string().min(1).max(1_000_000).transform(shortStepName),
   success: z.boolean(),
   exit_code: z.number().int().nullable(),
   output: z.string().max(maxStepOutputChars),
@@ -121,6 +130,10 @@ export const DirspaceResult = z.object({
 });
 export type DirspaceResult = z.infer<typeof DirspaceResult>;
 
+/** Sent before a dirspace's first step that can change infrastructure (`apply`, or `run` in an apply). */
+export const ApplyStarted = z.object({ dir: z.string().min(1), workspace: z.string().min(1) });
+export type ApplyStarted = z.infer<typeof ApplyStarted>;
+
 export const ResultsBody = z.object({
   dirspaces: z.array(DirspaceResult),
   /** A failure before any dirspace ran (checkout, initiate), shown on the PR. */
@@ -129,5 +142,5 @@ export const ResultsBody = z.object({
 export type ResultsBody = z.infer<typeof ResultsBody>;
 
 /** What a manifest JWT allows; plan manifests upload plans, apply manifests read them. */
-export const manifestOperations = ["plans:write", "plans:read", "results:write"] as const;
+export const manifestOperations = ["plans:write", "plans:read", "apply:start", "results:write"] as const;
 export type ManifestOperation = (typeof manifestOperations)[number];

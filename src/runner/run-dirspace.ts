@@ -5,7 +5,15 @@ import type { RunnerApiClient } from "./api-client.ts";
 import { CappedOutput, type CappedOutputLimits } from "./capped-output.ts";
 import { engineCommands, engineEnv } from "./engine.ts";
 import { type ExecResult, execStep } from "./exec-step.ts";
-import type { ChangeSummary, DirspaceResult, Manifest, ManifestDirspace, StepReport } from "./protocol.ts";
+import {
+  type ChangeSummary,
+  type DirspaceResult,
+  type Manifest,
+  type ManifestDirspace,
+  type StepReport,
+  shortStepName,
+  type WorkflowStep,
+} from "./protocol.ts";
 import type { Redactor } from "./redact.ts";
 import { summarizePlanJson } from "./summarize-plan.ts";
 
@@ -25,6 +33,11 @@ export interface DirspaceRunContext {
   outputLimits?: CappedOutputLimits;
   /** Takes work that may finish after the steps (the plan upload); absent: such work is awaited in place. */
   defer?: (work: Promise<void>) => void;
+}
+
+/** Steps that can change infrastructure: `apply`, and in an apply (or auto-approved) run, custom commands. */
+function mayChangeInfrastructure(kind: Manifest["kind"], step: WorkflowStep): boolean {
+  return step.type === "apply" || (step.type === "run" && kind !== "plan");
 }
 
 /** Output kept of helper commands (show -json, output -json): only their errors matter. */
@@ -98,6 +111,7 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
     return selected;
   }
 
+  let applyAnnounced = false;
   for (const step of workflow.steps) {
     if (step.type === "env") {
       env[step.name] = step.value;
@@ -107,7 +121,23 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
     const timeout = step.timeout_seconds;
     let outcome: ExecResult | undefined;
     let failure: string | undefined;
-    let name: string = step.type;
+    const name = shortStepName(step.type === "run" ? (step.name ?? `run: ${step.cmd.join(" ")}`) : step.type);
+    if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
+      // The server must know before anything can change: a run that dies from here on keeps its lock.
+      try {
+        await client.applyStarted(dir, workspace);
+        applyAnnounced = true;
+      } catch (error) {
+        note(
+          output,
+          `nothing was applied: the server did not record that this apply is starting (${(error as Error).message})`,
+        );
+        steps.push({ name, success: false, exit_code: null, output: output.toString() });
+        result.summary = summary ?? null;
+        result.has_changes = hasChanges ?? null;
+        return result;
+      }
+    }
     switch (step.type) {
       case "init": {
         outcome = await exec(commands.init(step.extra_args), output, { timeout });
@@ -200,7 +230,6 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
         break;
       }
       case "run": {
-        name = step.name ?? `run: ${step.cmd.join(" ")}`;
         const [program, ...args] = step.cmd as [string, ...string[]];
         outcome = await execStep(program, args, {
           cwd,

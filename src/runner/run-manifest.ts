@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { RunnerApiClient, RunnerClientError, type VcsPath } from "./api-client.ts";
+import { type RetryPolicy, RunnerApiClient, RunnerClientError, type VcsPath } from "./api-client.ts";
 import { ensureCheckout } from "./checkout.ts";
-import type { DirspaceResult, Manifest } from "./protocol.ts";
+import type { DirspaceResult, Manifest, ResultsBody } from "./protocol.ts";
 import { createRedactor } from "./redact.ts";
 import { runDirspace } from "./run-dirspace.ts";
 
@@ -30,12 +30,22 @@ export interface RunManifestOptions {
   secretEnv?: string[];
   pluginCacheDir?: string;
   tempRoot?: string;
+  /** How long uploads are retried while the server answers 5xx or cannot be reached (default 10 minutes). */
+  retry?: RetryPolicy;
   log: RunnerLog;
 }
 
 export type RunOutcome =
   | { type: "done"; reason: string; bytesSent: number }
-  | { type: "ran"; manifest: Manifest; results: DirspaceResult[]; failed: string[]; bytesSent: number };
+  | {
+      type: "ran";
+      manifest: Manifest;
+      results: DirspaceResult[];
+      failed: string[];
+      bytesSent: number;
+      /** Why the results could not be delivered to the server (after retrying); they exist only here then. */
+      undelivered?: string;
+    };
 
 export class RunnerError extends Error {
   override name = "RunnerError";
@@ -85,8 +95,21 @@ async function initiate(client: RunnerApiClient, options: RunManifestOptions) {
   throw lastError instanceof Error ? lastError : new RunnerError("no credentials to start the run with");
 }
 
+/** Sends the results (retried by the client); says why not when the server never took them. */
+async function deliver(client: RunnerApiClient, results: ResultsBody): Promise<string | undefined> {
+  try {
+    await client.putResults(results);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 export async function runManifest(options: RunManifestOptions): Promise<RunOutcome> {
-  const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId);
+  const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId, {
+    ...(options.retry ? { retry: options.retry } : {}),
+    onRetry: (message) => options.log.info(`the server did not take a call: ${message}`),
+  });
   const started = await initiate(client, options);
   if (started.type === "done") {
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
@@ -100,13 +123,14 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
     await ensureCheckout(options.repoRoot, manifest, options.env, options.log.info);
   } catch (error) {
     const message = redactor.redact((error as Error).message);
-    await client.putResults({ dirspaces: [], error: message });
+    const undelivered = await deliver(client, { dirspaces: [], error: message });
     return {
       type: "ran",
       manifest,
       results: [],
       failed: manifest.dirspaces.map((d) => `${d.dir} (${d.workspace})`),
       bytesSent: client.bytesSent,
+      ...(undelivered ? { undelivered } : {}),
     };
   }
   const tempDir = await mkdtemp(path.join(options.tempRoot ?? tmpdir(), "terragate-"));
@@ -146,9 +170,16 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
       return result;
     });
     await Promise.all(settled);
-    await client.putResults({ dirspaces: results });
+    const undelivered = await deliver(client, { dirspaces: results });
     const failed = results.filter((r) => !r.success).map((r) => `${r.dir} (${r.workspace})`);
-    return { type: "ran", manifest, results, failed, bytesSent: client.bytesSent };
+    return {
+      type: "ran",
+      manifest,
+      results,
+      failed,
+      bytesSent: client.bytesSent,
+      ...(undelivered ? { undelivered } : {}),
+    };
   } finally {
     await rm(tempDir, { recursive: true, force: true });
   }

@@ -1,10 +1,16 @@
 // End to end: webhook → dispatch → `terragate run` with real terraform → PR comment and check runs → apply → merge.
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { locks, plans, pullRequests, workManifests } from "../../src/db/schema/index.ts";
+import {
+  locks,
+  plans,
+  pullRequests,
+  workManifestDirspaces,
+  workManifests,
+} from "../../src/db/schema/index.ts";
 import { sweepRuns } from "../../src/jobs/sweep-runs.ts";
 import { workflowSnippet } from "../../src/render/replies.ts";
 import type { FakeDispatch, FakePullRequest } from "../fakes/github/state.ts";
@@ -293,5 +299,64 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
     const body = comment(4, "plan");
     expect(body).toMatch(/never reported results/);
     expect(body).toContain("comment `terragate plan` to run again");
+  });
+
+  it("a runner killed after its apply started keeps that dirspace's lock and says the apply may have happened", async () => {
+    await branch("feature-5", {
+      "infra/d1/main.tf": terraformRoot("d1", 1),
+      "infra/d2/main.tf": terraformRoot("d2", 1),
+      // One dirspace at a time, and a pause after the apply: the runner dies with d1 applied, d2 untouched.
+      ".terragate/config.yml":
+        'version: 1\nparallelism: 1\nworkflows:\n  - tag_query: ""\n    apply: [{ type: init }, { type: apply }, { type: run, cmd: ["sleep", "60"] }]\n',
+    });
+    const pull = openPull(5, "feature-5", ["infra/d1/main.tf", "infra/d2/main.tf", ".terragate/config.yml"]);
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    expect((await startRunner(root, home, lastDispatch())).exitCode).toBe(0);
+    await bed.work();
+
+    await sendComment(5, "terragate apply");
+    const dispatch = lastDispatch();
+    const manifestId = dispatch.inputs["work-manifest-id"]!;
+    expect((await manifest(manifestId)).kind).toBe("apply");
+    const runner = startRunner(root, home, dispatch, { detached: true });
+    const state = path.join(root, "infra/d1/terraform.tfstate");
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const [row] = await bed.database.client.db
+        .select({ applyStartedAt: workManifestDirspaces.applyStartedAt })
+        .from(workManifestDirspaces)
+        .where(
+          and(
+            eq(workManifestDirspaces.workManifestId, manifestId),
+            eq(workManifestDirspaces.dir, "infra/d1"),
+          ),
+        );
+      if (row?.applyStartedAt && (await readFile(state, "utf8").catch(() => "")).includes("terraform_data"))
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    process.kill(-runner.pid!, "SIGKILL");
+    await runner;
+
+    await sweepRuns(bed.database.client.db, { dispatchTimeoutMinutes: 30, runTimeoutMinutes: 0 });
+    await bed.work();
+    expect((await manifest(manifestId)).state).toBe("failed");
+    const held = await bed.database.client.db
+      .select()
+      .from(locks)
+      .where(eq(locks.workManifestId, manifestId));
+    expect(held.map((lock) => lock.dir)).toEqual(["infra/d1"]);
+    const body = comment(5, "apply") ?? "";
+    expect(body).toContain(
+      "The apply had started on infra/d1 (default): it may have happened, so the lock stays.",
+    );
+    expect(body).toContain("the apply may have happened, fully or in part");
+    expect(body).toContain("`terragate unlock`");
+    expect(checkRun("terragate apply: infra/d1 (default)")).toMatchObject({
+      conclusion: "failure",
+      title: "failed at apply",
+    });
+    expect(checkRun("terragate apply: infra/d2 (default)")).toMatchObject({ conclusion: "failure" });
   });
 });

@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
+import { failDeadManifest } from "../../src/jobs/fail-manifest.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import { insertManifest, startTestServer, type TestServer } from "./runner-fixtures.ts";
 
@@ -112,7 +113,7 @@ describe("work-manifest endpoints", () => {
     expect(rowB!.state).toBe("dispatched");
   });
 
-  it("rejects invalid results with the zod issue paths and changes nothing, then accepts results once", async () => {
+  it("rejects invalid results with the zod issue paths and changes nothing, then stores results once", async () => {
     const a = await manifest();
     const jwt = String((await initiate(a.manifestId, a.workToken)).body["token"]);
     const invalid = await call("PUT", a.manifestId, jwt, {
@@ -146,8 +147,31 @@ describe("work-manifest endpoints", () => {
       .from(workManifestDirspaces)
       .where(eq(workManifestDirspaces.workManifestId, a.manifestId));
     expect(dirspace!.summary).toEqual({ add: 1, change: 0, destroy: 0, import: 0 });
-    const second = await call("PUT", a.manifestId, jwt, okResult);
-    expect(second.status).toBe(409);
+    // A repeat (the runner retrying after a lost answer) changes nothing and answers like the first.
+    const second = await call("PUT", a.manifestId, jwt, {
+      dirspaces: [{ ...okResult.dirspaces[0], summary: { add: 9, change: 9, destroy: 9, import: 0 } }],
+    });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual({ state: "completed", stored: 0 });
+    const [after] = await database.client.db
+      .select()
+      .from(workManifestDirspaces)
+      .where(eq(workManifestDirspaces.workManifestId, a.manifestId));
+    expect(after!.summary).toEqual({ add: 1, change: 0, destroy: 0, import: 0 });
+    expect(after!.reportedAt).toEqual(dirspace!.reportedAt);
+    const reports = await database.client.sql`
+      select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+      where t.identifier = 'report-results'`;
+    expect(reports).toHaveLength(1);
+  });
+
+  it("refuses results for a manifest the server already gave up on, naming why", async () => {
+    const a = await manifest();
+    const jwt = String((await initiate(a.manifestId, a.workToken)).body["token"]);
+    await database.client.db.transaction((tx) => failDeadManifest(tx, a.manifestId, "the run timed out"));
+    const late = await call("PUT", a.manifestId, jwt, okResult);
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { error: string }).error).toContain("already failed (the run timed out)");
   });
 
   it("refuses plans over the size limit with 413 and plan reads to plan manifests", async () => {

@@ -135,6 +135,8 @@ describe("runner and endpoints", () => {
     expect(outcome.type === "ran" && outcome.failed).toEqual([]);
     const [row] = await dirspaceRows(applying.manifestId);
     expect(row!.state).toBe("success");
+    // The runner told the server before applying: had it died, the lock would have stayed.
+    expect(row!.applyStartedAt).not.toBeNull();
     const applyStep = row!.steps!.find((step) => step.name === "apply");
     expect(applyStep?.output).toContain("Apply complete! Resources: 3 added, 0 changed, 0 destroyed.");
     expect(row!.outputs).toEqual({ first: "a-0" });

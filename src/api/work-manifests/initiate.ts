@@ -22,8 +22,8 @@ import {
 
 const operationsByKind: Record<WorkManifestRow["kind"], ManifestOperation[]> = {
   plan: ["plans:write", "results:write"],
-  apply: ["plans:read", "results:write"],
-  autoapprove: ["plans:write", "results:write"],
+  apply: ["plans:read", "apply:start", "results:write"],
+  autoapprove: ["plans:write", "apply:start", "results:write"],
 };
 
 export type ManifestResponse = { type: "manifest"; manifest: Manifest } | { type: "invalid"; reason: string };

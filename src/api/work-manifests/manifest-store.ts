@@ -114,6 +114,36 @@ export async function markRunning(tx: Executor, id: string, runId: string): Prom
   return true;
 }
 
+/**
+ * Records that the run is about to apply a dirspace, only while the manifest is running: once the
+ * server gave up on the run (and maybe released its locks) the runner must not apply.
+ */
+export async function markApplyStarted(
+  db: Executor,
+  id: string,
+  dir: string,
+  workspace: string,
+): Promise<"recorded" | "not_running" | "unknown_dirspace"> {
+  const rows = await db
+    .update(workManifestDirspaces)
+    .set({
+      applyStartedAt: sql`coalesce(${workManifestDirspaces.applyStartedAt}, now())`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(workManifestDirspaces.workManifestId, id),
+        eq(workManifestDirspaces.dir, dir),
+        eq(workManifestDirspaces.workspace, workspace),
+        sql`exists (select 1 from ${workManifests} m where m.id = ${id} and m.state = 'running')`,
+      ),
+    )
+    .returning({ dir: workManifestDirspaces.dir });
+  if (rows.length > 0) return "recorded";
+  const known = (await listDirspaces(db, id)).some((d) => d.dir === dir && d.workspace === workspace);
+  return known ? "not_running" : "unknown_dirspace";
+}
+
 export interface StoredPlan {
   id: number;
   workManifestId: string;

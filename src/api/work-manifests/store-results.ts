@@ -1,14 +1,24 @@
 // Storing a run's results: per-dirspace rows, the manifest's final state, and the report job, in one transaction.
+// Keyed by manifest and dirspace: a dirspace's result is stored once, and a repeated upload (the runner
+// retrying after a lost answer) changes nothing and answers as the first one did.
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import { workManifestDirspaces } from "../../db/schema/index.ts";
+import { type WorkManifestState, workManifestDirspaces } from "../../db/schema/index.ts";
 import { queueReport } from "../../jobs/queue-report.ts";
 import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
-import { finishManifest, type WorkManifestDirspaceRow, type WorkManifestRow } from "./manifest-store.ts";
+import {
+  findManifest,
+  finishedStates,
+  finishManifest,
+  listDirspaces,
+  type WorkManifestDirspaceRow,
+  type WorkManifestRow,
+} from "./manifest-store.ts";
 
 export type StoreResultsOutcome =
-  | { type: "stored"; state: "completed" | "failed" }
-  | { type: "conflict" }
+  /** `stored`: dirspace results written by this call (0 for a repeat). */
+  | { type: "stored"; state: WorkManifestState; stored: number }
+  | { type: "conflict"; reason: string }
   | { type: "invalid"; issues: Array<{ path: string; message: string }> };
 
 class ConflictSignal extends Error {}
@@ -43,6 +53,7 @@ export async function storeResults(
     seen.add(k);
   });
   if (issues.length > 0) return { type: "invalid", issues };
+  if (isFinished(manifest)) return repeatOrConflict(manifest, dirspaces, body);
 
   const results = new Map(body.dirspaces.map((result) => [key(result.dir, result.workspace), result]));
   const missing = dirspaces.filter((d) => !results.has(key(d.dir, d.workspace)));
@@ -62,6 +73,7 @@ export async function storeResults(
     await db.transaction(async (tx) => {
       if (!(await finishManifest(tx, manifest.id, state, reason))) throw new ConflictSignal();
       for (const dirspace of dirspaces) {
+        if (dirspace.reportedAt !== null) continue;
         const result: DirspaceResult | undefined = results.get(key(dirspace.dir, dirspace.workspace));
         const failedStep = result?.steps.find((step) => !step.success);
         const lastStep = result?.steps.at(-1);
@@ -77,6 +89,7 @@ export async function storeResults(
                   steps: result.steps,
                   outputs: result.outputs ?? null,
                   exitCode: (failedStep ?? lastStep)?.exit_code ?? null,
+                  reportedAt: sql`now()`,
                   updatedAt: sql`now()`,
                 }
               : {
@@ -104,8 +117,33 @@ export async function storeResults(
       await queueReport(tx, manifest);
     });
   } catch (error) {
-    if (error instanceof ConflictSignal) return { type: "conflict" };
-    throw error;
+    if (!(error instanceof ConflictSignal)) throw error;
+    // Finished meanwhile: by this very upload sent twice at once (a repeat), or by someone else.
+    const now = await findManifest(db, manifest.id);
+    if (!now) return { type: "conflict", reason: `work manifest ${manifest.id} is gone` };
+    return repeatOrConflict(now, await listDirspaces(db, manifest.id), body);
   }
-  return { type: "stored", state };
+  return { type: "stored", state, stored: body.dirspaces.length };
+}
+
+function isFinished(manifest: WorkManifestRow): boolean {
+  return (finishedStates as readonly string[]).includes(manifest.state);
+}
+
+/** A finished manifest: a repeat of results it already holds is a no-op; anything new is refused. */
+function repeatOrConflict(
+  manifest: WorkManifestRow,
+  dirspaces: WorkManifestDirspaceRow[],
+  body: ResultsBody,
+): StoreResultsOutcome {
+  const reported = new Set(
+    dirspaces.filter((d) => d.reportedAt !== null).map((d) => key(d.dir, d.workspace)),
+  );
+  const fresh = body.dirspaces.filter((result) => !reported.has(key(result.dir, result.workspace)));
+  if (fresh.length === 0) return { type: "stored", state: manifest.state, stored: 0 };
+  const why = manifest.failureReason ? ` (${manifest.failureReason})` : "";
+  return {
+    type: "conflict",
+    reason: `work manifest ${manifest.id} was already ${manifest.state}${why} before these results arrived; results are accepted once`,
+  };
 }

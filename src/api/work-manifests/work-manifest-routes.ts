@@ -4,7 +4,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
 import { seal, unseal } from "../../crypto/seal.ts";
 import { plans, type Vcs } from "../../db/schema/index.ts";
-import { InitiateRequest, PlanUpload, ResultsBody } from "../../runner/protocol.ts";
+import { ApplyStarted, InitiateRequest, PlanUpload, ResultsBody } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
 import { initiateRun } from "./initiate-run.ts";
 import {
@@ -13,6 +13,7 @@ import {
   finishedStates,
   latestSuccessfulPlan,
   listDirspaces,
+  markApplyStarted,
   planById,
   planContext,
   type WorkManifestRow,
@@ -213,25 +214,39 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     });
   });
 
+  app.post("/:id/apply-started", limitBody(initiateMaxBytes, initiateTooLarge), async (c) => {
+    const id = c.req.param("id");
+    await requireManifestClaims(c, deps.encryptionKey, id, "apply:start");
+    const parsed = ApplyStarted.safeParse(await readJson(c.req.raw, initiateMaxBytes, initiateTooLarge));
+    if (!parsed.success) throw new RunnerApiError(400, "invalid apply-started", zodIssues(parsed.error));
+    const { dir, workspace } = parsed.data;
+    const manifest = await loadManifest(id);
+    const outcome = await markApplyStarted(db, id, dir, workspace);
+    if (outcome === "unknown_dirspace") {
+      throw new RunnerApiError(400, `${dir} (${workspace}) is not a dirspace of work manifest ${id}`);
+    }
+    if (outcome === "not_running") {
+      const now = (await findManifest(db, id)) ?? manifest;
+      const why = now.failureReason ? `: ${now.failureReason}` : "";
+      throw new RunnerApiError(
+        409,
+        `work manifest ${id} is ${now.state}${why}; the server no longer expects this run, so do not apply`,
+      );
+    }
+    return c.json({ recorded: true });
+  });
+
   app.put("/:id", limitBody(resultsMaxBytes, resultsTooLarge), async (c) => {
     const id = c.req.param("id");
     await requireManifestClaims(c, deps.encryptionKey, id, "results:write");
     const parsed = ResultsBody.safeParse(await readJson(c.req.raw, resultsMaxBytes, resultsTooLarge));
     if (!parsed.success) throw new RunnerApiError(400, "invalid results", zodIssues(parsed.error));
     const manifest = await loadManifest(id);
-    if (isFinished(manifest)) {
-      throw new RunnerApiError(
-        409,
-        `work manifest ${id} is already ${manifest.state}; results are accepted once`,
-      );
-    }
     const dirspaces = await listDirspaces(db, id);
     const outcome = await storeResults(db, manifest, dirspaces, parsed.data);
-    if (outcome.type === "conflict") {
-      throw new RunnerApiError(409, `work manifest ${id} finished while these results were sent`);
-    }
+    if (outcome.type === "conflict") throw new RunnerApiError(409, outcome.reason);
     if (outcome.type === "invalid") throw new RunnerApiError(400, "invalid results", outcome.issues);
-    return c.json({ state: outcome.state });
+    return c.json({ state: outcome.state, stored: outcome.stored });
   });
 
   return app;
