@@ -15,6 +15,8 @@ export interface PoolLivenessTiming {
   staleAfterMs: number;
   sweepMs: number;
   unregisteredAfterMs: number;
+  /** A stale row holding no job is deleted after this long (it belonged to a pool that ended idle). */
+  forgetAfterMs: number;
 }
 
 /** A dead pool's jobs run again within staleAfterMs + sweepMs (about 20 s; the target is 30 s). */
@@ -23,6 +25,7 @@ export const defaultLivenessTiming: PoolLivenessTiming = {
   staleAfterMs: 15_000,
   sweepMs: 5_000,
   unregisteredAfterMs: 60_000,
+  forgetAfterMs: 60 * 60_000,
 };
 
 export interface ReclaimedPools {
@@ -80,6 +83,13 @@ export async function reclaimJobs(
           or (p.pool_id is null and h.locked_at < now() - make_interval(secs => ${timing.unregisteredAfterMs / 1000}))
         )`;
     const poolIds = gone.map((row) => row.pool_id);
+    // Rows of pools that ended holding nothing (killed while idle) would otherwise stay forever.
+    await tx`
+      delete from worker_pools p
+      where p.pool_id <> all(${textArray(tx, keep)})
+        and (${options.all === true} or p.heartbeat_at < now() - make_interval(secs => ${timing.forgetAfterMs / 1000}))
+        and not exists (select 1 from graphile_worker._private_jobs j where j.locked_by = p.pool_id)
+        and not exists (select 1 from graphile_worker._private_job_queues q where q.locked_by = p.pool_id)`;
     if (poolIds.length === 0) return { poolIds, jobIds: [] };
     const jobs = await tx<{ id: string }[]>`
       update graphile_worker._private_jobs

@@ -14,12 +14,13 @@ let database: TestDatabase;
 let pool: pg.Pool;
 const workers: WorkerHandle[] = [];
 
-/** Short intervals so that the tests take seconds; the defaults are 3 s, 15 s, 5 s and 60 s. */
+/** Short intervals so that the tests take seconds; the defaults are 3 s, 15 s, 5 s, 60 s and an hour. */
 const timing: PoolLivenessTiming = {
   heartbeatMs: 200,
   staleAfterMs: 1_500,
   sweepMs: 300,
   unregisteredAfterMs: 2_500,
+  forgetAfterMs: 60_000,
 };
 
 beforeAll(async () => {
@@ -189,8 +190,17 @@ test("a stranded job is unlocked with the reason recorded, and its pool forgotte
     last_error: "the worker running this job stopped responding (pool-lost); it runs again",
   });
   expect(await database.client.sql`select pool_id from worker_pools`).toEqual([{ pool_id: "pool-alive" }]);
+  // A pool killed while idle holds nothing to reclaim; its row is forgotten once it is long stale.
+  await database.client.sql`
+    insert into worker_pools (pool_id, hostname, pid, heartbeat_at)
+    values ('pool-idle-long-ago', 'gone-host', 3, now() - interval '2 minutes'),
+           ('pool-idle-just-now', 'gone-host', 4, now() - interval '10 seconds')`;
   // Nothing left to do: a second sweep (another process) changes nothing.
   expect(await reclaimJobs(database.client.sql, { timing })).toEqual({ poolIds: [], jobIds: [] });
+  expect(await database.client.sql`select pool_id from worker_pools order by pool_id`).toEqual([
+    { pool_id: "pool-alive" },
+    { pool_id: "pool-idle-just-now" },
+  ]);
 });
 
 test("a gracefully stopped worker leaves no heartbeat row behind", async () => {
