@@ -28,6 +28,12 @@ const encryptionKey = optionalString.refine(
   "expected 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)",
 );
 
+const retentionDays = z.coerce
+  .number({ error: "expected a number of days" })
+  .int("expected a whole number of days")
+  .min(1, "expected at least 1 day")
+  .max(36_500, "expected at most 36500 days");
+
 /** Every environment variable Terragate reads, with its default and what a valid value looks like. */
 export const EnvSchema = z
   .object({
@@ -83,6 +89,12 @@ export const EnvSchema = z
       .default(64 * 1024 * 1024),
     TERRAGATE_RUN_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(180),
     TERRAGATE_DISPATCH_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(30),
+    /** Days a webhook delivery is kept after it arrived (housekeeping, hourly). */
+    TERRAGATE_RETENTION_DELIVERIES_DAYS: retentionDays.default(30),
+    /** Days a finished run keeps its step output and terraform outputs. */
+    TERRAGATE_RETENTION_OUTPUTS_DAYS: retentionDays.default(90),
+    /** Days a finished run's work tokens are kept (a runner retrying `initiate` still gets its answer). */
+    TERRAGATE_RETENTION_TOKENS_DAYS: retentionDays.default(1),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
         error: "expected one of fatal, error, warn, info, debug, trace, silent",

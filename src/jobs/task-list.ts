@@ -1,8 +1,10 @@
 // The graphile-worker task list: one small, idempotent task per file, registered here by name.
 import type { Task, TaskList } from "graphile-worker";
+import type pg from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
+import type { Metrics } from "../server/metrics.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -10,6 +12,12 @@ export interface JobDeps {
   database: DatabaseClient;
   logger: Logger;
   encryptionKey: Buffer;
+  /** This process's instruments (absent in tools that run one task by hand). */
+  metrics?: Metrics;
+  /** graphile-worker's own pool (inside the worker), for its utilities such as cleanup. */
+  pgPool?: pg.Pool;
+  /** Every task this deployment runs (set by createTaskList). */
+  taskIdentifiers?: readonly string[];
 }
 
 export type TaskFactory = (deps: JobDeps) => Task;
@@ -41,8 +49,10 @@ const tasks: Record<string, TaskFactory> = {
   "dispatch-run": lazyTask(async () => (await import("./dispatch-run.ts")).createDispatchRunTask),
   "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),
   "sweep-runs": lazyTask(async () => (await import("./sweep-runs.ts")).createSweepRunsTask),
+  housekeeping: lazyTask(async () => (await import("./housekeeping.ts")).createHousekeepingTask),
 };
 
 export function createTaskList(deps: JobDeps): TaskList {
-  return Object.fromEntries(Object.entries(tasks).map(([name, factory]) => [name, factory(deps)]));
+  const withNames: JobDeps = { ...deps, taskIdentifiers: Object.keys(tasks) };
+  return Object.fromEntries(Object.entries(tasks).map(([name, factory]) => [name, factory(withNames)]));
 }

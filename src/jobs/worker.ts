@@ -10,6 +10,7 @@ import {
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
+import { housekeepingCron } from "./housekeeping.ts";
 import { type JobTracker, trackJobs } from "./job-tracker.ts";
 import { sweepRunsCron } from "./sweep-runs.ts";
 import { createTaskList, type JobDeps } from "./task-list.ts";
@@ -60,7 +61,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let status: WorkerStatus = "starting";
   // Read through a function: the status changes in callbacks, which control-flow narrowing cannot see.
   const currentStatus = (): WorkerStatus => status;
-  const taskList = options.taskList ?? createTaskList(deps);
+  const taskList =
+    options.taskList ??
+    createTaskList({ ...deps, pgPool: options.pool, metrics: options.metrics ?? deps.metrics });
   if (options.soleWorker) {
     const reclaimed = await reclaimJobs(deps.database.sql, { all: true });
     if (reclaimed.jobIds.length > 0) {
@@ -134,7 +137,9 @@ function startRunner(
     },
     // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
     // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
-    parsedCronItems: parseCronItems(taskList["sweep-runs"] ? [sweepRunsCron] : []),
+    parsedCronItems: parseCronItems(
+      [sweepRunsCron, housekeepingCron].filter((item) => taskList[item.task] !== undefined),
+    ),
     logger: workerLogger(logger),
   });
 }

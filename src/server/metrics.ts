@@ -17,6 +17,8 @@ export interface Metrics {
   httpRequestDuration: Histogram<"method" | "route" | "status">;
   jobDuration: Histogram<"task" | "outcome">;
   jobFailures: Counter<"task">;
+  /** Rows housekeeping removed (or, for run outputs, emptied) by what they were. */
+  housekeepingRowsRemoved: Counter<"what">;
   /** Reports `read()`'s figures under `pool="<name>"` on every scrape. */
   addPool: (name: string, read: () => Promise<PoolUsage | undefined>) => void;
 }
@@ -46,6 +48,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     labelNames: ["task"] as const,
     registers: [registry],
   });
+  const housekeepingRowsRemoved = new Counter({
+    name: "terragate_housekeeping_rows_removed_total",
+    help: "Rows housekeeping removed past their retention, by what (webhook_deliveries, run_outputs, work_tokens, job_queues, task_identifiers).",
+    labelNames: ["what"] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: "terragate_db_pool_connections",
     help: "Database pool connections by pool and state (busy, idle, waiting for a connection, max).",
@@ -69,6 +77,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     httpRequestDuration,
     jobDuration,
     jobFailures,
+    housekeepingRowsRemoved,
     addPool: (name, read) => {
       pools.set(name, read);
     },
