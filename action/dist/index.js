@@ -20035,6 +20035,7 @@ var encryptionKey = optionalString.refine(
   (value) => value === void 0 || Buffer.from(value, "base64").length === 32,
   "expected 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)"
 );
+var retentionDays = external_exports.coerce.number({ error: "expected a number of days" }).int("expected a whole number of days").min(1, "expected at least 1 day").max(36500, "expected at most 36500 days");
 var EnvSchema = external_exports.object({
   APP_ID: optionalString.refine(
     (value) => value === void 0 || /^\d+$/.test(value),
@@ -20078,6 +20079,12 @@ var EnvSchema = external_exports.object({
   TERRAGATE_PLAN_MAX_BYTES: external_exports.coerce.number({ error: "expected a number of bytes" }).int().min(1024, "expected at least 1024 bytes").default(64 * 1024 * 1024),
   TERRAGATE_RUN_TIMEOUT_MINUTES: external_exports.coerce.number().int().min(1).max(10080).default(180),
   TERRAGATE_DISPATCH_TIMEOUT_MINUTES: external_exports.coerce.number().int().min(1).max(10080).default(30),
+  /** Days a webhook delivery is kept after it arrived (housekeeping, hourly). */
+  TERRAGATE_RETENTION_DELIVERIES_DAYS: retentionDays.default(30),
+  /** Days a finished run keeps its step output and terraform outputs. */
+  TERRAGATE_RETENTION_OUTPUTS_DAYS: retentionDays.default(90),
+  /** Days a finished run's work tokens are kept (a runner retrying `initiate` still gets its answer). */
+  TERRAGATE_RETENTION_TOKENS_DAYS: retentionDays.default(1),
   LOG_LEVEL: external_exports.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     error: "expected one of fatal, error, warn, info, debug, trace, silent"
   }).default("info")
