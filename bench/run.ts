@@ -4,7 +4,16 @@ import { fileURLToPath } from "node:url";
 import { nodeFlags } from "../src/config/node-flags.ts";
 
 /** Every benchmark, by the name in bench/<name>.bench.ts. Add yours here. */
-const benchmarks: string[] = ["foundation", "domain", "api", "runner", "github", "stacks", "recovery"];
+const benchmarks: string[] = [
+  "foundation",
+  "domain",
+  "api",
+  "runner",
+  "github",
+  "stacks",
+  "recovery",
+  "gitlab",
+];
 
 const self = fileURLToPath(import.meta.url);
 

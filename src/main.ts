@@ -30,6 +30,10 @@ const commands: Record<string, Command> = {
     summary: "reset: forget the GitHub App the setup page created, to create another",
     load: () => import("./cli/setup.ts"),
   },
+  gitlab: {
+    summary: "connect a GitLab group or project (token, webhook)",
+    load: () => import("./cli/gitlab.ts"),
+  },
 };
 
 function usage(): string {

@@ -71,6 +71,11 @@ export const EnvSchema = z
           .every((entry) => /^(github|gitlab):[A-Za-z0-9][A-Za-z0-9._-]*$/.test(entry)),
       "expected a comma-separated list of github:LOGIN or gitlab:USERNAME",
     ),
+    /** Bearer token of the tooling API's admin routes (connecting GitLab); unset turns them off. */
+    TERRAGATE_ADMIN_TOKEN: optionalString.refine(
+      (value) => value === undefined || value.length >= 32,
+      "expected at least 32 characters (generate one with `openssl rand -base64 32`)",
+    ),
     PORT: port.default(3000),
     TERRAGATE_URL: url("the public base URL of this server, e.g. https://terragate.example.com"),
     DATABASE_URL: optionalString.refine(

@@ -36,6 +36,7 @@ describe("lazy loading", () => {
     const early = loaded.filter(
       (path) =>
         path === "package:probot" ||
+        path === "package:@gitbeaker/rest" ||
         path === "package:yaml" ||
         path.startsWith("src/evaluator/") ||
         path.startsWith("src/render/") ||

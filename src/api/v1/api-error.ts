@@ -14,9 +14,11 @@ export const apiErrorCodes = [
   "forbidden",
   "not_found",
   "version_conflict",
+  "conflict",
   "payload_too_large",
   "rate_limited",
   "internal",
+  "bad_gateway",
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
 

@@ -7,6 +7,7 @@ import { type ApiEnv, requireAccessToken } from "../auth/access-token-auth.ts";
 import { capabilityDescriptions } from "../auth/capabilities.ts";
 import { createRateLimiter } from "../auth/rate-limiter.ts";
 import { createSigningKeyStore, type SigningKeyStore } from "../auth/signing-key-store.ts";
+import { registerGitlabApiDocs } from "../gitlab/openapi.ts";
 import { accessTokenRoutes } from "./access-token-routes.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorBody } from "./api-error.ts";
@@ -73,6 +74,8 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
   api.route("/", lockRoutes(apiDeps));
   api.route("/", kvRoutes(apiDeps));
 
+  // Served by their own sub-apps (mounted before this one), described here with the rest.
+  registerGitlabApiDocs(api.openAPIRegistry);
   api.openAPIRegistry.registerComponent("securitySchemes", "accessToken", {
     type: "http",
     scheme: "bearer",

@@ -1,6 +1,11 @@
-// The GitLab platform as far as it is wired: runner auth, links, limits, words and sign-in. Events and
-// providers answer "not yet" until the GitLab adapter is registered here (issue 11); then this file is
-// the only place that changes for jobs, the evaluator, the renderer and the runner endpoints to use it.
+// The GitLab platform as far as it is wired: webhook intake and connecting, runner auth, links, limits,
+// words and sign-in. Events and providers answer "not yet" until the GitLab adapter is registered here
+// (issue 11); then this file is the only place that changes for jobs, the evaluator, the renderer and
+// the runner endpoints to use it.
+import type { Hono } from "hono";
+import type { AppDeps } from "../../api/app.ts";
+import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-routes.ts";
+import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gitlab/webhook-routes.ts";
 import type { Config } from "../../config/env.ts";
 import type { OAuthProvider } from "../oauth.ts";
 import type { VcsPlatform } from "../platform.ts";
@@ -12,6 +17,14 @@ function gitlabWebUrl(config: Config): string {
 }
 
 const notYet = "GitLab merge requests are not evaluated yet: deliveries are stored, runs are not started";
+
+/** The webhook on both of its paths, and connecting a group or project (admin); mounted before /api/v1. */
+function mountRoutes(app: Hono, deps: AppDeps): void {
+  const intake = createGitlabIntakeState(deps);
+  app.route("/api/v1/gitlab", createGitlabWebhookRoutes(intake));
+  app.route("/api/v1/gitlab", createGitlabInstallationRoutes(deps));
+  app.route("/api/gitlab/v1", createGitlabWebhookRoutes(intake));
+}
 
 export const gitlabPlatform: VcsPlatform = {
   vcs: "gitlab",
@@ -47,7 +60,7 @@ export const gitlabPlatform: VcsPlatform = {
     },
     identity: gitlabRunnerIdentity,
   },
-  mountRoutes() {},
+  mountRoutes,
   normalizeEvent() {
     throw new UnsupportedEventError(notYet);
   },

@@ -1,0 +1,79 @@
+// Which GitLab installation a webhook secret belongs to: SHA-256 of X-Gitlab-Token → connections, cached briefly.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Database } from "../../db/client.ts";
+import { type GitlabConnectionRecord, listGitlabConnections } from "../../db/queries/gitlab-connections.ts";
+
+export function hashWebhookSecret(secret: string): Buffer {
+  return createHash("sha256").update(secret, "utf8").digest();
+}
+
+export interface GitlabConnectionCache {
+  /**
+   * The installations whose webhook secret is `token` (usually one), or null. The secret's hash is
+   * compared in constant time; a miss reloads the cache (at most once a second) so a connection
+   * made a moment ago is found.
+   */
+  authenticate(token: string): Promise<GitlabConnectionRecord[] | null>;
+}
+
+/** The installation among `candidates` whose group or project contains the project, or null. */
+export function coveringConnection(
+  candidates: GitlabConnectionRecord[],
+  project: { id: number; path: string },
+): GitlabConnectionRecord | null {
+  const path = project.path.toLowerCase();
+  return (
+    candidates.find((connection) =>
+      connection.kind === "project"
+        ? connection.externalId === String(project.id)
+        : path.startsWith(`${connection.fullPath.toLowerCase()}/`),
+    ) ?? null
+  );
+}
+
+export function createGitlabConnectionCache(
+  db: Database,
+  options: { ttlMs?: number } = {},
+): GitlabConnectionCache {
+  const ttlMs = options.ttlMs ?? 5_000;
+  let bySecret = new Map<string, GitlabConnectionRecord[]>();
+  let loadedAt = 0;
+  let loading: Promise<void> | null = null;
+
+  function reload(): Promise<void> {
+    loading ??= listGitlabConnections(db)
+      .then((connections) => {
+        const next = new Map<string, GitlabConnectionRecord[]>();
+        for (const connection of connections) {
+          const key = connection.webhookSecretHash.toString("hex");
+          next.set(key, [...(next.get(key) ?? []), connection]);
+        }
+        bySecret = next;
+        loadedAt = Date.now();
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  }
+
+  function match(hash: Buffer): GitlabConnectionRecord[] | null {
+    const candidates = (bySecret.get(hash.toString("hex")) ?? []).filter(
+      (connection) =>
+        connection.webhookSecretHash.length === hash.length &&
+        timingSafeEqual(connection.webhookSecretHash, hash),
+    );
+    return candidates.length > 0 ? candidates : null;
+  }
+
+  return {
+    async authenticate(token) {
+      const hash = hashWebhookSecret(token);
+      if (Date.now() - loadedAt > ttlMs) await reload();
+      const found = match(hash);
+      if (found !== null || Date.now() - loadedAt <= 1_000) return found;
+      await reload();
+      return match(hash);
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// The GitLab CI component (templates/terragate.yml) with the README's .gitlab-ci.yml, run offline by gitlab-ci-local in shell mode.
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = new URL("../../", import.meta.url).pathname;
+const gitlabCiLocal = join(root, "node_modules/gitlab-ci-local/dist/index.js");
+
+/** The README's `.gitlab-ci.yml`, to the letter. */
+function readmeGitlabCi(): string {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = /```yaml\n(# \.gitlab-ci\.yml[\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error("the README has no ```yaml block starting with `# .gitlab-ci.yml`");
+  return block;
+}
+
+let project: string;
+
+/** A stand-in for `terragate run`: records its arguments and environment, prints result lines, exits as told. */
+const fakeTerragate = `
+const fs = require("node:fs");
+fs.writeFileSync("fake-terragate.json", JSON.stringify({
+  args: process.argv.slice(2),
+  manifest: process.env.TERRAGATE_WORK_MANIFEST_ID,
+  token: process.env.TERRAGATE_WORK_TOKEN,
+  vcs: process.env.TERRAGATE_VCS,
+}));
+console.log("ok infra/a (default) (+1 ~0 -0)");
+if (process.env.FAKE_FAIL) { console.log("FAILED infra/b (prod)"); process.exit(1); }
+`;
+
+beforeEach(async () => {
+  project = mkdtempSync(join(tmpdir(), "terragate-component-"));
+  mkdirSync(join(project, "templates"));
+  copyFileSync(join(root, "templates/terragate.yml"), join(project, "templates/terragate.yml"));
+  writeFileSync(join(project, "fake-terragate.cjs"), fakeTerragate);
+  // The README's file, with the include pointed at this checkout and terragate replaced by the stand-in.
+  const ci = readmeGitlabCi()
+    .replace(/- remote: \S+/, "- local: templates/terragate.yml")
+    .replace(
+      /( +)server_url: (\S+)\n/,
+      `$1server_url: $2\n$1command: node ${join(project, "fake-terragate.cjs")}\n$1terraform_version: ""\n`,
+    );
+  writeFileSync(join(project, ".gitlab-ci.yml"), ci);
+  const git = (...args: string[]) =>
+    run("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: project });
+  await git("init", "-q", "-b", "main");
+  await git("add", "-A");
+  await git("commit", "-qm", "init");
+  await git("remote", "add", "origin", "https://gitlab.example.com/acme/infra.git");
+});
+
+afterEach(() => {
+  rmSync(project, { recursive: true, force: true });
+});
+
+async function gitlabCi(args: string[]) {
+  try {
+    const { stdout } = await run(process.execPath, [gitlabCiLocal, "--json-schema-validation", ...args], {
+      cwd: project,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
+  }
+}
+
+function jobs(listJson: string): Array<{ name: string; when: string }> {
+  return JSON.parse(listJson.slice(listJson.indexOf("["))) as Array<{ name: string; when: string }>;
+}
+
+describe("GitLab CI component", () => {
+  it("passes GitLab's CI schema and stays out of pipelines Terragate did not create", async () => {
+    const listed = await gitlabCi(["--list-json"]);
+    expect(listed.code).toBe(0);
+    expect(jobs(listed.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "terragate", when: "never" }),
+        expect.objectContaining({ name: "lint", when: "on_success" }),
+      ]),
+    );
+  });
+
+  it("runs terragate with the pipeline's inputs, the pinned server URL, and writes a job summary", async () => {
+    const inputs = [
+      "--input",
+      "terragate_work_manifest_id=wm-1",
+      "--input",
+      "terragate_work_token=tok-1",
+      "--input",
+      "terragate_api_url=https://attacker.example",
+    ];
+    const listed = jobs((await gitlabCi(["--list-json", ...inputs])).stdout);
+    expect(listed.find((job) => job.name === "lint")?.when).toBe("never");
+    const result = await gitlabCi(["--force-shell-executor", ...inputs, "terragate"]);
+    expect(result.code).toBe(0);
+    const seen = JSON.parse(readFileSync(join(project, "fake-terragate.json"), "utf8"));
+    expect(seen).toEqual({
+      args: ["run", "--vcs", "gitlab", "--api-url", "https://terragate.example.com"],
+      manifest: "wm-1",
+      token: "tok-1",
+      vcs: "gitlab",
+    });
+    const summary = readFileSync(join(project, "terragate-summary.md"), "utf8");
+    expect(summary).toContain("Work manifest `wm-1`");
+    expect(summary).toContain("| ok | infra/a (default) (+1 ~0 -0) |");
+  });
+
+  it("runs with pipeline variables where the project's CI config receives no inputs", async () => {
+    const variables = [
+      "--variable",
+      "TERRAGATE_WORK_MANIFEST_ID=wm-2",
+      "--variable",
+      "TERRAGATE_WORK_TOKEN=tok-2",
+    ];
+    const result = await gitlabCi(["--force-shell-executor", ...variables, "terragate"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(project, "fake-terragate.json"), "utf8"))).toMatchObject({
+      manifest: "wm-2",
+      token: "tok-2",
+    });
+  });
+
+  it("fails the job when a dirspace fails, and the summary says which", async () => {
+    const result = await gitlabCi([
+      "--force-shell-executor",
+      "--input",
+      "terragate_work_manifest_id=wm-3",
+      "--variable",
+      "FAKE_FAIL=1",
+      "terragate",
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(readFileSync(join(project, "terragate-summary.md"), "utf8")).toContain(
+      "| FAILED | infra/b (prod) |",
+    );
+  });
+});
