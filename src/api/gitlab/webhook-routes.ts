@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { gitlabIntake } from "../../vcs/gitlab/intake.ts";
 import type { AppDeps } from "../app.ts";
-import { createDeliveryBatcher, type DeliveryBatcher } from "../github/delivery-batcher.ts";
+import { createDeliveryBatcher, type DeliveryBatcher } from "../delivery-batcher.ts";
 import {
   coveringConnection,
   createGitlabConnectionCache,

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppDeps } from "../../api/app.ts";
-import { createDeliveryBatcher } from "../../api/github/delivery-batcher.ts";
+import { createDeliveryBatcher } from "../../api/delivery-batcher.ts";
 import { createRunLinkRoutes } from "../../api/github/run-link-routes.ts";
 import { createCredentialsCache } from "./credentials.ts";
 

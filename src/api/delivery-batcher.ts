@@ -1,6 +1,6 @@
-// Group commit for webhook deliveries: requests arriving while a commit is in flight share the next one.
-import type { Database } from "../../db/client.ts";
-import { type DeliveryWithJob, storeDeliveriesWithJobs } from "../../db/queries/webhook-deliveries.ts";
+// Group commit for webhook deliveries (every VCS): requests arriving while a commit is in flight share the next one.
+import type { Database } from "../db/client.ts";
+import { type DeliveryWithJob, storeDeliveriesWithJobs } from "../db/queries/webhook-deliveries.ts";
 
 interface Waiting {
   item: DeliveryWithJob;
