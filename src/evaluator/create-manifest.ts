@@ -12,13 +12,10 @@ import {
 import type { WorkManifestKind } from "../db/schema/index.ts";
 import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
-import { addJob } from "../jobs/add-job.ts";
+import { queueDispatch } from "../jobs/manifest-lifecycle.ts";
 import { aggregateStatusName, statusName } from "../render/status-names.ts";
 import { platformFor } from "../vcs/registry.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
-
-/** graphile-worker attempts for dispatch-run: about half an hour of exponential backoff in all. */
-export const dispatchMaxAttempts = 8;
 
 export interface StartRunInput {
   database: Database;
@@ -104,12 +101,7 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
         // Rolls back the manifest too: nothing is dispatched without every lock it needs.
         if (locks.heldByOthers.length > 0) throw new LockConflict(locks.heldByOthers);
       }
-      await addJob(
-        tx,
-        "dispatch-run",
-        { workManifestId: id },
-        { jobKey: `dispatch-run:${id}`, maxAttempts: dispatchMaxAttempts },
-      );
+      await queueDispatch(tx, id);
       return id;
     });
   } catch (error) {

@@ -10,11 +10,11 @@ import type { Logger } from "pino";
 import type postgres from "postgres";
 import { createWorkToken } from "../crypto/work-token.ts";
 import type { Database, DatabaseClient } from "../db/client.ts";
-import { markDispatched } from "../db/queries/work-manifest-creation.ts";
 import { bindWorkToken, insertWorkToken, revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import { workManifests, workTokens } from "../db/schema/index.ts";
 import type { VcsDispatch } from "../vcs/platform.ts";
 import { VcsError, type VcsProvider, type WorkflowRunInfo } from "../vcs/types.ts";
+import { markDispatched } from "./manifest-lifecycle.ts";
 
 /** How long after an attempt its run may take to show up in GitHub's run listing. */
 const settleMs = 10_000;

@@ -4,7 +4,6 @@ import type { Task } from "graphile-worker";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Database } from "../db/client.ts";
-import { markDispatchFailed } from "../db/queries/work-manifest-creation.ts";
 import { revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import {
   installations,
@@ -18,6 +17,7 @@ import { createProviderFor, platformFor } from "../vcs/registry.ts";
 import { type CheckRunUpdate, VcsError, type VcsProvider } from "../vcs/types.ts";
 import { addJob } from "./add-job.ts";
 import { attemptDispatch, type DispatchAttempt } from "./dispatch-attempt.ts";
+import { markDispatchFailed } from "./manifest-lifecycle.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const DispatchRunPayload = z.object({ workManifestId: z.uuid() });
@@ -113,7 +113,7 @@ export function createDispatchRunTask(deps: JobDeps): Task {
       repo.name,
     );
     const giveUp = async (reason: string, comment: string) => {
-      if (!(await markDispatchFailed(db, workManifestId, reason))) return;
+      if (!(await db.transaction((tx) => markDispatchFailed(tx, workManifestId, reason)))) return;
       await revokeWorkTokens(db, workManifestId, `work manifest ${workManifestId} could not be dispatched`);
       logger.error({ reason }, "dispatch failed for good");
       await updateCheckRuns(

@@ -1,8 +1,7 @@
-// Failing a manifest whose run died: finish it, release the locks it took without applying, queue the report.
+// The dirspaces and locks of a manifest whose run died (the manifest's own move is in manifest-lifecycle.ts).
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { workManifestDirspaces, workManifests } from "../db/schema/index.ts";
-import { queueReport } from "./queue-report.ts";
+import { workManifestDirspaces } from "../db/schema/index.ts";
 
 /**
  * Releases the locks this manifest took when nothing was applied under them: a lock stays where an
@@ -35,13 +34,12 @@ export function applyMayHaveHappened(dir: string, workspace: string): string {
   ].join("\n");
 }
 
-/**
- * Marks a dispatched or running manifest failed with `reason`; false when it had already finished.
- * A dirspace whose apply had started is failed (not aborted), says the apply may have happened, and
- * keeps its lock; the others are aborted and their unused locks released.
- */
-export async function failDeadManifest(tx: Executor, manifestId: string, reason: string): Promise<boolean> {
-  const applying = await tx
+/** The dirspaces of a manifest whose apply started and never said how it ended. */
+export async function applyingDirspaces(
+  tx: Executor,
+  manifestId: string,
+): Promise<Array<{ dir: string; workspace: string }>> {
+  return tx
     .select({ dir: workManifestDirspaces.dir, workspace: workManifestDirspaces.workspace })
     .from(workManifestDirspaces)
     .where(
@@ -51,22 +49,24 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
         isNotNull(workManifestDirspaces.applyStartedAt),
       ),
     );
-  const fullReason =
-    applying.length === 0
-      ? reason
-      : `${reason}. The apply had started on ${applying.map((d) => `${d.dir} (${d.workspace})`).join(", ")}: it may have happened, so the lock stays.`;
-  const updated = await tx
-    .update(workManifests)
-    .set({ state: "failed", failureReason: fullReason, completedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(workManifests.id, manifestId),
-        inArray(workManifests.state, ["queued", "dispatched", "running"]),
-      ),
-    )
-    .returning({ id: workManifests.id, pullRequestId: workManifests.pullRequestId });
-  const [failed] = updated;
-  if (!failed) return false;
+}
+
+/** The failure reason of a dead run, saying where an apply may have happened. */
+export function deadRunReason(reason: string, applying: Array<{ dir: string; workspace: string }>): string {
+  return applying.length === 0
+    ? reason
+    : `${reason}. The apply had started on ${applying.map((d) => `${d.dir} (${d.workspace})`).join(", ")}: it may have happened, so the lock stays.`;
+}
+
+/**
+ * The dirspaces of a run that died: one whose apply had started is failed (not aborted) and says the
+ * apply may have happened, keeping its lock; the others are aborted and their unused locks released.
+ */
+export async function settleDeadDirspaces(
+  tx: Executor,
+  manifestId: string,
+  applying: Array<{ dir: string; workspace: string }>,
+): Promise<void> {
   for (const dirspace of applying) {
     await tx
       .update(workManifestDirspaces)
@@ -101,6 +101,4 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
       ),
     );
   await releaseUnusedLocks(tx, manifestId);
-  await queueReport(tx, failed);
-  return true;
 }

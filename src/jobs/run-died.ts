@@ -3,7 +3,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { repositories, workManifests } from "../db/schema/index.ts";
 import type { WorkflowJobEvent } from "../vcs/types.ts";
-import { failDeadManifest } from "./fail-manifest.ts";
+import { failDeadManifest } from "./manifest-lifecycle.ts";
 
 const deadConclusions = new Set(["failure", "cancelled", "timed_out", "startup_failure", "action_required"]);
 

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { CronItem, Task } from "graphile-worker";
 import type { Database } from "../db/client.ts";
-import { failDeadManifest } from "./fail-manifest.ts";
+import { failDeadManifest } from "./manifest-lifecycle.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export interface SweepLimits {

@@ -3,7 +3,7 @@ import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
-import { failDeadManifest } from "../../src/jobs/fail-manifest.ts";
+import { failDeadManifest } from "../../src/jobs/manifest-lifecycle.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import { insertManifest, startTestServer, type TestServer } from "./runner-fixtures.ts";
 

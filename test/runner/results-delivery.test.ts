@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
-import { failDeadManifest } from "../../src/jobs/fail-manifest.ts";
+import { failDeadManifest } from "../../src/jobs/manifest-lifecycle.ts";
 import { runManifest } from "../../src/runner/run-manifest.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import {

@@ -2,17 +2,12 @@
 import type { Database } from "../../db/client.ts";
 import { consumeWorkToken, revokeWorkTokens } from "../../db/queries/work-tokens.ts";
 import type { repositories, Vcs } from "../../db/schema/index.ts";
+import { abortManifest, isFinished, markRunning } from "../../jobs/manifest-lifecycle.ts";
 import type { InitiateRequest, InitiateResponse } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
-import { abortManifest, buildManifestResponse } from "./initiate.ts";
+import { buildManifestResponse } from "./initiate.ts";
 import type { WorkManifestRow } from "./manifest-store.ts";
-import {
-  findManifest,
-  findPullRequest,
-  finishedStates,
-  listDirspaces,
-  markRunning,
-} from "./manifest-store.ts";
+import { findManifest, findPullRequest, listDirspaces } from "./manifest-store.ts";
 import { RunnerApiError } from "./runner-auth.ts";
 import { boundRunId, type RunnerCredential } from "./runner-identity.ts";
 
@@ -26,10 +21,6 @@ class LostRace extends Error {
     super(`lost the initiate race on the ${why}`);
     this.why = why;
   }
-}
-
-function isFinished(manifest: WorkManifestRow): boolean {
-  return (finishedStates as readonly string[]).includes(manifest.state);
 }
 
 function alreadyStarted(manifest: WorkManifestRow): RunnerApiError {
@@ -61,7 +52,8 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
   const { manifest, repository, credential } = input;
   const runId = boundRunId(credential, input.request.run_id);
   const id = manifest.id;
-  if (isFinished(manifest)) return done(db, manifest, `work manifest ${id} is already ${manifest.state}`);
+  if (isFinished(manifest.state))
+    return done(db, manifest, `work manifest ${id} is already ${manifest.state}`);
   if (manifest.state === "running") throw alreadyStarted(manifest);
   if (manifest.state === "queued") {
     throw new RunnerApiError(
@@ -74,18 +66,18 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
   const pullRequest = await findPullRequest(db, manifest.pullRequestId);
   if (pullRequest?.state === "open" && pullRequest.headSha !== manifest.headSha) {
     const reason = `the PR moved from ${manifest.headSha.slice(0, 7)} to ${pullRequest.headSha.slice(0, 7)} before this run started; the new commit is evaluated on its own`;
-    await abortManifest(db, manifest, reason);
+    await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
   if (pullRequest && pullRequest.state !== "open") {
     const reason = `PR #${pullRequest.number} was closed before this run started`;
-    await abortManifest(db, manifest, reason);
+    await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
   const dirspaces = await listDirspaces(db, id);
   const response = await buildManifestResponse(deps, vcs, manifest, repository, pullRequest, dirspaces);
   if (response.type === "invalid") {
-    await abortManifest(db, manifest, response.reason, "failed");
+    await db.transaction((tx) => abortManifest(tx, id, response.reason, "failed"));
     return done(db, manifest, response.reason);
   }
   try {
@@ -99,7 +91,7 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
   } catch (error) {
     if (!(error instanceof LostRace)) throw error;
     const now = (await findManifest(db, id)) ?? manifest;
-    if (isFinished(now)) return done(db, now, `work manifest ${id} is already ${now.state}`);
+    if (isFinished(now.state)) return done(db, now, `work manifest ${id} is already ${now.state}`);
     if (error.why === "token") {
       throw new RunnerApiError(401, "this work token was used by another call at the same moment");
     }

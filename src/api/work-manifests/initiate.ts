@@ -1,19 +1,10 @@
-// Building the manifest a run receives from initiate, and aborting a manifest that must not run.
-import { eq, sql } from "drizzle-orm";
+// Building the manifest a run receives from initiate: its dirspaces, workflows, token and run settings.
 import { issueManifestToken } from "../../crypto/work-token.ts";
-import type { Database } from "../../db/client.ts";
-import {
-  type pullRequests,
-  type repositories,
-  type Vcs,
-  workManifestDirspaces,
-} from "../../db/schema/index.ts";
-import { queueReport } from "../../jobs/queue-report.ts";
+import type { pullRequests, repositories, Vcs } from "../../db/schema/index.ts";
 import type { Manifest, ManifestOperation } from "../../runner/protocol.ts";
 import { platformFor } from "../../vcs/registry.ts";
 import type { AppDeps } from "../app.ts";
 import {
-  finishManifest,
   RunConfig,
   resolveWorkflow,
   type WorkManifestDirspaceRow,
@@ -92,24 +83,4 @@ export async function buildManifestResponse(
       dirspaces: resolved,
     },
   };
-}
-
-/**
- * Finishes a manifest that will not run (PR moved or closed, broken workflow) and queues the report
- * that concludes its check runs. Re-planning a moved PR is the evaluator's job on the push event.
- */
-export async function abortManifest(
-  db: Database,
-  manifest: WorkManifestRow,
-  reason: string,
-  state: "aborted" | "failed" = "aborted",
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    if (!(await finishManifest(tx, manifest.id, state, reason))) return;
-    await tx
-      .update(workManifestDirspaces)
-      .set({ state: "aborted", updatedAt: sql`now()` })
-      .where(eq(workManifestDirspaces.workManifestId, manifest.id));
-    await queueReport(tx, manifest);
-  });
 }

@@ -1,5 +1,5 @@
 // Database reads and writes behind the runner endpoints: manifests, tokens, plans and results.
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "../../db/client.ts";
 import {
@@ -13,8 +13,6 @@ import { type ManifestKind, Workflow, type WorkflowStep } from "../../runner/pro
 
 export type WorkManifestRow = typeof workManifests.$inferSelect;
 export type WorkManifestDirspaceRow = typeof workManifestDirspaces.$inferSelect;
-
-export const finishedStates = ["completed", "failed", "aborted"] as const;
 
 /** The part of `work_manifests.run_config` the runner needs; anything else there is ignored. */
 export const RunConfig = z.looseObject({
@@ -79,39 +77,6 @@ export async function findPullRequest(db: Executor, id: number | null) {
   if (id === null) return undefined;
   const [row] = await db.select().from(pullRequests).where(eq(pullRequests.id, id));
   return row;
-}
-
-/** Moves a manifest that has not finished to a finished state; false when somebody else finished it first. */
-export async function finishManifest(
-  tx: Executor,
-  id: string,
-  state: (typeof finishedStates)[number],
-  failureReason: string | null,
-): Promise<boolean> {
-  const updated = await tx
-    .update(workManifests)
-    .set({ state, failureReason, completedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(workManifests.id, id), inArray(workManifests.state, ["queued", "dispatched", "running"])))
-    .returning({ id: workManifests.id });
-  return updated.length === 1;
-}
-
-/**
- * dispatched → running for the run that initiated; false when another initiate won (or the manifest
- * finished meanwhile): a manifest starts once.
- */
-export async function markRunning(tx: Executor, id: string, runId: string): Promise<boolean> {
-  const started = await tx
-    .update(workManifests)
-    .set({ state: "running", runId, startedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(workManifests.id, id), eq(workManifests.state, "dispatched")))
-    .returning({ id: workManifests.id });
-  if (started.length === 0) return false;
-  await tx
-    .update(workManifestDirspaces)
-    .set({ state: "running", updatedAt: sql`now()` })
-    .where(and(eq(workManifestDirspaces.workManifestId, id), eq(workManifestDirspaces.state, "queued")));
-  return true;
 }
 
 /**

@@ -4,12 +4,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { type WorkManifestState, workManifestDirspaces } from "../../db/schema/index.ts";
-import { queueReport } from "../../jobs/queue-report.ts";
+import { finishWithResults, isFinished } from "../../jobs/manifest-lifecycle.ts";
 import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
 import {
   findManifest,
-  finishedStates,
-  finishManifest,
   listDirspaces,
   type WorkManifestDirspaceRow,
   type WorkManifestRow,
@@ -53,7 +51,7 @@ export async function storeResults(
     seen.add(k);
   });
   if (issues.length > 0) return { type: "invalid", issues };
-  if (isFinished(manifest)) return repeatOrConflict(manifest, dirspaces, body);
+  if (isFinished(manifest.state)) return repeatOrConflict(manifest, dirspaces, body);
 
   const results = new Map(body.dirspaces.map((result) => [key(result.dir, result.workspace), result]));
   const missing = dirspaces.filter((d) => !results.has(key(d.dir, d.workspace)));
@@ -71,7 +69,7 @@ export async function storeResults(
 
   try {
     await db.transaction(async (tx) => {
-      if (!(await finishManifest(tx, manifest.id, state, reason))) throw new ConflictSignal();
+      if (!(await finishWithResults(tx, manifest.id, state, reason))) throw new ConflictSignal();
       for (const dirspace of dirspaces) {
         if (dirspace.reportedAt !== null) continue;
         const result: DirspaceResult | undefined = results.get(key(dirspace.dir, dirspace.workspace));
@@ -114,7 +112,6 @@ export async function storeResults(
             ),
           );
       }
-      await queueReport(tx, manifest);
     });
   } catch (error) {
     if (!(error instanceof ConflictSignal)) throw error;
@@ -124,10 +121,6 @@ export async function storeResults(
     return repeatOrConflict(now, await listDirspaces(db, manifest.id), body);
   }
   return { type: "stored", state, stored: body.dirspaces.length };
-}
-
-function isFinished(manifest: WorkManifestRow): boolean {
-  return (finishedStates as readonly string[]).includes(manifest.state);
 }
 
 /** A finished manifest: a repeat of results it already holds is a no-op; anything new is refused. */

@@ -4,13 +4,13 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
 import { seal, unseal } from "../../crypto/seal.ts";
 import { plans, type Vcs } from "../../db/schema/index.ts";
+import { isFinished } from "../../jobs/manifest-lifecycle.ts";
 import { ApplyStarted, InitiateRequest, PlanUpload, ResultsBody } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
 import { initiateRun } from "./initiate-run.ts";
 import {
   findManifest,
   findRepository,
-  finishedStates,
   latestSuccessfulPlan,
   listDirspaces,
   markApplyStarted,
@@ -72,10 +72,6 @@ async function readJson(request: Request, maxBytes: number, tooLarge: string): P
   }
 }
 
-function isFinished(manifest: WorkManifestRow): boolean {
-  return (finishedStates as readonly string[]).includes(manifest.state);
-}
-
 /** Runner endpoints for one VCS; the GitHub and GitLab mounts share this code. */
 export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
   const { db } = deps.database;
@@ -125,7 +121,7 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     if (!parsed.success) throw new RunnerApiError(400, "invalid plan upload", zodIssues(parsed.error));
     const upload = parsed.data;
     const manifest = await loadManifest(id);
-    if (isFinished(manifest))
+    if (isFinished(manifest.state))
       throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
     const dirspaces = await listDirspaces(db, id);
     if (!dirspaces.some((d) => d.dir === upload.dir && d.workspace === upload.workspace)) {
@@ -179,7 +175,7 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
       ]);
     }
     const manifest = await loadManifest(id);
-    if (isFinished(manifest))
+    if (isFinished(manifest.state))
       throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
     const dirspaces = await listDirspaces(db, id);
     const dirspace = dirspaces.find((d) => d.dir === dir && d.workspace === workspace);

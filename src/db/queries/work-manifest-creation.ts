@@ -96,46 +96,6 @@ export async function setAggregateCheckRunId(
     .where(eq(workManifests.id, manifestId));
 }
 
-/** queued → dispatched, with the CI run when the VCS returned it; a no-op if the run already moved on. */
-export async function markDispatched(
-  executor: Executor,
-  manifestId: string,
-  run: { runId: string | null; runUrl: string | null },
-): Promise<boolean> {
-  const rows = await executor
-    .update(workManifests)
-    .set({
-      state: "dispatched",
-      dispatchedAt: sql`now()`,
-      updatedAt: sql`now()`,
-      ...(run.runId ? { runId: run.runId } : {}),
-      ...(run.runUrl ? { runUrl: run.runUrl } : {}),
-    })
-    .where(and(eq(workManifests.id, manifestId), eq(workManifests.state, "queued")))
-    .returning({ id: workManifests.id });
-  return rows.length > 0;
-}
-
-/** Marks a manifest that could not be dispatched as failed, with the reason people will read. */
-export async function markDispatchFailed(
-  executor: Executor,
-  manifestId: string,
-  reason: string,
-): Promise<boolean> {
-  const rows = await executor
-    .update(workManifests)
-    .set({ state: "failed", failureReason: reason, completedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(workManifests.id, manifestId), eq(workManifests.state, "queued")))
-    .returning({ id: workManifests.id });
-  if (rows.length > 0) {
-    await executor
-      .update(workManifestDirspaces)
-      .set({ state: "aborted", success: false, updatedAt: sql`now()` })
-      .where(eq(workManifestDirspaces.workManifestId, manifestId));
-  }
-  return rows.length > 0;
-}
-
 /**
  * The run a comment already started, if any: a replay of the comment under another delivery id is
  * answered with nothing at all. Only a shortcut; insertWorkManifest's unique index is the guarantee.
