@@ -59,6 +59,8 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
     env: config.processEnv,
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
+    otlpEndpoint: config.otlpEndpoint,
+    serviceName: config.serviceName,
     tempRoot: config.tempDir,
     retry: config.retry,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace },

@@ -1,10 +1,5143 @@
 import { createRequire as __terragateCreateRequire } from 'node:module';
 const require = __terragateCreateRequire(import.meta.url);
 var __defProp = Object.defineProperty;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __esm = (fn, res, err) => function __init() {
+  if (err) throw err[0];
+  try {
+    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+  } catch (e) {
+    throw err = [e], e;
+  }
+};
 var __export = (target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
 };
+
+// node_modules/@opentelemetry/api/dist/version.mjs
+var VERSION;
+var init_version = __esm({
+  "node_modules/@opentelemetry/api/dist/version.mjs"() {
+    VERSION = "1.10.0";
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/internal/semver.mjs
+function _makeCompatibilityCheck(ownVersion) {
+  const acceptedVersions = /* @__PURE__ */ new Set([ownVersion]);
+  const rejectedVersions = /* @__PURE__ */ new Set();
+  const myVersionMatch = ownVersion.match(re);
+  if (!myVersionMatch) return () => false;
+  const ownVersionParsed = {
+    major: +myVersionMatch[1],
+    minor: +myVersionMatch[2],
+    patch: +myVersionMatch[3],
+    prerelease: myVersionMatch[4]
+  };
+  if (ownVersionParsed.prerelease != null) return function isExactmatch(globalVersion) {
+    return globalVersion === ownVersion;
+  };
+  function _reject(v) {
+    rejectedVersions.add(v);
+    return false;
+  }
+  function _accept(v) {
+    acceptedVersions.add(v);
+    return true;
+  }
+  return function isCompatible2(globalVersion) {
+    if (acceptedVersions.has(globalVersion)) return true;
+    if (rejectedVersions.has(globalVersion)) return false;
+    const globalVersionMatch = globalVersion.match(re);
+    if (!globalVersionMatch) return _reject(globalVersion);
+    const globalVersionParsed = {
+      major: +globalVersionMatch[1],
+      minor: +globalVersionMatch[2],
+      patch: +globalVersionMatch[3],
+      prerelease: globalVersionMatch[4]
+    };
+    if (globalVersionParsed.prerelease != null) return _reject(globalVersion);
+    if (ownVersionParsed.major !== globalVersionParsed.major) return _reject(globalVersion);
+    if (ownVersionParsed.major === 0) {
+      if (ownVersionParsed.minor === globalVersionParsed.minor && ownVersionParsed.patch <= globalVersionParsed.patch) return _accept(globalVersion);
+      return _reject(globalVersion);
+    }
+    if (ownVersionParsed.minor <= globalVersionParsed.minor) return _accept(globalVersion);
+    return _reject(globalVersion);
+  };
+}
+var re, isCompatible;
+var init_semver = __esm({
+  "node_modules/@opentelemetry/api/dist/internal/semver.mjs"() {
+    init_version();
+    re = /^(\d+)\.(\d+)\.(\d+)(-(.+))?$/;
+    isCompatible = _makeCompatibilityCheck(VERSION);
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/internal/global-utils.mjs
+function _makeGlobalApi() {
+  return Object.defineProperty({}, "version", {
+    value: VERSION,
+    enumerable: true,
+    writable: false,
+    configurable: false
+  });
+}
+function registerGlobal(type, instance, diag3, allowOverride = false) {
+  var _global$GLOBAL_OPENTE;
+  const api = _global[GLOBAL_OPENTELEMETRY_API_KEY] = (_global$GLOBAL_OPENTE = _global[GLOBAL_OPENTELEMETRY_API_KEY]) !== null && _global$GLOBAL_OPENTE !== void 0 ? _global$GLOBAL_OPENTE : _makeGlobalApi();
+  if (!allowOverride && api[type]) {
+    const err = /* @__PURE__ */ new Error(`@opentelemetry/api: Attempted duplicate registration of API: ${type}`);
+    diag3.error(err.stack || err.message);
+    return false;
+  }
+  if (api.version !== "1.10.0") {
+    const err = /* @__PURE__ */ new Error(`@opentelemetry/api: Registration of version v${api.version} for ${type} does not match previously registered API v${VERSION}`);
+    diag3.error(err.stack || err.message);
+    return false;
+  }
+  api[type] = instance;
+  diag3.debug(`@opentelemetry/api: Registered a global for ${type} v${VERSION}.`);
+  return true;
+}
+function getGlobal(type) {
+  const api = _global[GLOBAL_OPENTELEMETRY_API_KEY];
+  if (api == null) return;
+  if (api !== _compatibleGlobalApi) {
+    if (!api.version || !isCompatible(api.version)) return;
+    _compatibleGlobalApi = api;
+  }
+  return api[type];
+}
+function unregisterGlobal(type, diag3) {
+  diag3.debug(`@opentelemetry/api: Unregistering a global for ${type} v${VERSION}.`);
+  const api = _global[GLOBAL_OPENTELEMETRY_API_KEY];
+  if (api) delete api[type];
+}
+var major, GLOBAL_OPENTELEMETRY_API_KEY, _global, _compatibleGlobalApi;
+var init_global_utils = __esm({
+  "node_modules/@opentelemetry/api/dist/internal/global-utils.mjs"() {
+    init_version();
+    init_semver();
+    major = VERSION.split(".")[0];
+    GLOBAL_OPENTELEMETRY_API_KEY = /* @__PURE__ */ Symbol.for(`opentelemetry.js.api.${major}`);
+    _global = typeof globalThis === "object" ? globalThis : typeof self === "object" ? self : typeof window === "object" ? window : typeof global === "object" ? global : {};
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/diag/ComponentLogger.mjs
+function logProxy(funcName, namespace, args) {
+  const logger = getGlobal("diag");
+  if (!logger) return;
+  return logger[funcName](namespace, ...args);
+}
+var DiagComponentLogger;
+var init_ComponentLogger = __esm({
+  "node_modules/@opentelemetry/api/dist/diag/ComponentLogger.mjs"() {
+    init_global_utils();
+    DiagComponentLogger = class {
+      constructor(props) {
+        this._namespace = props.namespace || "DiagComponentLogger";
+      }
+      debug(...args) {
+        return logProxy("debug", this._namespace, args);
+      }
+      error(...args) {
+        return logProxy("error", this._namespace, args);
+      }
+      info(...args) {
+        return logProxy("info", this._namespace, args);
+      }
+      warn(...args) {
+        return logProxy("warn", this._namespace, args);
+      }
+      verbose(...args) {
+        return logProxy("verbose", this._namespace, args);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/diag/internal/logLevelLogger.mjs
+function createLogLevelDiagLogger(maxLevel, logger) {
+  if (maxLevel < 0) maxLevel = 0;
+  else if (maxLevel > 9999) maxLevel = 9999;
+  logger = logger || {};
+  function _filterFunc(funcName, theLevel) {
+    const theFunc = logger[funcName];
+    if (typeof theFunc === "function" && maxLevel >= theLevel) return theFunc.bind(logger);
+    return function() {
+    };
+  }
+  return {
+    error: _filterFunc("error", 30),
+    warn: _filterFunc("warn", 50),
+    info: _filterFunc("info", 60),
+    debug: _filterFunc("debug", 70),
+    verbose: _filterFunc("verbose", 80)
+  };
+}
+var init_logLevelLogger = __esm({
+  "node_modules/@opentelemetry/api/dist/diag/internal/logLevelLogger.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/api/diag.mjs
+var API_NAME, DiagAPI;
+var init_diag = __esm({
+  "node_modules/@opentelemetry/api/dist/api/diag.mjs"() {
+    init_global_utils();
+    init_ComponentLogger();
+    init_logLevelLogger();
+    API_NAME = "diag";
+    DiagAPI = class DiagAPI2 {
+      /** Get the singleton instance of the DiagAPI API */
+      static instance() {
+        if (!this._instance) this._instance = new DiagAPI2();
+        return this._instance;
+      }
+      /**
+      * Private internal constructor
+      * @private
+      */
+      constructor() {
+        function _logProxy(funcName) {
+          return function(...args) {
+            const logger = getGlobal("diag");
+            if (!logger) return;
+            return logger[funcName](...args);
+          };
+        }
+        const self2 = this;
+        const setLogger = (logger, optionsOrLogLevel = { logLevel: 60 }) => {
+          var _optionsOrLogLevel$lo;
+          if (logger === self2) {
+            var _err$stack;
+            const err = /* @__PURE__ */ new Error("Cannot use diag as the logger for itself. Please use a DiagLogger implementation like ConsoleDiagLogger or a custom implementation");
+            self2.error((_err$stack = err.stack) !== null && _err$stack !== void 0 ? _err$stack : err.message);
+            return false;
+          }
+          if (typeof optionsOrLogLevel === "number") optionsOrLogLevel = { logLevel: optionsOrLogLevel };
+          const oldLogger = getGlobal("diag");
+          const newLogger = createLogLevelDiagLogger((_optionsOrLogLevel$lo = optionsOrLogLevel.logLevel) !== null && _optionsOrLogLevel$lo !== void 0 ? _optionsOrLogLevel$lo : 60, logger);
+          if (oldLogger && !optionsOrLogLevel.suppressOverrideMessage) {
+            var _Error$stack;
+            const stack = (_Error$stack = (/* @__PURE__ */ new Error()).stack) !== null && _Error$stack !== void 0 ? _Error$stack : "<failed to generate stacktrace>";
+            oldLogger.warn(`Current logger will be overwritten from ${stack}`);
+            newLogger.warn(`Current logger will overwrite one already registered from ${stack}`);
+          }
+          return registerGlobal("diag", newLogger, self2, true);
+        };
+        self2.setLogger = setLogger;
+        self2.disable = () => {
+          unregisterGlobal(API_NAME, self2);
+        };
+        self2.createComponentLogger = (options) => {
+          return new DiagComponentLogger(options);
+        };
+        self2.verbose = _logProxy("verbose");
+        self2.debug = _logProxy("debug");
+        self2.info = _logProxy("info");
+        self2.warn = _logProxy("warn");
+        self2.error = _logProxy("error");
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/baggage/internal/symbol.mjs
+var baggageEntryMetadataSymbol;
+var init_symbol = __esm({
+  "node_modules/@opentelemetry/api/dist/baggage/internal/symbol.mjs"() {
+    baggageEntryMetadataSymbol = /* @__PURE__ */ Symbol("BaggageEntryMetadata");
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/baggage/utils.mjs
+function baggageEntryMetadataFromString(str) {
+  if (typeof str !== "string") {
+    diag.error(`Cannot create baggage metadata from unknown type: ${typeof str}`);
+    str = "";
+  }
+  return {
+    __TYPE__: baggageEntryMetadataSymbol,
+    toString() {
+      return str;
+    }
+  };
+}
+var diag;
+var init_utils = __esm({
+  "node_modules/@opentelemetry/api/dist/baggage/utils.mjs"() {
+    init_diag();
+    init_symbol();
+    diag = DiagAPI.instance();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/context/context.mjs
+function createContextKey(description) {
+  return Symbol.for(description);
+}
+var ROOT_CONTEXT;
+var init_context = __esm({
+  "node_modules/@opentelemetry/api/dist/context/context.mjs"() {
+    ROOT_CONTEXT = new class BaseContext {
+      /**
+      * Construct a new context which inherits values from an optional parent context.
+      *
+      * @param parentContext a context from which to inherit values
+      */
+      constructor(parentContext) {
+        const self2 = this;
+        self2._currentContext = parentContext ? new Map(parentContext) : /* @__PURE__ */ new Map();
+        self2.getValue = (key) => self2._currentContext.get(key);
+        self2.setValue = (key, value) => {
+          const context2 = new BaseContext(self2._currentContext);
+          context2._currentContext.set(key, value);
+          return context2;
+        };
+        self2.deleteValue = (key) => {
+          const context2 = new BaseContext(self2._currentContext);
+          context2._currentContext.delete(key);
+          return context2;
+        };
+      }
+    }();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/metrics/NoopMeter.mjs
+function createNoopMeter() {
+  return NOOP_METER;
+}
+var NoopMeter, NoopMetric, NoopCounterMetric, NoopUpDownCounterMetric, NoopGaugeMetric, NoopHistogramMetric, NoopObservableMetric, NoopObservableCounterMetric, NoopObservableGaugeMetric, NoopObservableUpDownCounterMetric, NOOP_METER, NOOP_COUNTER_METRIC, NOOP_GAUGE_METRIC, NOOP_HISTOGRAM_METRIC, NOOP_UP_DOWN_COUNTER_METRIC, NOOP_OBSERVABLE_COUNTER_METRIC, NOOP_OBSERVABLE_GAUGE_METRIC, NOOP_OBSERVABLE_UP_DOWN_COUNTER_METRIC;
+var init_NoopMeter = __esm({
+  "node_modules/@opentelemetry/api/dist/metrics/NoopMeter.mjs"() {
+    NoopMeter = class {
+      constructor() {
+      }
+      /**
+      * @see {@link Meter.createGauge}
+      */
+      createGauge(_name, _options) {
+        return NOOP_GAUGE_METRIC;
+      }
+      /**
+      * @see {@link Meter.createHistogram}
+      */
+      createHistogram(_name, _options) {
+        return NOOP_HISTOGRAM_METRIC;
+      }
+      /**
+      * @see {@link Meter.createCounter}
+      */
+      createCounter(_name, _options) {
+        return NOOP_COUNTER_METRIC;
+      }
+      /**
+      * @see {@link Meter.createUpDownCounter}
+      */
+      createUpDownCounter(_name, _options) {
+        return NOOP_UP_DOWN_COUNTER_METRIC;
+      }
+      /**
+      * @see {@link Meter.createObservableGauge}
+      */
+      createObservableGauge(_name, _options) {
+        return NOOP_OBSERVABLE_GAUGE_METRIC;
+      }
+      /**
+      * @see {@link Meter.createObservableCounter}
+      */
+      createObservableCounter(_name, _options) {
+        return NOOP_OBSERVABLE_COUNTER_METRIC;
+      }
+      /**
+      * @see {@link Meter.createObservableUpDownCounter}
+      */
+      createObservableUpDownCounter(_name, _options) {
+        return NOOP_OBSERVABLE_UP_DOWN_COUNTER_METRIC;
+      }
+      /**
+      * @see {@link Meter.addBatchObservableCallback}
+      */
+      addBatchObservableCallback(_callback, _observables) {
+      }
+      /**
+      * @see {@link Meter.removeBatchObservableCallback}
+      */
+      removeBatchObservableCallback(_callback) {
+      }
+    };
+    NoopMetric = class {
+    };
+    NoopCounterMetric = class extends NoopMetric {
+      add(_value, _attributes) {
+      }
+    };
+    NoopUpDownCounterMetric = class extends NoopMetric {
+      add(_value, _attributes) {
+      }
+    };
+    NoopGaugeMetric = class extends NoopMetric {
+      record(_value, _attributes) {
+      }
+    };
+    NoopHistogramMetric = class extends NoopMetric {
+      record(_value, _attributes) {
+      }
+    };
+    NoopObservableMetric = class {
+      addCallback(_callback) {
+      }
+      removeCallback(_callback) {
+      }
+    };
+    NoopObservableCounterMetric = class extends NoopObservableMetric {
+    };
+    NoopObservableGaugeMetric = class extends NoopObservableMetric {
+    };
+    NoopObservableUpDownCounterMetric = class extends NoopObservableMetric {
+    };
+    NOOP_METER = new NoopMeter();
+    NOOP_COUNTER_METRIC = new NoopCounterMetric();
+    NOOP_GAUGE_METRIC = new NoopGaugeMetric();
+    NOOP_HISTOGRAM_METRIC = new NoopHistogramMetric();
+    NOOP_UP_DOWN_COUNTER_METRIC = new NoopUpDownCounterMetric();
+    NOOP_OBSERVABLE_COUNTER_METRIC = new NoopObservableCounterMetric();
+    NOOP_OBSERVABLE_GAUGE_METRIC = new NoopObservableGaugeMetric();
+    NOOP_OBSERVABLE_UP_DOWN_COUNTER_METRIC = new NoopObservableUpDownCounterMetric();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/trace_flags.mjs
+var TraceFlags;
+var init_trace_flags = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/trace_flags.mjs"() {
+    TraceFlags = /* @__PURE__ */ (function(TraceFlags2) {
+      TraceFlags2[TraceFlags2["NONE"] = 0] = "NONE";
+      TraceFlags2[TraceFlags2["SAMPLED"] = 1] = "SAMPLED";
+      return TraceFlags2;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/invalid-span-constants.mjs
+var INVALID_SPANID, INVALID_TRACEID, INVALID_SPAN_CONTEXT;
+var init_invalid_span_constants = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/invalid-span-constants.mjs"() {
+    INVALID_SPANID = "0000000000000000";
+    INVALID_TRACEID = "00000000000000000000000000000000";
+    INVALID_SPAN_CONTEXT = {
+      traceId: INVALID_TRACEID,
+      spanId: INVALID_SPANID,
+      traceFlags: 0
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/NonRecordingSpan.mjs
+var NonRecordingSpan;
+var init_NonRecordingSpan = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/NonRecordingSpan.mjs"() {
+    init_invalid_span_constants();
+    NonRecordingSpan = class {
+      constructor(spanContext = INVALID_SPAN_CONTEXT) {
+        this._spanContext = spanContext;
+      }
+      spanContext() {
+        return this._spanContext;
+      }
+      setAttribute(_key, _value) {
+        return this;
+      }
+      setAttributes(_attributes) {
+        return this;
+      }
+      addEvent(_name, _attributes) {
+        return this;
+      }
+      addLink(_link) {
+        return this;
+      }
+      addLinks(_links) {
+        return this;
+      }
+      setStatus(_status) {
+        return this;
+      }
+      updateName(_name) {
+        return this;
+      }
+      end(_endTime) {
+      }
+      isRecording() {
+        return false;
+      }
+      recordException(_exception, _time) {
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/spancontext-utils.mjs
+function isValidHex(id, length) {
+  if (typeof id !== "string" || id.length !== length) return false;
+  let r = 0;
+  for (let i2 = 0; i2 < id.length; i2 += 4) r += (isHex[id.charCodeAt(i2)] | 0) + (isHex[id.charCodeAt(i2 + 1)] | 0) + (isHex[id.charCodeAt(i2 + 2)] | 0) + (isHex[id.charCodeAt(i2 + 3)] | 0);
+  return r === length;
+}
+function isValidTraceId(traceId) {
+  return isValidHex(traceId, 32) && traceId !== "00000000000000000000000000000000";
+}
+function isValidSpanId(spanId) {
+  return isValidHex(spanId, 16) && spanId !== "0000000000000000";
+}
+function isSpanContextValid(spanContext) {
+  return isValidTraceId(spanContext.traceId) && isValidSpanId(spanContext.spanId);
+}
+function wrapSpanContext(spanContext) {
+  return new NonRecordingSpan(spanContext);
+}
+var isHex;
+var init_spancontext_utils = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/spancontext-utils.mjs"() {
+    init_NonRecordingSpan();
+    isHex = new Uint8Array([
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1
+    ]);
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/context/NoopContextManager.mjs
+var NoopContextManager;
+var init_NoopContextManager = __esm({
+  "node_modules/@opentelemetry/api/dist/context/NoopContextManager.mjs"() {
+    init_context();
+    NoopContextManager = class {
+      active() {
+        return ROOT_CONTEXT;
+      }
+      with(_context, fn, thisArg, ...args) {
+        return fn.call(thisArg, ...args);
+      }
+      bind(_context, target) {
+        return target;
+      }
+      enable() {
+        return this;
+      }
+      disable() {
+        return this;
+      }
+      /** @experimental This API is experimental and may change in minor releases without prior notice. */
+      attach(_context) {
+        return { dispose() {
+        } };
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/api/context.mjs
+var API_NAME2, NOOP_CONTEXT_MANAGER, NOOP_TOKEN, ContextAPI;
+var init_context2 = __esm({
+  "node_modules/@opentelemetry/api/dist/api/context.mjs"() {
+    init_global_utils();
+    init_diag();
+    init_NoopContextManager();
+    API_NAME2 = "context";
+    NOOP_CONTEXT_MANAGER = new NoopContextManager();
+    NOOP_TOKEN = Object.freeze({ dispose: () => {
+    } });
+    ContextAPI = class ContextAPI2 {
+      /** Empty private constructor prevents end users from constructing a new instance of the API */
+      constructor() {
+        this._attachUnsupportedWarned = false;
+      }
+      /** Get the singleton instance of the Context API */
+      static getInstance() {
+        if (!this._instance) this._instance = new ContextAPI2();
+        return this._instance;
+      }
+      /**
+      * Set the current context manager.
+      *
+      * @returns true if the context manager was successfully registered, else false
+      */
+      setGlobalContextManager(contextManager) {
+        return registerGlobal(API_NAME2, contextManager, DiagAPI.instance());
+      }
+      /**
+      * Get the currently active context
+      */
+      active() {
+        return this._getContextManager().active();
+      }
+      /**
+      * Execute a function with an active context
+      *
+      * @param context context to be active during function execution
+      * @param fn function to execute in a context
+      * @param thisArg optional receiver to be used for calling fn
+      * @param args optional arguments forwarded to fn
+      */
+      with(context2, fn, thisArg, ...args) {
+        return this._getContextManager().with(context2, fn, thisArg, ...args);
+      }
+      /**
+      * Bind a context to a target function or event emitter
+      *
+      * @param context context to bind to the event emitter or function. Defaults to the currently active context
+      * @param target function or event emitter to bind
+      */
+      bind(context2, target) {
+        return this._getContextManager().bind(context2, target);
+      }
+      /**
+      * Imperatively sets `context` as active, returning a {@link ContextManagementToken} whose
+      * {@link ContextManagementToken.dispose} restores the previous context.
+      *
+      * This is a delicate, low-level API - prefer {@link with}/{@link bind}, which
+      * restore context automatically. Use `attach` only to bridge callback
+      * boundaries that `with` cannot wrap. Call `token.dispose()` when the
+      * operation is done.
+      *
+      * **Caveat for async functions:** If called inside an async function before
+      * the first `await`, the context change may leak into the caller's context
+      * and remain active there. Prefer {@link with} for async code.
+      *
+      * Support is best-effort and varies by the active ContextManager (see
+      * {@link ContextManager.attach}); if it does not implement `attach`, this logs
+      * a warning and returns a no-op token.
+      *
+      * @param context The Context to attach
+      * @returns A {@link ContextManagementToken} whose dispose() restores the previous Context
+      * @since 1.10.0
+      * @experimental This API is experimental and may change in minor releases without prior notice.
+      */
+      attach(context2) {
+        const contextManager = this._getContextManager();
+        if (contextManager.attach) return contextManager.attach(context2);
+        if (!this._attachUnsupportedWarned) {
+          this._attachUnsupportedWarned = true;
+          DiagAPI.instance().warn("The current ContextManager does not implement attach(). The context will not be attached. Use a ContextManager that supports attach() (e.g. AsyncLocalStorageContextManager) or use with()/bind() instead.");
+        }
+        return NOOP_TOKEN;
+      }
+      _getContextManager() {
+        return getGlobal(API_NAME2) || NOOP_CONTEXT_MANAGER;
+      }
+      /** Disable and remove the global context manager */
+      disable() {
+        this._getContextManager().disable();
+        unregisterGlobal(API_NAME2, DiagAPI.instance());
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/context-utils.mjs
+function getSpan(context2) {
+  return context2.getValue(SPAN_KEY) || void 0;
+}
+function getActiveSpan() {
+  return getSpan(ContextAPI.getInstance().active());
+}
+function setSpan(context2, span) {
+  return context2.setValue(SPAN_KEY, span);
+}
+function deleteSpan(context2) {
+  return context2.deleteValue(SPAN_KEY);
+}
+function setSpanContext(context2, spanContext) {
+  return setSpan(context2, new NonRecordingSpan(spanContext));
+}
+function getSpanContext(context2) {
+  var _getSpan;
+  return (_getSpan = getSpan(context2)) === null || _getSpan === void 0 ? void 0 : _getSpan.spanContext();
+}
+var SPAN_KEY;
+var init_context_utils = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/context-utils.mjs"() {
+    init_context();
+    init_context2();
+    init_NonRecordingSpan();
+    SPAN_KEY = createContextKey("OpenTelemetry Context Key SPAN");
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/NoopTracer.mjs
+function isSpanContext(spanContext) {
+  return spanContext !== null && typeof spanContext === "object" && "spanId" in spanContext && typeof spanContext["spanId"] === "string" && "traceId" in spanContext && typeof spanContext["traceId"] === "string" && "traceFlags" in spanContext && typeof spanContext["traceFlags"] === "number";
+}
+var contextApi, NoopTracer;
+var init_NoopTracer = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/NoopTracer.mjs"() {
+    init_context2();
+    init_NonRecordingSpan();
+    init_context_utils();
+    init_spancontext_utils();
+    contextApi = ContextAPI.getInstance();
+    NoopTracer = class {
+      startSpan(name, options, context2 = contextApi.active()) {
+        if (Boolean(options === null || options === void 0 ? void 0 : options.root)) return new NonRecordingSpan();
+        const parentFromContext = context2 && getSpanContext(context2);
+        if (isSpanContext(parentFromContext) && isSpanContextValid(parentFromContext)) return new NonRecordingSpan(parentFromContext);
+        else return new NonRecordingSpan();
+      }
+      startActiveSpan(name, arg2, arg3, arg4) {
+        var _ctx;
+        let opts;
+        let ctx;
+        let fn;
+        if (arguments.length < 2) return;
+        else if (arguments.length === 2) fn = arg2;
+        else if (arguments.length === 3) {
+          opts = arg2;
+          fn = arg3;
+        } else {
+          opts = arg2;
+          ctx = arg3;
+          fn = arg4;
+        }
+        const parentContext = (_ctx = ctx) !== null && _ctx !== void 0 ? _ctx : contextApi.active();
+        const span = this.startSpan(name, opts, parentContext);
+        const contextWithSpanSet = setSpan(parentContext, span);
+        return contextApi.with(contextWithSpanSet, fn, void 0, span);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/ProxyTracer.mjs
+var NOOP_TRACER, ProxyTracer;
+var init_ProxyTracer = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/ProxyTracer.mjs"() {
+    init_NoopTracer();
+    NOOP_TRACER = new NoopTracer();
+    ProxyTracer = class {
+      constructor(provider, name, version2, options) {
+        this._provider = provider;
+        this.name = name;
+        this.version = version2;
+        this.options = options;
+      }
+      startSpan(name, options, context2) {
+        return this._getTracer().startSpan(name, options, context2);
+      }
+      startActiveSpan(_name, _options, _context, _fn) {
+        const tracer = this._getTracer();
+        return Reflect.apply(tracer.startActiveSpan, tracer, arguments);
+      }
+      /**
+      * Try to get a tracer from the proxy tracer provider.
+      * If the proxy tracer provider has no delegate, return a noop tracer.
+      */
+      _getTracer() {
+        if (this._delegate) return this._delegate;
+        const tracer = this._provider.getDelegateTracer(this.name, this.version, this.options);
+        if (!tracer) return NOOP_TRACER;
+        this._delegate = tracer;
+        return this._delegate;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/span_kind.mjs
+var SpanKind;
+var init_span_kind = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/span_kind.mjs"() {
+    SpanKind = /* @__PURE__ */ (function(SpanKind2) {
+      SpanKind2[SpanKind2["INTERNAL"] = 0] = "INTERNAL";
+      SpanKind2[SpanKind2["SERVER"] = 1] = "SERVER";
+      SpanKind2[SpanKind2["CLIENT"] = 2] = "CLIENT";
+      SpanKind2[SpanKind2["PRODUCER"] = 3] = "PRODUCER";
+      SpanKind2[SpanKind2["CONSUMER"] = 4] = "CONSUMER";
+      return SpanKind2;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/status.mjs
+var SpanStatusCode;
+var init_status = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/status.mjs"() {
+    SpanStatusCode = /* @__PURE__ */ (function(SpanStatusCode2) {
+      SpanStatusCode2[SpanStatusCode2["UNSET"] = 0] = "UNSET";
+      SpanStatusCode2[SpanStatusCode2["OK"] = 1] = "OK";
+      SpanStatusCode2[SpanStatusCode2["ERROR"] = 2] = "ERROR";
+      return SpanStatusCode2;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/NoopTracerProvider.mjs
+var NoopTracerProvider;
+var init_NoopTracerProvider = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/NoopTracerProvider.mjs"() {
+    init_NoopTracer();
+    NoopTracerProvider = class {
+      getTracer(_name, _version, _options) {
+        return new NoopTracer();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/ProxyTracerProvider.mjs
+var NOOP_TRACER_PROVIDER, ProxyTracerProvider;
+var init_ProxyTracerProvider = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/ProxyTracerProvider.mjs"() {
+    init_ProxyTracer();
+    init_NoopTracerProvider();
+    NOOP_TRACER_PROVIDER = new NoopTracerProvider();
+    ProxyTracerProvider = class {
+      /**
+      * Get a {@link ProxyTracer}
+      */
+      getTracer(name, version2, options) {
+        var _this$getDelegateTrac;
+        return (_this$getDelegateTrac = this.getDelegateTracer(name, version2, options)) !== null && _this$getDelegateTrac !== void 0 ? _this$getDelegateTrac : new ProxyTracer(this, name, version2, options);
+      }
+      getDelegate() {
+        var _this$_delegate;
+        return (_this$_delegate = this._delegate) !== null && _this$_delegate !== void 0 ? _this$_delegate : NOOP_TRACER_PROVIDER;
+      }
+      /**
+      * Set the delegate tracer provider
+      */
+      setDelegate(delegate) {
+        this._delegate = delegate;
+      }
+      getDelegateTracer(name, version2, options) {
+        var _this$_delegate2;
+        return (_this$_delegate2 = this._delegate) === null || _this$_delegate2 === void 0 ? void 0 : _this$_delegate2.getTracer(name, version2, options);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace/SamplingResult.mjs
+var SamplingDecision;
+var init_SamplingResult = __esm({
+  "node_modules/@opentelemetry/api/dist/trace/SamplingResult.mjs"() {
+    SamplingDecision = /* @__PURE__ */ (function(SamplingDecision3) {
+      SamplingDecision3[SamplingDecision3["NOT_RECORD"] = 0] = "NOT_RECORD";
+      SamplingDecision3[SamplingDecision3["RECORD"] = 1] = "RECORD";
+      SamplingDecision3[SamplingDecision3["RECORD_AND_SAMPLED"] = 2] = "RECORD_AND_SAMPLED";
+      return SamplingDecision3;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/context-api.mjs
+var context;
+var init_context_api = __esm({
+  "node_modules/@opentelemetry/api/dist/context-api.mjs"() {
+    init_context2();
+    context = ContextAPI.getInstance();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/diag-api.mjs
+var diag2;
+var init_diag_api = __esm({
+  "node_modules/@opentelemetry/api/dist/diag-api.mjs"() {
+    init_diag();
+    diag2 = DiagAPI.instance();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/api/trace.mjs
+var API_NAME3, TraceAPI;
+var init_trace = __esm({
+  "node_modules/@opentelemetry/api/dist/api/trace.mjs"() {
+    init_global_utils();
+    init_diag();
+    init_context_utils();
+    init_spancontext_utils();
+    init_ProxyTracerProvider();
+    API_NAME3 = "trace";
+    TraceAPI = class TraceAPI2 {
+      /** Empty private constructor prevents end users from constructing a new instance of the API */
+      constructor() {
+        this._proxyTracerProvider = new ProxyTracerProvider();
+        this.wrapSpanContext = wrapSpanContext;
+        this.isSpanContextValid = isSpanContextValid;
+        this.deleteSpan = deleteSpan;
+        this.getSpan = getSpan;
+        this.getActiveSpan = getActiveSpan;
+        this.getSpanContext = getSpanContext;
+        this.setSpan = setSpan;
+        this.setSpanContext = setSpanContext;
+      }
+      /** Get the singleton instance of the Trace API */
+      static getInstance() {
+        if (!this._instance) this._instance = new TraceAPI2();
+        return this._instance;
+      }
+      /**
+      * Set the current global tracer.
+      *
+      * @returns true if the tracer provider was successfully registered, else false
+      */
+      setGlobalTracerProvider(provider) {
+        const success2 = registerGlobal(API_NAME3, this._proxyTracerProvider, DiagAPI.instance());
+        if (success2) this._proxyTracerProvider.setDelegate(provider);
+        return success2;
+      }
+      /**
+      * Returns the global tracer provider.
+      */
+      getTracerProvider() {
+        return getGlobal(API_NAME3) || this._proxyTracerProvider;
+      }
+      /**
+      * Returns a tracer from the global tracer provider.
+      */
+      getTracer(name, version2) {
+        return this.getTracerProvider().getTracer(name, version2);
+      }
+      /** Remove the global tracer provider */
+      disable() {
+        unregisterGlobal(API_NAME3, DiagAPI.instance());
+        this._proxyTracerProvider = new ProxyTracerProvider();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/trace-api.mjs
+var trace;
+var init_trace_api = __esm({
+  "node_modules/@opentelemetry/api/dist/trace-api.mjs"() {
+    init_trace();
+    trace = TraceAPI.getInstance();
+  }
+});
+
+// node_modules/@opentelemetry/api/dist/index.mjs
+var init_dist = __esm({
+  "node_modules/@opentelemetry/api/dist/index.mjs"() {
+    init_utils();
+    init_context();
+    init_NoopMeter();
+    init_trace_flags();
+    init_invalid_span_constants();
+    init_spancontext_utils();
+    init_span_kind();
+    init_status();
+    init_SamplingResult();
+    init_context_api();
+    init_diag_api();
+    init_trace_api();
+  }
+});
+
+// src/tracing/tracing.ts
+function setTracingEnabled(value) {
+  enabled = value;
+}
+function withSpan(name, attributes, fn, options = {}) {
+  if (!enabled) return fn(offSpan);
+  const remote = options.parent === void 0 ? void 0 : parseTraceparent(options.parent);
+  const parentContext = remote ? trace.setSpanContext(context.active(), remote) : options.root ? trace.deleteSpan(context.active()) : context.active();
+  const tracer = trace.getTracer(tracerName);
+  return tracer.startActiveSpan(
+    name,
+    { kind: kinds[options.kind ?? "internal"], attributes },
+    parentContext,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error62) {
+        span.recordException(error62 instanceof Error ? error62 : String(error62));
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error62 instanceof Error ? error62.message : String(error62)
+        });
+        throw error62;
+      } finally {
+        span.end();
+      }
+    }
+  );
+}
+function currentTraceparent() {
+  if (!enabled) return void 0;
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return void 0;
+  const flags = (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? "01" : "00";
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
+}
+function parseTraceparent(value) {
+  const match = traceparentPattern.exec(value.trim().toLowerCase());
+  if (!match || match[1] === "ff") return void 0;
+  const spanContext = {
+    traceId: match[2] ?? "",
+    spanId: match[3] ?? "",
+    traceFlags: Number.parseInt(match[4] ?? "00", 16) & TraceFlags.SAMPLED,
+    isRemote: true
+  };
+  return trace.isSpanContextValid(spanContext) ? spanContext : void 0;
+}
+var enabled, tracerName, kinds, offSpan, traceparentPattern;
+var init_tracing = __esm({
+  "src/tracing/tracing.ts"() {
+    "use strict";
+    init_dist();
+    enabled = false;
+    tracerName = "terragate";
+    kinds = {
+      server: SpanKind.SERVER,
+      client: SpanKind.CLIENT,
+      internal: SpanKind.INTERNAL,
+      consumer: SpanKind.CONSUMER,
+      producer: SpanKind.PRODUCER
+    };
+    offSpan = trace.wrapSpanContext({
+      traceId: "00000000000000000000000000000000",
+      spanId: "0000000000000000",
+      traceFlags: TraceFlags.NONE
+    });
+    traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/StackContextManager.mjs
+var StackContextManager;
+var init_StackContextManager = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/StackContextManager.mjs"() {
+    init_dist();
+    StackContextManager = class {
+      /**
+      * whether the context manager is enabled or not
+      */
+      _enabled = false;
+      /**
+      * Keeps the reference to current context
+      */
+      _currentContext = ROOT_CONTEXT;
+      /**
+      *
+      * @param context
+      * @param target Function to be executed within the context
+      */
+      _bindFunction(context2 = ROOT_CONTEXT, target) {
+        const manager = this;
+        const contextWrapper = function(...args) {
+          return manager.with(context2, () => target.apply(this, args));
+        };
+        Object.defineProperty(contextWrapper, "length", {
+          enumerable: false,
+          configurable: true,
+          writable: false,
+          value: target.length
+        });
+        return contextWrapper;
+      }
+      /**
+      * Returns the active context
+      */
+      active() {
+        return this._currentContext;
+      }
+      /**
+      * Binds a the certain context or the active one to the target function and then returns the target
+      * @param context A context (span) to be bind to target
+      * @param target a function or event emitter. When target or one of its callbacks is called,
+      *  the provided context will be used as the active context for the duration of the call.
+      */
+      bind(context2, target) {
+        if (context2 === void 0) context2 = this.active();
+        if (typeof target === "function") return this._bindFunction(context2, target);
+        return target;
+      }
+      /**
+      * Disable the context manager (clears the current context)
+      */
+      disable() {
+        this._currentContext = ROOT_CONTEXT;
+        this._enabled = false;
+        return this;
+      }
+      /**
+      * Enables the context manager and creates a default(root) context
+      */
+      enable() {
+        if (this._enabled) return this;
+        this._enabled = true;
+        this._currentContext = ROOT_CONTEXT;
+        return this;
+      }
+      /**
+      * Calls the callback function [fn] with the provided [context]. If [context] is undefined then it will use the window.
+      * The context will be set as active
+      * @param context
+      * @param fn Callback function
+      * @param thisArg optional receiver to be used for calling fn
+      * @param args optional arguments forwarded to fn
+      */
+      with(context2, fn, thisArg, ...args) {
+        const previousContext = this._currentContext;
+        this._currentContext = context2 || ROOT_CONTEXT;
+        try {
+          return fn.call(thisArg, ...args);
+        } finally {
+          this._currentContext = previousContext;
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/Sampler.mjs
+var SamplingDecision2;
+var init_Sampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/Sampler.mjs"() {
+    SamplingDecision2 = /* @__PURE__ */ (function(SamplingDecision3) {
+      SamplingDecision3[SamplingDecision3["NOT_RECORD"] = 0] = "NOT_RECORD";
+      SamplingDecision3[SamplingDecision3["RECORD"] = 1] = "RECORD";
+      SamplingDecision3[SamplingDecision3["RECORD_AND_SAMPLED"] = 2] = "RECORD_AND_SAMPLED";
+      return SamplingDecision3;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysOffSampler.mjs
+var AlwaysOffSampler;
+var init_AlwaysOffSampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysOffSampler.mjs"() {
+    AlwaysOffSampler = class {
+      shouldSample() {
+        return { decision: 0 };
+      }
+      toString() {
+        return "AlwaysOffSampler";
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysOnSampler.mjs
+var AlwaysOnSampler;
+var init_AlwaysOnSampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysOnSampler.mjs"() {
+    AlwaysOnSampler = class {
+      shouldSample() {
+        return { decision: 2 };
+      }
+      toString() {
+        return "AlwaysOnSampler";
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/trace/suppress-tracing.mjs
+function suppressTracing(context2) {
+  return context2.setValue(SUPPRESS_TRACING_KEY, true);
+}
+function isTracingSuppressed(context2) {
+  return context2.getValue(SUPPRESS_TRACING_KEY) === true;
+}
+var SUPPRESS_TRACING_KEY;
+var init_suppress_tracing = __esm({
+  "node_modules/@opentelemetry/core/dist/trace/suppress-tracing.mjs"() {
+    init_dist();
+    SUPPRESS_TRACING_KEY = createContextKey("OpenTelemetry SDK Context Key SUPPRESS_TRACING");
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/common/attributes.mjs
+function maybeAddAttribute(opts) {
+  return maybeAddAttributeInternal(opts, isAnyValue);
+}
+function maybeAddAttributeInternal(opts, isValidValue) {
+  if (opts.value === void 0) return 0;
+  if (opts.key.length === 0) {
+    diag2.warn(`Invalid attribute key: ${opts.key}`);
+    return 1;
+  }
+  const isNewKey = !Object.hasOwn(opts.attributes, opts.key);
+  if (isNewKey && opts.currentAttributesCount >= opts.limits.attributeCountLimit) return 2;
+  if (!isValidValue(opts.value)) {
+    diag2.warn(`Invalid attribute value set for key: ${opts.key}`);
+    return 1;
+  }
+  let attributeValueLengthLimit = opts.limits.attributeValueLengthLimit;
+  if (attributeValueLengthLimit <= 0) {
+    diag2.warn(`Invalid attributeValueLengthLimit: must be positive, got ${attributeValueLengthLimit} (ignoring)`);
+    attributeValueLengthLimit = Infinity;
+  }
+  opts.attributes[opts.key] = copyAndTruncAnyValue(opts.value, attributeValueLengthLimit);
+  if (isNewKey) return 3;
+  return 4;
+}
+function cleanAttributes(inAttributes, limits) {
+  return cleanAttributesInternal(inAttributes, limits, isAnyValue);
+}
+function cleanSimpleAttributes(inAttributes, limits) {
+  return cleanAttributesInternal(inAttributes, limits, isSimpleAttributeValue);
+}
+function cleanAttributesInternal(inAttributes, limits, isValidValue) {
+  if (typeof inAttributes !== "object" || inAttributes == null) return {};
+  const attributes = {};
+  let droppedAttributesCount = 0;
+  let attributeValueLengthLimit = limits.attributeValueLengthLimit;
+  if (attributeValueLengthLimit <= 0) {
+    diag2.warn(`Invalid attributeValueLengthLimit: must be positive, got ${attributeValueLengthLimit} (ignoring)`);
+    attributeValueLengthLimit = Infinity;
+  }
+  let count2 = 0;
+  for (const [key, val] of Object.entries(inAttributes)) {
+    if (val === void 0) continue;
+    if (count2 >= limits.attributeCountLimit) {
+      droppedAttributesCount++;
+      continue;
+    }
+    if (key.length === 0) {
+      diag2.warn(`Invalid attribute key: ${key}`);
+      droppedAttributesCount++;
+      continue;
+    }
+    if (!isValidValue(val)) {
+      diag2.warn(`Invalid attribute value set for key: ${key}`);
+      droppedAttributesCount++;
+      continue;
+    }
+    attributes[key] = copyAndTruncAnyValue(val, attributeValueLengthLimit);
+    count2++;
+  }
+  return {
+    attributes,
+    droppedAttributesCount
+  };
+}
+function isAnyValue(val) {
+  return isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());
+}
+function isAnyValueInternal(val, visited) {
+  switch (typeof val) {
+    case "undefined":
+    case "bigint":
+    case "symbol":
+    case "function":
+      return false;
+    case "string":
+    case "number":
+    case "boolean":
+      return true;
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (val === null) return true;
+  if (val instanceof Uint8Array) return true;
+  if (visited.has(val)) return false;
+  visited.add(val);
+  const isValid = isAnyValueObject(val, visited);
+  visited.delete(val);
+  return isValid;
+}
+function isAnyValueObject(val, visited) {
+  if (Array.isArray(val)) {
+    for (const item of val) if (item !== void 0 && !isAnyValueInternal(item, visited)) return false;
+    return true;
+  }
+  const obj = val;
+  if (obj.constructor !== Object && obj.constructor !== void 0) return false;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v !== void 0 && !isAnyValueInternal(v, visited)) return false;
+  }
+  return true;
+}
+function copyAndTruncAnyValue(val, limit) {
+  switch (typeof val) {
+    case "number":
+    case "boolean":
+    case "undefined":
+    case "bigint":
+    case "symbol":
+    case "function":
+      return val;
+    case "string":
+      if (val.length <= limit) return val;
+      else return val.substring(0, limit);
+    case "object":
+      break;
+    default:
+      return val;
+  }
+  if (val === null) return val;
+  if (val instanceof Uint8Array) {
+    if (val.length <= limit) return val;
+    else return val.slice(0, limit);
+  }
+  if (Array.isArray(val)) return val.map((elem) => copyAndTruncAnyValue(elem, limit));
+  const truncObj = {};
+  const obj = val;
+  for (const k of Object.keys(obj)) if (obj[k] !== void 0) truncObj[k] = copyAndTruncAnyValue(obj[k], limit);
+  return truncObj;
+}
+function isSimpleAttributeValue(val) {
+  if (Array.isArray(val)) return isHomogeneousAttributeValueArray(val);
+  return isValidPrimitiveAttributeValueType(typeof val);
+}
+function isHomogeneousAttributeValueArray(arr) {
+  let type;
+  for (const element of arr) {
+    if (element == null) continue;
+    const elementType = typeof element;
+    if (elementType === type) continue;
+    if (!type) {
+      if (isValidPrimitiveAttributeValueType(elementType)) {
+        type = elementType;
+        continue;
+      }
+      return false;
+    }
+    return false;
+  }
+  return true;
+}
+function isValidPrimitiveAttributeValueType(valType) {
+  switch (valType) {
+    case "number":
+    case "boolean":
+    case "string":
+      return true;
+  }
+  return false;
+}
+var AddAttributeDecision;
+var init_attributes = __esm({
+  "node_modules/@opentelemetry/core/dist/common/attributes.mjs"() {
+    init_dist();
+    AddAttributeDecision = /* @__PURE__ */ (function(AddAttributeDecision2) {
+      AddAttributeDecision2[AddAttributeDecision2["DROP_UNDEFINED"] = 0] = "DROP_UNDEFINED";
+      AddAttributeDecision2[AddAttributeDecision2["DROP_INVALID"] = 1] = "DROP_INVALID";
+      AddAttributeDecision2[AddAttributeDecision2["DROP_LIMIT_REACHED"] = 2] = "DROP_LIMIT_REACHED";
+      AddAttributeDecision2[AddAttributeDecision2["ADD_NEW"] = 3] = "ADD_NEW";
+      AddAttributeDecision2[AddAttributeDecision2["ADD_OVERWRITE_EXISTING"] = 4] = "ADD_OVERWRITE_EXISTING";
+      return AddAttributeDecision2;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/common/logging-error-handler.mjs
+function loggingErrorHandler() {
+  return (ex) => {
+    diag2.error(stringifyException(ex));
+  };
+}
+function stringifyException(ex) {
+  if (typeof ex === "string") return ex;
+  else return JSON.stringify(flattenException(ex));
+}
+function flattenException(ex) {
+  const result = {};
+  let current = ex;
+  while (current !== null) {
+    Object.getOwnPropertyNames(current).forEach((propertyName) => {
+      if (result[propertyName]) return;
+      const value = current[propertyName];
+      if (value) result[propertyName] = String(value);
+    });
+    current = Object.getPrototypeOf(current);
+  }
+  return result;
+}
+var init_logging_error_handler = __esm({
+  "node_modules/@opentelemetry/core/dist/common/logging-error-handler.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/common/global-error-handler.mjs
+function globalErrorHandler(ex) {
+  try {
+    delegateHandler(ex);
+  } catch {
+  }
+}
+var delegateHandler;
+var init_global_error_handler = __esm({
+  "node_modules/@opentelemetry/core/dist/common/global-error-handler.mjs"() {
+    init_logging_error_handler();
+    delegateHandler = loggingErrorHandler();
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/common/time.mjs
+function millisToHrTime(epochMillis) {
+  const epochSeconds = epochMillis / 1e3;
+  return [Math.trunc(epochSeconds), Math.round(epochMillis % 1e3 * MILLISECONDS_TO_NANOSECONDS)];
+}
+function hrTime(performanceNow) {
+  return addHrTimes(millisToHrTime(performance.timeOrigin), millisToHrTime(typeof performanceNow === "number" ? performanceNow : performance.now()));
+}
+function hrTimeDuration(startTime, endTime) {
+  let seconds = endTime[0] - startTime[0];
+  let nanos = endTime[1] - startTime[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += SECOND_TO_NANOSECONDS;
+  }
+  return [seconds, nanos];
+}
+function hrTimeToMicroseconds(time3) {
+  return time3[0] * 1e6 + time3[1] / 1e3;
+}
+function isTimeInputHrTime(value) {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "number";
+}
+function isTimeInput(value) {
+  return isTimeInputHrTime(value) || typeof value === "number" || value instanceof Date;
+}
+function addHrTimes(time1, time22) {
+  const out = [time1[0] + time22[0], time1[1] + time22[1]];
+  if (out[1] >= SECOND_TO_NANOSECONDS) {
+    out[1] -= SECOND_TO_NANOSECONDS;
+    out[0] += 1;
+  }
+  return out;
+}
+var NANOSECOND_DIGITS, MILLISECONDS_TO_NANOSECONDS, SECOND_TO_NANOSECONDS;
+var init_time = __esm({
+  "node_modules/@opentelemetry/core/dist/common/time.mjs"() {
+    NANOSECOND_DIGITS = 9;
+    MILLISECONDS_TO_NANOSECONDS = Math.pow(10, 6);
+    SECOND_TO_NANOSECONDS = Math.pow(10, NANOSECOND_DIGITS);
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/ExportResult.mjs
+var ExportResultCode;
+var init_ExportResult = __esm({
+  "node_modules/@opentelemetry/core/dist/ExportResult.mjs"() {
+    ExportResultCode = /* @__PURE__ */ (function(ExportResultCode3) {
+      ExportResultCode3[ExportResultCode3["SUCCESS"] = 0] = "SUCCESS";
+      ExportResultCode3[ExportResultCode3["FAILED"] = 1] = "FAILED";
+      return ExportResultCode3;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/utils/promise.mjs
+var Deferred;
+var init_promise = __esm({
+  "node_modules/@opentelemetry/core/dist/utils/promise.mjs"() {
+    Deferred = class {
+      _promise;
+      _resolve;
+      _reject;
+      constructor() {
+        this._promise = new Promise((resolve2, reject) => {
+          this._resolve = resolve2;
+          this._reject = reject;
+        });
+      }
+      get promise() {
+        return this._promise;
+      }
+      resolve(val) {
+        this._resolve(val);
+      }
+      reject(err) {
+        this._reject(err);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/utils/callback.mjs
+var BindOnceFuture;
+var init_callback = __esm({
+  "node_modules/@opentelemetry/core/dist/utils/callback.mjs"() {
+    init_promise();
+    BindOnceFuture = class {
+      _isCalled = false;
+      _deferred = new Deferred();
+      _callback;
+      _that;
+      constructor(callback, that) {
+        this._callback = callback;
+        this._that = that;
+      }
+      get isCalled() {
+        return this._isCalled;
+      }
+      get promise() {
+        return this._deferred.promise;
+      }
+      call(...args) {
+        if (!this._isCalled) {
+          this._isCalled = true;
+          try {
+            Promise.resolve(this._callback.call(this._that, ...args)).then((val) => this._deferred.resolve(val), (err) => this._deferred.reject(err));
+          } catch (err) {
+            this._deferred.reject(err);
+          }
+        }
+        return this._deferred.promise;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/internal/exporter.mjs
+function _export(exporter, arg) {
+  return new Promise((resolve2) => {
+    context.with(suppressTracing(context.active()), () => {
+      exporter.export(arg, resolve2);
+    });
+  });
+}
+var init_exporter = __esm({
+  "node_modules/@opentelemetry/core/dist/internal/exporter.mjs"() {
+    init_suppress_tracing();
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/platform/node/environment.mjs
+function getStringFromEnv(key) {
+  const raw = process.env[key];
+  if (raw == null || raw.trim() === "") return;
+  return raw;
+}
+var init_environment = __esm({
+  "node_modules/@opentelemetry/core/dist/platform/node/environment.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/version.mjs
+var VERSION2;
+var init_version2 = __esm({
+  "node_modules/@opentelemetry/core/dist/version.mjs"() {
+    VERSION2 = "3.1.1";
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/semconv.mjs
+var ATTR_PROCESS_RUNTIME_NAME;
+var init_semconv = __esm({
+  "node_modules/@opentelemetry/core/dist/semconv.mjs"() {
+    ATTR_PROCESS_RUNTIME_NAME = "process.runtime.name";
+  }
+});
+
+// node_modules/@opentelemetry/semantic-conventions/dist/stable_attributes.mjs
+var ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_STACKTRACE, ATTR_EXCEPTION_TYPE, ATTR_SERVICE_NAME, ATTR_TELEMETRY_SDK_LANGUAGE, TELEMETRY_SDK_LANGUAGE_VALUE_NODEJS, ATTR_TELEMETRY_SDK_NAME, ATTR_TELEMETRY_SDK_VERSION;
+var init_stable_attributes = __esm({
+  "node_modules/@opentelemetry/semantic-conventions/dist/stable_attributes.mjs"() {
+    ATTR_ERROR_TYPE = "error.type";
+    ATTR_EXCEPTION_MESSAGE = "exception.message";
+    ATTR_EXCEPTION_STACKTRACE = "exception.stacktrace";
+    ATTR_EXCEPTION_TYPE = "exception.type";
+    ATTR_SERVICE_NAME = "service.name";
+    ATTR_TELEMETRY_SDK_LANGUAGE = "telemetry.sdk.language";
+    TELEMETRY_SDK_LANGUAGE_VALUE_NODEJS = "nodejs";
+    ATTR_TELEMETRY_SDK_NAME = "telemetry.sdk.name";
+    ATTR_TELEMETRY_SDK_VERSION = "telemetry.sdk.version";
+  }
+});
+
+// node_modules/@opentelemetry/semantic-conventions/dist/index.mjs
+var init_dist2 = __esm({
+  "node_modules/@opentelemetry/semantic-conventions/dist/index.mjs"() {
+    init_stable_attributes();
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/platform/node/sdk-info.mjs
+var SDK_INFO;
+var init_sdk_info = __esm({
+  "node_modules/@opentelemetry/core/dist/platform/node/sdk-info.mjs"() {
+    init_version2();
+    init_semconv();
+    init_dist2();
+    SDK_INFO = {
+      [ATTR_TELEMETRY_SDK_NAME]: "opentelemetry",
+      [ATTR_PROCESS_RUNTIME_NAME]: "node",
+      [ATTR_TELEMETRY_SDK_LANGUAGE]: TELEMETRY_SDK_LANGUAGE_VALUE_NODEJS,
+      [ATTR_TELEMETRY_SDK_VERSION]: VERSION2
+    };
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/platform/node/index.mjs
+var init_node = __esm({
+  "node_modules/@opentelemetry/core/dist/platform/node/index.mjs"() {
+    init_environment();
+    init_sdk_info();
+  }
+});
+
+// node_modules/@opentelemetry/core/dist/index.mjs
+var internal;
+var init_dist3 = __esm({
+  "node_modules/@opentelemetry/core/dist/index.mjs"() {
+    init_suppress_tracing();
+    init_attributes();
+    init_global_error_handler();
+    init_time();
+    init_ExportResult();
+    init_callback();
+    init_exporter();
+    init_node();
+    internal = { _export };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/sampler/ParentBasedSampler.mjs
+var ParentBasedSampler;
+var init_ParentBasedSampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/sampler/ParentBasedSampler.mjs"() {
+    init_AlwaysOffSampler();
+    init_AlwaysOnSampler();
+    init_dist();
+    init_dist3();
+    ParentBasedSampler = class {
+      _root;
+      _remoteParentSampled;
+      _remoteParentNotSampled;
+      _localParentSampled;
+      _localParentNotSampled;
+      constructor(config2) {
+        this._root = config2.root;
+        if (!this._root) {
+          globalErrorHandler(/* @__PURE__ */ new Error("ParentBasedSampler must have a root sampler configured"));
+          this._root = new AlwaysOnSampler();
+        }
+        this._remoteParentSampled = config2.remoteParentSampled ?? new AlwaysOnSampler();
+        this._remoteParentNotSampled = config2.remoteParentNotSampled ?? new AlwaysOffSampler();
+        this._localParentSampled = config2.localParentSampled ?? new AlwaysOnSampler();
+        this._localParentNotSampled = config2.localParentNotSampled ?? new AlwaysOffSampler();
+      }
+      shouldSample(context2, traceId, spanName, spanKind, attributes, links) {
+        const parentContext = trace.getSpanContext(context2);
+        if (!parentContext || !isSpanContextValid(parentContext)) return this._root.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+        if (parentContext.isRemote) {
+          if (parentContext.traceFlags & TraceFlags.SAMPLED) return this._remoteParentSampled.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+          return this._remoteParentNotSampled.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+        }
+        if (parentContext.traceFlags & TraceFlags.SAMPLED) return this._localParentSampled.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+        return this._localParentNotSampled.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+      }
+      toString() {
+        return `ParentBased{root=${this._root.toString()}, remoteParentSampled=${this._remoteParentSampled.toString()}, remoteParentNotSampled=${this._remoteParentNotSampled.toString()}, localParentSampled=${this._localParentSampled.toString()}, localParentNotSampled=${this._localParentNotSampled.toString()}}`;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/inspect.mjs
+function settledResourceAttributes(resource) {
+  const attrs = {};
+  for (const [k, v] of resource.getRawAttributes()) {
+    if (typeof v?.then === "function") continue;
+    if (v != null) attrs[k] ??= v;
+  }
+  return attrs;
+}
+function formatInspect(className, payload, depth, options, inspect5) {
+  if (typeof depth === "number" && depth < 0) {
+    const tag = `[${className}]`;
+    return options?.stylize ? options.stylize(tag, "special") : tag;
+  }
+  if (typeof inspect5 !== "function" || !options) return payload;
+  return `${className} ${inspect5(payload, {
+    ...options,
+    depth: options.depth == null ? options.depth : options.depth - 1
+  })}`;
+}
+var inspectCustom;
+var init_inspect = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/inspect.mjs"() {
+    inspectCustom = /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom");
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/enums.mjs
+var ExceptionEventName;
+var init_enums = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/enums.mjs"() {
+    ExceptionEventName = "exception";
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/Span.mjs
+var SpanImpl;
+var init_Span = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/Span.mjs"() {
+    init_enums();
+    init_inspect();
+    init_dist();
+    init_dist3();
+    init_dist2();
+    SpanImpl = class {
+      _spanContext;
+      kind;
+      parentSpanContext;
+      attributes;
+      links = [];
+      events = [];
+      startTime;
+      resource;
+      instrumentationScope;
+      _droppedAttributesCount = 0;
+      _droppedEventsCount = 0;
+      _droppedLinksCount = 0;
+      _attributesCount = 0;
+      name;
+      status = { code: SpanStatusCode.UNSET };
+      endTime = [0, 0];
+      _ended = false;
+      _duration = [-1, -1];
+      _spanProcessor;
+      _spanLimits;
+      _recordEndMetrics;
+      _performanceStartTime;
+      _performanceOffset;
+      _startTimeProvided;
+      /**
+      * Constructs a new SpanImpl instance.
+      *
+      * `opts.attributes` must already have been sanitized by caller.
+      * `attributes` in `opts.links` must already have been sanitized by caller.
+      * These are typically required anyway to pass sanitized details to a
+      * *sampler* before span creation.
+      */
+      constructor(opts) {
+        const now = Date.now();
+        this._spanContext = opts.spanContext;
+        this._performanceStartTime = performance.now();
+        this._performanceOffset = now - (this._performanceStartTime + performance.timeOrigin);
+        this._startTimeProvided = opts.startTime != null;
+        this._spanLimits = opts.spanLimits;
+        this._spanProcessor = opts.spanProcessor;
+        this.name = opts.name;
+        this.parentSpanContext = opts.parentSpanContext;
+        this.kind = opts.kind;
+        this.startTime = this._getTime(opts.startTime ?? now);
+        this.resource = opts.resource;
+        this.instrumentationScope = opts.scope;
+        this._recordEndMetrics = opts.recordEndMetrics;
+        if (opts.links) {
+          const { linkCountLimit } = this._spanLimits;
+          if (opts.links.length > linkCountLimit) {
+            this.links = opts.links.slice(opts.links.length - linkCountLimit, opts.links.length);
+            this._droppedLinksCount = opts.links.length - linkCountLimit;
+          } else {
+            this.links = opts.links;
+            this._droppedLinksCount = 0;
+          }
+        }
+        this.attributes = opts.attributes ?? {};
+        this._attributesCount = Object.keys(this.attributes).length;
+        this._droppedAttributesCount = opts.droppedAttributesCount ?? 0;
+        this._spanProcessor.onStart(this, opts.context);
+      }
+      spanContext() {
+        return this._spanContext;
+      }
+      setAttribute(key, value) {
+        if (this._isSpanEnded()) return this;
+        const decision = maybeAddAttribute({
+          key,
+          value,
+          attributes: this.attributes,
+          limits: this._spanLimits,
+          currentAttributesCount: this._attributesCount
+        });
+        if (decision === AddAttributeDecision.DROP_LIMIT_REACHED) {
+          this._droppedAttributesCount++;
+          if (this._droppedAttributesCount === 1) diag2.warn("Dropping extra attributes.");
+        } else if (decision === AddAttributeDecision.ADD_NEW) this._attributesCount++;
+        return this;
+      }
+      setAttributes(attributes) {
+        for (const key in attributes) if (Object.prototype.hasOwnProperty.call(attributes, key)) this.setAttribute(key, attributes[key]);
+        return this;
+      }
+      /**
+      *
+      * @param name Span event name
+      * @param [attributesOrStartTime] Attributes or start time
+      *     if type is {@type TimeInput} and 3rd param is undefined.
+      *     Only "simple" value types are supported for span event attributes
+      *     (string, number, boolean, homogeneous array of these primitive types).
+      *     See OTEP 4485 and `cleanSimpleAttributes()` in `@opentelemetry/core`.
+      * @param [timeStamp] Specified time stamp for the event
+      */
+      addEvent(name, attributesOrStartTime, timeStamp) {
+        if (this._isSpanEnded()) return this;
+        const { eventCountLimit } = this._spanLimits;
+        if (eventCountLimit === 0) {
+          diag2.warn("No events allowed.");
+          this._droppedEventsCount++;
+          return this;
+        }
+        if (eventCountLimit !== void 0 && this.events.length >= eventCountLimit) {
+          if (this._droppedEventsCount === 0) diag2.debug("Dropping extra events.");
+          this.events.shift();
+          this._droppedEventsCount++;
+        }
+        if (isTimeInput(attributesOrStartTime)) {
+          if (!isTimeInput(timeStamp)) timeStamp = attributesOrStartTime;
+          attributesOrStartTime = void 0;
+        }
+        this.events.push({
+          name,
+          time: this._getTime(timeStamp),
+          ...cleanSimpleAttributes(attributesOrStartTime, {
+            attributeCountLimit: this._spanLimits.attributePerEventCountLimit,
+            attributeValueLengthLimit: this._spanLimits.attributeValueLengthLimit
+          })
+        });
+        return this;
+      }
+      addLink(link) {
+        if (this._isSpanEnded()) return this;
+        const { linkCountLimit } = this._spanLimits;
+        if (linkCountLimit === 0) {
+          this._droppedLinksCount++;
+          return this;
+        }
+        if (linkCountLimit !== void 0 && this.links.length >= linkCountLimit) {
+          if (this._droppedLinksCount === 0) diag2.debug("Dropping extra links.");
+          this.links.shift();
+          this._droppedLinksCount++;
+        }
+        this.links.push({
+          context: link.context,
+          ...cleanAttributes(link.attributes, {
+            attributeCountLimit: this._spanLimits.attributePerLinkCountLimit,
+            attributeValueLengthLimit: this._spanLimits.attributeValueLengthLimit
+          })
+        });
+        return this;
+      }
+      addLinks(links) {
+        for (const link of links) this.addLink(link);
+        return this;
+      }
+      setStatus(status) {
+        if (this._isSpanEnded()) return this;
+        if (status.code === SpanStatusCode.UNSET) return this;
+        if (this.status.code === SpanStatusCode.OK) return this;
+        const newStatus = { code: status.code };
+        if (status.code === SpanStatusCode.ERROR) {
+          if (typeof status.message === "string") newStatus.message = status.message;
+          else if (status.message != null) diag2.warn(`Dropping invalid status.message of type '${typeof status.message}', expected 'string'`);
+        }
+        this.status = newStatus;
+        return this;
+      }
+      updateName(name) {
+        if (this._isSpanEnded()) return this;
+        this.name = name;
+        return this;
+      }
+      end(endTime) {
+        if (this._isSpanEnded()) {
+          diag2.error(`${this.name} ${this._spanContext.traceId}-${this._spanContext.spanId} - You can only call end() on a span once.`);
+          return;
+        }
+        this.endTime = this._getTime(endTime);
+        this._duration = hrTimeDuration(this.startTime, this.endTime);
+        if (this._duration[0] < 0) {
+          diag2.warn("Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.", this.startTime, this.endTime);
+          this.endTime = this.startTime.slice();
+          this._duration = [0, 0];
+        }
+        if (this._droppedEventsCount > 0) diag2.warn(`Dropped ${this._droppedEventsCount} events because eventCountLimit reached`);
+        if (this._droppedLinksCount > 0) diag2.warn(`Dropped ${this._droppedLinksCount} links because linkCountLimit reached`);
+        if (this._spanProcessor.onEnding) this._spanProcessor.onEnding(this);
+        this._recordEndMetrics?.();
+        this._ended = true;
+        this._spanProcessor.onEnd(this);
+      }
+      _getTime(inp) {
+        if (typeof inp === "number" && inp <= performance.now()) return hrTime(inp + this._performanceOffset);
+        if (typeof inp === "number") return millisToHrTime(inp);
+        if (inp instanceof Date) return millisToHrTime(inp.getTime());
+        if (isTimeInputHrTime(inp)) return inp;
+        if (this._startTimeProvided) return millisToHrTime(Date.now());
+        const msDuration = performance.now() - this._performanceStartTime;
+        return addHrTimes(this.startTime, millisToHrTime(msDuration));
+      }
+      isRecording() {
+        return this._ended === false;
+      }
+      recordException(exception, time3) {
+        const attributes = {};
+        if (typeof exception === "string") attributes[ATTR_EXCEPTION_MESSAGE] = exception;
+        else if (exception) {
+          if (exception.code) attributes[ATTR_EXCEPTION_TYPE] = exception.code.toString();
+          else if (exception.name) attributes[ATTR_EXCEPTION_TYPE] = exception.name;
+          if (exception.message) attributes[ATTR_EXCEPTION_MESSAGE] = exception.message;
+          if (exception.stack) attributes[ATTR_EXCEPTION_STACKTRACE] = exception.stack;
+        }
+        if (attributes[ATTR_EXCEPTION_TYPE] || attributes[ATTR_EXCEPTION_MESSAGE]) this.addEvent(ExceptionEventName, attributes, time3);
+        else diag2.warn(`Failed to record an exception ${exception}`);
+      }
+      get duration() {
+        return this._duration;
+      }
+      get ended() {
+        return this._ended;
+      }
+      get droppedAttributesCount() {
+        return this._droppedAttributesCount;
+      }
+      get droppedEventsCount() {
+        return this._droppedEventsCount;
+      }
+      get droppedLinksCount() {
+        return this._droppedLinksCount;
+      }
+      _isSpanEnded() {
+        if (this._ended) {
+          const error62 = /* @__PURE__ */ new Error(`Operation attempted on ended Span {traceId: ${this._spanContext.traceId}, spanId: ${this._spanContext.spanId}}`);
+          diag2.warn(`Cannot execute the operation on ended Span {traceId: ${this._spanContext.traceId}, spanId: ${this._spanContext.spanId}}`, error62);
+        }
+        return this._ended;
+      }
+      [inspectCustom](depth, options, inspect5) {
+        const payload = {
+          name: this.name,
+          kind: this.kind,
+          spanContext: this._spanContext,
+          parentSpanContext: this.parentSpanContext,
+          status: this.status,
+          startTime: this.startTime,
+          endTime: this.endTime,
+          duration: this._duration,
+          ended: this._ended,
+          attributes: this.attributes,
+          events: this.events,
+          links: this.links,
+          droppedAttributesCount: this._droppedAttributesCount,
+          droppedEventsCount: this._droppedEventsCount,
+          droppedLinksCount: this._droppedLinksCount,
+          instrumentationScope: this.instrumentationScope,
+          resource: { attributes: settledResourceAttributes(this.resource) }
+        };
+        return formatInspect("SpanImpl", payload, depth, options, inspect5);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/semconv.mjs
+var ATTR_OTEL_COMPONENT_NAME, ATTR_OTEL_COMPONENT_TYPE, ATTR_OTEL_SPAN_PARENT_ORIGIN, ATTR_OTEL_SPAN_SAMPLING_RESULT, METRIC_OTEL_SDK_PROCESSOR_SPAN_PROCESSED, METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE, METRIC_OTEL_SDK_SPAN_LIVE, METRIC_OTEL_SDK_SPAN_STARTED, OTEL_COMPONENT_TYPE_VALUE_BATCHING_SPAN_PROCESSOR, OTEL_COMPONENT_TYPE_VALUE_SIMPLE_SPAN_PROCESSOR;
+var init_semconv2 = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/semconv.mjs"() {
+    ATTR_OTEL_COMPONENT_NAME = "otel.component.name";
+    ATTR_OTEL_COMPONENT_TYPE = "otel.component.type";
+    ATTR_OTEL_SPAN_PARENT_ORIGIN = "otel.span.parent.origin";
+    ATTR_OTEL_SPAN_SAMPLING_RESULT = "otel.span.sampling_result";
+    METRIC_OTEL_SDK_PROCESSOR_SPAN_PROCESSED = "otel.sdk.processor.span.processed";
+    METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY = "otel.sdk.processor.span.queue.capacity";
+    METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE = "otel.sdk.processor.span.queue.size";
+    METRIC_OTEL_SDK_SPAN_LIVE = "otel.sdk.span.live";
+    METRIC_OTEL_SDK_SPAN_STARTED = "otel.sdk.span.started";
+    OTEL_COMPONENT_TYPE_VALUE_BATCHING_SPAN_PROCESSOR = "batching_span_processor";
+    OTEL_COMPONENT_TYPE_VALUE_SIMPLE_SPAN_PROCESSOR = "simple_span_processor";
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/TracerMetrics.mjs
+function parentOrigin(parentSpanContext) {
+  if (!parentSpanContext) return "none";
+  if (parentSpanContext.isRemote) return "remote";
+  return "local";
+}
+function samplingDecisionToString(decision) {
+  switch (decision) {
+    case 2:
+      return "RECORD_AND_SAMPLE";
+    case 1:
+      return "RECORD_ONLY";
+    case 0:
+      return "DROP";
+  }
+}
+var TracerMetrics;
+var init_TracerMetrics = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/TracerMetrics.mjs"() {
+    init_semconv2();
+    TracerMetrics = class {
+      startedSpans;
+      liveSpans;
+      constructor(meter) {
+        this.startedSpans = meter.createCounter(METRIC_OTEL_SDK_SPAN_STARTED, {
+          unit: "{span}",
+          description: "The number of created spans."
+        });
+        this.liveSpans = meter.createUpDownCounter(METRIC_OTEL_SDK_SPAN_LIVE, {
+          unit: "{span}",
+          description: "The number of currently live spans."
+        });
+      }
+      startSpan(parentSpanCtx, samplingDecision) {
+        const samplingDecisionStr = samplingDecisionToString(samplingDecision);
+        this.startedSpans.add(1, {
+          [ATTR_OTEL_SPAN_PARENT_ORIGIN]: parentOrigin(parentSpanCtx),
+          [ATTR_OTEL_SPAN_SAMPLING_RESULT]: samplingDecisionStr
+        });
+        if (samplingDecision === 0) return () => {
+        };
+        const liveSpanAttributes = { [ATTR_OTEL_SPAN_SAMPLING_RESULT]: samplingDecisionStr };
+        this.liveSpans.add(1, liveSpanAttributes);
+        return () => {
+          this.liveSpans.add(-1, liveSpanAttributes);
+        };
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/version.mjs
+var VERSION3;
+var init_version3 = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/version.mjs"() {
+    VERSION3 = "3.1.1";
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/Tracer.mjs
+var NO_ATTR_LIMITS, Tracer$1;
+var init_Tracer = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/Tracer.mjs"() {
+    init_inspect();
+    init_Span();
+    init_TracerMetrics();
+    init_version3();
+    init_dist();
+    init_dist3();
+    NO_ATTR_LIMITS = {
+      attributeCountLimit: Infinity,
+      attributeValueLengthLimit: Infinity
+    };
+    Tracer$1 = class {
+      _sampler;
+      _spanLimits;
+      _idGenerator;
+      instrumentationScope;
+      _resource;
+      _spanProcessor;
+      _tracerMetrics;
+      /**
+      * Constructs a new Tracer instance.
+      */
+      constructor(instrumentationScope, options) {
+        this.instrumentationScope = instrumentationScope;
+        this._sampler = options.sampler;
+        this._spanLimits = options.spanLimits;
+        this._resource = options.resource;
+        this._idGenerator = options.idGenerator;
+        this._spanProcessor = options.spanProcessor;
+        const meter = options.meterProvider.getMeter("@opentelemetry/sdk-trace", VERSION3);
+        this._tracerMetrics = new TracerMetrics(meter);
+      }
+      /**
+      * Starts a new Span or returns the default NoopSpan based on the sampling
+      * decision.
+      */
+      startSpan(name, options = {}, context2 = context.active()) {
+        if (options.root) context2 = trace.deleteSpan(context2);
+        const parentSpan = trace.getSpan(context2);
+        if (isTracingSuppressed(context2)) {
+          diag2.debug("Instrumentation suppressed, returning Noop Span");
+          return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+        }
+        const parentSpanContext = parentSpan?.spanContext();
+        const spanId = this._idGenerator.generateSpanId();
+        let validParentSpanContext;
+        let traceId;
+        let traceState;
+        if (!parentSpanContext || !trace.isSpanContextValid(parentSpanContext)) traceId = this._idGenerator.generateTraceId();
+        else {
+          traceId = parentSpanContext.traceId;
+          traceState = parentSpanContext.traceState;
+          validParentSpanContext = parentSpanContext;
+        }
+        const spanKind = options.kind ?? SpanKind.INTERNAL;
+        const links = (options.links ?? []).map((link) => {
+          return {
+            context: link.context,
+            ...cleanAttributes(link.attributes, {
+              attributeCountLimit: this._spanLimits.attributePerLinkCountLimit,
+              attributeValueLengthLimit: this._spanLimits.attributeValueLengthLimit
+            })
+          };
+        });
+        const attrsData1 = cleanAttributes(options.attributes, NO_ATTR_LIMITS);
+        const attributes = attrsData1.attributes ?? {};
+        const samplingResult = this._sampler.shouldSample(context2, traceId, name, spanKind, attributes, links);
+        const recordEndMetrics = this._tracerMetrics.startSpan(parentSpanContext, samplingResult.decision);
+        traceState = samplingResult.traceState ?? traceState;
+        const traceFlags = samplingResult.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
+        const spanContext = {
+          traceId,
+          spanId,
+          traceFlags,
+          traceState
+        };
+        if (samplingResult.decision === SamplingDecision.NOT_RECORD) {
+          diag2.debug("Recording is off, propagating context in a non-recording span");
+          return trace.wrapSpanContext(spanContext);
+        }
+        const attrsData2 = cleanAttributes(Object.assign(attributes, samplingResult.attributes), this._spanLimits);
+        return new SpanImpl({
+          resource: this._resource,
+          scope: this.instrumentationScope,
+          context: context2,
+          spanContext,
+          name,
+          kind: spanKind,
+          links,
+          parentSpanContext: validParentSpanContext,
+          attributes: attrsData2.attributes,
+          droppedAttributesCount: (attrsData1.droppedAttributesCount ?? 0) + (attrsData2.droppedAttributesCount ?? 0),
+          startTime: options.startTime,
+          spanProcessor: this._spanProcessor,
+          spanLimits: this._spanLimits,
+          recordEndMetrics
+        });
+      }
+      startActiveSpan(name, arg2, arg3, arg4) {
+        let opts;
+        let ctx;
+        let fn;
+        if (arguments.length < 2) return;
+        else if (arguments.length === 2) fn = arg2;
+        else if (arguments.length === 3) {
+          opts = arg2;
+          fn = arg3;
+        } else {
+          opts = arg2;
+          ctx = arg3;
+          fn = arg4;
+        }
+        const parentContext = ctx ?? context.active();
+        const span = this.startSpan(name, opts, parentContext);
+        const contextWithSpanSet = trace.setSpan(parentContext, span);
+        return context.with(contextWithSpanSet, fn, void 0, span);
+      }
+      [inspectCustom](depth, options, inspect5) {
+        const payload = {
+          instrumentationScope: this.instrumentationScope,
+          resource: { attributes: settledResourceAttributes(this._resource) },
+          spanLimits: this._spanLimits
+        };
+        return formatInspect("Tracer", payload, depth, options, inspect5);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/MultiSpanProcessor.mjs
+var MultiSpanProcessor;
+var init_MultiSpanProcessor = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/MultiSpanProcessor.mjs"() {
+    init_dist3();
+    MultiSpanProcessor = class {
+      _spanProcessors;
+      constructor(spanProcessors) {
+        this._spanProcessors = spanProcessors;
+      }
+      forceFlush() {
+        const promises3 = [];
+        for (const spanProcessor of this._spanProcessors) promises3.push(spanProcessor.forceFlush());
+        return new Promise((resolve2) => {
+          Promise.all(promises3).then(() => {
+            resolve2();
+          }).catch((error62) => {
+            globalErrorHandler(error62 || /* @__PURE__ */ new Error("MultiSpanProcessor: forceFlush failed"));
+            resolve2();
+          });
+        });
+      }
+      onStart(span, context2) {
+        for (const spanProcessor of this._spanProcessors) spanProcessor.onStart(span, context2);
+      }
+      onEnding(span) {
+        for (const spanProcessor of this._spanProcessors) if (spanProcessor.onEnding) spanProcessor.onEnding(span);
+      }
+      onEnd(span) {
+        for (const spanProcessor of this._spanProcessors) spanProcessor.onEnd(span);
+      }
+      shutdown() {
+        const promises3 = [];
+        for (const spanProcessor of this._spanProcessors) promises3.push(spanProcessor.shutdown());
+        return new Promise((resolve2, reject) => {
+          Promise.all(promises3).then(() => {
+            resolve2();
+          }, reject);
+        });
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/utils.mjs
+var isPromiseLike;
+var init_utils2 = __esm({
+  "node_modules/@opentelemetry/resources/dist/utils.mjs"() {
+    isPromiseLike = (val) => {
+      return val !== null && typeof val === "object" && typeof val.then === "function";
+    };
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/semconv.mjs
+var ATTR_HOST_ARCH, ATTR_HOST_ID, ATTR_HOST_NAME, ATTR_OS_TYPE, ATTR_OS_VERSION, ATTR_PROCESS_COMMAND, ATTR_PROCESS_COMMAND_ARGS, ATTR_PROCESS_EXECUTABLE_NAME, ATTR_PROCESS_EXECUTABLE_PATH, ATTR_PROCESS_OWNER, ATTR_PROCESS_PID, ATTR_PROCESS_RUNTIME_DESCRIPTION, ATTR_PROCESS_RUNTIME_NAME2, ATTR_PROCESS_RUNTIME_VERSION, ATTR_SERVICE_INSTANCE_ID2;
+var init_semconv3 = __esm({
+  "node_modules/@opentelemetry/resources/dist/semconv.mjs"() {
+    ATTR_HOST_ARCH = "host.arch";
+    ATTR_HOST_ID = "host.id";
+    ATTR_HOST_NAME = "host.name";
+    ATTR_OS_TYPE = "os.type";
+    ATTR_OS_VERSION = "os.version";
+    ATTR_PROCESS_COMMAND = "process.command";
+    ATTR_PROCESS_COMMAND_ARGS = "process.command_args";
+    ATTR_PROCESS_EXECUTABLE_NAME = "process.executable.name";
+    ATTR_PROCESS_EXECUTABLE_PATH = "process.executable.path";
+    ATTR_PROCESS_OWNER = "process.owner";
+    ATTR_PROCESS_PID = "process.pid";
+    ATTR_PROCESS_RUNTIME_DESCRIPTION = "process.runtime.description";
+    ATTR_PROCESS_RUNTIME_NAME2 = "process.runtime.name";
+    ATTR_PROCESS_RUNTIME_VERSION = "process.runtime.version";
+    ATTR_SERVICE_INSTANCE_ID2 = "service.instance.id";
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/execAsync.mjs
+import * as child_process from "child_process";
+import * as util from "util";
+var execAsync, execFileAsync;
+var init_execAsync = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/execAsync.mjs"() {
+    execAsync = util.promisify(child_process.exec);
+    execFileAsync = util.promisify(child_process.execFile);
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-darwin.mjs
+var getMachineId_darwin_exports = {};
+__export(getMachineId_darwin_exports, {
+  getMachineId: () => getMachineId
+});
+async function getMachineId() {
+  try {
+    const idLine = (await execFileAsync("/usr/sbin/ioreg", [
+      "-rd1",
+      "-c",
+      "IOPlatformExpertDevice"
+    ], { timeout: EXEC_TIMEOUT_MS })).stdout.split("\n").find((line) => line.includes("IOPlatformUUID"));
+    if (!idLine) return;
+    const parts = idLine.split('" = "');
+    if (parts.length === 2) return parts[1].slice(0, -1);
+  } catch (e) {
+    diag2.debug(`error reading machine id: ${e}`);
+  }
+}
+var EXEC_TIMEOUT_MS;
+var init_getMachineId_darwin = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-darwin.mjs"() {
+    init_execAsync();
+    init_dist();
+    EXEC_TIMEOUT_MS = 5e3;
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-linux.mjs
+var getMachineId_linux_exports = {};
+__export(getMachineId_linux_exports, {
+  getMachineId: () => getMachineId2
+});
+import { promises } from "fs";
+async function getMachineId2() {
+  for (const path13 of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) try {
+    return (await promises.readFile(path13, { encoding: "utf8" })).trim();
+  } catch (e) {
+    diag2.debug(`error reading machine id: ${e}`);
+  }
+}
+var init_getMachineId_linux = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-linux.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-bsd.mjs
+var getMachineId_bsd_exports = {};
+__export(getMachineId_bsd_exports, {
+  getMachineId: () => getMachineId3
+});
+import { promises as promises2 } from "fs";
+async function getMachineId3() {
+  try {
+    return (await promises2.readFile("/etc/hostid", { encoding: "utf8" })).trim();
+  } catch (e) {
+    diag2.debug(`error reading machine id: ${e}`);
+  }
+  try {
+    return (await execFileAsync("/bin/kenv", ["-q", "smbios.system.uuid"], { timeout: EXEC_TIMEOUT_MS2 })).stdout.trim();
+  } catch (e) {
+    diag2.debug(`error reading machine id: ${e}`);
+  }
+}
+var EXEC_TIMEOUT_MS2;
+var init_getMachineId_bsd = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-bsd.mjs"() {
+    init_execAsync();
+    init_dist();
+    EXEC_TIMEOUT_MS2 = 5e3;
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-win.mjs
+var getMachineId_win_exports = {};
+__export(getMachineId_win_exports, {
+  getMachineId: () => getMachineId4
+});
+import * as process14 from "process";
+async function getMachineId4() {
+  const args = "QUERY HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid";
+  let command = "%windir%\\System32\\REG.exe";
+  if (process14.arch === "ia32" && "PROCESSOR_ARCHITEW6432" in process14.env) command = "%windir%\\sysnative\\cmd.exe /c " + command;
+  try {
+    const parts = (await execAsync(`${command} ${args}`)).stdout.split("REG_SZ");
+    if (parts.length === 2) return parts[1].trim();
+  } catch (e) {
+    diag2.debug(`error reading machine id: ${e}`);
+  }
+}
+var init_getMachineId_win = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-win.mjs"() {
+    init_execAsync();
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-unsupported.mjs
+var getMachineId_unsupported_exports = {};
+__export(getMachineId_unsupported_exports, {
+  getMachineId: () => getMachineId5
+});
+async function getMachineId5() {
+  diag2.debug("could not read machine-id: unsupported platform");
+}
+var init_getMachineId_unsupported = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId-unsupported.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId.mjs
+import * as process15 from "process";
+async function getMachineId6() {
+  if (!getMachineIdImpl) switch (process15.platform) {
+    case "darwin":
+      getMachineIdImpl = (await Promise.resolve().then(() => (init_getMachineId_darwin(), getMachineId_darwin_exports))).getMachineId;
+      break;
+    case "linux":
+      getMachineIdImpl = (await Promise.resolve().then(() => (init_getMachineId_linux(), getMachineId_linux_exports))).getMachineId;
+      break;
+    case "freebsd":
+      getMachineIdImpl = (await Promise.resolve().then(() => (init_getMachineId_bsd(), getMachineId_bsd_exports))).getMachineId;
+      break;
+    case "win32":
+      getMachineIdImpl = (await Promise.resolve().then(() => (init_getMachineId_win(), getMachineId_win_exports))).getMachineId;
+      break;
+    default:
+      getMachineIdImpl = (await Promise.resolve().then(() => (init_getMachineId_unsupported(), getMachineId_unsupported_exports))).getMachineId;
+  }
+  return getMachineIdImpl();
+}
+var getMachineIdImpl;
+var init_getMachineId = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/machine-id/getMachineId.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/utils.mjs
+var normalizeArch, normalizeType;
+var init_utils3 = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/utils.mjs"() {
+    normalizeArch = (nodeArchString) => {
+      switch (nodeArchString) {
+        case "arm":
+          return "arm32";
+        case "ppc":
+          return "ppc32";
+        case "x64":
+          return "amd64";
+        default:
+          return nodeArchString;
+      }
+    };
+    normalizeType = (nodePlatform) => {
+      switch (nodePlatform) {
+        case "sunos":
+          return "solaris";
+        case "win32":
+          return "windows";
+        default:
+          return nodePlatform;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/HostDetector.mjs
+import { arch as arch2, hostname as hostname3 } from "os";
+var HostDetector, hostDetector;
+var init_HostDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/HostDetector.mjs"() {
+    init_semconv3();
+    init_getMachineId();
+    init_utils3();
+    HostDetector = class {
+      detect(_config) {
+        return { attributes: {
+          [ATTR_HOST_NAME]: hostname3(),
+          [ATTR_HOST_ARCH]: normalizeArch(arch2()),
+          [ATTR_HOST_ID]: getMachineId6()
+        } };
+      }
+    };
+    hostDetector = new HostDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/OSDetector.mjs
+import { platform as platform3, release } from "os";
+var OSDetector, osDetector;
+var init_OSDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/OSDetector.mjs"() {
+    init_semconv3();
+    init_utils3();
+    OSDetector = class {
+      detect(_config) {
+        return { attributes: {
+          [ATTR_OS_TYPE]: normalizeType(platform3()),
+          [ATTR_OS_VERSION]: release()
+        } };
+      }
+    };
+    osDetector = new OSDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/ProcessDetector.mjs
+import * as os from "os";
+var ProcessDetector, processDetector;
+var init_ProcessDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/ProcessDetector.mjs"() {
+    init_semconv3();
+    init_dist();
+    ProcessDetector = class {
+      detect(_config) {
+        const attributes = {
+          [ATTR_PROCESS_PID]: process.pid,
+          [ATTR_PROCESS_EXECUTABLE_NAME]: process.title,
+          [ATTR_PROCESS_EXECUTABLE_PATH]: process.execPath,
+          [ATTR_PROCESS_COMMAND_ARGS]: [
+            process.argv[0],
+            ...process.execArgv,
+            ...process.argv.slice(1)
+          ],
+          [ATTR_PROCESS_RUNTIME_VERSION]: process.versions.node,
+          [ATTR_PROCESS_RUNTIME_NAME2]: "nodejs",
+          [ATTR_PROCESS_RUNTIME_DESCRIPTION]: "Node.js"
+        };
+        if (process.argv.length > 1) attributes[ATTR_PROCESS_COMMAND] = process.argv[1];
+        try {
+          const userInfo2 = os.userInfo();
+          attributes[ATTR_PROCESS_OWNER] = userInfo2.username;
+        } catch (e) {
+          diag2.debug(`error obtaining process owner: ${e}`);
+        }
+        return { attributes };
+      }
+    };
+    processDetector = new ProcessDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/ServiceInstanceIdDetector.mjs
+import { randomUUID } from "crypto";
+var ServiceInstanceIdDetector, serviceInstanceIdDetector;
+var init_ServiceInstanceIdDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/ServiceInstanceIdDetector.mjs"() {
+    init_semconv3();
+    ServiceInstanceIdDetector = class {
+      _serviceInstanceId;
+      detect(_config) {
+        if (!this._serviceInstanceId) this._serviceInstanceId = randomUUID();
+        return { attributes: { [ATTR_SERVICE_INSTANCE_ID2]: this._serviceInstanceId } };
+      }
+    };
+    serviceInstanceIdDetector = new ServiceInstanceIdDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/default-service-name.mjs
+function defaultServiceName() {
+  if (serviceName === void 0) try {
+    const argv0 = globalThis.process.argv0;
+    serviceName = argv0 ? `unknown_service:${argv0}` : "unknown_service";
+  } catch {
+    serviceName = "unknown_service";
+  }
+  return serviceName;
+}
+var serviceName;
+var init_default_service_name = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/default-service-name.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/platform/node/index.mjs
+var init_node2 = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/platform/node/index.mjs"() {
+    init_HostDetector();
+    init_OSDetector();
+    init_ProcessDetector();
+    init_ServiceInstanceIdDetector();
+    init_default_service_name();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/ResourceImpl.mjs
+function resourceFromAttributes(attributes, options) {
+  return ResourceImpl.FromAttributeList(Object.entries(attributes), options);
+}
+function resourceFromDetectedResource(detectedResource, options) {
+  return new ResourceImpl(detectedResource, options);
+}
+function emptyResource() {
+  return resourceFromAttributes({});
+}
+function defaultResource() {
+  return resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: defaultServiceName(),
+    [ATTR_TELEMETRY_SDK_LANGUAGE]: SDK_INFO[ATTR_TELEMETRY_SDK_LANGUAGE],
+    [ATTR_TELEMETRY_SDK_NAME]: SDK_INFO[ATTR_TELEMETRY_SDK_NAME],
+    [ATTR_TELEMETRY_SDK_VERSION]: SDK_INFO[ATTR_TELEMETRY_SDK_VERSION]
+  });
+}
+function guardedRawAttributes(attributes) {
+  return attributes.map(([k, v]) => {
+    if (isPromiseLike(v)) return [k, v.then((val) => val, (err) => {
+      diag2.debug("promise rejection for resource attribute: %s - %s", k, err);
+    })];
+    return [k, v];
+  });
+}
+function validateSchemaUrl(schemaUrl) {
+  if (typeof schemaUrl === "string" || schemaUrl === void 0) return schemaUrl;
+  diag2.warn("Schema URL must be string or undefined, got %s. Schema URL will be ignored.", schemaUrl);
+}
+function mergeSchemaUrl(old, updating) {
+  const oldSchemaUrl = old?.schemaUrl;
+  const updatingSchemaUrl = updating?.schemaUrl;
+  const isOldEmpty = oldSchemaUrl === void 0 || oldSchemaUrl === "";
+  const isUpdatingEmpty = updatingSchemaUrl === void 0 || updatingSchemaUrl === "";
+  if (isOldEmpty) return updatingSchemaUrl;
+  if (isUpdatingEmpty) return oldSchemaUrl;
+  if (oldSchemaUrl === updatingSchemaUrl) return oldSchemaUrl;
+  diag2.warn('Schema URL merge conflict: old resource has "%s", updating resource has "%s". Resulting resource will have undefined Schema URL.', oldSchemaUrl, updatingSchemaUrl);
+}
+var ResourceImpl;
+var init_ResourceImpl = __esm({
+  "node_modules/@opentelemetry/resources/dist/ResourceImpl.mjs"() {
+    init_utils2();
+    init_dist();
+    init_dist3();
+    init_dist2();
+    init_node2();
+    ResourceImpl = class ResourceImpl2 {
+      _rawAttributes;
+      _asyncAttributesPending = false;
+      _schemaUrl;
+      _memoizedAttributes;
+      static FromAttributeList(attributes, options) {
+        const res = new ResourceImpl2({}, options);
+        res._rawAttributes = guardedRawAttributes(attributes);
+        res._asyncAttributesPending = attributes.filter(([_, val]) => isPromiseLike(val)).length > 0;
+        return res;
+      }
+      constructor(resource, options) {
+        const attributes = resource.attributes ?? {};
+        this._rawAttributes = Object.entries(attributes).map(([k, v]) => {
+          if (isPromiseLike(v)) this._asyncAttributesPending = true;
+          return [k, v];
+        });
+        this._rawAttributes = guardedRawAttributes(this._rawAttributes);
+        this._schemaUrl = validateSchemaUrl(options?.schemaUrl);
+      }
+      get asyncAttributesPending() {
+        return this._asyncAttributesPending;
+      }
+      async waitForAsyncAttributes() {
+        if (!this.asyncAttributesPending) return;
+        for (let i2 = 0; i2 < this._rawAttributes.length; i2++) {
+          const [k, v] = this._rawAttributes[i2];
+          this._rawAttributes[i2] = [k, isPromiseLike(v) ? await v : v];
+        }
+        this._asyncAttributesPending = false;
+      }
+      get attributes() {
+        if (this.asyncAttributesPending) diag2.error("Accessing resource attributes before async attributes settled");
+        if (this._memoizedAttributes) return this._memoizedAttributes;
+        const attrs = {};
+        for (const [k, v] of this._rawAttributes) {
+          if (isPromiseLike(v)) {
+            diag2.debug(`Unsettled resource attribute ${k} skipped`);
+            continue;
+          }
+          if (Object.hasOwn(attrs, k)) {
+          } else if (k.length === 0) diag2.warn("dropping invalid resource attribute key: <empty string>");
+          else if (!isSimpleAttributeValue(v)) diag2.warn(`dropping invalid resource attribute value for key "${k}"`);
+          else attrs[k] = v;
+        }
+        if (!this._asyncAttributesPending) this._memoizedAttributes = attrs;
+        return attrs;
+      }
+      getRawAttributes() {
+        return this._rawAttributes;
+      }
+      get schemaUrl() {
+        return this._schemaUrl;
+      }
+      merge(resource) {
+        if (resource == null) return this;
+        const mergedSchemaUrl = mergeSchemaUrl(this, resource);
+        const mergedOptions = mergedSchemaUrl ? { schemaUrl: mergedSchemaUrl } : void 0;
+        return ResourceImpl2.FromAttributeList([...resource.getRawAttributes(), ...this.getRawAttributes()], mergedOptions);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detect-resources.mjs
+var detectResources;
+var init_detect_resources = __esm({
+  "node_modules/@opentelemetry/resources/dist/detect-resources.mjs"() {
+    init_ResourceImpl();
+    init_dist();
+    detectResources = (config2 = {}) => {
+      return (config2.detectors || []).map((d) => {
+        try {
+          const resource = resourceFromDetectedResource(d.detect(config2));
+          diag2.debug(`${d.constructor.name} found resource.`, resource);
+          return resource;
+        } catch (e) {
+          diag2.debug(`${d.constructor.name} failed: ${e.message}`);
+          return emptyResource();
+        }
+      }).reduce((acc, resource) => acc.merge(resource), emptyResource());
+    };
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/ResourceAttributesEnvDetector.mjs
+var ResourceAttributesEnvDetector, resourceAttributesEnvDetector;
+var init_ResourceAttributesEnvDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/ResourceAttributesEnvDetector.mjs"() {
+    init_dist();
+    init_dist3();
+    ResourceAttributesEnvDetector = class {
+      _MAX_LENGTH = 255;
+      _COMMA_SEPARATOR = ",";
+      _LABEL_KEY_VALUE_SPLITTER = "=";
+      detect(_config) {
+        const attributes = {};
+        const rawAttributes = getStringFromEnv("OTEL_RESOURCE_ATTRIBUTES");
+        if (rawAttributes) try {
+          const parsedAttributes = this._parseResourceAttributes(rawAttributes);
+          Object.assign(attributes, parsedAttributes);
+        } catch (e) {
+          diag2.debug(`ResourceAttributesEnvDetector failed: ${e instanceof Error ? e.message : e}`);
+        }
+        return { attributes };
+      }
+      /**
+      * Creates an attribute map from the OTEL_RESOURCE_ATTRIBUTES environment
+      * variable.
+      *
+      * OTEL_RESOURCE_ATTRIBUTES: A comma-separated list of attributes in the
+      * format "key1=value1,key2=value2". The ',' and '=' characters in keys
+      * and values MUST be percent-encoded. Other characters MAY be percent-encoded.
+      *
+      * Per the spec, on any error (e.g., decoding failure), the entire environment
+      * variable value is discarded.
+      *
+      * @param rawEnvAttributes The resource attributes as a comma-separated list
+      * of key/value pairs.
+      * @returns The parsed resource attributes.
+      * @throws Error if parsing fails (caller handles by discarding all attributes)
+      */
+      _parseResourceAttributes(rawEnvAttributes) {
+        if (!rawEnvAttributes) return {};
+        const attributes = {};
+        const rawAttributes = rawEnvAttributes.split(this._COMMA_SEPARATOR).filter((attr) => attr.trim() !== "");
+        for (const rawAttribute of rawAttributes) {
+          const keyValuePair = rawAttribute.split(this._LABEL_KEY_VALUE_SPLITTER);
+          if (keyValuePair.length !== 2) throw new Error(`Invalid format for OTEL_RESOURCE_ATTRIBUTES: "${rawAttribute}". Expected format: key=value. The ',' and '=' characters must be percent-encoded in keys and values.`);
+          const [rawKey, rawValue] = keyValuePair;
+          const key = rawKey.trim();
+          const value = rawValue.trim();
+          if (key.length === 0) throw new Error(`Invalid OTEL_RESOURCE_ATTRIBUTES: empty attribute key in "${rawAttribute}".`);
+          let decodedKey;
+          let decodedValue;
+          try {
+            decodedKey = decodeURIComponent(key);
+            decodedValue = decodeURIComponent(value);
+          } catch (e) {
+            throw new Error(`Failed to percent-decode OTEL_RESOURCE_ATTRIBUTES entry "${rawAttribute}": ${e instanceof Error ? e.message : e}`, { cause: e });
+          }
+          if (decodedKey.length > this._MAX_LENGTH) throw new Error(`Attribute key exceeds the maximum length of ${this._MAX_LENGTH} characters: "${decodedKey}".`);
+          if (decodedValue.length > this._MAX_LENGTH) throw new Error(`Attribute value exceeds the maximum length of ${this._MAX_LENGTH} characters for key "${decodedKey}".`);
+          attributes[decodedKey] = decodedValue;
+        }
+        return attributes;
+      }
+    };
+    resourceAttributesEnvDetector = new ResourceAttributesEnvDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/EnvDetector.mjs
+var EnvDetector, envDetector;
+var init_EnvDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/EnvDetector.mjs"() {
+    init_ResourceAttributesEnvDetector();
+    init_dist();
+    init_dist3();
+    init_dist2();
+    EnvDetector = class extends ResourceAttributesEnvDetector {
+      /**
+      * Returns a {@link Resource} populated with attributes from the
+      * OTEL_RESOURCE_ATTRIBUTES environment variable. Note this is an async
+      * function to conform to the Detector interface.
+      *
+      * @param config The resource detection config
+      */
+      detect(_config) {
+        const attributes = {};
+        const rawAttributes = getStringFromEnv("OTEL_RESOURCE_ATTRIBUTES");
+        const serviceName2 = getStringFromEnv("OTEL_SERVICE_NAME");
+        if (rawAttributes) try {
+          const parsedAttributes = this._parseResourceAttributes(rawAttributes);
+          Object.assign(attributes, parsedAttributes);
+        } catch (e) {
+          diag2.debug(`EnvDetector failed: ${e instanceof Error ? e.message : e}`);
+        }
+        if (serviceName2) attributes[ATTR_SERVICE_NAME] = serviceName2;
+        return { attributes };
+      }
+    };
+    envDetector = new EnvDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/ServiceNameEnvDetector.mjs
+var ServiceNameEnvDetector, serviceNameEnvDetector;
+var init_ServiceNameEnvDetector = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/ServiceNameEnvDetector.mjs"() {
+    init_dist3();
+    init_dist2();
+    ServiceNameEnvDetector = class {
+      detect() {
+        const attributes = {};
+        const serviceName2 = getStringFromEnv("OTEL_SERVICE_NAME");
+        if (serviceName2) attributes[ATTR_SERVICE_NAME] = serviceName2;
+        return { attributes };
+      }
+    };
+    serviceNameEnvDetector = new ServiceNameEnvDetector();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/detectors/index.mjs
+var init_detectors = __esm({
+  "node_modules/@opentelemetry/resources/dist/detectors/index.mjs"() {
+    init_node2();
+  }
+});
+
+// node_modules/@opentelemetry/resources/dist/index.mjs
+var dist_exports2 = {};
+__export(dist_exports2, {
+  defaultResource: () => defaultResource,
+  defaultServiceName: () => defaultServiceName,
+  detectResources: () => detectResources,
+  emptyResource: () => emptyResource,
+  envDetector: () => envDetector,
+  hostDetector: () => hostDetector,
+  osDetector: () => osDetector,
+  processDetector: () => processDetector,
+  resourceAttributesEnvDetector: () => resourceAttributesEnvDetector,
+  resourceFromAttributes: () => resourceFromAttributes,
+  serviceInstanceIdDetector: () => serviceInstanceIdDetector,
+  serviceNameEnvDetector: () => serviceNameEnvDetector
+});
+var init_dist4 = __esm({
+  "node_modules/@opentelemetry/resources/dist/index.mjs"() {
+    init_ResourceImpl();
+    init_detect_resources();
+    init_ResourceAttributesEnvDetector();
+    init_EnvDetector();
+    init_ServiceNameEnvDetector();
+    init_detectors();
+    init_node2();
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/SpanProcessorMetrics.mjs
+var componentCounter, SpanProcessorMetrics;
+var init_SpanProcessorMetrics = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/SpanProcessorMetrics.mjs"() {
+    init_semconv2();
+    init_dist2();
+    componentCounter = /* @__PURE__ */ new Map();
+    SpanProcessorMetrics = class {
+      processedSpans;
+      queueSize;
+      queueSizeCallback;
+      standardAttrs;
+      droppedAttrs;
+      constructor(componentType, meter, queueConfig) {
+        const counter = componentCounter.get(componentType) ?? 0;
+        componentCounter.set(componentType, counter + 1);
+        this.standardAttrs = {
+          [ATTR_OTEL_COMPONENT_TYPE]: componentType,
+          [ATTR_OTEL_COMPONENT_NAME]: `${componentType}/${counter}`
+        };
+        this.droppedAttrs = {
+          ...this.standardAttrs,
+          [ATTR_ERROR_TYPE]: "queue_full"
+        };
+        this.processedSpans = meter.createCounter(METRIC_OTEL_SDK_PROCESSOR_SPAN_PROCESSED, {
+          unit: "{span}",
+          description: "The number of spans for which the processing has finished, either successful or failed."
+        });
+        if (queueConfig) {
+          const { capacity, getQueueSize } = queueConfig;
+          meter.createUpDownCounter(METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, {
+            unit: "{span}",
+            description: "The maximum number of spans the queue of a given instance of an SDK span processor can hold."
+          }).add(capacity, this.standardAttrs);
+          this.queueSize = meter.createObservableUpDownCounter(METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE, {
+            unit: "{span}",
+            description: "The number of spans in the queue of a given instance of an SDK span processor."
+          });
+          this.queueSizeCallback = (result) => result.observe(getQueueSize(), this.standardAttrs);
+          this.queueSize.addCallback(this.queueSizeCallback);
+        }
+      }
+      dropSpans(count2) {
+        this.processedSpans.add(count2, this.droppedAttrs);
+      }
+      finishSpans(count2, error62) {
+        if (!error62) {
+          this.processedSpans.add(count2, this.standardAttrs);
+          return;
+        }
+        const attrs = {
+          ...this.standardAttrs,
+          [ATTR_ERROR_TYPE]: error62.name
+        };
+        this.processedSpans.add(count2, attrs);
+      }
+      shutdown() {
+        if (this.queueSize && this.queueSizeCallback) this.queueSize.removeCallback(this.queueSizeCallback);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/BatchSpanProcessorBase.mjs
+function unrefTimer(timer) {
+  const handle = timer;
+  if (typeof handle !== "number") handle.unref?.();
+}
+var BatchSpanProcessorBase;
+var init_BatchSpanProcessorBase = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/BatchSpanProcessorBase.mjs"() {
+    init_semconv2();
+    init_SpanProcessorMetrics();
+    init_dist();
+    init_dist3();
+    BatchSpanProcessorBase = class {
+      _maxExportBatchSize;
+      _maxQueueSize;
+      _scheduledDelayMillis;
+      _exportTimeoutMillis;
+      _exporter;
+      _metrics;
+      _isExporting = false;
+      _finishedSpans = [];
+      _timer;
+      _shutdownOnce;
+      _droppedSpansCount = 0;
+      constructor(options) {
+        this._exporter = options.exporter;
+        this._maxExportBatchSize = options.maxExportBatchSize ?? 512;
+        this._maxQueueSize = options.maxQueueSize ?? 2048;
+        this._scheduledDelayMillis = options.scheduledDelayMillis ?? 5e3;
+        this._exportTimeoutMillis = options.exportTimeoutMillis ?? 3e4;
+        this._shutdownOnce = new BindOnceFuture(this._shutdown, this);
+        if (this._maxExportBatchSize > this._maxQueueSize) {
+          diag2.warn("BatchSpanProcessor: maxExportBatchSize must be smaller or equal to maxQueueSize, setting maxExportBatchSize to match maxQueueSize");
+          this._maxExportBatchSize = this._maxQueueSize;
+        }
+        const meter = options.selfObsMeterProvider ? options.selfObsMeterProvider.getMeter("@opentelemetry/sdk-trace") : createNoopMeter();
+        this._metrics = new SpanProcessorMetrics(OTEL_COMPONENT_TYPE_VALUE_BATCHING_SPAN_PROCESSOR, meter, {
+          capacity: this._maxQueueSize,
+          getQueueSize: () => this._finishedSpans.length
+        });
+      }
+      forceFlush() {
+        if (this._shutdownOnce.isCalled) return this._shutdownOnce.promise;
+        return this._flushAll();
+      }
+      onStart(_span, _parentContext) {
+      }
+      onEnd(span) {
+        if (this._shutdownOnce.isCalled) return;
+        if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+        this._addToBuffer(span);
+      }
+      shutdown() {
+        return this._shutdownOnce.call();
+      }
+      _shutdown() {
+        return Promise.resolve().then(() => {
+          return this.onShutdown();
+        }).then(() => {
+          return this._flushAll();
+        }).then(() => {
+          this._metrics.shutdown();
+          return this._exporter.shutdown();
+        });
+      }
+      /** Add a span in the buffer. */
+      _addToBuffer(span) {
+        if (this._finishedSpans.length >= this._maxQueueSize) {
+          if (this._droppedSpansCount === 0) diag2.debug("maxQueueSize reached, dropping spans");
+          this._droppedSpansCount++;
+          this._metrics.dropSpans(1);
+          return;
+        }
+        if (this._droppedSpansCount > 0) {
+          diag2.warn(`Dropped ${this._droppedSpansCount} spans because maxQueueSize reached`);
+          this._droppedSpansCount = 0;
+        }
+        this._finishedSpans.push(span);
+        this._maybeStartTimer();
+      }
+      /**
+      * Send all spans to the exporter respecting the batch size limit
+      * This function is used only on forceFlush or shutdown,
+      * for all other cases _flush should be used
+      * */
+      _flushAll() {
+        return new Promise((resolve2, reject) => {
+          const promises3 = [];
+          const count2 = Math.ceil(this._finishedSpans.length / this._maxExportBatchSize);
+          for (let i2 = 0, j = count2; i2 < j; i2++) promises3.push(this._flushOneBatch());
+          Promise.all(promises3).then(() => {
+            resolve2();
+          }).catch(reject);
+        });
+      }
+      _flushOneBatch() {
+        this._clearTimer();
+        if (this._finishedSpans.length === 0) return Promise.resolve();
+        return new Promise((resolve2, reject) => {
+          const timer = setTimeout(() => {
+            reject(/* @__PURE__ */ new Error("Timeout"));
+          }, this._exportTimeoutMillis);
+          context.with(suppressTracing(context.active()), () => {
+            let spans;
+            if (this._finishedSpans.length <= this._maxExportBatchSize) {
+              spans = this._finishedSpans;
+              this._finishedSpans = [];
+            } else spans = this._finishedSpans.splice(0, this._maxExportBatchSize);
+            const doExport = () => this._exporter.export(spans, (result) => {
+              clearTimeout(timer);
+              this._metrics.finishSpans(spans.length, result.error);
+              if (result.code === ExportResultCode.SUCCESS) resolve2();
+              else reject(result.error ?? /* @__PURE__ */ new Error("BatchSpanProcessor: span export failed"));
+            });
+            let pendingResources = null;
+            for (let i2 = 0, len = spans.length; i2 < len; i2++) {
+              const resource = spans[i2].resource;
+              if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) {
+                pendingResources ??= /* @__PURE__ */ new Set();
+                pendingResources.add(resource);
+              }
+            }
+            if (pendingResources === null) doExport();
+            else Promise.all(Array.from(pendingResources, (resource) => resource.waitForAsyncAttributes?.())).then(doExport, (err) => {
+              globalErrorHandler(err);
+              reject(err);
+            });
+          });
+        });
+      }
+      _maybeStartTimer() {
+        if (this._isExporting) return;
+        const flush = () => {
+          this._isExporting = true;
+          this._flushOneBatch().finally(() => {
+            this._isExporting = false;
+            if (this._finishedSpans.length > 0) {
+              this._clearTimer();
+              this._maybeStartTimer();
+            }
+          }).catch((e) => {
+            this._isExporting = false;
+            globalErrorHandler(e);
+          });
+        };
+        if (this._finishedSpans.length >= this._maxExportBatchSize) return flush();
+        if (this._timer !== void 0) return;
+        this._timer = setTimeout(() => flush(), this._scheduledDelayMillis);
+        unrefTimer(this._timer);
+      }
+      _clearTimer() {
+        if (this._timer !== void 0) {
+          clearTimeout(this._timer);
+          this._timer = void 0;
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/platform/node/export/BatchSpanProcessor.mjs
+var BatchSpanProcessor;
+var init_BatchSpanProcessor = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/platform/node/export/BatchSpanProcessor.mjs"() {
+    init_BatchSpanProcessorBase();
+    BatchSpanProcessor = class extends BatchSpanProcessorBase {
+      onShutdown() {
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/platform/node/RandomIdGenerator.mjs
+function generateId(bytes) {
+  for (let i2 = 0; i2 < bytes / 4; i2++) SHARED_BUFFER.writeUInt32BE(Math.random() * 2 ** 32 >>> 0, i2 * 4);
+  for (let i2 = 0; i2 < bytes; i2++) if (SHARED_BUFFER[i2] > 0) break;
+  else if (i2 === bytes - 1) SHARED_BUFFER[bytes - 1] = 1;
+  return SHARED_BUFFER.toString("hex", 0, bytes);
+}
+var SPAN_ID_BYTES, TRACE_ID_BYTES, RandomIdGenerator, SHARED_BUFFER;
+var init_RandomIdGenerator = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/platform/node/RandomIdGenerator.mjs"() {
+    SPAN_ID_BYTES = 8;
+    TRACE_ID_BYTES = 16;
+    RandomIdGenerator = class {
+      /**
+      * Returns a random 16-byte trace ID formatted/encoded as a 32 lowercase hex
+      * characters corresponding to 128 bits.
+      */
+      generateTraceId() {
+        return generateId(TRACE_ID_BYTES);
+      }
+      /**
+      * Returns a random 8-byte span ID formatted/encoded as a 16 lowercase hex
+      * characters corresponding to 64 bits.
+      */
+      generateSpanId() {
+        return generateId(SPAN_ID_BYTES);
+      }
+    };
+    SHARED_BUFFER = Buffer.allocUnsafe(TRACE_ID_BYTES);
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/platform/node/index.mjs
+var init_node3 = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/platform/node/index.mjs"() {
+    init_BatchSpanProcessor();
+    init_RandomIdGenerator();
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/TracerProvider.mjs
+var TracerProvider$1;
+var init_TracerProvider = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/TracerProvider.mjs"() {
+    init_inspect();
+    init_Tracer();
+    init_MultiSpanProcessor();
+    init_AlwaysOnSampler();
+    init_ParentBasedSampler();
+    init_dist();
+    init_dist4();
+    init_node3();
+    TracerProvider$1 = class {
+      _resource;
+      _activeSpanProcessor;
+      _tracerOptions;
+      _tracers = /* @__PURE__ */ new Map();
+      constructor(options = {}) {
+        this._resource = options.resource ?? defaultResource();
+        const spanProcessors = options.spanProcessors ?? [];
+        this._activeSpanProcessor = new MultiSpanProcessor(spanProcessors);
+        this._tracerOptions = {
+          resource: this._resource,
+          sampler: options.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+          spanLimits: {
+            attributeCountLimit: options.spanLimits?.attributeCountLimit ?? 128,
+            attributeValueLengthLimit: options.spanLimits?.attributeValueLengthLimit ?? Infinity,
+            eventCountLimit: options.spanLimits?.eventCountLimit ?? 128,
+            linkCountLimit: options.spanLimits?.linkCountLimit ?? 128,
+            attributePerEventCountLimit: options.spanLimits?.attributePerEventCountLimit ?? 128,
+            attributePerLinkCountLimit: options.spanLimits?.attributePerLinkCountLimit ?? 128
+          },
+          idGenerator: options.idGenerator || new RandomIdGenerator(),
+          spanProcessor: this._activeSpanProcessor,
+          meterProvider: options.meterProvider ?? { getMeter() {
+            return createNoopMeter();
+          } }
+        };
+      }
+      getTracer(name, version2, options) {
+        const key = `${name}@${version2 || ""}:${options?.schemaUrl || ""}`;
+        if (!this._tracers.has(key)) this._tracers.set(key, new Tracer$1({
+          name,
+          version: version2,
+          schemaUrl: options?.schemaUrl
+        }, this._tracerOptions));
+        return this._tracers.get(key);
+      }
+      forceFlush(options) {
+        const timeout = options?.timeoutMillis ?? 3e4;
+        const promises3 = this._activeSpanProcessor["_spanProcessors"].map((spanProcessor) => {
+          return new Promise((resolve2) => {
+            let state;
+            const timeoutInterval = setTimeout(() => {
+              resolve2(/* @__PURE__ */ new Error(`Span processor did not completed within timeout period of ${timeout} ms`));
+              state = 1;
+            }, timeout);
+            spanProcessor.forceFlush().then(() => {
+              clearTimeout(timeoutInterval);
+              if (state !== 1) {
+                state = 0;
+                resolve2(state);
+              }
+            }).catch((error62) => {
+              clearTimeout(timeoutInterval);
+              state = 2;
+              resolve2(error62);
+            });
+          });
+        });
+        return new Promise((resolve2, reject) => {
+          Promise.all(promises3).then((results) => {
+            const errors = results.filter((result) => result !== 0);
+            if (errors.length > 0) reject(errors);
+            else resolve2();
+          }).catch((error62) => reject([error62]));
+        });
+      }
+      shutdown() {
+        return this._activeSpanProcessor.shutdown();
+      }
+      [inspectCustom](depth, options, inspect5) {
+        const processors = this._activeSpanProcessor["_spanProcessors"];
+        const payload = {
+          resource: { attributes: settledResourceAttributes(this._resource) },
+          tracers: Array.from(this._tracers.keys()),
+          spanProcessors: processors.map((p) => p.constructor?.name ?? "SpanProcessor")
+        };
+        return formatInspect("TracerProvider", payload, depth, options, inspect5);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/ConsoleSpanExporter.mjs
+var ConsoleSpanExporter;
+var init_ConsoleSpanExporter = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/ConsoleSpanExporter.mjs"() {
+    init_dist3();
+    ConsoleSpanExporter = class {
+      /**
+      * Export spans.
+      * @param spans
+      * @param resultCallback
+      */
+      export(spans, resultCallback) {
+        return this._sendSpans(spans, resultCallback);
+      }
+      /**
+      * Shutdown the exporter.
+      */
+      shutdown() {
+        this._sendSpans([]);
+        return this.forceFlush();
+      }
+      /**
+      * Exports any pending spans in exporter
+      */
+      forceFlush() {
+        return Promise.resolve();
+      }
+      /**
+      * converts span info into more readable format
+      * @param span
+      */
+      _exportInfo(span) {
+        return {
+          resource: { attributes: span.resource.attributes },
+          instrumentationScope: span.instrumentationScope,
+          traceId: span.spanContext().traceId,
+          parentSpanContext: span.parentSpanContext,
+          traceState: span.spanContext().traceState?.serialize(),
+          name: span.name,
+          id: span.spanContext().spanId,
+          kind: span.kind,
+          timestamp: hrTimeToMicroseconds(span.startTime),
+          duration: hrTimeToMicroseconds(span.duration),
+          attributes: span.attributes,
+          status: span.status,
+          events: span.events,
+          links: span.links
+        };
+      }
+      /**
+      * Showing spans in console
+      * @param spans
+      * @param done
+      */
+      _sendSpans(spans, done) {
+        for (const span of spans) console.dir(this._exportInfo(span), { depth: 3 });
+        if (done) return done({ code: ExportResultCode.SUCCESS });
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/InMemorySpanExporter.mjs
+var InMemorySpanExporter;
+var init_InMemorySpanExporter = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/InMemorySpanExporter.mjs"() {
+    init_dist3();
+    InMemorySpanExporter = class {
+      _finishedSpans = [];
+      /**
+      * Indicates if the exporter has been "shutdown."
+      * When false, exported spans will not be stored in-memory.
+      */
+      _stopped = false;
+      export(spans, resultCallback) {
+        if (this._stopped) return resultCallback({
+          code: ExportResultCode.FAILED,
+          error: /* @__PURE__ */ new Error("Exporter has been stopped")
+        });
+        this._finishedSpans.push(...spans);
+        setTimeout(() => resultCallback({ code: ExportResultCode.SUCCESS }), 0);
+      }
+      shutdown() {
+        this._stopped = true;
+        this._finishedSpans = [];
+        return this.forceFlush();
+      }
+      /**
+      * Exports any pending spans in the exporter
+      */
+      forceFlush() {
+        return Promise.resolve();
+      }
+      reset() {
+        this._finishedSpans = [];
+      }
+      getFinishedSpans() {
+        return this._finishedSpans;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/SimpleSpanProcessor.mjs
+var SimpleSpanProcessor;
+var init_SimpleSpanProcessor = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/SimpleSpanProcessor.mjs"() {
+    init_semconv2();
+    init_SpanProcessorMetrics();
+    init_dist();
+    init_dist3();
+    SimpleSpanProcessor = class {
+      _exporter;
+      _metrics;
+      _shutdownOnce;
+      _pendingExports;
+      constructor(options) {
+        this._exporter = options.exporter;
+        this._shutdownOnce = new BindOnceFuture(this._shutdown, this);
+        this._pendingExports = /* @__PURE__ */ new Set();
+        const meter = options.selfObsMeterProvider ? options.selfObsMeterProvider.getMeter("@opentelemetry/sdk-trace") : createNoopMeter();
+        this._metrics = new SpanProcessorMetrics(OTEL_COMPONENT_TYPE_VALUE_SIMPLE_SPAN_PROCESSOR, meter);
+      }
+      async forceFlush() {
+        let pendingExportError;
+        let pendingExportRejected = false;
+        try {
+          await Promise.all(Array.from(this._pendingExports));
+        } catch (err) {
+          pendingExportError = err;
+          pendingExportRejected = true;
+        }
+        if (this._exporter.forceFlush) await this._exporter.forceFlush();
+        if (pendingExportRejected) throw pendingExportError;
+      }
+      onStart(_span, _parentContext) {
+      }
+      onEnd(span) {
+        if (this._shutdownOnce.isCalled) return;
+        if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+        const pendingExport = this._doExport(span);
+        this._pendingExports.add(pendingExport);
+        pendingExport.then(() => {
+          this._pendingExports.delete(pendingExport);
+        }, (err) => {
+          globalErrorHandler(err);
+          this._pendingExports.delete(pendingExport);
+        });
+      }
+      async _doExport(span) {
+        if (span.resource.asyncAttributesPending) await span.resource.waitForAsyncAttributes?.();
+        const result = await internal._export(this._exporter, [span]);
+        this._metrics.finishSpans(1, result.error);
+        if (result.code !== ExportResultCode.SUCCESS) throw result.error ?? /* @__PURE__ */ new Error(`SimpleSpanProcessor: span export failed (status ${result})`);
+      }
+      shutdown() {
+        return this._shutdownOnce.call();
+      }
+      _shutdown() {
+        this._metrics.shutdown();
+        return this._exporter.shutdown();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/export/NoopSpanProcessor.mjs
+var NoopSpanProcessor;
+var init_NoopSpanProcessor = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/export/NoopSpanProcessor.mjs"() {
+    NoopSpanProcessor = class {
+      onStart(_span, _context) {
+      }
+      onEnd(_span) {
+      }
+      shutdown() {
+        return Promise.resolve();
+      }
+      forceFlush() {
+        return Promise.resolve();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysRecordSampler.mjs
+function createAlwaysRecordSampler(delegate) {
+  if (!delegate) throw new Error("createAlwaysRecordSampler requires a delegate sampler");
+  return {
+    shouldSample(context2, traceId, spanName, spanKind, attributes, links) {
+      const result = delegate.shouldSample(context2, traceId, spanName, spanKind, attributes, links);
+      if (result.decision === 0) return {
+        decision: 1,
+        attributes: result.attributes,
+        traceState: result.traceState
+      };
+      return result;
+    },
+    toString() {
+      return `AlwaysRecordSampler{${delegate.toString()}}`;
+    }
+  };
+}
+var init_AlwaysRecordSampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/sampler/AlwaysRecordSampler.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/sampler/TraceIdRatioBasedSampler.mjs
+var TraceIdRatioBasedSampler;
+var init_TraceIdRatioBasedSampler = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/sampler/TraceIdRatioBasedSampler.mjs"() {
+    init_dist();
+    TraceIdRatioBasedSampler = class {
+      _ratio;
+      _upperBound;
+      constructor(ratio = 0) {
+        this._ratio = this._normalize(ratio);
+        this._upperBound = this._ratio === 1 ? 4294967296 : Math.floor(this._ratio * 4294967295);
+      }
+      shouldSample(context2, traceId) {
+        return { decision: isValidTraceId(traceId) && this._accumulate(traceId) < this._upperBound ? 2 : 0 };
+      }
+      toString() {
+        return `TraceIdRatioBased{${this._ratio}}`;
+      }
+      _normalize(ratio) {
+        if (typeof ratio !== "number" || isNaN(ratio)) return 0;
+        return ratio >= 1 ? 1 : ratio <= 0 ? 0 : ratio;
+      }
+      _accumulate(traceId) {
+        let accumulation = 0;
+        for (let i2 = 0; i2 < 32; i2 += 8) {
+          let part = 0;
+          for (let j = 0; j < 8; j++) {
+            const c3 = traceId.charCodeAt(i2 + j);
+            const v = c3 < 58 ? c3 - 48 : c3 < 71 ? c3 - 55 : c3 - 87;
+            part = part << 4 | v;
+          }
+          accumulation = (accumulation ^ part) >>> 0;
+        }
+        return accumulation;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/sdk-trace/dist/index.mjs
+var dist_exports3 = {};
+__export(dist_exports3, {
+  AlwaysOffSampler: () => AlwaysOffSampler,
+  AlwaysOnSampler: () => AlwaysOnSampler,
+  BatchSpanProcessor: () => BatchSpanProcessor,
+  ConsoleSpanExporter: () => ConsoleSpanExporter,
+  InMemorySpanExporter: () => InMemorySpanExporter,
+  NoopSpanProcessor: () => NoopSpanProcessor,
+  ParentBasedSampler: () => ParentBasedSampler,
+  RandomIdGenerator: () => RandomIdGenerator,
+  SamplingDecision: () => SamplingDecision2,
+  SimpleSpanProcessor: () => SimpleSpanProcessor,
+  StackContextManager: () => StackContextManager,
+  TraceIdRatioBasedSampler: () => TraceIdRatioBasedSampler,
+  TracerProvider: () => TracerProvider$1,
+  createAlwaysRecordSampler: () => createAlwaysRecordSampler
+});
+var init_dist5 = __esm({
+  "node_modules/@opentelemetry/sdk-trace/dist/index.mjs"() {
+    init_StackContextManager();
+    init_Sampler();
+    init_AlwaysOffSampler();
+    init_AlwaysOnSampler();
+    init_ParentBasedSampler();
+    init_TracerProvider();
+    init_ConsoleSpanExporter();
+    init_InMemorySpanExporter();
+    init_SimpleSpanProcessor();
+    init_NoopSpanProcessor();
+    init_AlwaysRecordSampler();
+    init_TraceIdRatioBasedSampler();
+    init_node3();
+  }
+});
+
+// node_modules/@opentelemetry/context-async-hooks/dist/AsyncLocalStorageContextManager.mjs
+import { AsyncLocalStorage } from "async_hooks";
+import { EventEmitter as EventEmitter2 } from "events";
+var ADD_LISTENER_METHODS, DisposeOnceToken, AsyncLocalStorageContextManager;
+var init_AsyncLocalStorageContextManager = __esm({
+  "node_modules/@opentelemetry/context-async-hooks/dist/AsyncLocalStorageContextManager.mjs"() {
+    init_dist();
+    ADD_LISTENER_METHODS = [
+      "addListener",
+      "on",
+      "once",
+      "prependListener",
+      "prependOnceListener"
+    ];
+    DisposeOnceToken = class {
+      _isDisposed = false;
+      _previousContext;
+      _asyncLocalStorage;
+      constructor(previousContext, asyncLocalStorage) {
+        this._previousContext = previousContext;
+        this._asyncLocalStorage = asyncLocalStorage;
+      }
+      dispose() {
+        if (this._isDisposed) return;
+        this._asyncLocalStorage.enterWith(this._previousContext);
+        this._isDisposed = true;
+      }
+    };
+    AsyncLocalStorageContextManager = class {
+      _kOtListeners = /* @__PURE__ */ Symbol("OtListeners");
+      _wrapped = false;
+      _asyncLocalStorage;
+      constructor() {
+        this._asyncLocalStorage = new AsyncLocalStorage();
+      }
+      active() {
+        return this._asyncLocalStorage.getStore() ?? ROOT_CONTEXT;
+      }
+      with(context2, fn, thisArg, ...args) {
+        const cb = thisArg == null ? fn : fn.bind(thisArg);
+        return this._asyncLocalStorage.run(context2, cb, ...args);
+      }
+      /**
+      * Binds a the certain context or the active one to the target function and then returns the target
+      * @param context A context (span) to be bind to target
+      * @param target a function or event emitter. When target or one of its callbacks is called,
+      *  the provided context will be used as the active context for the duration of the call.
+      */
+      bind(context2, target) {
+        if (target instanceof EventEmitter2) return this._bindEventEmitter(context2, target);
+        if (typeof target === "function") return this._bindFunction(context2, target);
+        return target;
+      }
+      _bindFunction(context2, target) {
+        const manager = this;
+        const contextWrapper = function(...args) {
+          return manager.with(context2, () => target.apply(this, args));
+        };
+        Object.defineProperty(contextWrapper, "length", {
+          enumerable: false,
+          configurable: true,
+          writable: false,
+          value: target.length
+        });
+        return contextWrapper;
+      }
+      /**
+      * By default, EventEmitter call their callback with their context, which we do
+      * not want, instead we will bind a specific context to all callbacks that
+      * go through it.
+      * @param context the context we want to bind
+      * @param ee EventEmitter an instance of EventEmitter to patch
+      */
+      _bindEventEmitter(context2, ee) {
+        if (this._getPatchMap(ee) !== void 0) return ee;
+        this._createPatchMap(ee);
+        ADD_LISTENER_METHODS.forEach((methodName) => {
+          if (ee[methodName] === void 0) return;
+          ee[methodName] = this._patchAddListener(ee, ee[methodName], context2);
+        });
+        if (typeof ee.removeListener === "function") ee.removeListener = this._patchRemoveListener(ee, ee.removeListener);
+        if (typeof ee.off === "function") ee.off = this._patchRemoveListener(ee, ee.off);
+        if (typeof ee.removeAllListeners === "function") ee.removeAllListeners = this._patchRemoveAllListeners(ee, ee.removeAllListeners);
+        return ee;
+      }
+      /**
+      * Patch methods that remove a given listener so that we match the "patched"
+      * version of that listener (the one that propagate context).
+      * @param ee EventEmitter instance
+      * @param original reference to the patched method
+      */
+      _patchRemoveListener(ee, original) {
+        const contextManager = this;
+        return function(event, listener) {
+          const events = contextManager._getPatchMap(ee)?.[event];
+          if (events === void 0) return original.call(this, event, listener);
+          const patchedListener = events.get(listener);
+          return original.call(this, event, patchedListener || listener);
+        };
+      }
+      /**
+      * Patch methods that remove all listeners so we remove our
+      * internal references for a given event.
+      * @param ee EventEmitter instance
+      * @param original reference to the patched method
+      */
+      _patchRemoveAllListeners(ee, original) {
+        const contextManager = this;
+        return function(event) {
+          const map2 = contextManager._getPatchMap(ee);
+          if (map2 !== void 0) {
+            if (arguments.length === 0) contextManager._createPatchMap(ee);
+            else if (map2[event] !== void 0) delete map2[event];
+          }
+          return original.apply(this, arguments);
+        };
+      }
+      /**
+      * Patch methods on an event emitter instance that can add listeners so we
+      * can force them to propagate a given context.
+      * @param ee EventEmitter instance
+      * @param original reference to the patched method
+      * @param [context] context to propagate when calling listeners
+      */
+      _patchAddListener(ee, original, context2) {
+        const contextManager = this;
+        return function(event, listener) {
+          if (contextManager._wrapped) return original.call(this, event, listener);
+          let map2 = contextManager._getPatchMap(ee);
+          if (map2 === void 0) map2 = contextManager._createPatchMap(ee);
+          let listeners = map2[event];
+          if (listeners === void 0) {
+            listeners = /* @__PURE__ */ new WeakMap();
+            map2[event] = listeners;
+          }
+          const patchedListener = contextManager.bind(context2, listener);
+          listeners.set(listener, patchedListener);
+          contextManager._wrapped = true;
+          try {
+            return original.call(this, event, patchedListener);
+          } finally {
+            contextManager._wrapped = false;
+          }
+        };
+      }
+      _createPatchMap(ee) {
+        const map2 = /* @__PURE__ */ Object.create(null);
+        ee[this._kOtListeners] = map2;
+        return map2;
+      }
+      _getPatchMap(ee) {
+        return ee[this._kOtListeners];
+      }
+      enable() {
+        return this;
+      }
+      disable() {
+        this._asyncLocalStorage.disable();
+        return this;
+      }
+      /**
+      * Imperatively sets `context` as active for the current async execution chain
+      * and operations spawned from it. Returns a {@link ContextManagementToken} whose `dispose()`
+      * restores the previous context (see {@link ContextManager.attach}).
+      *
+      * On Node.js 25.9+, delegates to `AsyncLocalStorage.withScope()` which returns
+      * a native `RunScope`. On older Node.js versions, falls back to `enterWith()` with
+      * a manual token.
+      *
+      * **Caveat for async functions:** Both `withScope()` and `enterWith()` affect the
+      * entire current async execution chain. If `attach()` is called inside an async
+      * function before the first `await`, the context change will leak into the caller's
+      * context and remain active there until something else restores it. Prefer `with()`
+      * for async code.
+      *
+      * @experimental This API is experimental and may change in minor releases without prior notice.
+      */
+      attach(context2) {
+        const withScope = this._asyncLocalStorage.withScope;
+        if (withScope) return withScope.call(this._asyncLocalStorage, context2);
+        const previousContext = this.active();
+        this._asyncLocalStorage.enterWith(context2);
+        return new DisposeOnceToken(previousContext, this._asyncLocalStorage);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/context-async-hooks/dist/index.mjs
+var dist_exports4 = {};
+__export(dist_exports4, {
+  AsyncLocalStorageContextManager: () => AsyncLocalStorageContextManager
+});
+var init_dist6 = __esm({
+  "node_modules/@opentelemetry/context-async-hooks/dist/index.mjs"() {
+    init_AsyncLocalStorageContextManager();
+  }
+});
+
+// node_modules/@opentelemetry/exporter-trace-otlp-http/dist/semconv.mjs
+var OTEL_COMPONENT_TYPE_VALUE_OTLP_HTTP_SPAN_EXPORTER;
+var init_semconv4 = __esm({
+  "node_modules/@opentelemetry/exporter-trace-otlp-http/dist/semconv.mjs"() {
+    OTEL_COMPONENT_TYPE_VALUE_OTLP_HTTP_SPAN_EXPORTER = "otlp_http_span_exporter";
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/OTLPExporterBase.mjs
+var OTLPExporterBase;
+var init_OTLPExporterBase = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/OTLPExporterBase.mjs"() {
+    OTLPExporterBase = class {
+      _delegate;
+      constructor(delegate) {
+        this._delegate = delegate;
+      }
+      /**
+      * Export items.
+      * @param items
+      * @param resultCallback
+      */
+      export(items, resultCallback) {
+        this._delegate.export(items, resultCallback);
+      }
+      forceFlush() {
+        return this._delegate.forceFlush();
+      }
+      shutdown() {
+        return this._delegate.shutdown();
+      }
+      setMetrics(metrics) {
+        this._delegate.setMetrics(metrics);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/types.mjs
+var OTLPExporterError;
+var init_types = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/types.mjs"() {
+    OTLPExporterError = class extends Error {
+      code;
+      name = "OTLPExporterError";
+      data;
+      constructor(message, code, data) {
+        super(message);
+        this.data = data;
+        this.code = code;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/shared-configuration.mjs
+function validateTimeoutMillis(timeoutMillis) {
+  if (Number.isFinite(timeoutMillis) && timeoutMillis > 0) return timeoutMillis;
+  throw new Error(`Configuration: timeoutMillis is invalid, expected number greater than 0 (actual: '${timeoutMillis}')`);
+}
+function wrapStaticHeadersInFunction(headers) {
+  if (headers == null) return;
+  return async () => headers;
+}
+function mergeOtlpSharedConfigurationWithDefaults(userProvidedConfiguration, fallbackConfiguration, defaultConfiguration) {
+  return {
+    timeoutMillis: validateTimeoutMillis(userProvidedConfiguration.timeoutMillis ?? fallbackConfiguration.timeoutMillis ?? defaultConfiguration.timeoutMillis),
+    concurrencyLimit: userProvidedConfiguration.concurrencyLimit ?? fallbackConfiguration.concurrencyLimit ?? defaultConfiguration.concurrencyLimit,
+    compression: userProvidedConfiguration.compression ?? fallbackConfiguration.compression ?? defaultConfiguration.compression
+  };
+}
+function getSharedConfigurationDefaults() {
+  return {
+    timeoutMillis: 1e4,
+    concurrencyLimit: 30,
+    compression: "none"
+  };
+}
+var init_shared_configuration = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/shared-configuration.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/bounded-queue-export-promise-handler.mjs
+function createBoundedQueueExportPromiseHandler(options) {
+  return new BoundedQueueExportPromiseHandler(options.concurrencyLimit);
+}
+var BoundedQueueExportPromiseHandler;
+var init_bounded_queue_export_promise_handler = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/bounded-queue-export-promise-handler.mjs"() {
+    BoundedQueueExportPromiseHandler = class {
+      _concurrencyLimit;
+      _sendingPromises = [];
+      /**
+      * @param concurrencyLimit maximum promises allowed in a queue at the same time.
+      */
+      constructor(concurrencyLimit) {
+        this._concurrencyLimit = concurrencyLimit;
+      }
+      pushPromise(promise2) {
+        if (this.hasReachedLimit()) throw new Error("Concurrency Limit reached");
+        this._sendingPromises.push(promise2);
+        const popPromise = () => {
+          const index = this._sendingPromises.indexOf(promise2);
+          this._sendingPromises.splice(index, 1);
+        };
+        promise2.then(popPromise, popPromise);
+      }
+      hasReachedLimit() {
+        return this._sendingPromises.length >= this._concurrencyLimit;
+      }
+      async awaitAll() {
+        await Promise.all(this._sendingPromises);
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/logging-response-handler.mjs
+function isPartialSuccessResponse(response) {
+  return Object.prototype.hasOwnProperty.call(response, "partialSuccess");
+}
+function createLoggingPartialSuccessResponseHandler() {
+  return { handleResponse(response) {
+    if (response == null || !isPartialSuccessResponse(response) || response.partialSuccess == null || Object.keys(response.partialSuccess).length === 0) return;
+    diag2.warn("Received Partial Success response:", JSON.stringify(response.partialSuccess));
+  } };
+}
+var init_logging_response_handler = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/logging-response-handler.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/baggage/utils.mjs
+function parsePairKeyValue(entry) {
+  if (!entry) return;
+  const metadataSeparatorIndex = entry.indexOf(";");
+  const keyPairPart = metadataSeparatorIndex === -1 ? entry : entry.substring(0, metadataSeparatorIndex);
+  const separatorIndex = keyPairPart.indexOf("=");
+  if (separatorIndex <= 0) return;
+  const rawKey = keyPairPart.substring(0, separatorIndex).trim();
+  const rawValue = keyPairPart.substring(separatorIndex + 1).trim();
+  if (!rawKey || !rawValue) return;
+  let key;
+  let value;
+  try {
+    key = decodeURIComponent(rawKey);
+    value = decodeURIComponent(rawValue);
+  } catch {
+    return;
+  }
+  let metadata;
+  if (metadataSeparatorIndex !== -1 && metadataSeparatorIndex < entry.length - 1) {
+    const metadataString = entry.substring(metadataSeparatorIndex + 1);
+    metadata = baggageEntryMetadataFromString(metadataString);
+  }
+  return {
+    key,
+    value,
+    metadata
+  };
+}
+function parseKeyPairsIntoRecord(value) {
+  const result = {};
+  if (typeof value === "string" && value.length > 0) value.split(",").forEach((entry) => {
+    const keyPair = parsePairKeyValue(entry);
+    if (keyPair !== void 0 && keyPair.value.length > 0) result[keyPair.key] = keyPair.value;
+  });
+  return result;
+}
+var init_utils4 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/baggage/utils.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/common/time.mjs
+function millisToHrTime2(epochMillis) {
+  const epochSeconds = epochMillis / 1e3;
+  return [Math.trunc(epochSeconds), Math.round(epochMillis % 1e3 * MILLISECONDS_TO_NANOSECONDS2)];
+}
+function hrTime2(performanceNow) {
+  return addHrTimes2(millisToHrTime2(performance.timeOrigin), millisToHrTime2(typeof performanceNow === "number" ? performanceNow : performance.now()));
+}
+function hrTimeDuration2(startTime, endTime) {
+  let seconds = endTime[0] - startTime[0];
+  let nanos = endTime[1] - startTime[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += SECOND_TO_NANOSECONDS2;
+  }
+  return [seconds, nanos];
+}
+function hrTimeToMilliseconds2(time3) {
+  return time3[0] * 1e3 + time3[1] / 1e6;
+}
+function addHrTimes2(time1, time22) {
+  const out = [time1[0] + time22[0], time1[1] + time22[1]];
+  if (out[1] >= SECOND_TO_NANOSECONDS2) {
+    out[1] -= SECOND_TO_NANOSECONDS2;
+    out[0] += 1;
+  }
+  return out;
+}
+var NANOSECOND_DIGITS2, MILLISECONDS_TO_NANOSECONDS2, SECOND_TO_NANOSECONDS2;
+var init_time2 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/common/time.mjs"() {
+    NANOSECOND_DIGITS2 = 9;
+    MILLISECONDS_TO_NANOSECONDS2 = Math.pow(10, 6);
+    SECOND_TO_NANOSECONDS2 = Math.pow(10, NANOSECOND_DIGITS2);
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/ExportResult.mjs
+var ExportResultCode2;
+var init_ExportResult2 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/ExportResult.mjs"() {
+    ExportResultCode2 = /* @__PURE__ */ (function(ExportResultCode3) {
+      ExportResultCode3[ExportResultCode3["SUCCESS"] = 0] = "SUCCESS";
+      ExportResultCode3[ExportResultCode3["FAILED"] = 1] = "FAILED";
+      return ExportResultCode3;
+    })({});
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/platform/node/environment.mjs
+import { inspect as inspect4 } from "util";
+function getNumberFromEnv2(key) {
+  const raw = process.env[key];
+  if (raw == null || raw.trim() === "") return;
+  const value = Number(raw);
+  if (isNaN(value)) {
+    diag2.warn(`Unknown value ${inspect4(raw)} for ${key}, expected a number, using defaults`);
+    return;
+  }
+  return value;
+}
+function getStringFromEnv2(key) {
+  const raw = process.env[key];
+  if (raw == null || raw.trim() === "") return;
+  return raw;
+}
+var init_environment2 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/platform/node/environment.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/platform/node/index.mjs
+var init_node4 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/platform/node/index.mjs"() {
+    init_environment2();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/index.mjs
+var init_dist7 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/node_modules/@opentelemetry/core/dist/index.mjs"() {
+    init_utils4();
+    init_time2();
+    init_ExportResult2();
+    init_node4();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/otlp-export-delegate.mjs
+function createOtlpExportDelegate(components, settings) {
+  return new OTLPExportDelegate(components.transport, components.serializer, createLoggingPartialSuccessResponseHandler(), components.promiseHandler, components.metrics, settings.timeout);
+}
+var OTLPExportDelegate;
+var init_otlp_export_delegate = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/otlp-export-delegate.mjs"() {
+    init_types();
+    init_logging_response_handler();
+    init_dist7();
+    init_dist();
+    OTLPExportDelegate = class {
+      _metrics;
+      _diagLogger;
+      _transport;
+      _serializer;
+      _responseHandler;
+      _promiseQueue;
+      _timeout;
+      constructor(transport, serializer, responseHandler, promiseQueue, metrics, timeout) {
+        this._transport = transport;
+        this._serializer = serializer;
+        this._responseHandler = responseHandler;
+        this._promiseQueue = promiseQueue;
+        this._timeout = timeout;
+        this._diagLogger = diag2.createComponentLogger({ namespace: "OTLPExportDelegate" });
+        this._metrics = metrics;
+      }
+      export(internalRepresentation, resultCallback) {
+        this._diagLogger.debug("items to be sent", internalRepresentation);
+        if (this._promiseQueue.hasReachedLimit()) {
+          resultCallback({
+            code: ExportResultCode2.FAILED,
+            error: /* @__PURE__ */ new Error("Concurrent export limit reached")
+          });
+          return;
+        }
+        const serializedRequest = this._serializer.serializeRequest(internalRepresentation);
+        if (serializedRequest == null) {
+          resultCallback({
+            code: ExportResultCode2.FAILED,
+            error: /* @__PURE__ */ new Error("Nothing to send")
+          });
+          return;
+        }
+        const finishExport = this._metrics.startExport(internalRepresentation);
+        this._promiseQueue.pushPromise(this._transport.send(serializedRequest, this._timeout).then((response) => {
+          if (response.status === "success") {
+            finishExport(void 0);
+            if (response.data != null) try {
+              this._responseHandler.handleResponse(this._serializer.deserializeResponse(response.data));
+            } catch (e) {
+              this._diagLogger.warn("Export succeeded but could not deserialize response - is the response specification compliant?", e, response.data);
+            }
+            resultCallback({ code: ExportResultCode2.SUCCESS });
+            return;
+          } else if (response.status === "failure" && response.error) {
+            finishExport(response.error);
+            resultCallback({
+              code: ExportResultCode2.FAILED,
+              error: response.error
+            });
+            return;
+          } else if (response.status === "retryable") {
+            finishExport("export_max_retries");
+            resultCallback({
+              code: ExportResultCode2.FAILED,
+              error: response.error ?? new OTLPExporterError("Export failed with retryable status")
+            });
+          } else {
+            finishExport("export_failed");
+            resultCallback({
+              code: ExportResultCode2.FAILED,
+              error: new OTLPExporterError("Export failed with unknown error")
+            });
+          }
+        }, (reason) => {
+          finishExport(reason);
+          resultCallback({
+            code: ExportResultCode2.FAILED,
+            error: reason
+          });
+        }));
+      }
+      forceFlush() {
+        return this._promiseQueue.awaitAll();
+      }
+      setMetrics(metrics) {
+        this._metrics = metrics;
+      }
+      async shutdown() {
+        this._diagLogger.debug("shutdown started");
+        await this.forceFlush();
+        this._transport.shutdown();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/semconv.mjs
+var ATTR_HTTP_RESPONSE_STATUS_CODE2, ATTR_OTEL_COMPONENT_NAME2, ATTR_OTEL_COMPONENT_TYPE2, ATTR_SERVER_ADDRESS2, ATTR_SERVER_PORT2, ATTR_ERROR_TYPE2;
+var init_semconv5 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/semconv.mjs"() {
+    ATTR_HTTP_RESPONSE_STATUS_CODE2 = "http.response.status_code";
+    ATTR_OTEL_COMPONENT_NAME2 = "otel.component.name";
+    ATTR_OTEL_COMPONENT_TYPE2 = "otel.component.type";
+    ATTR_SERVER_ADDRESS2 = "server.address";
+    ATTR_SERVER_PORT2 = "server.port";
+    ATTR_ERROR_TYPE2 = "error.type";
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/version.mjs
+var VERSION4;
+var init_version4 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/version.mjs"() {
+    VERSION4 = "0.301.0";
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/ExporterMetrics.mjs
+var componentCounter2, ExporterMetrics;
+var init_ExporterMetrics = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/ExporterMetrics.mjs"() {
+    init_semconv5();
+    init_version4();
+    init_dist7();
+    init_dist();
+    componentCounter2 = /* @__PURE__ */ new Map();
+    ExporterMetrics = class {
+      inflight;
+      exported;
+      duration;
+      standardAttrs;
+      responseAttributesFromError;
+      helper;
+      constructor(options) {
+        const { componentType, metricsHelper, meterProvider, url: url3, responseAttributesFromError } = options;
+        this.responseAttributesFromError = responseAttributesFromError;
+        const meter = meterProvider ? meterProvider.getMeter("@opentelemetry/otlp-exporter", VERSION4) : createNoopMeter();
+        const counter = componentCounter2.get(componentType) ?? 0;
+        componentCounter2.set(componentType, counter + 1);
+        this.standardAttrs = {
+          [ATTR_OTEL_COMPONENT_TYPE2]: componentType,
+          [ATTR_OTEL_COMPONENT_NAME2]: `${componentType}/${counter}`
+        };
+        if (url3) {
+          let urlToParse = url3;
+          if (!url3.includes("://")) urlToParse = `http://${url3}`;
+          try {
+            const parsedUrl = new URL(urlToParse);
+            this.standardAttrs[ATTR_SERVER_ADDRESS2] = parsedUrl.hostname;
+            let port2 = void 0;
+            if (parsedUrl.port) port2 = Number(parsedUrl.port);
+            else if (parsedUrl.protocol === "http:") port2 = 80;
+            else if (parsedUrl.protocol === "https:") port2 = 443;
+            if (typeof port2 === "number") this.standardAttrs[ATTR_SERVER_PORT2] = port2;
+          } catch {
+          }
+        }
+        this.helper = metricsHelper;
+        this.inflight = meter.createUpDownCounter(`otel.sdk.exporter.${this.helper.name}.inflight`, {
+          unit: `{${this.helper.name}}`,
+          description: `The number of ${this.helper.name}s which were passed to the exporter, but that have not been exported yet (neither successful, nor failed).`
+        });
+        this.exported = meter.createCounter(`otel.sdk.exporter.${this.helper.name}.exported`, {
+          unit: `{${this.helper.name}}`,
+          description: `The number of ${this.helper.name}s for which the export has finished, either successful or failed.`
+        });
+        this.duration = meter.createHistogram("otel.sdk.exporter.operation.duration", {
+          unit: "s",
+          description: "The duration of exporting a batch of telemetry records.",
+          advice: { explicitBucketBoundaries: [] }
+        });
+      }
+      startExport(request) {
+        const numItems = this.helper.countItems(request);
+        const startTime = hrTime2();
+        this.inflight.add(numItems, this.standardAttrs);
+        return (error62) => {
+          const endTime = hrTime2();
+          this.inflight.add(-numItems, this.standardAttrs);
+          const exportedAttrs = error62 ? {
+            ...this.standardAttrs,
+            [ATTR_ERROR_TYPE2]: error62 instanceof Error ? error62.name : "export_failed"
+          } : this.standardAttrs;
+          this.exported.add(numItems, exportedAttrs);
+          const durationAttrs = {
+            ...exportedAttrs,
+            ...this.responseAttributesFromError(error62)
+          };
+          const duration3 = hrTimeToMilliseconds2(hrTimeDuration2(startTime, endTime)) / 1e3;
+          this.duration.record(duration3, durationAttrs);
+        };
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/index.mjs
+var init_dist8 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/index.mjs"() {
+    init_OTLPExporterBase();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/trace/index.mjs
+var TraceExporterMetricsHelper;
+var init_trace2 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/trace/index.mjs"() {
+    TraceExporterMetricsHelper = {
+      name: "span",
+      countItems: (request) => request.length
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/common/internal.mjs
+function createResource(resource, encoder) {
+  const result = {
+    attributes: toAttributes(resource.attributes, encoder),
+    droppedAttributesCount: 0
+  };
+  const schemaUrl = resource.schemaUrl;
+  if (schemaUrl && schemaUrl !== "") result.schemaUrl = schemaUrl;
+  return result;
+}
+function createInstrumentationScope(scope, encoder) {
+  const result = {
+    name: scope.name,
+    version: scope.version
+  };
+  if (scope.attributes && Object.keys(scope.attributes).length > 0) {
+    result.attributes = toAttributes(scope.attributes, encoder);
+    result.droppedAttributesCount = scope.droppedAttributesCount ?? 0;
+  }
+  return result;
+}
+function toAttributes(attributes, encoder) {
+  return Object.keys(attributes).map((key) => toKeyValue(key, attributes[key], encoder));
+}
+function toKeyValue(key, value, encoder) {
+  return {
+    key,
+    value: toAnyValue(value, encoder)
+  };
+}
+function toAnyValue(value, encoder) {
+  const t = typeof value;
+  if (t === "string") return { stringValue: value };
+  if (t === "number") {
+    if (!Number.isInteger(value)) return { doubleValue: value };
+    return { intValue: value };
+  }
+  if (t === "boolean") return { boolValue: value };
+  if (value instanceof Uint8Array) return { bytesValue: encoder.encodeUint8Array(value) };
+  if (Array.isArray(value)) {
+    const values = new Array(value.length);
+    for (let i2 = 0; i2 < value.length; i2++) values[i2] = toAnyValue(value[i2], encoder);
+    return { arrayValue: { values } };
+  }
+  if (t === "object" && value != null) {
+    const keys = Object.keys(value);
+    const values = new Array(keys.length);
+    for (let i2 = 0; i2 < keys.length; i2++) values[i2] = {
+      key: keys[i2],
+      value: toAnyValue(value[keys[i2]], encoder)
+    };
+    return { kvlistValue: { values } };
+  }
+  return {};
+}
+var init_internal = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/common/internal.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/node_modules/@opentelemetry/core/dist/common/time.mjs
+function hrTimeToNanoseconds3(time3) {
+  return time3[0] * SECOND_TO_NANOSECONDS3 + time3[1];
+}
+var NANOSECOND_DIGITS3, MILLISECONDS_TO_NANOSECONDS3, SECOND_TO_NANOSECONDS3;
+var init_time3 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/node_modules/@opentelemetry/core/dist/common/time.mjs"() {
+    NANOSECOND_DIGITS3 = 9;
+    MILLISECONDS_TO_NANOSECONDS3 = Math.pow(10, 6);
+    SECOND_TO_NANOSECONDS3 = Math.pow(10, NANOSECOND_DIGITS3);
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/node_modules/@opentelemetry/core/dist/index.mjs
+var init_dist9 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/node_modules/@opentelemetry/core/dist/index.mjs"() {
+    init_time3();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/platform/node/base64.mjs
+function encodeBase64(bytes) {
+  return Buffer.from(bytes).toString("base64");
+}
+var init_base64 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/platform/node/base64.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/platform/node/index.mjs
+var init_node5 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/platform/node/index.mjs"() {
+    init_base64();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/common/utils.mjs
+function hrTimeToNanos(hrTime4) {
+  const NANOSECONDS = BigInt(1e9);
+  return BigInt(Math.trunc(hrTime4[0])) * NANOSECONDS + BigInt(Math.trunc(hrTime4[1]));
+}
+function encodeAsString(hrTime4) {
+  return hrTimeToNanos(hrTime4).toString();
+}
+function identity3(value) {
+  return value;
+}
+var encodeTimestamp, JSON_ENCODER;
+var init_utils5 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/common/utils.mjs"() {
+    init_dist9();
+    init_node5();
+    encodeTimestamp = typeof BigInt !== "undefined" ? encodeAsString : hrTimeToNanoseconds3;
+    JSON_ENCODER = {
+      encodeHrTime: encodeTimestamp,
+      encodeSpanContext: identity3,
+      encodeOptionalSpanContext: identity3,
+      encodeUint8Array: encodeBase64
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/trace/internal.mjs
+function buildSpanFlagsFrom(traceFlags, isRemote) {
+  let flags = traceFlags & 255 | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK;
+  if (isRemote) flags |= SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK;
+  return flags;
+}
+function sdkSpanToOtlpSpan(span, encoder) {
+  const ctx = span.spanContext();
+  const status = span.status;
+  const parentSpanId = span.parentSpanContext?.spanId ? encoder.encodeSpanContext(span.parentSpanContext?.spanId) : void 0;
+  return {
+    traceId: encoder.encodeSpanContext(ctx.traceId),
+    spanId: encoder.encodeSpanContext(ctx.spanId),
+    parentSpanId,
+    traceState: ctx.traceState?.serialize(),
+    name: span.name,
+    kind: span.kind == null ? 0 : span.kind + 1,
+    startTimeUnixNano: encoder.encodeHrTime(span.startTime),
+    endTimeUnixNano: encoder.encodeHrTime(span.endTime),
+    attributes: toAttributes(span.attributes, encoder),
+    droppedAttributesCount: span.droppedAttributesCount,
+    events: span.events.map((event) => toOtlpSpanEvent(event, encoder)),
+    droppedEventsCount: span.droppedEventsCount,
+    status: {
+      code: status.code,
+      message: status.message
+    },
+    links: span.links.map((link) => toOtlpLink(link, encoder)),
+    droppedLinksCount: span.droppedLinksCount,
+    flags: buildSpanFlagsFrom(ctx.traceFlags, span.parentSpanContext?.isRemote)
+  };
+}
+function toOtlpLink(link, encoder) {
+  return {
+    attributes: link.attributes ? toAttributes(link.attributes, encoder) : [],
+    spanId: encoder.encodeSpanContext(link.context.spanId),
+    traceId: encoder.encodeSpanContext(link.context.traceId),
+    traceState: link.context.traceState?.serialize(),
+    droppedAttributesCount: link.droppedAttributesCount || 0,
+    flags: buildSpanFlagsFrom(link.context.traceFlags, link.context.isRemote)
+  };
+}
+function toOtlpSpanEvent(timedEvent, encoder) {
+  return {
+    attributes: timedEvent.attributes ? toAttributes(timedEvent.attributes, encoder) : [],
+    name: timedEvent.name,
+    timeUnixNano: encoder.encodeHrTime(timedEvent.time),
+    droppedAttributesCount: timedEvent.droppedAttributesCount || 0
+  };
+}
+function createExportTraceServiceRequest(spans, encoder) {
+  return { resourceSpans: spanRecordsToResourceSpans(spans, encoder) };
+}
+function createResourceMap(readableSpans) {
+  const resourceMap = /* @__PURE__ */ new Map();
+  for (const record2 of readableSpans) {
+    let ilsMap = resourceMap.get(record2.resource);
+    if (!ilsMap) {
+      ilsMap = /* @__PURE__ */ new Map();
+      resourceMap.set(record2.resource, ilsMap);
+    }
+    const instrumentationScopeKey = `${record2.instrumentationScope.name}@${record2.instrumentationScope.version || ""}:${record2.instrumentationScope.schemaUrl || ""}`;
+    let records = ilsMap.get(instrumentationScopeKey);
+    if (!records) {
+      records = [];
+      ilsMap.set(instrumentationScopeKey, records);
+    }
+    records.push(record2);
+  }
+  return resourceMap;
+}
+function spanRecordsToResourceSpans(readableSpans, encoder) {
+  const resourceMap = createResourceMap(readableSpans);
+  const out = [];
+  const entryIterator = resourceMap.entries();
+  let entry = entryIterator.next();
+  while (!entry.done) {
+    const [resource, ilmMap] = entry.value;
+    const scopeResourceSpans = [];
+    const ilmIterator = ilmMap.values();
+    let ilmEntry = ilmIterator.next();
+    while (!ilmEntry.done) {
+      const scopeSpans = ilmEntry.value;
+      if (scopeSpans.length > 0) {
+        const spans = scopeSpans.map((readableSpan) => sdkSpanToOtlpSpan(readableSpan, encoder));
+        scopeResourceSpans.push({
+          scope: createInstrumentationScope(scopeSpans[0].instrumentationScope, encoder),
+          spans,
+          schemaUrl: scopeSpans[0].instrumentationScope.schemaUrl
+        });
+      }
+      ilmEntry = ilmIterator.next();
+    }
+    const processedResource = createResource(resource, encoder);
+    const transformedSpans = {
+      resource: processedResource,
+      scopeSpans: scopeResourceSpans,
+      schemaUrl: processedResource.schemaUrl
+    };
+    out.push(transformedSpans);
+    entry = entryIterator.next();
+  }
+  return out;
+}
+var SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK, SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK;
+var init_internal2 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/trace/internal.mjs"() {
+    init_internal();
+    SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK = 256;
+    SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK = 512;
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/trace/json/trace.mjs
+var JsonTraceSerializer;
+var init_trace3 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/trace/json/trace.mjs"() {
+    init_utils5();
+    init_internal2();
+    init_dist();
+    JsonTraceSerializer = {
+      serializeRequest: (arg) => {
+        const request = createExportTraceServiceRequest(arg, JSON_ENCODER);
+        return new TextEncoder().encode(JSON.stringify(request));
+      },
+      deserializeResponse: (arg) => {
+        if (arg.length === 0) return {};
+        const decoder = new TextDecoder();
+        try {
+          return JSON.parse(decoder.decode(arg));
+        } catch (err) {
+          diag2.warn(`Failed to parse trace export response: ${err.message}. Returning empty response`);
+          return {};
+        }
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-transformer/dist/index.mjs
+var init_dist10 = __esm({
+  "node_modules/@opentelemetry/otlp-transformer/dist/index.mjs"() {
+    init_trace2();
+    init_trace3();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/util.mjs
+function validateAndNormalizeHeaders(partialHeaders) {
+  const headers = {};
+  Object.entries(partialHeaders ?? {}).forEach(([key, value]) => {
+    if (typeof value !== "undefined") headers[key] = String(value);
+    else diag2.warn(`Header "${key}" has invalid value (${value}) and will be ignored`);
+  });
+  return headers;
+}
+var init_util = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/util.mjs"() {
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/otlp-http-configuration.mjs
+function mergeHeaders(userProvidedHeaders, fallbackHeaders, defaultHeaders) {
+  return async () => {
+    const requiredHeaders = { ...await defaultHeaders() };
+    const headers = {};
+    if (fallbackHeaders != null) Object.assign(headers, await fallbackHeaders());
+    if (userProvidedHeaders != null) Object.assign(headers, validateAndNormalizeHeaders(await userProvidedHeaders()));
+    return Object.assign(headers, requiredHeaders);
+  };
+}
+function validateUserProvidedUrl(url3) {
+  if (url3 == null) return;
+  try {
+    const base = globalThis.location?.href;
+    return new URL(url3, base).href;
+  } catch {
+    throw new Error(`Configuration: Could not parse user-provided export URL: '${url3}'`);
+  }
+}
+function mergeOtlpHttpConfigurationWithDefaults(userProvidedConfiguration, fallbackConfiguration, defaultConfiguration) {
+  return {
+    ...mergeOtlpSharedConfigurationWithDefaults(userProvidedConfiguration, fallbackConfiguration, defaultConfiguration),
+    headers: mergeHeaders(userProvidedConfiguration.headers, fallbackConfiguration.headers, defaultConfiguration.headers),
+    url: validateUserProvidedUrl(userProvidedConfiguration.url) ?? fallbackConfiguration.url ?? defaultConfiguration.url
+  };
+}
+function getHttpConfigurationDefaults(requiredHeaders, signalResourcePath) {
+  return {
+    ...getSharedConfigurationDefaults(),
+    headers: async () => requiredHeaders,
+    url: "http://localhost:4318/" + signalResourcePath
+  };
+}
+var init_otlp_http_configuration = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/otlp-http-configuration.mjs"() {
+    init_shared_configuration();
+    init_util();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/otlp-node-http-configuration.mjs
+function httpAgentFactoryFromOptions(options) {
+  return async (protocol) => {
+    const isInsecure = protocol === "http:";
+    const { Agent } = await (isInsecure ? import("http") : import("https"));
+    if (isInsecure) {
+      const { ca, cert, key, ...insecureOptions } = options;
+      return new Agent(insecureOptions);
+    }
+    return new Agent(options);
+  };
+}
+function mergeOtlpNodeHttpConfigurationWithDefaults(userProvidedConfiguration, fallbackConfiguration, defaultConfiguration) {
+  return {
+    ...mergeOtlpHttpConfigurationWithDefaults(userProvidedConfiguration, fallbackConfiguration, defaultConfiguration),
+    agentFactory: userProvidedConfiguration.agentFactory ?? fallbackConfiguration.agentFactory ?? defaultConfiguration.agentFactory,
+    userAgent: userProvidedConfiguration.userAgent
+  };
+}
+function getNodeHttpConfigurationDefaults(requiredHeaders, signalResourcePath) {
+  return {
+    ...getHttpConfigurationDefaults(requiredHeaders, signalResourcePath),
+    agentFactory: httpAgentFactoryFromOptions({ keepAlive: true })
+  };
+}
+var init_otlp_node_http_configuration = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/otlp-node-http-configuration.mjs"() {
+    init_otlp_http_configuration();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/is-export-retryable.mjs
+function isExportHTTPErrorRetryable(statusCode) {
+  return statusCode === 429 || statusCode === 502 || statusCode === 503 || statusCode === 504;
+}
+function parseRetryAfterToMills(retryAfter) {
+  if (retryAfter == null) return;
+  const seconds = Number.parseInt(retryAfter, 10);
+  if (Number.isInteger(seconds)) return seconds > 0 ? seconds * 1e3 : -1;
+  const delay = new Date(retryAfter).getTime() - Date.now();
+  if (delay >= 0) return delay;
+  return 0;
+}
+var init_is_export_retryable = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/is-export-retryable.mjs"() {
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/transport/http-transport-utils.mjs
+import * as zlib from "zlib";
+import { Readable as Readable5 } from "stream";
+function sendWithHttp(request, url3, headers, compression, userAgent, agent, data, timeoutMillis) {
+  return new Promise((resolve2) => {
+    const parsedUrl = new URL(url3);
+    if (userAgent) headers["User-Agent"] = `${userAgent} ${DEFAULT_USER_AGENT}`;
+    else headers["User-Agent"] = DEFAULT_USER_AGENT;
+    const req = request(parsedUrl, {
+      method: "POST",
+      headers,
+      agent
+    }, (res) => {
+      const responseData = [];
+      let responseSize = 0;
+      res.on("data", (chunk) => {
+        responseSize += chunk.length;
+        if (responseSize > 4194304) {
+          resolve2({
+            status: "failure",
+            error: /* @__PURE__ */ new Error(`OTLP export response body exceeded size limit of ${MAX_RESPONSE_BODY_SIZE} bytes`)
+          });
+          res.destroy();
+          return;
+        }
+        responseData.push(chunk);
+      });
+      res.on("end", () => {
+        if (res.statusCode && res.statusCode <= 299) resolve2({
+          status: "success",
+          data: Buffer.concat(responseData)
+        });
+        else if (res.statusCode && isExportHTTPErrorRetryable(res.statusCode)) resolve2({
+          status: "retryable",
+          retryInMillis: parseRetryAfterToMills(res.headers["retry-after"])
+        });
+        else resolve2({
+          status: "failure",
+          error: new OTLPExporterError(res.statusMessage, res.statusCode, Buffer.concat(responseData).toString())
+        });
+      });
+      res.on("error", (error62) => {
+        if (res.statusCode && res.statusCode <= 299) resolve2({ status: "success" });
+        else if (res.statusCode && isExportHTTPErrorRetryable(res.statusCode)) resolve2({
+          status: "retryable",
+          error: error62,
+          retryInMillis: parseRetryAfterToMills(res.headers["retry-after"])
+        });
+        else resolve2({
+          status: "failure",
+          error: error62
+        });
+      });
+    });
+    req.setTimeout(timeoutMillis, () => {
+      req.destroy();
+      resolve2({
+        status: "retryable",
+        error: /* @__PURE__ */ new Error("Request timed out")
+      });
+    });
+    req.on("error", (error62) => {
+      if (isHttpTransportNetworkErrorRetryable(error62)) resolve2({
+        status: "retryable",
+        error: error62
+      });
+      else resolve2({
+        status: "failure",
+        error: error62
+      });
+    });
+    compressAndSend(req, compression, data, (error62) => {
+      resolve2({
+        status: "failure",
+        error: error62
+      });
+    });
+  });
+}
+function compressAndSend(req, compression, data, onError) {
+  let dataStream = readableFromUint8Array(data);
+  if (compression === "gzip") {
+    req.setHeader("Content-Encoding", "gzip");
+    dataStream = dataStream.on("error", onError).pipe(zlib.createGzip()).on("error", onError);
+  }
+  dataStream.pipe(req).on("error", onError);
+}
+function readableFromUint8Array(buff) {
+  const readable = new Readable5();
+  readable.push(buff);
+  readable.push(null);
+  return readable;
+}
+function isHttpTransportNetworkErrorRetryable(error62) {
+  const RETRYABLE_NETWORK_ERROR_CODES = /* @__PURE__ */ new Set([
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "EPIPE",
+    "ETIMEDOUT",
+    "EAI_AGAIN",
+    "ENOTFOUND",
+    "ENETUNREACH",
+    "EHOSTUNREACH"
+  ]);
+  if ("code" in error62 && typeof error62.code === "string") return RETRYABLE_NETWORK_ERROR_CODES.has(error62.code);
+  return false;
+}
+var DEFAULT_USER_AGENT, MAX_RESPONSE_BODY_SIZE;
+var init_http_transport_utils = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/transport/http-transport-utils.mjs"() {
+    init_types();
+    init_version4();
+    init_is_export_retryable();
+    DEFAULT_USER_AGENT = `OTel-OTLP-Exporter-JavaScript/${VERSION4}`;
+    MAX_RESPONSE_BODY_SIZE = 4194304;
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/transport/http-exporter-transport.mjs
+async function requestFunctionFactory(protocol) {
+  const { request } = await (protocol === "http:" ? import("http") : import("https"));
+  return request;
+}
+function createHttpExporterTransport(parameters) {
+  return new HttpExporterTransport(parameters);
+}
+var HttpExporterTransport;
+var init_http_exporter_transport = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/transport/http-exporter-transport.mjs"() {
+    init_http_transport_utils();
+    HttpExporterTransport = class {
+      _utils = null;
+      _parameters;
+      constructor(parameters) {
+        this._parameters = parameters;
+      }
+      async send(data, timeoutMillis) {
+        const { agent, request } = await this._loadUtils();
+        const headers = await this._parameters.headers();
+        return sendWithHttp(request, this._parameters.url, headers, this._parameters.compression, this._parameters.userAgent, agent, data, timeoutMillis);
+      }
+      shutdown() {
+      }
+      async _loadUtils() {
+        let utils = this._utils;
+        if (utils === null) {
+          const protocol = new URL(this._parameters.url).protocol;
+          const [agent, request] = await Promise.all([this._parameters.agentFactory(protocol), requestFunctionFactory(protocol)]);
+          utils = this._utils = {
+            agent,
+            request
+          };
+        }
+        return utils;
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/retrying-transport.mjs
+function getJitter() {
+  return Math.random() * (2 * JITTER) - JITTER;
+}
+function createRetryingTransport(options) {
+  return new RetryingTransport(options.transport);
+}
+var MAX_ATTEMPTS, INITIAL_BACKOFF, MAX_BACKOFF, BACKOFF_MULTIPLIER, JITTER, RetryingTransport;
+var init_retrying_transport = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/retrying-transport.mjs"() {
+    init_dist();
+    MAX_ATTEMPTS = 5;
+    INITIAL_BACKOFF = 1e3;
+    MAX_BACKOFF = 5e3;
+    BACKOFF_MULTIPLIER = 1.5;
+    JITTER = 0.2;
+    RetryingTransport = class {
+      _transport;
+      constructor(transport) {
+        this._transport = transport;
+      }
+      retry(data, timeoutMillis, inMillis) {
+        return new Promise((resolve2, reject) => {
+          setTimeout(() => {
+            this._transport.send(data, timeoutMillis).then(resolve2, reject);
+          }, inMillis);
+        });
+      }
+      async send(data, timeoutMillis) {
+        let attempts = MAX_ATTEMPTS;
+        let nextBackoff = INITIAL_BACKOFF;
+        const deadline = Date.now() + timeoutMillis;
+        let result = await this._transport.send(data, timeoutMillis);
+        while (result.status === "retryable" && attempts > 0) {
+          attempts--;
+          const backoff = Math.max(Math.min(nextBackoff * (1 + getJitter()), MAX_BACKOFF), 0);
+          nextBackoff = nextBackoff * BACKOFF_MULTIPLIER;
+          const retryInMillis = result.retryInMillis ?? backoff;
+          const remainingTimeoutMillis = deadline - Date.now();
+          if (retryInMillis > remainingTimeoutMillis) {
+            diag2.info(`Export retry time ${Math.round(retryInMillis)}ms exceeds remaining timeout ${Math.round(remainingTimeoutMillis)}ms, not retrying further.`);
+            return result;
+          }
+          diag2.verbose(`Scheduling export retry in ${Math.round(retryInMillis)}ms`);
+          result = await this.retry(data, remainingTimeoutMillis, retryInMillis);
+        }
+        if (result.status === "success") diag2.verbose(`Export succeeded after ${MAX_ATTEMPTS - attempts} retry attempts.`);
+        else if (result.status === "retryable") diag2.info(`Export failed after maximum retry attempts (${MAX_ATTEMPTS}).`);
+        else diag2.info(`Export failed with non-retryable error: ${result.error}`);
+        return result;
+      }
+      shutdown() {
+        return this._transport.shutdown();
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/otlp-http-export-delegate.mjs
+function createOtlpHttpExporterMetrics(metricsComponentType, exporterMetricsHelper, url3, meterProvider) {
+  return new ExporterMetrics({
+    componentType: metricsComponentType,
+    metricsHelper: exporterMetricsHelper,
+    url: url3,
+    meterProvider,
+    responseAttributesFromError: (error62) => {
+      if (!error62) return { [ATTR_HTTP_RESPONSE_STATUS_CODE2]: 200 };
+      if (!(error62 instanceof OTLPExporterError)) return {};
+      return { [ATTR_HTTP_RESPONSE_STATUS_CODE2]: error62.code };
+    }
+  });
+}
+function createOtlpHttpExportDelegate(options, serializer, metricsComponentType, exporterMetricsHelper, meterProvider) {
+  return createOtlpExportDelegate({
+    transport: createRetryingTransport({ transport: createHttpExporterTransport(options) }),
+    serializer,
+    promiseHandler: createBoundedQueueExportPromiseHandler(options),
+    metrics: createOtlpHttpExporterMetrics(metricsComponentType, exporterMetricsHelper, options.url, meterProvider)
+  }, { timeout: options.timeoutMillis });
+}
+var init_otlp_http_export_delegate = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/otlp-http-export-delegate.mjs"() {
+    init_types();
+    init_bounded_queue_export_promise_handler();
+    init_otlp_export_delegate();
+    init_semconv5();
+    init_ExporterMetrics();
+    init_http_exporter_transport();
+    init_retrying_transport();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/shared-env-configuration.mjs
+function parseAndValidateTimeoutFromEnv(timeoutEnvVar) {
+  const envTimeout = getNumberFromEnv2(timeoutEnvVar);
+  if (envTimeout != null) {
+    if (Number.isFinite(envTimeout) && envTimeout > 0) return envTimeout;
+    diag2.warn(`Configuration: ${timeoutEnvVar} is invalid, expected number greater than 0 (actual: ${envTimeout})`);
+  }
+}
+function getTimeoutFromEnv(signalIdentifier) {
+  const specificTimeout = parseAndValidateTimeoutFromEnv(`OTEL_EXPORTER_OTLP_${signalIdentifier}_TIMEOUT`);
+  const nonSpecificTimeout = parseAndValidateTimeoutFromEnv("OTEL_EXPORTER_OTLP_TIMEOUT");
+  return specificTimeout ?? nonSpecificTimeout;
+}
+function parseAndValidateCompressionFromEnv(compressionEnvVar) {
+  const compression = getStringFromEnv2(compressionEnvVar)?.trim();
+  if (compression == null || compression === "none" || compression === "gzip") return compression;
+  diag2.warn(`Configuration: ${compressionEnvVar} is invalid, expected 'none' or 'gzip' (actual: '${compression}')`);
+}
+function getCompressionFromEnv(signalIdentifier) {
+  const specificCompression = parseAndValidateCompressionFromEnv(`OTEL_EXPORTER_OTLP_${signalIdentifier}_COMPRESSION`);
+  const nonSpecificCompression = parseAndValidateCompressionFromEnv("OTEL_EXPORTER_OTLP_COMPRESSION");
+  return specificCompression ?? nonSpecificCompression;
+}
+function getSharedConfigurationFromEnvironment(signalIdentifier) {
+  return {
+    timeoutMillis: getTimeoutFromEnv(signalIdentifier),
+    compression: getCompressionFromEnv(signalIdentifier)
+  };
+}
+var init_shared_env_configuration = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/shared-env-configuration.mjs"() {
+    init_dist7();
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/otlp-node-http-env-configuration.mjs
+import * as fs2 from "fs";
+import * as path11 from "path";
+function getStaticHeadersFromEnv(signalIdentifier) {
+  const signalSpecificRawHeaders = getStringFromEnv2(`OTEL_EXPORTER_OTLP_${signalIdentifier}_HEADERS`);
+  const nonSignalSpecificRawHeaders = getStringFromEnv2("OTEL_EXPORTER_OTLP_HEADERS");
+  const signalSpecificHeaders = parseKeyPairsIntoRecord(signalSpecificRawHeaders);
+  const nonSignalSpecificHeaders = parseKeyPairsIntoRecord(nonSignalSpecificRawHeaders);
+  if (Object.keys(signalSpecificHeaders).length === 0 && Object.keys(nonSignalSpecificHeaders).length === 0) return;
+  return Object.assign({}, parseKeyPairsIntoRecord(nonSignalSpecificRawHeaders), parseKeyPairsIntoRecord(signalSpecificRawHeaders));
+}
+function appendRootPathToUrlIfNeeded(url3) {
+  try {
+    return new URL(url3).toString();
+  } catch {
+    diag2.warn(`Configuration: Could not parse environment-provided export URL: '${url3}', falling back to undefined`);
+    return;
+  }
+}
+function appendResourcePathToUrl(url3, path13) {
+  try {
+    new URL(url3);
+  } catch {
+    diag2.warn(`Configuration: Could not parse environment-provided export URL: '${url3}', falling back to undefined`);
+    return;
+  }
+  if (!url3.endsWith("/")) url3 = url3 + "/";
+  url3 += path13;
+  try {
+    new URL(url3);
+  } catch {
+    diag2.warn(`Configuration: Provided URL appended with '${path13}' is not a valid URL, using 'undefined' instead of '${url3}'`);
+    return;
+  }
+  return url3;
+}
+function getNonSpecificUrlFromEnv(signalResourcePath) {
+  const envUrl = getStringFromEnv2("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (envUrl === void 0) return;
+  return appendResourcePathToUrl(envUrl, signalResourcePath);
+}
+function getSpecificUrlFromEnv(signalIdentifier) {
+  const envUrl = getStringFromEnv2(`OTEL_EXPORTER_OTLP_${signalIdentifier}_ENDPOINT`);
+  if (envUrl === void 0) return;
+  return appendRootPathToUrlIfNeeded(envUrl);
+}
+function readFileFromEnv(signalSpecificEnvVar, nonSignalSpecificEnvVar, warningMessage) {
+  const signalSpecificPath = getStringFromEnv2(signalSpecificEnvVar);
+  const nonSignalSpecificPath = getStringFromEnv2(nonSignalSpecificEnvVar);
+  const filePath = signalSpecificPath ?? nonSignalSpecificPath;
+  if (filePath != null) try {
+    return fs2.readFileSync(path11.resolve(process.cwd(), filePath));
+  } catch {
+    diag2.warn(warningMessage);
+    return;
+  }
+  else return;
+}
+function getClientCertificateFromEnv(signalIdentifier) {
+  return readFileFromEnv(`OTEL_EXPORTER_OTLP_${signalIdentifier}_CLIENT_CERTIFICATE`, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "Failed to read client certificate chain file");
+}
+function getClientKeyFromEnv(signalIdentifier) {
+  return readFileFromEnv(`OTEL_EXPORTER_OTLP_${signalIdentifier}_CLIENT_KEY`, "OTEL_EXPORTER_OTLP_CLIENT_KEY", "Failed to read client certificate private key file");
+}
+function getRootCertificateFromEnv(signalIdentifier) {
+  return readFileFromEnv(`OTEL_EXPORTER_OTLP_${signalIdentifier}_CERTIFICATE`, "OTEL_EXPORTER_OTLP_CERTIFICATE", "Failed to read root certificate file");
+}
+function getNodeHttpConfigurationFromEnvironment(signalIdentifier, signalResourcePath) {
+  return {
+    ...getSharedConfigurationFromEnvironment(signalIdentifier),
+    url: getSpecificUrlFromEnv(signalIdentifier) ?? getNonSpecificUrlFromEnv(signalResourcePath),
+    headers: wrapStaticHeadersInFunction(getStaticHeadersFromEnv(signalIdentifier)),
+    agentFactory: httpAgentFactoryFromOptions({
+      keepAlive: true,
+      ca: getRootCertificateFromEnv(signalIdentifier),
+      cert: getClientCertificateFromEnv(signalIdentifier),
+      key: getClientKeyFromEnv(signalIdentifier)
+    })
+  };
+}
+var init_otlp_node_http_env_configuration = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/otlp-node-http-env-configuration.mjs"() {
+    init_shared_configuration();
+    init_otlp_node_http_configuration();
+    init_shared_env_configuration();
+    init_dist7();
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/convert-legacy-http-options.mjs
+function convertLegacyHeaders(config2) {
+  if (typeof config2.headers === "function") return config2.headers;
+  return wrapStaticHeadersInFunction(config2.headers);
+}
+var init_convert_legacy_http_options = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/configuration/convert-legacy-http-options.mjs"() {
+    init_shared_configuration();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/convert-legacy-node-http-options.mjs
+function convertLegacyAgentOptions(config2) {
+  if (typeof config2.httpAgentOptions === "function") return config2.httpAgentOptions;
+  let legacy = config2.httpAgentOptions;
+  if (config2.keepAlive != null) legacy = {
+    keepAlive: config2.keepAlive,
+    ...legacy
+  };
+  if (legacy != null) return httpAgentFactoryFromOptions(legacy);
+  else return;
+}
+function convertLegacyHttpOptions(config2, signalIdentifier, signalResourcePath, requiredHeaders) {
+  if (config2.metadata) diag2.warn("Metadata cannot be set when using http");
+  return mergeOtlpNodeHttpConfigurationWithDefaults({
+    url: config2.url,
+    headers: convertLegacyHeaders(config2),
+    concurrencyLimit: config2.concurrencyLimit,
+    timeoutMillis: config2.timeoutMillis,
+    compression: config2.compression,
+    agentFactory: convertLegacyAgentOptions(config2),
+    userAgent: config2.userAgent
+  }, getNodeHttpConfigurationFromEnvironment(signalIdentifier, signalResourcePath), getNodeHttpConfigurationDefaults(requiredHeaders, signalResourcePath));
+}
+var init_convert_legacy_node_http_options = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/convert-legacy-node-http-options.mjs"() {
+    init_otlp_node_http_configuration();
+    init_otlp_node_http_env_configuration();
+    init_convert_legacy_http_options();
+    init_dist();
+  }
+});
+
+// node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/index.mjs
+var init_node6 = __esm({
+  "node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/index.mjs"() {
+    init_otlp_http_export_delegate();
+    init_convert_legacy_node_http_options();
+  }
+});
+
+// node_modules/@opentelemetry/exporter-trace-otlp-http/dist/platform/node/OTLPTraceExporter.mjs
+var OTLPTraceExporter;
+var init_OTLPTraceExporter = __esm({
+  "node_modules/@opentelemetry/exporter-trace-otlp-http/dist/platform/node/OTLPTraceExporter.mjs"() {
+    init_semconv4();
+    init_dist8();
+    init_dist10();
+    init_node6();
+    OTLPTraceExporter = class extends OTLPExporterBase {
+      constructor(config2 = {}) {
+        super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(config2, "TRACES", "v1/traces", { "Content-Type": "application/json" }), JsonTraceSerializer, OTEL_COMPONENT_TYPE_VALUE_OTLP_HTTP_SPAN_EXPORTER, TraceExporterMetricsHelper, config2.selfObsMeterProvider));
+      }
+    };
+  }
+});
+
+// node_modules/@opentelemetry/exporter-trace-otlp-http/dist/platform/node/index.mjs
+var init_node7 = __esm({
+  "node_modules/@opentelemetry/exporter-trace-otlp-http/dist/platform/node/index.mjs"() {
+    init_OTLPTraceExporter();
+  }
+});
+
+// node_modules/@opentelemetry/exporter-trace-otlp-http/dist/index.mjs
+var dist_exports5 = {};
+__export(dist_exports5, {
+  OTLPTraceExporter: () => OTLPTraceExporter
+});
+var init_dist11 = __esm({
+  "node_modules/@opentelemetry/exporter-trace-otlp-http/dist/index.mjs"() {
+    init_node7();
+  }
+});
+
+// src/tracing/start-tracing.ts
+var start_tracing_exports = {};
+__export(start_tracing_exports, {
+  startTracing: () => startTracing,
+  tracesUrl: () => tracesUrl
+});
+function tracesUrl(endpoint) {
+  return `${endpoint.replace(/\/+$/, "")}/v1/traces`;
+}
+async function startTracing(options) {
+  const [
+    { TracerProvider, BatchSpanProcessor: BatchSpanProcessor2, SimpleSpanProcessor: SimpleSpanProcessor2 },
+    { AsyncLocalStorageContextManager: AsyncLocalStorageContextManager2 },
+    resources
+  ] = await Promise.all([
+    Promise.resolve().then(() => (init_dist5(), dist_exports3)),
+    Promise.resolve().then(() => (init_dist6(), dist_exports4)),
+    Promise.resolve().then(() => (init_dist4(), dist_exports2))
+  ]);
+  let exporter = options.exporter;
+  if (!exporter) {
+    if (!options.endpoint) throw new Error("startTracing needs an OTLP endpoint or an exporter");
+    const { OTLPTraceExporter: OTLPTraceExporter2 } = await Promise.resolve().then(() => (init_dist11(), dist_exports5));
+    exporter = new OTLPTraceExporter2({ url: tracesUrl(options.endpoint) });
+  }
+  const processor = options.immediate ? new SimpleSpanProcessor2({ exporter }) : new BatchSpanProcessor2({ exporter });
+  const provider = new TracerProvider({
+    resource: resources.resourceFromAttributes({ "service.name": options.serviceName ?? "terragate" }),
+    spanProcessors: [processor]
+  });
+  const contextManager = new AsyncLocalStorageContextManager2().enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(provider);
+  setTracingEnabled(true);
+  let stopped;
+  return {
+    flush: () => provider.forceFlush(),
+    shutdown: () => {
+      stopped ??= (async () => {
+        await provider.forceFlush().catch(() => {
+        });
+        setTracingEnabled(false);
+        await provider.shutdown().catch(() => {
+        });
+        trace.disable();
+        context.disable();
+      })();
+      return stopped;
+    }
+  };
+}
+var init_start_tracing = __esm({
+  "src/tracing/start-tracing.ts"() {
+    "use strict";
+    init_dist();
+    init_tracing();
+  }
+});
 
 // action/index.ts
 import { randomBytes } from "node:crypto";
@@ -827,15 +5960,15 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path12) {
-  if (!path12)
+function getElementAtPath(obj, path13) {
+  if (!path13)
     return obj;
-  return path12.reduce((acc, key) => acc?.[key], obj);
+  return path13.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises = keys.map((key) => promisesObj[key]);
-  return Promise.all(promises).then((results) => {
+  const promises3 = keys.map((key) => promisesObj[key]);
+  return Promise.all(promises3).then((results) => {
     const resolvedObj = {};
     for (let i2 = 0; i2 < keys.length; i2++) {
       resolvedObj[keys[i2]] = results[i2];
@@ -1170,11 +6303,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path12, issues) {
+function prefixIssues(path13, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path12);
+    iss.path.unshift(path13);
     return iss;
   });
 }
@@ -1636,16 +6769,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path12 = []) => {
+  const processError = (error63, path13 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path12, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path12, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path12, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path12, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1684,17 +6817,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path12 = []) => {
+  const processError = (error63, path13 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path12, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path12, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path12, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path12, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1733,8 +6866,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path12 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path12) {
+  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path13) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -2836,9 +7969,9 @@ var asciiTabOrNewline = /[\t\n\r]/g;
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url3, hostname3) {
-  hostname3.lastIndex = 0;
-  return hostname3.test(url3.hostname);
+function urlHostnameOk(url3, hostname4) {
+  hostname4.lastIndex = 0;
+  return hostname4.test(url3.hostname);
 }
 function urlProtocolOk(url3, protocol) {
   protocol.lastIndex = 0;
@@ -5077,7 +10210,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -5087,7 +10220,7 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -5098,7 +10231,7 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -5162,7 +10295,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -17219,15 +22352,15 @@ var initializer2 = (inst, issues) => {
   if (_installedErrorProtos.has(proto))
     return;
   _installedErrorProtos.add(proto);
-  _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
-  _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
-  _lazyMethod(proto, "addIssue", (self) => (issue2) => {
-    self.issues.push(issue2);
-    self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
+  _lazyMethod(proto, "format", (self2) => (mapper) => formatError(self2, mapper));
+  _lazyMethod(proto, "flatten", (self2) => (mapper) => flattenError(self2, mapper));
+  _lazyMethod(proto, "addIssue", (self2) => (issue2) => {
+    self2.issues.push(issue2);
+    self2.message = JSON.stringify(self2.issues, jsonStringifyReplacer, 2);
   });
-  _lazyMethod(proto, "addIssues", (self) => (issues2) => {
-    self.issues.push(...issues2);
-    self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
+  _lazyMethod(proto, "addIssues", (self2) => (issues2) => {
+    self2.issues.push(...issues2);
+    self2.message = JSON.stringify(self2.issues, jsonStringifyReplacer, 2);
   });
   Object.defineProperty(proto, "isEmpty", {
     configurable: true,
@@ -18073,7 +23206,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
   inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
-  util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
+  util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
 }, {
   keyof() {
     return _enum2(Object.keys(this._zod.def.shape));
@@ -18872,13 +24005,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path12 = ref.slice(1).split("/").filter(Boolean);
-  if (path12.length === 0) {
+  const path13 = ref.slice(1).split("/").filter(Boolean);
+  if (path13.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path12[0] === defsKey) {
-    const key = path12[1] === void 0 ? void 0 : decodeJSONPointerSegment(path12[1]);
+  if (path13[0] === defsKey) {
+    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -19727,6 +24860,9 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/runner/api-client.ts
+init_tracing();
+
 // src/vcs/types.ts
 var vcsNames = ["github", "gitlab"];
 var Vcs = external_exports.enum(vcsNames);
@@ -19785,7 +24921,9 @@ var Manifest = external_exports.object({
   /** Names of environment variables whose values must never leave the runner. */
   secret_env: external_exports.array(external_exports.string()).default([]),
   step_timeout_seconds: external_exports.number().int().positive(),
-  dirspaces: external_exports.array(ManifestDirspace)
+  dirspaces: external_exports.array(ManifestDirspace),
+  /** W3C `traceparent` of the trace the manifest belongs to; the runner's spans continue it. */
+  traceparent: external_exports.string().max(128).optional()
 });
 var InitiateResponse = external_exports.discriminatedUnion("type", [
   Manifest,
@@ -19850,7 +24988,7 @@ var defaultRetryPolicy = {
   maxDelayMs: 6e4
 };
 var DISPATCH_PENDING_WAIT_MS = 10 * 60 * 1e3;
-var sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+var sleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
 var RunnerApiClient = class {
   #base;
   #retry;
@@ -19911,13 +25049,13 @@ var RunnerApiClient = class {
     return this.#token;
   }
   /** A call that is safe to repeat: retried after 5xx answers and connection errors, with backoff, within the budget. */
-  async #retrying(method, path12, body) {
+  async #retrying(method, path13, body) {
     const token = this.#manifestToken();
     const deadline = Date.now() + this.#retry.budgetMs;
     let delay = this.#retry.firstDelayMs;
     for (; ; ) {
       try {
-        return await this.#send(method, path12, token, body);
+        return await this.#send(method, path13, token, body);
       } catch (error62) {
         const transient = error62 instanceof RunnerClientError && (error62.status === null || error62.status >= 500);
         if (!transient || Date.now() + delay > deadline) throw error62;
@@ -19928,8 +25066,17 @@ var RunnerApiClient = class {
       }
     }
   }
-  async #send(method, path12, token, body) {
-    const url3 = `${this.#base}${path12}`;
+  #send(method, path13, token, body) {
+    return withSpan(
+      `terragate ${method} ${path13.replace(/\?.*$/, "")}`,
+      { "http.request.method": method },
+      () => this.#sendTraced(method, path13, token, body),
+      { kind: "client" }
+    );
+  }
+  async #sendTraced(method, path13, token, body) {
+    const url3 = `${this.#base}${path13}`;
+    const traceparent = currentTraceparent();
     let response;
     try {
       if (body !== void 0) this.#bytesSent += Buffer.byteLength(body);
@@ -19937,7 +25084,8 @@ var RunnerApiClient = class {
         method,
         headers: {
           authorization: `Bearer ${token}`,
-          ...body !== void 0 ? { "content-type": "application/json" } : {}
+          ...body !== void 0 ? { "content-type": "application/json" } : {},
+          ...traceparent !== void 0 ? { traceparent } : {}
         },
         body
       });
@@ -19963,7 +25111,7 @@ var RunnerApiClient = class {
     }
     const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
     throw new RunnerClientError(
-      `${method} ${path12 || "/"} \u2192 ${response.status}: ${message}`,
+      `${method} ${path13 || "/"} \u2192 ${response.status}: ${message}`,
       response.status,
       {
         retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1e3 : void 0
@@ -20090,13 +25238,17 @@ var EnvSchema = external_exports.object({
   TERRAGATE_RETENTION_OUTPUTS_DAYS: retentionDays.default(90),
   /** Days a finished run's work tokens are kept (a runner retrying `initiate` still gets its answer). */
   TERRAGATE_RETENTION_TOKENS_DAYS: retentionDays.default(1),
+  /** OTLP/HTTP endpoint for traces (Jaeger, Tempo, an OpenTelemetry Collector); unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url2("an OTLP/HTTP endpoint URL, e.g. http://otel-collector:4318"),
+  /** `service.name` of this process's spans. */
+  OTEL_SERVICE_NAME: external_exports.string().trim().min(1).default("terragate"),
   LOG_LEVEL: external_exports.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     error: "expected one of fatal, error, warn, info, debug, trace, silent"
   }).default("info")
-}).superRefine((env, ctx) => {
+}).superRefine((env2, ctx) => {
   for (const vcs of ["GITHUB", "GITLAB"]) {
-    const id = env[`${vcs}_CLIENT_ID`];
-    const secret = env[`${vcs}_CLIENT_SECRET`];
+    const id = env2[`${vcs}_CLIENT_ID`];
+    const secret = env2[`${vcs}_CLIENT_SECRET`];
     if (id === void 0 !== (secret === void 0)) {
       ctx.addIssue({
         code: "custom",
@@ -20105,14 +25257,14 @@ var EnvSchema = external_exports.object({
       });
     }
   }
-  if (env.APP_ID !== void 0 && env.WEBHOOK_SECRET === void 0) {
+  if (env2.APP_ID !== void 0 && env2.WEBHOOK_SECRET === void 0) {
     ctx.addIssue({
       code: "custom",
       path: ["WEBHOOK_SECRET"],
       message: "required when APP_ID is set: webhooks cannot be verified without it"
     });
   }
-  if (env.APP_ID !== void 0 && env.PRIVATE_KEY === void 0 && env.PRIVATE_KEY_PATH === void 0) {
+  if (env2.APP_ID !== void 0 && env2.PRIVATE_KEY === void 0 && env2.PRIVATE_KEY_PATH === void 0) {
     ctx.addIssue({
       code: "custom",
       path: ["PRIVATE_KEY"],
@@ -20152,7 +25304,9 @@ var RunnerEnvSchema = external_exports.object({
   CI_JOB_ID: optionalString,
   CI_PIPELINE_ID: optionalString,
   TF_PLUGIN_CACHE_DIR: optionalString,
-  RUNNER_TEMP: optionalString
+  RUNNER_TEMP: optionalString,
+  OTEL_EXPORTER_OTLP_ENDPOINT: url2("an OTLP/HTTP endpoint URL, e.g. http://otel-collector:4318"),
+  OTEL_SERVICE_NAME: optionalString
 });
 var runnerOwnSecrets = [
   "TERRAGATE_WORK_TOKEN",
@@ -20189,8 +25343,8 @@ function runnerServerUrl(runnerEnv, flags, dispatchedInEvent, problems) {
   }
   return decision;
 }
-function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
-  const parsed = RunnerEnvSchema.safeParse(env);
+function loadRunnerConfig(env2 = process.env, flags = {}, dispatchedInEvent) {
+  const parsed = RunnerEnvSchema.safeParse(env2);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue2) => `${issue2.path.join(".")}: ${issue2.message}`));
   }
@@ -20217,7 +25371,7 @@ function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
     throw new ConfigError(problems);
   }
   const processEnv = {};
-  for (const [name, value] of Object.entries(env)) {
+  for (const [name, value] of Object.entries(env2)) {
     if (value !== void 0 && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
   }
   return {
@@ -20231,6 +25385,8 @@ function loadRunnerConfig(env = process.env, flags = {}, dispatchedInEvent) {
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
+    otlpEndpoint: runnerEnv.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: runnerEnv.OTEL_SERVICE_NAME,
     tempDir: runnerEnv.RUNNER_TEMP,
     secretEnv: [
       ...(flags.secretEnv ?? []).flatMap(nameList),
@@ -20292,7 +25448,7 @@ function runnerCredentials(config2) {
 // src/runner/run-manifest.ts
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -20721,12 +25877,12 @@ import process4 from "node:process";
 // node_modules/is-unicode-supported/index.js
 import process3 from "node:process";
 function isUnicodeSupported() {
-  const { env } = process3;
-  const { TERM, TERM_PROGRAM } = env;
+  const { env: env2 } = process3;
+  const { TERM, TERM_PROGRAM } = env2;
   if (process3.platform !== "win32") {
     return TERM !== "linux";
   }
-  return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
+  return Boolean(env2.WT_SESSION) || Boolean(env2.TERMINUS_SUBLIME) || env2.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env2.TERMINAL_EMULATOR === "JetBrains-JediTerm";
 }
 
 // node_modules/figures/index.js
@@ -21260,13 +26416,13 @@ import path2 from "node:path";
 // node_modules/path-key/index.js
 function pathKey(options = {}) {
   const {
-    env = process.env,
-    platform: platform2 = process.platform
+    env: env2 = process.env,
+    platform: platform4 = process.platform
   } = options;
-  if (platform2 !== "win32") {
+  if (platform4 !== "win32") {
     return "PATH";
   }
-  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+  return Object.keys(env2).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 
 // node_modules/unicorn-magic/node.js
@@ -21326,12 +26482,12 @@ var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
     result.push(pathPart);
   }
 };
-var npmRunPathEnv = ({ env = process5.env, ...options } = {}) => {
-  env = { ...env };
-  const pathName = pathKey({ env });
-  options.path = env[pathName];
-  env[pathName] = npmRunPath(options);
-  return env;
+var npmRunPathEnv = ({ env: env2 = process5.env, ...options } = {}) => {
+  env2 = { ...env2 };
+  const pathName = pathKey({ env: env2 });
+  options.path = env2[pathName];
+  env2[pathName] = npmRunPath(options);
+  return env2;
 };
 
 // node_modules/execa/lib/terminate/kill.js
@@ -21764,10 +26920,10 @@ var validateDelay = (delay, optionName) => {
   }
 };
 var MAX_DELAY = 2 ** 31 - 1;
-var throwOnTimeout = (kill, timeout, context, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(kill, timeout, context, controller)];
-var killAfterTimeout = async (kill, timeout, context, { signal }) => {
+var throwOnTimeout = (kill, timeout, context2, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(kill, timeout, context2, controller)];
+var killAfterTimeout = async (kill, timeout, context2, { signal }) => {
   await setTimeout2(timeout, void 0, { signal });
-  context.terminationReason ??= "timeout";
+  context2.terminationReason ??= "timeout";
   kill();
   throw new DiscardedError();
 };
@@ -21784,7 +26940,7 @@ var normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
   return forceKillAfterDelay;
 };
 var DEFAULT_FORCE_KILL_TIMEOUT = 1e3 * 5;
-var subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context, controller }, signalOrError, errorArgument) => {
+var subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context: context2, controller }, signalOrError, errorArgument) => {
   const { signal, error: error62 } = parseKillArguments(signalOrError, errorArgument, killSignal);
   emitKillError(error62, onInternalError);
   const killResult = kill(signal);
@@ -21794,7 +26950,7 @@ var subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onIn
     forceKillAfterDelay,
     killSignal,
     killResult,
-    context,
+    context: context2,
     controller
   });
   return killResult;
@@ -21814,24 +26970,24 @@ var emitKillError = (error62, onInternalError) => {
     onInternalError.reject(error62);
   }
 };
-var setKillTimeout = async ({ kill, signal, forceKillAfterDelay, killSignal, killResult, context, controller }) => {
+var setKillTimeout = async ({ kill, signal, forceKillAfterDelay, killSignal, killResult, context: context2, controller }) => {
   if (signal === killSignal && killResult) {
     killOnTimeout({
       kill,
       forceKillAfterDelay,
-      context,
+      context: context2,
       controllerSignal: controller.signal
     });
   }
 };
-var killOnTimeout = async ({ kill, forceKillAfterDelay, context, controllerSignal }) => {
+var killOnTimeout = async ({ kill, forceKillAfterDelay, context: context2, controllerSignal }) => {
   if (forceKillAfterDelay === false) {
     return;
   }
   try {
     await setTimeout3(forceKillAfterDelay, void 0, { signal: controllerSignal });
     if (kill("SIGKILL")) {
-      context.isForcefullyTerminated ??= true;
+      context2.isForcefullyTerminated ??= true;
     }
   } catch {
   }
@@ -21859,10 +27015,10 @@ var validateRenamedSignalOption = ({ signal }) => {
     throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
   }
 };
-var throwOnCancel = ({ kill, cancelSignal, gracefulCancel, context, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(kill, cancelSignal, context, controller)];
-var terminateOnCancel = async (kill, cancelSignal, context, { signal }) => {
+var throwOnCancel = ({ kill, cancelSignal, gracefulCancel, context: context2, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(kill, cancelSignal, context2, controller)];
+var terminateOnCancel = async (kill, cancelSignal, context2, { signal }) => {
   await onAbortedSignal(cancelSignal, signal);
-  context.terminationReason ??= "cancel";
+  context2.terminationReason ??= "cancel";
   kill();
   throw cancelSignal.reason;
 };
@@ -21956,8 +27112,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise2 = new Promise((resolve, reject) => {
-    Object.assign(methods, { resolve, reject });
+  const promise2 = new Promise((resolve2, reject) => {
+    Object.assign(methods, { resolve: resolve2, reject });
   });
   return Object.assign(promise2, methods);
 };
@@ -22367,27 +27523,27 @@ var throwOnGracefulCancel = ({
   cancelSignal,
   gracefulCancel,
   forceKillAfterDelay,
-  context,
+  context: context2,
   controller
 }) => gracefulCancel ? [sendOnAbort({
   subprocess,
   kill,
   cancelSignal,
   forceKillAfterDelay,
-  context,
+  context: context2,
   controller
 })] : [];
-var sendOnAbort = async ({ subprocess, kill, cancelSignal, forceKillAfterDelay, context, controller: { signal } }) => {
+var sendOnAbort = async ({ subprocess, kill, cancelSignal, forceKillAfterDelay, context: context2, controller: { signal } }) => {
   await onAbortedSignal(cancelSignal, signal);
   const reason = getReason(cancelSignal);
   await sendAbort(subprocess, reason);
   killOnTimeout({
     kill,
     forceKillAfterDelay,
-    context,
+    context: context2,
     controllerSignal: signal
   });
-  context.terminationReason ??= "gracefulCancel";
+  context2.terminationReason ??= "gracefulCancel";
   throw cancelSignal.reason;
 };
 var getReason = ({ reason }) => {
@@ -22865,9 +28021,9 @@ var validateBooleanOptions = (options) => {
     checkBooleanOption(options[optionName], optionName);
   }
 };
-var validateEnv = ({ env }) => {
-  if (env !== void 0 && (typeof env !== "object" || env === null || Array.isArray(env))) {
-    throw new TypeError(`The \`env\` option must be an object: ${String(env)}.`);
+var validateEnv = ({ env: env2 }) => {
+  if (env2 !== void 0 && (typeof env2 !== "object" || env2 === null || Array.isArray(env2))) {
+    throw new TypeError(`The \`env\` option must be an object: ${String(env2)}.`);
   }
 };
 var addDefaultOptions = ({
@@ -22910,17 +28066,17 @@ var addDefaultOptions = ({
 });
 var getEnv = (options) => ({ __proto__: null, ...computeEnv(options) });
 var computeEnv = ({ env: envOption, extendEnv, preferLocal, node: node2, localDirectory, nodePath }) => {
-  const env = { __proto__: null, ...extendEnv && process9.env, ...envOption };
+  const env2 = { __proto__: null, ...extendEnv && process9.env, ...envOption };
   if (preferLocal || node2) {
     return npmRunPathEnv({
-      env,
+      env: env2,
       cwd: localDirectory,
       execPath: nodePath,
       preferLocal,
       addExecPath: node2
     });
   }
-  return env;
+  return env2;
 };
 
 // node_modules/execa/lib/arguments/shell.js
@@ -25274,25 +30430,25 @@ var writeToFiles = (chunks, stdioItems, outputFiles) => {
   const writtenPaths = /* @__PURE__ */ new Set();
   for (const stdioItem of fileItems) {
     const { type, append } = stdioItem;
-    const path12 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-    if (writtenPaths.has(path12)) {
+    const path13 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+    if (writtenPaths.has(path13)) {
       continue;
     }
-    writtenPaths.add(path12);
-    if (append || outputFiles.has(path12)) {
-      appendFileSync(path12, contents);
+    writtenPaths.add(path13);
+    if (append || outputFiles.has(path13)) {
+      appendFileSync(path13, contents);
     } else {
-      writeFileSync(path12, contents);
+      writeFileSync(path13, contents);
     }
-    outputFiles.add(path12);
+    outputFiles.add(path13);
   }
 };
 
 // node_modules/execa/lib/resolve/exit-async.js
 import { once as once4 } from "node:events";
-var waitForExit = async (subprocess, context) => {
+var waitForExit = async (subprocess, context2) => {
   const [exitCode, signal] = await waitForExitOrError(subprocess);
-  context.isForcefullyTerminated ??= false;
+  context2.isForcefullyTerminated ??= false;
   return [exitCode, signal];
 };
 var waitForExitOrError = async (subprocess) => {
@@ -26260,9 +31416,9 @@ if (process.platform === "linux") {
 }
 
 // node_modules/signal-exit/dist/mjs/index.js
-var processOk = (process14) => !!process14 && typeof process14 === "object" && typeof process14.removeListener === "function" && typeof process14.emit === "function" && typeof process14.reallyExit === "function" && typeof process14.listeners === "function" && typeof process14.kill === "function" && typeof process14.pid === "number" && typeof process14.on === "function";
+var processOk = (process16) => !!process16 && typeof process16 === "object" && typeof process16.removeListener === "function" && typeof process16.emit === "function" && typeof process16.reallyExit === "function" && typeof process16.listeners === "function" && typeof process16.kill === "function" && typeof process16.pid === "number" && typeof process16.on === "function";
 var kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
-var global = globalThis;
+var global2 = globalThis;
 var ObjectDefineProperty = Object.defineProperty.bind(Object);
 var Emitter = class {
   emitted = {
@@ -26276,10 +31432,10 @@ var Emitter = class {
   count = 0;
   id = Math.random();
   constructor() {
-    if (global[kExitEmitter]) {
-      return global[kExitEmitter];
+    if (global2[kExitEmitter]) {
+      return global2[kExitEmitter];
     }
-    ObjectDefineProperty(global, kExitEmitter, {
+    ObjectDefineProperty(global2, kExitEmitter, {
       value: this,
       writable: false,
       enumerable: false,
@@ -26353,15 +31509,15 @@ var SignalExit = class extends SignalExitBase {
   #originalProcessReallyExit;
   #sigListeners = {};
   #loaded = false;
-  constructor(process14) {
+  constructor(process16) {
     super();
-    this.#process = process14;
+    this.#process = process16;
     this.#sigListeners = {};
     for (const sig of signals) {
       this.#sigListeners[sig] = () => {
         const listeners = this.#process.listeners(sig);
         let { count: count2 } = this.#emitter;
-        const p = process14;
+        const p = process16;
         if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
           count2 += p.__signal_exit_emitter__.count;
         }
@@ -26370,12 +31526,12 @@ var SignalExit = class extends SignalExitBase {
           const ret = this.#emitter.emit("exit", null, sig);
           const s = sig === "SIGHUP" ? this.#hupSig : sig;
           if (!ret)
-            process14.kill(process14.pid, s);
+            process16.kill(process16.pid, s);
         }
       };
     }
-    this.#originalProcessReallyExit = process14.reallyExit;
-    this.#originalProcessEmit = process14.emit;
+    this.#originalProcessReallyExit = process16.reallyExit;
+    this.#originalProcessEmit = process16.emit;
   }
   onExit(cb, opts) {
     if (!processOk(this.#process)) {
@@ -26510,17 +31666,17 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   if (!weakMap.has(stream)) {
     weakMap.set(stream, []);
   }
-  const promises = weakMap.get(stream);
+  const promises3 = weakMap.get(stream);
   const promise2 = createDeferred();
-  promises.push(promise2);
-  const resolve = promise2.resolve.bind(promise2);
-  return { resolve, promises };
+  promises3.push(promise2);
+  const resolve2 = promise2.resolve.bind(promise2);
+  return { resolve: resolve2, promises: promises3 };
 };
-var waitForConcurrentStreams = async ({ resolve, promises }, subprocess) => {
-  resolve();
+var waitForConcurrentStreams = async ({ resolve: resolve2, promises: promises3 }, subprocess) => {
+  resolve2();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
-    Promise.all([false, ...promises])
+    Promise.all([false, ...promises3])
   ]);
   return !isSubprocessExit;
 };
@@ -27546,14 +32702,14 @@ var waitForSubprocessResult = async ({
     ipc,
     ipcInput
   },
-  context,
+  context: context2,
   verboseInfo,
   fileDescriptors,
   originalStreams,
   onInternalError,
   controller
 }) => {
-  const exitPromise = waitForExit(subprocess, context);
+  const exitPromise = waitForExit(subprocess, context2);
   const streamInfo = {
     originalStreams,
     fileDescriptors,
@@ -27607,12 +32763,12 @@ var waitForSubprocessResult = async ({
       ]),
       onInternalError,
       throwOnSubprocessError(subprocess, controller),
-      ...throwOnTimeout(kill, timeout, context, controller),
+      ...throwOnTimeout(kill, timeout, context2, controller),
       ...throwOnCancel({
         kill,
         cancelSignal,
         gracefulCancel,
-        context,
+        context: context2,
         controller
       }),
       ...throwOnGracefulCancel({
@@ -27621,12 +32777,12 @@ var waitForSubprocessResult = async ({
         cancelSignal,
         gracefulCancel,
         forceKillAfterDelay,
-        context,
+        context: context2,
         controller
       })
     ]);
   } catch (error62) {
-    context.terminationReason ??= "other";
+    context2.terminationReason ??= "other";
     if (error62 instanceof MaxBufferError) {
       kill();
     }
@@ -27888,13 +33044,13 @@ var spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime,
   const originalStreams = [...subprocess.stdio];
   pipeOutputAsync(subprocess, fileDescriptors, controller);
   setIpcSubprocessOptions(subprocess, options);
-  const context = {};
+  const context2 = {};
   const onInternalError = createDeferred();
   const kill = subprocessKill.bind(void 0, {
     kill: getKillFunction(subprocess, options),
     options,
     onInternalError,
-    context,
+    context: context2,
     controller
   });
   cleanupOnExit(kill, options, controller);
@@ -27910,7 +33066,7 @@ var spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime,
     originalStreams,
     command,
     escapedCommand,
-    context,
+    context: context2,
     onInternalError,
     controller
   });
@@ -27942,7 +33098,7 @@ var getSubprocessProperties = (nodeChildProcess, all) => ({
   all,
   kill: nodeChildProcess.kill.bind(nodeChildProcess)
 });
-var handlePromise = async ({ subprocess, kill, all: allStream, options, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context, onInternalError, controller }) => {
+var handlePromise = async ({ subprocess, kill, all: allStream, options, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context: context2, onInternalError, controller }) => {
   const [
     errorInfo,
     [exitCode, signal],
@@ -27954,7 +33110,7 @@ var handlePromise = async ({ subprocess, kill, all: allStream, options, startTim
     kill,
     all: allStream,
     options,
-    context,
+    context: context2,
     verboseInfo,
     fileDescriptors,
     originalStreams,
@@ -27972,7 +33128,7 @@ var handlePromise = async ({ subprocess, kill, all: allStream, options, startTim
     stdio,
     all,
     ipcOutput,
-    context,
+    context: context2,
     options,
     command,
     escapedCommand,
@@ -27980,15 +33136,15 @@ var handlePromise = async ({ subprocess, kill, all: allStream, options, startTim
   });
   return handleResult(result, verboseInfo, options);
 };
-var getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context, options, command, escapedCommand, startTime }) => Object.hasOwn(errorInfo, "error") ? makeError({
+var getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context: context2, options, command, escapedCommand, startTime }) => Object.hasOwn(errorInfo, "error") ? makeError({
   error: errorInfo.error,
   command,
   escapedCommand,
-  timedOut: context.terminationReason === "timeout",
-  isCanceled: context.terminationReason === "cancel" || context.terminationReason === "gracefulCancel",
-  isGracefullyCanceled: context.terminationReason === "gracefulCancel",
+  timedOut: context2.terminationReason === "timeout",
+  isCanceled: context2.terminationReason === "cancel" || context2.terminationReason === "gracefulCancel",
+  isGracefullyCanceled: context2.terminationReason === "gracefulCancel",
   isMaxBuffer: errorInfo.error instanceof MaxBufferError,
-  isForcefullyTerminated: context.isForcefullyTerminated,
+  isForcefullyTerminated: context2.isForcefullyTerminated,
   exitCode,
   signal,
   stdio,
@@ -28091,19 +33247,22 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/runner/run-manifest.ts
+init_tracing();
+
 // src/runner/checkout.ts
 var CheckoutError = class extends Error {
   name = "CheckoutError";
 };
-async function git(cwd, env, args) {
-  return execa("git", args, { cwd, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 6e5 });
+async function git(cwd, env2, args) {
+  return execa("git", args, { cwd, env: env2, extendEnv: false, reject: false, stdin: "ignore", timeout: 6e5 });
 }
 function pullRequestRef(manifest) {
   if (manifest.pull_request === null) return void 0;
   return ciPlatforms[manifest.repository.vcs].pullRequestRef(manifest.pull_request);
 }
-async function ensureCheckout(repoRoot, manifest, env, log) {
-  const head = await git(repoRoot, env, ["rev-parse", "HEAD"]);
+async function ensureCheckout(repoRoot, manifest, env2, log) {
+  const head = await git(repoRoot, env2, ["rev-parse", "HEAD"]);
   if (head.exitCode !== 0) {
     throw new CheckoutError(
       `${repoRoot} is not a git checkout (${String(head.stderr).trim()}); run the runner from the repository's root, e.g. after actions/checkout`
@@ -28112,26 +33271,26 @@ async function ensureCheckout(repoRoot, manifest, env, log) {
   const previousSha = String(head.stdout).trim();
   const want = manifest.head.sha;
   if (previousSha === want) return { previousSha, moved: false };
-  const present = await git(repoRoot, env, ["cat-file", "-e", `${want}^{commit}`]);
+  const present = await git(repoRoot, env2, ["cat-file", "-e", `${want}^{commit}`]);
   if (present.exitCode !== 0) {
     const shallow = String(
-      (await git(repoRoot, env, ["rev-parse", "--is-shallow-repository"])).stdout
+      (await git(repoRoot, env2, ["rev-parse", "--is-shallow-repository"])).stdout
     ).trim();
     const depth = shallow === "true" ? ["--depth=1"] : [];
     log(`fetching ${want.slice(0, 12)} (the checkout is at ${previousSha.slice(0, 12)})`);
-    let fetched = await git(repoRoot, env, ["fetch", "--no-tags", ...depth, "origin", want]);
+    let fetched = await git(repoRoot, env2, ["fetch", "--no-tags", ...depth, "origin", want]);
     const prRef = pullRequestRef(manifest);
     if (fetched.exitCode !== 0 && prRef) {
-      fetched = await git(repoRoot, env, ["fetch", "--no-tags", ...depth, "origin", prRef]);
+      fetched = await git(repoRoot, env2, ["fetch", "--no-tags", ...depth, "origin", prRef]);
     }
-    const check2 = await git(repoRoot, env, ["cat-file", "-e", `${want}^{commit}`]);
+    const check2 = await git(repoRoot, env2, ["cat-file", "-e", `${want}^{commit}`]);
     if (check2.exitCode !== 0) {
       throw new CheckoutError(
         `commit ${want} could not be fetched from origin (${String(fetched.stderr).trim().split("\n").at(-1) ?? ""}); check the workflow's checkout step can read the PR's commits`
       );
     }
   }
-  const switched = await git(repoRoot, env, ["checkout", "--detach", want]);
+  const switched = await git(repoRoot, env2, ["checkout", "--detach", want]);
   if (switched.exitCode !== 0) {
     throw new CheckoutError(
       `could not check out ${want}: ${String(switched.stderr).trim().split("\n").slice(-3).join(" ")}; the working tree must be clean`
@@ -28148,7 +33307,7 @@ var REDACTED = "***";
 function looksSecret(name) {
   return SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase());
 }
-function createRedactor(env, secretNames = [], extraValues = []) {
+function createRedactor(env2, secretNames = [], extraValues = []) {
   const listed = new Set(secretNames);
   const values = /* @__PURE__ */ new Set();
   const add = (value) => {
@@ -28157,7 +33316,7 @@ function createRedactor(env, secretNames = [], extraValues = []) {
       if (trimmed.length >= MIN_SECRET_LENGTH) values.add(trimmed);
     }
   };
-  for (const [name, value] of Object.entries(env)) {
+  for (const [name, value] of Object.entries(env2)) {
     if (value !== void 0 && (listed.has(name) || looksSecret(name))) add(value);
   }
   for (const value of extraValues) add(value);
@@ -28271,16 +33430,16 @@ function engineCommands(engine) {
   return terraformLike(engine.binary ?? defaultBinary[engine.name]);
 }
 function engineEnv(engine, pluginCacheDir) {
-  const env = {
+  const env2 = {
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
     TF_PLUGIN_CACHE_DIR: pluginCacheDir
   };
   if (engine.name === "terragrunt") {
-    env["TG_NON_INTERACTIVE"] = "true";
-    env["TERRAGRUNT_NON_INTERACTIVE"] = "true";
+    env2["TG_NON_INTERACTIVE"] = "true";
+    env2["TERRAGRUNT_NON_INTERACTIVE"] = "true";
   }
-  return env;
+  return env2;
 }
 
 // src/runner/exec-step.ts
@@ -28397,35 +33556,35 @@ function sensitiveOutputs(json2) {
   }
   return outputs;
 }
-async function runDirspace(context) {
-  const { manifest, dirspace, redactor, client } = context;
+async function runDirspace(context2) {
+  const { manifest, dirspace, redactor, client } = context2;
   const { dir, workspace, workflow } = dirspace;
   const steps = [];
   const result = { dir, workspace, success: false, steps };
   let cwd;
   try {
-    cwd = dirspacePath(context.repoRoot, dir);
+    cwd = dirspacePath(context2.repoRoot, dir);
   } catch (error62) {
     steps.push({ name: "checkout", success: false, exit_code: null, output: error62.message });
     return result;
   }
   const commands = engineCommands(workflow.engine);
-  const planFile = path10.join(context.tempDir, `${context.index}.tfplan`);
+  const planFile = path10.join(context2.tempDir, `${context2.index}.tfplan`);
   let planReady = false;
   let workspaceSelected = workspace === "default";
   let summary;
   let hasChanges;
-  const env = {
-    ...context.baseEnv,
-    ...engineEnv(workflow.engine, context.pluginCacheDir),
+  const env2 = {
+    ...context2.baseEnv,
+    ...engineEnv(workflow.engine, context2.pluginCacheDir),
     TERRAGATE_DIR: dir,
     TERRAGATE_WORKSPACE: workspace,
     TERRAGATE_PLANFILE: planFile,
     TERRAGATE_MANIFEST_KIND: manifest.kind
   };
-  const exec = (args, output2, extra = {}) => execStep(commands.binary, args, {
+  const exec2 = (args, output2, extra = {}) => execStep(commands.binary, args, {
     cwd,
-    env,
+    env: env2,
     timeoutSeconds: extra.timeout ?? manifest.step_timeout_seconds,
     redactor,
     output: output2,
@@ -28434,17 +33593,17 @@ async function runDirspace(context) {
   const note = (output2, text) => output2.push(redactor.redact(text));
   async function selectWorkspace(output2, timeout) {
     if (workspaceSelected) return void 0;
-    const selected = await exec(commands.selectWorkspace(workspace), output2, { timeout });
+    const selected = await exec2(commands.selectWorkspace(workspace), output2, { timeout });
     if (selected.success) workspaceSelected = true;
     return selected;
   }
   let applyAnnounced = false;
   for (const step of workflow.steps) {
     if (step.type === "env") {
-      env[step.name] = step.value;
+      env2[step.name] = step.value;
       continue;
     }
-    const output2 = new CappedOutput(context.outputLimits);
+    const output2 = new CappedOutput(context2.outputLimits);
     const timeout = step.timeout_seconds;
     let outcome;
     let failure2;
@@ -28466,17 +33625,17 @@ async function runDirspace(context) {
     }
     switch (step.type) {
       case "init": {
-        outcome = await exec(commands.init(step.extra_args), output2, { timeout });
+        outcome = await exec2(commands.init(step.extra_args), output2, { timeout });
         if (outcome.success) outcome = await selectWorkspace(output2, timeout) ?? outcome;
         break;
       }
       case "plan": {
         outcome = await selectWorkspace(output2, timeout) ?? void 0;
         if (outcome && !outcome.success) break;
-        outcome = await exec(commands.plan(planFile, step.extra_args), output2, { timeout });
+        outcome = await exec2(commands.plan(planFile, step.extra_args), output2, { timeout });
         if (!outcome.success) break;
         const showOutput = new CappedOutput(smallOutput);
-        const show = await exec(commands.showJson(planFile), showOutput, { captureStdout: true, timeout });
+        const show = await exec2(commands.showJson(planFile), showOutput, { captureStdout: true, timeout });
         if (!show.success) {
           output2.push(showOutput.toString());
           outcome = show;
@@ -28507,7 +33666,7 @@ async function runDirspace(context) {
             )
           });
         });
-        if (context.defer) context.defer(upload);
+        if (context2.defer) context2.defer(upload);
         else await upload;
         break;
       }
@@ -28524,7 +33683,7 @@ async function runDirspace(context) {
         outcome = await selectWorkspace(output2, timeout) ?? void 0;
         if (outcome && !outcome.success) break;
         if (summary === void 0) {
-          const show = await exec(commands.showJson(planFile), new CappedOutput(smallOutput), {
+          const show = await exec2(commands.showJson(planFile), new CappedOutput(smallOutput), {
             captureStdout: true,
             timeout
           });
@@ -28535,9 +33694,9 @@ async function runDirspace(context) {
             }
           }
         }
-        outcome = await exec(commands.apply(planFile, step.extra_args), output2, { timeout });
+        outcome = await exec2(commands.apply(planFile, step.extra_args), output2, { timeout });
         if (!outcome.success) break;
-        const outputs = await exec(commands.outputJson(), new CappedOutput(smallOutput), {
+        const outputs = await exec2(commands.outputJson(), new CappedOutput(smallOutput), {
           captureStdout: true,
           timeout
         });
@@ -28553,7 +33712,7 @@ async function runDirspace(context) {
         const [program, ...args] = step.cmd;
         outcome = await execStep(program, args, {
           cwd,
-          env,
+          env: env2,
           timeoutSeconds: timeout ?? manifest.step_timeout_seconds,
           redactor,
           output: output2
@@ -28596,10 +33755,10 @@ async function mapWithLimit(items, limit, task) {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
-async function currentSha(repoRoot, env) {
+async function currentSha(repoRoot, env2) {
   const head = await execa("git", ["rev-parse", "HEAD"], {
     cwd: repoRoot,
-    env,
+    env: env2,
     extendEnv: false,
     reject: false
   });
@@ -28629,6 +33788,19 @@ async function deliver(client, results) {
   }
 }
 async function runManifest(options) {
+  if (!options.otlpEndpoint) return runTraced(options);
+  const { startTracing: startTracing2 } = await Promise.resolve().then(() => (init_start_tracing(), start_tracing_exports));
+  const tracing = await startTracing2({
+    endpoint: options.otlpEndpoint,
+    serviceName: options.serviceName ?? "terragate-runner"
+  });
+  try {
+    return await runTraced(options);
+  } finally {
+    await tracing.shutdown();
+  }
+}
+async function runTraced(options) {
   const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId, {
     ...options.retry ? { retry: options.retry } : {},
     onRetry: (message) => options.log.info(`the server did not take a call: ${message}`)
@@ -28638,6 +33810,19 @@ async function runManifest(options) {
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
   }
   const manifest = started;
+  return withSpan(
+    `terragate run ${manifest.kind}`,
+    {
+      "terragate.manifest_id": manifest.id,
+      "terragate.kind": manifest.kind,
+      "terragate.dirspaces": manifest.dirspaces.length,
+      "vcs.repository": manifest.repository.full_name
+    },
+    () => runStarted(client, manifest, options),
+    { kind: "consumer", parent: manifest.traceparent, root: true }
+  );
+}
+async function runStarted(client, manifest, options) {
   const redactor = createRedactor(options.env, [...manifest.secret_env, ...options.secretEnv ?? []]);
   options.log.info(
     `work manifest ${manifest.id}: ${manifest.kind} of ${manifest.dirspaces.length} dirspace(s) at ${manifest.head.sha.slice(0, 7)}, ${manifest.parallelism} at once`
@@ -28656,8 +33841,8 @@ async function runManifest(options) {
       ...undelivered ? { undelivered } : {}
     };
   }
-  const tempDir = await mkdtemp(path11.join(options.tempRoot ?? tmpdir(), "terragate-"));
-  const pluginCacheDir = options.pluginCacheDir ?? path11.join(tempDir, "plugin-cache");
+  const tempDir = await mkdtemp(path12.join(options.tempRoot ?? tmpdir(), "terragate-"));
+  const pluginCacheDir = options.pluginCacheDir ?? path12.join(tempDir, "plugin-cache");
   await mkdir(pluginCacheDir, { recursive: true });
   try {
     const settled = [];
@@ -28665,18 +33850,26 @@ async function runManifest(options) {
       let result;
       const deferred = [];
       try {
-        result = await runDirspace({
-          manifest,
-          dirspace,
-          index,
-          repoRoot: options.repoRoot,
-          tempDir,
-          pluginCacheDir,
-          baseEnv: options.env,
-          redactor,
-          client,
-          defer: (work) => deferred.push(work)
-        });
+        result = await withSpan(
+          `dirspace ${dirspace.dir} (${dirspace.workspace})`,
+          { "terragate.dir": dirspace.dir, "terragate.workspace": dirspace.workspace },
+          async (span) => {
+            const ran = await runDirspace({
+              manifest,
+              dirspace,
+              index,
+              repoRoot: options.repoRoot,
+              tempDir,
+              pluginCacheDir,
+              baseEnv: options.env,
+              redactor,
+              client,
+              defer: (work) => deferred.push(work)
+            });
+            span.setAttribute("terragate.success", ran.success);
+            return ran;
+          }
+        );
       } catch (error62) {
         result = {
           dir: dirspace.dir,
@@ -28789,11 +33982,11 @@ function printDirspace(result) {
   }
   write("::endgroup::");
 }
-async function main(env) {
-  const inputToken = env["INPUT_WORK-TOKEN"]?.trim();
+async function main(env2) {
+  const inputToken = env2["INPUT_WORK-TOKEN"]?.trim();
   if (inputToken) write(`::add-mask::${inputToken}`);
-  const dispatched = await readDispatchedApiUrl(env["GITHUB_EVENT_NAME"], env["GITHUB_EVENT_PATH"]);
-  const config2 = loadRunnerConfig(env, {}, dispatched);
+  const dispatched = await readDispatchedApiUrl(env2["GITHUB_EVENT_NAME"], env2["GITHUB_EVENT_PATH"]);
+  const config2 = loadRunnerConfig(env2, {}, dispatched);
   for (const warning of config2.warnings) write(`::warning::${escapeData(`Terragate: ${warning}`)}`);
   const outcome = await runManifest({
     apiUrl: config2.apiUrl,
@@ -28805,6 +33998,8 @@ async function main(env) {
     env: config2.processEnv,
     secretEnv: config2.secretEnv,
     pluginCacheDir: config2.pluginCacheDir,
+    otlpEndpoint: config2.otlpEndpoint,
+    serviceName: config2.serviceName,
     tempRoot: config2.tempDir,
     retry: config2.retry,
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace }

@@ -1,6 +1,7 @@
 // Group commit for webhook deliveries (every VCS): requests arriving while a commit is in flight share the next one.
 import type { Database } from "../db/client.ts";
 import { type DeliveryWithJob, storeDeliveriesWithJobs } from "../db/queries/webhook-deliveries.ts";
+import { currentTraceparent, withSpan } from "../tracing/tracing.ts";
 
 interface Waiting {
   item: DeliveryWithJob;
@@ -61,9 +62,17 @@ export function createDeliveryBatcher(db: Database, maxBatch = 200): DeliveryBat
 
   return {
     store(item) {
-      return new Promise<boolean>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        if (!flushing) void flush();
+      // The evaluation job continues the delivery's trace; the shared commit is a span of its own.
+      return withSpan("store delivery", { "terragate.delivery_id": item.delivery.deliveryId }, () => {
+        const traceparent = currentTraceparent();
+        const traced: DeliveryWithJob =
+          traceparent === undefined
+            ? item
+            : { ...item, job: { ...item.job, payload: { ...item.job.payload, traceparent } } };
+        return new Promise<boolean>((resolve, reject) => {
+          queue.push({ item: traced, resolve, reject });
+          if (!flushing) void flush();
+        });
       });
     },
   };

@@ -109,6 +109,8 @@ export async function main(
     env: config.processEnv,
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
+    otlpEndpoint: config.otlpEndpoint,
+    serviceName: config.serviceName,
     tempRoot: config.tempDir,
     retry: config.retry,
     log: {

@@ -100,6 +100,10 @@ export const EnvSchema = z
     TERRAGATE_RETENTION_OUTPUTS_DAYS: retentionDays.default(90),
     /** Days a finished run's work tokens are kept (a runner retrying `initiate` still gets its answer). */
     TERRAGATE_RETENTION_TOKENS_DAYS: retentionDays.default(1),
+    /** OTLP/HTTP endpoint for traces (Jaeger, Tempo, an OpenTelemetry Collector); unset: no tracing. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: url("an OTLP/HTTP endpoint URL, e.g. http://otel-collector:4318"),
+    /** `service.name` of this process's spans. */
+    OTEL_SERVICE_NAME: z.string().trim().min(1).default("terragate"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
         error: "expected one of fatal, error, warn, info, debug, trace, silent",
@@ -216,6 +220,8 @@ export const RunnerEnvSchema = z.object({
   CI_PIPELINE_ID: optionalString,
   TF_PLUGIN_CACHE_DIR: optionalString,
   RUNNER_TEMP: optionalString,
+  OTEL_EXPORTER_OTLP_ENDPOINT: url("an OTLP/HTTP endpoint URL, e.g. http://otel-collector:4318"),
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export interface RunnerConfig {
@@ -240,6 +246,9 @@ export interface RunnerConfig {
   secretEnv: string[];
   /** How uploads are retried while the server answers 5xx or cannot be reached (TERRAGATE_RETRY_MINUTES). */
   retry: RetryPolicy;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where the run's spans go (unset: no tracing). */
+  otlpEndpoint: string | undefined;
+  serviceName: string | undefined;
   /** The whole environment, handed to terraform (credentials live there) minus the runner's own secrets. */
   processEnv: Record<string, string>;
 }
@@ -358,6 +367,8 @@ export function loadRunnerConfig(
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
+    otlpEndpoint: runnerEnv.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: runnerEnv.OTEL_SERVICE_NAME,
     tempDir: runnerEnv.RUNNER_TEMP,
     secretEnv: [
       ...(flags.secretEnv ?? []).flatMap(nameList),

@@ -1,6 +1,7 @@
 // The database client: postgres.js under drizzle, one pool per process, built from a URL (never from a global).
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { withSpan } from "../tracing/tracing.ts";
 import * as schema from "./schema/index.ts";
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -29,11 +30,24 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     connection: { application_name: options.applicationName ?? "terragate" },
   });
   const db = drizzle(sql, { schema });
+  traceTransactions(db);
   return {
     sql,
     db,
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/**
+ * Every top-level transaction is a span (nested ones are savepoints of it). Wrapping the client's one
+ * method here keeps span code out of the many places that open transactions.
+ */
+function traceTransactions(db: Database): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((run, config) =>
+    withSpan("db transaction", { "db.system.name": "postgresql" }, () => transaction(run, config), {
+      kind: "client",
+    })) as Database["transaction"];
 }
 
 export { schema };

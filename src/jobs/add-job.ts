@@ -1,6 +1,7 @@
 // Transactional outbox: jobs are added with graphile_worker.add_job inside the caller's transaction.
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
+import { currentTraceparent } from "../tracing/tracing.ts";
 
 export interface AddJobOptions {
   /** Jobs with the same queue name run one at a time, in order (e.g. one queue per PR). */
@@ -23,9 +24,12 @@ export async function addJob<TPayload extends object>(
   payload: TPayload,
   options: AddJobOptions = {},
 ): Promise<void> {
+  // The job continues the trace that added it (the task wrapper reads `traceparent`).
+  const traceparent = currentTraceparent();
+  const carried = traceparent === undefined ? payload : { ...payload, traceparent };
   await executor.execute(sql`select graphile_worker.add_job(
     identifier => ${taskIdentifier}::text,
-    payload => ${JSON.stringify(payload)}::json,
+    payload => ${JSON.stringify(carried)}::json,
     queue_name => ${options.queueName ?? null}::text,
     run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => ${options.maxAttempts ?? null}::int,

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import type { Metrics } from "../server/metrics.ts";
+import { withSpan } from "../tracing/tracing.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -52,7 +53,32 @@ const tasks: Record<string, TaskFactory> = {
   housekeeping: lazyTask(async () => (await import("./housekeeping.ts")).createHousekeepingTask),
 };
 
+/**
+ * Every job runs in a span: it continues the trace that added it (`traceparent` in the payload, put
+ * there by addJob or the webhook intake), or starts one (a scheduled job).
+ */
+function traced(name: string, task: Task): Task {
+  return (payload, helpers) => {
+    const parent =
+      typeof payload === "object" && payload !== null && "traceparent" in payload
+        ? String((payload as { traceparent: unknown }).traceparent)
+        : undefined;
+    return withSpan(
+      `job ${name}`,
+      {
+        "terragate.task": name,
+        "terragate.job_id": helpers?.job?.id,
+        "terragate.attempt": helpers?.job?.attempts,
+      },
+      async () => task(payload, helpers),
+      { kind: "consumer", parent, root: true },
+    );
+  };
+}
+
 export function createTaskList(deps: JobDeps): TaskList {
   const withNames: JobDeps = { ...deps, taskIdentifiers: Object.keys(tasks) };
-  return Object.fromEntries(Object.entries(tasks).map(([name, factory]) => [name, factory(withNames)]));
+  return Object.fromEntries(
+    Object.entries(tasks).map(([name, factory]) => [name, traced(name, factory(withNames))]),
+  );
 }

@@ -1,4 +1,5 @@
 // The runner's HTTP client for the work-manifest endpoints: retries what is safe to repeat, counts the bytes it sends.
+import { currentTraceparent, withSpan } from "../tracing/tracing.ts";
 import type { Vcs } from "../vcs/types.ts";
 import {
   type InitiateResponse,
@@ -141,8 +142,24 @@ export class RunnerApiClient {
     }
   }
 
-  async #send(method: string, path: string, token: string, body: string | undefined): Promise<Response> {
+  #send(method: string, path: string, token: string, body: string | undefined): Promise<Response> {
+    // The server's span for this call continues the runner's trace (`traceparent`).
+    return withSpan(
+      `terragate ${method} ${path.replace(/\?.*$/, "")}`,
+      { "http.request.method": method },
+      () => this.#sendTraced(method, path, token, body),
+      { kind: "client" },
+    );
+  }
+
+  async #sendTraced(
+    method: string,
+    path: string,
+    token: string,
+    body: string | undefined,
+  ): Promise<Response> {
     const url = `${this.#base}${path}`;
+    const traceparent = currentTraceparent();
     let response: Response;
     try {
       if (body !== undefined) this.#bytesSent += Buffer.byteLength(body);
@@ -151,6 +168,7 @@ export class RunnerApiClient {
         headers: {
           authorization: `Bearer ${token}`,
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(traceparent !== undefined ? { traceparent } : {}),
         },
         body,
       });

@@ -73,6 +73,8 @@ export const Manifest = z.object({
   secret_env: z.array(z.string()).default([]),
   step_timeout_seconds: z.number().int().positive(),
   dirspaces: z.array(ManifestDirspace),
+  /** W3C `traceparent` of the trace the manifest belongs to; the runner's spans continue it. */
+  traceparent: z.string().max(128).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

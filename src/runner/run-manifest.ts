@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { withSpan } from "../tracing/tracing.ts";
 import { type RetryPolicy, RunnerApiClient, RunnerClientError, type VcsPath } from "./api-client.ts";
 import { ensureCheckout } from "./checkout.ts";
 import type { DirspaceResult, Manifest, ResultsBody } from "./protocol.ts";
@@ -33,6 +34,10 @@ export interface RunManifestOptions {
   /** How long uploads are retried while the server answers 5xx or cannot be reached (default 10 minutes). */
   retry?: RetryPolicy;
   log: RunnerLog;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the run's spans, continuing the manifest's trace, are exported there. */
+  otlpEndpoint?: string | undefined;
+  /** OTEL_SERVICE_NAME (default terragate-runner). */
+  serviceName?: string | undefined;
 }
 
 export type RunOutcome =
@@ -105,7 +110,25 @@ async function deliver(client: RunnerApiClient, results: ResultsBody): Promise<s
   }
 }
 
+/**
+ * Runs the manifest; with an OTLP endpoint its spans (the run, each dirspace, each call to the server)
+ * continue the trace the manifest carries, so a PR's plan is one trace from comment to comment.
+ */
 export async function runManifest(options: RunManifestOptions): Promise<RunOutcome> {
+  if (!options.otlpEndpoint) return runTraced(options);
+  const { startTracing } = await import("../tracing/start-tracing.ts");
+  const tracing = await startTracing({
+    endpoint: options.otlpEndpoint,
+    serviceName: options.serviceName ?? "terragate-runner",
+  });
+  try {
+    return await runTraced(options);
+  } finally {
+    await tracing.shutdown();
+  }
+}
+
+async function runTraced(options: RunManifestOptions): Promise<RunOutcome> {
   const client = new RunnerApiClient(options.apiUrl, options.vcs, options.manifestId, {
     ...(options.retry ? { retry: options.retry } : {}),
     onRetry: (message) => options.log.info(`the server did not take a call: ${message}`),
@@ -115,6 +138,24 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
     return { type: "done", reason: started.reason ?? "nothing left to run", bytesSent: client.bytesSent };
   }
   const manifest = started;
+  return withSpan(
+    `terragate run ${manifest.kind}`,
+    {
+      "terragate.manifest_id": manifest.id,
+      "terragate.kind": manifest.kind,
+      "terragate.dirspaces": manifest.dirspaces.length,
+      "vcs.repository": manifest.repository.full_name,
+    },
+    () => runStarted(client, manifest, options),
+    { kind: "consumer", parent: manifest.traceparent, root: true },
+  );
+}
+
+async function runStarted(
+  client: RunnerApiClient,
+  manifest: Manifest,
+  options: RunManifestOptions,
+): Promise<RunOutcome> {
   const redactor = createRedactor(options.env, [...manifest.secret_env, ...(options.secretEnv ?? [])]);
   options.log.info(
     `work manifest ${manifest.id}: ${manifest.kind} of ${manifest.dirspaces.length} dirspace(s) at ${manifest.head.sha.slice(0, 7)}, ${manifest.parallelism} at once`,
@@ -142,18 +183,26 @@ export async function runManifest(options: RunManifestOptions): Promise<RunOutco
       let result: DirspaceResult;
       const deferred: Array<Promise<void>> = [];
       try {
-        result = await runDirspace({
-          manifest,
-          dirspace,
-          index,
-          repoRoot: options.repoRoot,
-          tempDir,
-          pluginCacheDir,
-          baseEnv: options.env,
-          redactor,
-          client,
-          defer: (work) => deferred.push(work),
-        });
+        result = await withSpan(
+          `dirspace ${dirspace.dir} (${dirspace.workspace})`,
+          { "terragate.dir": dirspace.dir, "terragate.workspace": dirspace.workspace },
+          async (span) => {
+            const ran = await runDirspace({
+              manifest,
+              dirspace,
+              index,
+              repoRoot: options.repoRoot,
+              tempDir,
+              pluginCacheDir,
+              baseEnv: options.env,
+              redactor,
+              client,
+              defer: (work) => deferred.push(work),
+            });
+            span.setAttribute("terragate.success", ran.success);
+            return ran;
+          },
+        );
       } catch (error) {
         // A bug or an I/O failure in one dirspace must not take the others down.
         result = {

@@ -61,6 +61,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger.info("database schema up to date");
     signal?.throwIfAborted();
 
+    if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
+      // The SDK loads only here: a process without an endpoint never holds it.
+      const { startTracing } = await import("../tracing/start-tracing.ts");
+      const tracing = await startTracing({
+        endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+        serviceName: config.OTEL_SERVICE_NAME,
+      });
+      cleanups.push(() => tracing.shutdown());
+      logger.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, "exporting traces over OTLP");
+    }
     const metrics = createMetrics();
     const applicationName = `terragate-${hostname()}-${process.pid}`.slice(0, 63);
     const database: DatabaseClient = createDatabase(location.url, { applicationName });

@@ -134,7 +134,7 @@ export function startRunner(
   checkout: string,
   home: string,
   dispatch: { inputs: Record<string, string>; runId: number },
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; env?: Record<string, string> } = {},
 ) {
   const { inputs } = dispatch;
   return execa("node", [path.join(projectRoot, "src/main.ts"), "run"], {
@@ -148,6 +148,7 @@ export function startRunner(
       TERRAGATE_WORK_MANIFEST_ID: inputs["work-manifest-id"] ?? "",
       TERRAGATE_WORK_TOKEN: inputs["work-token"] ?? "",
       GITHUB_RUN_ID: String(dispatch.runId),
+      ...options.env,
     },
   });
 }

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { Logger } from "pino";
 import type { Metrics } from "../../server/metrics.ts";
+import { withSpan } from "../../tracing/tracing.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -31,9 +32,23 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     c.set("requestId", requestId);
     c.set("logger", requestLogger);
     c.header(requestIdHeader, requestId);
-    try {
-      await next();
-    } finally {
+    // The request's span: a webhook delivery starts its trace here; a runner's call carries its
+    // `traceparent` and continues the manifest's trace.
+    await withSpan(
+      `${c.req.method} ${c.req.path}`,
+      { "http.request.method": c.req.method, "url.path": c.req.path, "terragate.request_id": requestId },
+      async (span) => {
+        try {
+          await next();
+        } finally {
+          const route = finish();
+          span.updateName(`${c.req.method} ${route}`);
+          span.setAttributes({ "http.route": route, "http.response.status_code": c.res.status });
+        }
+      },
+      { kind: "server", parent: c.req.header("traceparent"), root: true },
+    );
+    function finish(): string {
       const seconds = (performance.now() - started) / 1000;
       const status = c.res.status;
       // The matched route pattern, never the raw path, keeps the label set small.
@@ -47,6 +62,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
       );
       // Errors handled by onError lose the header set above with the replaced response.
       if (!c.res.headers.has(requestIdHeader)) c.res.headers.set(requestIdHeader, requestId);
+      return route;
     }
   };
 }

@@ -81,6 +81,7 @@ export async function buildManifestResponse(
       secret_env: runConfig.data.secret_env,
       step_timeout_seconds: runConfig.data.step_timeout_seconds,
       dirspaces: resolved,
+      ...(manifest.traceParent ? { traceparent: manifest.traceParent } : {}),
     },
   };
 }

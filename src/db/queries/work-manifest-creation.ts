@@ -1,5 +1,6 @@
 // Creating work manifests with their dirspaces, and recording the check runs and the dispatched CI run.
 import { and, eq, sql } from "drizzle-orm";
+import { currentTraceparent } from "../../tracing/tracing.ts";
 import type { Executor } from "../client.ts";
 import { type WorkManifestKind, workManifestDirspaces, workManifests } from "../schema/index.ts";
 import type { Vcs } from "../schema/installations.ts";
@@ -43,7 +44,7 @@ export async function insertWorkManifest(
   const { dirspaces, ...row } = manifest;
   const [inserted] = await executor
     .insert(workManifests)
-    .values(row)
+    .values({ ...row, traceParent: currentTraceparent() ?? null })
     .onConflictDoNothing({
       target: [workManifests.repositoryId, workManifests.commentId],
       where: sql`${workManifests.commentId} is not null`,

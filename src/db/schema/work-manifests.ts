@@ -79,6 +79,8 @@ export const workManifests = pgTable(
     runId: text("run_id"),
     runUrl: text("run_url"),
     failureReason: text("failure_reason"),
+    /** W3C `traceparent` of the span that created the manifest: the runner continues that trace. */
+    traceParent: text("trace_parent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     dispatchedAt: timestamp("dispatched_at", { withTimezone: true }),

@@ -2,6 +2,7 @@
 import Bottleneck from "bottleneck";
 import type { Logger } from "pino";
 import { ProbotOctokit } from "probot";
+import { withSpan } from "../../tracing/tracing.ts";
 import type { VcsProvider } from "../types.ts";
 import type { GithubAppCredentials } from "./credentials.ts";
 import { TreeListingCache } from "./git-trees.ts";
@@ -59,7 +60,7 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
   const treeCache = new TreeListingCache();
 
   function octokitFor(installationId: string): GithubOctokit {
-    return new ProbotOctokit({
+    const octokit = new ProbotOctokit({
       baseUrl: options.apiUrl,
       auth: {
         appId: options.credentials.appId,
@@ -100,6 +101,25 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
         },
       },
     });
+    // Outermost hook: one span per API call, its retries and rate-limit waits included.
+    octokit.hook.wrap("request", (request, requestOptions) =>
+      withSpan(
+        // A route template ("/repos/{owner}/{repo}/…"); pagination follows full URLs, named by path.
+        `GitHub ${requestOptions.method} ${requestOptions.url.startsWith("http") ? new URL(requestOptions.url).pathname : requestOptions.url}`,
+        {
+          "http.request.method": requestOptions.method,
+          "url.template": requestOptions.url,
+          "vcs.name": "github",
+        },
+        async (span) => {
+          const response = await request(requestOptions);
+          span.setAttribute("http.response.status_code", response.status);
+          return response;
+        },
+        { kind: "client" },
+      ),
+    );
+    return octokit;
   }
 
   return {

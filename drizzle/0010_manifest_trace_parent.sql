@@ -1,0 +1,1 @@
+ALTER TABLE "work_manifests" ADD COLUMN "trace_parent" text;
