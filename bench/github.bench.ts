@@ -16,21 +16,21 @@ import { pullRequestEvent, repoFullName } from "../test/github/payloads.ts";
 const ACK_RATE = 200;
 const ACK_SECONDS = 30;
 const DISPATCH_SAMPLES = 100;
-const secret = "bench-secret";
+export const secret = "bench-secret";
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-function describe(label: string, samples: number[]): string {
+export function describe(label: string, samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   return `${label}: n=${samples.length}, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted.at(-1) ?? 0).toFixed(2)} ms`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The server runs in a child process (real runtime, embedded PostgreSQL in a fresh data dir). */
-async function startServer(github: FakeGithub, worker: boolean) {
+export async function startServer(github: FakeGithub, worker: boolean, extraEnv: Record<string, string> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-github-bench-"));
   const env = {
     APP_ID: "1",
@@ -41,6 +41,7 @@ async function startServer(github: FakeGithub, worker: boolean) {
     TERRAGATE_DATA_DIR: dataDir,
     PORT: String(await freePort()),
     LOG_LEVEL: "silent",
+    ...extraEnv,
   };
   const child = spawn(
     process.execPath,
@@ -78,7 +79,7 @@ async function startServer(github: FakeGithub, worker: boolean) {
   };
 }
 
-async function deliver(url: string, event: string, body: string, signature: string): Promise<number> {
+export async function deliver(url: string, event: string, body: string, signature: string): Promise<number> {
   const started = performance.now();
   const response = await fetch(url, {
     method: "POST",
@@ -95,7 +96,7 @@ async function deliver(url: string, event: string, body: string, signature: stri
   return performance.now() - started;
 }
 
-function seed(github: FakeGithub, roots: number) {
+export function seed(github: FakeGithub, roots: number) {
   const repo = github.state.addRepo({ owner: "acme", name: "infra", installationId: 42 });
   // Autoplan acts for the PR's author, who needs push access (the default policy).
   repo.permissions.set("alice", "write");
@@ -105,7 +106,7 @@ function seed(github: FakeGithub, roots: number) {
   return files;
 }
 
-function openPr(github: FakeGithub, base: Record<string, string>, number: number, changedRoots: number) {
+export function openPr(github: FakeGithub, base: Record<string, string>, number: number, changedRoots: number) {
   const changed = Object.fromEntries(
     Array.from({ length: changedRoots }, (_, index) => [`stacks/s${index}/main.tf`, `# pr ${number}`]),
   );

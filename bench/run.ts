@@ -13,6 +13,7 @@ const benchmarks: string[] = [
   "stacks",
   "recovery",
   "gitlab",
+  "background",
 ];
 
 const self = fileURLToPath(import.meta.url);
