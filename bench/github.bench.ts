@@ -30,7 +30,11 @@ export function describe(label: string, samples: number[]): string {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The server runs in a child process (real runtime, embedded PostgreSQL in a fresh data dir). */
-export async function startServer(github: FakeGithub, worker: boolean, extraEnv: Record<string, string> = {}) {
+export async function startServer(
+  github: FakeGithub,
+  worker: boolean,
+  extraEnv: Record<string, string> = {},
+) {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-github-bench-"));
   const env = {
     APP_ID: "1",
@@ -106,7 +110,12 @@ export function seed(github: FakeGithub, roots: number) {
   return files;
 }
 
-export function openPr(github: FakeGithub, base: Record<string, string>, number: number, changedRoots: number) {
+export function openPr(
+  github: FakeGithub,
+  base: Record<string, string>,
+  number: number,
+  changedRoots: number,
+) {
   const changed = Object.fromEntries(
     Array.from({ length: changedRoots }, (_, index) => [`stacks/s${index}/main.tf`, `# pr ${number}`]),
   );

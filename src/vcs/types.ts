@@ -127,6 +127,31 @@ export interface MergeResult {
   message: string;
 }
 
+/** A repository as the VCS describes it now (refresh keeps Terragate's copy in step). */
+export interface RepositoryInfo {
+  externalId: string;
+  owner: string;
+  name: string;
+  fullName: string;
+  defaultBranch: string;
+  archived: boolean;
+  private: boolean;
+  /** The default branch's head commit; null for an empty repository. */
+  defaultBranchSha: string | null;
+}
+
+export const issueStates = ["open", "closed"] as const;
+export type IssueState = (typeof issueStates)[number];
+
+/** An issue (GitHub issue, GitLab issue) that Terragate keeps, such as the drift report. */
+export interface IssueInfo {
+  number: number;
+  state: IssueState;
+  title: string;
+  body: string;
+  url: string | null;
+}
+
 /**
  * Everything Terragate asks of a VCS, for one repository. An implementation is built per
  * installation and repository (never process-wide); errors are VcsError.
@@ -161,6 +186,16 @@ export interface VcsProvider {
   dispatchWorkflow(dispatch: WorkflowDispatch): Promise<WorkflowDispatchResult>;
   /** Dispatched runs matching the query, newest first: finds a run whose dispatch answer was lost. */
   findWorkflowRuns(query: WorkflowRunQuery): Promise<WorkflowRunInfo[]>;
+  /** The repository's current name, default branch (and its head), visibility and archived state. */
+  getRepository(): Promise<RepositoryInfo>;
+  /** Opens an issue (GitLab: an issue of the project). */
+  createIssue(title: string, body: string): Promise<IssueInfo>;
+  /** Changes an issue's body or state (closing, reopening); throws not_found when it is gone. */
+  updateIssue(number: number, update: { body?: string; state?: IssueState }): Promise<void>;
+  /** An issue by number; null when it does not exist. */
+  getIssue(number: number): Promise<IssueInfo | null>;
+  /** The most recent open issue with exactly this title that this app opened; null when there is none. */
+  findOwnOpenIssue(title: string): Promise<IssueInfo | null>;
   /** Merges only if the PR's head is still `sha` (what was applied); otherwise answers merged: false. */
   mergePullRequest(
     prNumber: number,
