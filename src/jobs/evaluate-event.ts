@@ -8,6 +8,7 @@ import { handleCheckRunRerequested } from "../evaluator/handle-check-run.ts";
 import { handleComment } from "../evaluator/handle-comment.ts";
 import { handleInstallation } from "../evaluator/handle-installation.ts";
 import { handlePullRequest } from "../evaluator/handle-pull-request.ts";
+import { handleRepositoryEvent } from "../evaluator/handle-repository-event.ts";
 import { handleRunEvent } from "../evaluator/handle-run-event.ts";
 import { createProviderFor, platformFor } from "../vcs/registry.ts";
 import { UnsupportedEventError, Vcs, VcsError, type VcsEvent } from "../vcs/types.ts";
@@ -31,6 +32,7 @@ export const handlers: {
   installation: handleInstallation,
   workflow_job: handleRunEvent,
   check_run_rerequested: handleCheckRunRerequested,
+  repository: handleRepositoryEvent,
 };
 
 function runHandler(context: EvaluatorContext, event: VcsEvent): Promise<unknown> {

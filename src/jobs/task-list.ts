@@ -51,6 +51,12 @@ const tasks: Record<string, TaskFactory> = {
   "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),
   "sweep-runs": lazyTask(async () => (await import("./sweep-runs.ts")).createSweepRunsTask),
   housekeeping: lazyTask(async () => (await import("./housekeeping.ts")).createHousekeepingTask),
+  "refresh-repository": lazyTask(
+    async () => (await import("./refresh-repository.ts")).createRefreshRepositoryTask,
+  ),
+  "refresh-repositories": lazyTask(
+    async () => (await import("./refresh-repository.ts")).createRefreshRepositoriesTask,
+  ),
 };
 
 /**

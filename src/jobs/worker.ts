@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
 import { housekeepingCron } from "./housekeeping.ts";
 import { type JobTracker, trackJobs } from "./job-tracker.ts";
+import { refreshRepositoriesCron } from "./refresh-cron.ts";
 import { sweepRunsCron } from "./sweep-runs.ts";
 import { createTaskList, type JobDeps } from "./task-list.ts";
 import {
@@ -138,7 +139,9 @@ function startRunner(
     // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
     // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
     parsedCronItems: parseCronItems(
-      [sweepRunsCron, housekeepingCron].filter((item) => taskList[item.task] !== undefined),
+      [sweepRunsCron, housekeepingCron, refreshRepositoriesCron].filter(
+        (item) => taskList[item.task] !== undefined,
+      ),
     ),
     logger: workerLogger(logger),
   });

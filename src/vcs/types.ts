@@ -338,9 +338,30 @@ export interface DefaultBranchPushEvent {
   sender: string;
 }
 
+export const repositoryEventActions = [
+  "pushed",
+  "renamed",
+  "archived",
+  "unarchived",
+  "edited",
+  "transferred",
+  "deleted",
+] as const;
+export type RepositoryEventAction = (typeof repositoryEventActions)[number];
+
+/** The repository itself changed: a push to its default branch, or its name, default branch or archived state. */
+export interface RepositoryEvent {
+  type: "repository";
+  action: RepositoryEventAction;
+  installation: InstallationRef;
+  /** As the event describes it now (after a rename, the new name). */
+  repo: RepoRef;
+}
+
 export type VcsEvent =
   | PrEvent
   | CommentEvent
   | InstallationEvent
   | WorkflowJobEvent
-  | CheckRunRerequestedEvent;
+  | CheckRunRerequestedEvent
+  | RepositoryEvent;

@@ -120,6 +120,11 @@ describe("openapi.json", () => {
         `${gh}/locks/unlock`,
         { repo: "alpha/infra", pull_request: 7 },
       ],
+      [
+        "post /{vcs}/installations/{installation}/repos/refresh",
+        `${gh}/repos/refresh`,
+        { repo: "alpha/infra" },
+      ],
       ["get /{vcs}/installations/{installation}/audit", `${gh}/audit`],
       ["put /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`, { value: { n: 1 } }],
       ["get /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`],

@@ -119,3 +119,47 @@ export function installationEvent(
   }));
   return payload;
 }
+
+/** The first example of an event that has no action (push). */
+function exampleWithoutAction(event: string): Json {
+  const found = examples.find((entry) => entry.name === event)?.examples[0];
+  if (!found) throw new Error(`no @octokit/webhooks-examples example for ${event}`);
+  return structuredClone(found);
+}
+
+/** A push of `after` to `ref` (default: the default branch) of the standard repository. */
+export function pushEvent(after: string, options: { ref?: string; deleted?: boolean } = {}): Json {
+  const push = exampleWithoutAction("push");
+  return {
+    ...push,
+    ref: options.ref ?? "refs/heads/main",
+    after,
+    deleted: options.deleted ?? false,
+    repository: {
+      ...repository(),
+      owner: { ...((push["repository"] as Json)["owner"] as Json), login: "acme" },
+    },
+    installation,
+  };
+}
+
+/** A `repository` event (renamed, archived, edited …) of the standard repository, as it is now. */
+export function repositoryEvent(
+  action: "renamed" | "archived" | "unarchived" | "edited" | "transferred" | "deleted",
+  now: { name?: string; defaultBranch?: string; archived?: boolean } = {},
+): Json {
+  const renamed = example("repository", "renamed");
+  const name = now.name ?? "infra";
+  return {
+    ...renamed,
+    action,
+    repository: {
+      ...repository(),
+      name,
+      full_name: `acme/${name}`,
+      default_branch: now.defaultBranch ?? "main",
+      archived: now.archived ?? false,
+    },
+    installation,
+  };
+}

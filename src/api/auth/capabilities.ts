@@ -8,6 +8,7 @@ export const capabilityValues = [
   "kv_write",
   "access_token_create",
   "audit_read",
+  "repos_refresh",
 ] as const;
 
 export const Capability = z.enum(capabilityValues);
@@ -37,6 +38,7 @@ export const capabilityDescriptions: Record<Capability | "unlock:OWNER/REPO" | "
   kv_write: "write the installation's key-value store",
   access_token_create: "create, list and revoke API keys (never with more than its own grants)",
   audit_read: "read the installation's audit log",
+  repos_refresh: "re-read the installation's repositories now (POST …/repos/refresh, audited)",
 };
 
 const grantChoices = `${capabilityValues.join(", ")}, unlock:OWNER/REPO, unlock:*`;

@@ -15,6 +15,7 @@ import { apiKeyRoutes } from "./api-key-routes.ts";
 import { installationRoutes } from "./installation-routes.ts";
 import { kvRoutes } from "./kv-routes.ts";
 import { lockRoutes } from "./lock-routes.ts";
+import { refreshRoutes } from "./refresh-routes.ts";
 import { workManifestRoutes } from "./work-manifest-routes.ts";
 
 /** Largest request body the API reads. */
@@ -72,6 +73,7 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
   api.route("/", installationRoutes(apiDeps));
   api.route("/", workManifestRoutes(apiDeps));
   api.route("/", lockRoutes(apiDeps));
+  api.route("/", refreshRoutes(apiDeps));
   api.route("/", kvRoutes(apiDeps));
 
   // Served by their own sub-apps (mounted before this one), described here with the rest.

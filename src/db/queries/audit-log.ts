@@ -5,7 +5,13 @@ import { auditLog } from "../schema/index.ts";
 import { type Page, type SortDirection, toPage } from "./cursor.ts";
 import { keysetAfter, keysetOrder } from "./keyset.ts";
 
-export const auditActions = ["api_key.create", "api_key.revoke", "lock.unlock", "apply"] as const;
+export const auditActions = [
+  "api_key.create",
+  "api_key.revoke",
+  "lock.unlock",
+  "apply",
+  "repos.refresh",
+] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditEntry {

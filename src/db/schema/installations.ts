@@ -55,6 +55,8 @@ export const repositories = pgTable(
     fullName: text("full_name").notNull(),
     defaultBranch: text("default_branch").notNull().default("main"),
     private: boolean("private").notNull().default(true),
+    /** Archived on the VCS: read-only, so nothing is planned, applied or reported there. */
+    archived: boolean("archived").notNull().default(false),
     removedAt: timestamp("removed_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -108,6 +108,18 @@ const CheckRunPayload = z.looseObject({
   sender: User,
 });
 
+const PushPayload = z.looseObject({
+  ref: z.string(),
+  deleted: z.boolean().default(false),
+  installation: Installation,
+  repository: Repository,
+});
+const RepositoryPayload = z.looseObject({
+  action: z.enum(["renamed", "archived", "unarchived", "edited", "transferred", "deleted"]),
+  installation: Installation,
+  repository: Repository,
+});
+
 export { UnsupportedEventError };
 
 function installationRef(installation: z.infer<typeof Installation>): InstallationRef {
@@ -247,6 +259,29 @@ export function normalizeGithubEvent(event: string, payload: unknown): VcsEvent 
         workflowPath: run.path ?? null,
         headSha: run.head_sha,
         conclusion: run.conclusion ?? null,
+      };
+    }
+    case "push": {
+      const data = parse(PushPayload, payload, event);
+      if (data.deleted || data.ref !== `refs/heads/${data.repository.default_branch}`) {
+        throw new UnsupportedEventError(
+          `a push to ${data.ref}, not to the default branch, changes nothing Terragate keeps`,
+        );
+      }
+      return {
+        type: "repository",
+        action: "pushed",
+        installation: installationRef(data.installation),
+        repo: repoRef(data.repository),
+      };
+    }
+    case "repository": {
+      const data = parse(RepositoryPayload, payload, event);
+      return {
+        type: "repository",
+        action: data.action,
+        installation: installationRef(data.installation),
+        repo: repoRef(data.repository),
       };
     }
     case "check_run": {

@@ -21,6 +21,7 @@ import {
 import { createGitTrees, TreeListingCache } from "./git-trees.ts";
 import { githubLimits } from "./limits.ts";
 import { GithubPullRequest, pullRequestInfo } from "./normalize-event.ts";
+import { createRepositoryCalls } from "./repository-calls.ts";
 
 export type GithubOctokit = InstanceType<typeof ProbotOctokit>;
 
@@ -136,6 +137,7 @@ export function createGithubProvider(
   return {
     vcs: "github",
     repoFullName,
+    ...createRepositoryCalls(octokit, base, isThisApp, run),
 
     getFile: (path, ref) =>
       run(`get file ${path}@${ref}`, async () => {

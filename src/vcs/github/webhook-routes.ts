@@ -17,8 +17,11 @@ export const maxWebhookBytes = 25 * 1024 * 1024;
 /** The few payload fields needed to decide whether to store a delivery and which queue serializes it. */
 const Routing = z.looseObject({
   action: z.string().optional(),
+  /** push: the branch pushed to, and whether it was deleted. */
+  ref: z.string().optional(),
+  deleted: z.boolean().optional(),
   installation: z.looseObject({ id: z.number() }).optional(),
-  repository: z.looseObject({ id: z.number() }).optional(),
+  repository: z.looseObject({ id: z.number(), default_branch: z.string().optional() }).optional(),
   number: z.number().optional(),
   issue: z.looseObject({ number: z.number(), pull_request: z.unknown().optional() }).optional(),
   check_run: z
@@ -27,6 +30,7 @@ const Routing = z.looseObject({
 });
 type Routing = z.infer<typeof Routing>;
 
+const repositoryActions = new Set(["renamed", "archived", "unarchived", "edited", "transferred", "deleted"]);
 const prActions = new Set(["opened", "synchronize", "reopened", "ready_for_review", "closed"]);
 
 /** Whether Terragate acts on this event + action (others are acknowledged and dropped). */
@@ -46,6 +50,15 @@ export function isHandledEvent(event: string, payload: Routing): boolean {
       return payload.action === "completed";
     case "check_run":
       return payload.action === "rerequested";
+    case "push":
+      // Only the default branch's config and tree matter (refresh); a deleted branch has neither.
+      return (
+        payload.deleted !== true &&
+        payload.repository?.default_branch !== undefined &&
+        payload.ref === `refs/heads/${payload.repository.default_branch}`
+      );
+    case "repository":
+      return repositoryActions.has(payload.action ?? "");
     default:
       return false;
   }

@@ -19,6 +19,7 @@ import { dispatchPipeline, findPipelines } from "./dispatch.ts";
 import { formatNoteId, parseNoteId } from "./ids.ts";
 import { clip, gitlabNoteLimit } from "./limits.ts";
 import { mergeableFromStatus } from "./normalize-event.ts";
+import { createProjectCalls } from "./project-calls.ts";
 
 export interface GitlabProviderOptions {
   client: GitlabClient;
@@ -147,6 +148,7 @@ export function createGitlabProvider(options: GitlabProviderOptions): VcsProvide
   return {
     vcs: "gitlab",
     repoFullName: projectPath,
+    ...createProjectCalls(client, projectId, botUserId),
 
     async getFile(path, ref) {
       try {

@@ -12,6 +12,7 @@ import {
 import { actionsRoutes } from "./routes-actions.ts";
 import { issueAndCheckRoutes } from "./routes-checks.ts";
 import { gitRoutes } from "./routes-git.ts";
+import { issueRoutes } from "./routes-issues.ts";
 import { fakeSha } from "./state.ts";
 
 /** The `iss` claim of the app JWT in an Authorization header (not verified: this is a fake). */
@@ -105,6 +106,7 @@ const repoRoutes: Route[] = [
         owner: { login: repo.owner },
         default_branch: repo.defaultBranch,
         private: repo.private,
+        archived: repo.archived,
       },
     })),
   },
@@ -250,4 +252,10 @@ const repoRoutes: Route[] = [
   },
 ];
 
-export const routes: Route[] = [...repoRoutes, ...gitRoutes, ...issueAndCheckRoutes, ...actionsRoutes];
+export const routes: Route[] = [
+  ...repoRoutes,
+  ...gitRoutes,
+  ...issueAndCheckRoutes,
+  ...issueRoutes,
+  ...actionsRoutes,
+];

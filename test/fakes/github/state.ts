@@ -98,6 +98,21 @@ export interface FakeRepo {
   statuses: Map<string, Array<{ context: string; state: string }>>;
   permissions: Map<string, FakePermission>;
   deletedBranches: string[];
+  archived: boolean;
+  /** Issues (not PRs); their numbers share one sequence with the PRs, as on GitHub. */
+  issues: Map<number, FakeIssue>;
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  user: string;
+  /** The GitHub App that opened it (`performed_via_github_app`), null for a person. */
+  appId: number | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface RecordedRequest {
@@ -205,6 +220,8 @@ export class FakeGithubState {
       statuses: new Map(),
       permissions: new Map(),
       deletedBranches: [],
+      archived: false,
+      issues: new Map(),
     };
     this.repos.set(`${input.owner}/${input.name}`.toLowerCase(), repo);
     return repo;

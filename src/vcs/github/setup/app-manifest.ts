@@ -20,6 +20,8 @@ export const appEvents = [
   "workflow_job",
   "workflow_run",
   "check_run",
+  "push",
+  "repository",
 ] as const;
 
 /** The manifest GitHub turns into an app: webhooks to this server, back to /setup/callback afterwards. */
