@@ -75,7 +75,8 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
         requestedBy: input.requestedBy,
         tagQuery: input.tagQuery,
         commentId: input.commentId,
-        runConfig: { parallelism: input.config.parallelism },
+        // Automerge is the default branch's setting when the run was asked for: the report merges by it.
+        runConfig: { parallelism: input.config.parallelism, automerge: input.config.automerge },
         dirspaces: input.dirspaces.map((dirspace) => ({
           dir: dirspace.dir,
           workspace: dirspace.workspace,

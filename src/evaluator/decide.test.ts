@@ -1,7 +1,7 @@
 // The pure decision: autoplan, access control, apply requirements, plan validity and locks, without I/O.
 import { describe, expect, it } from "vitest";
 import { renderRefusal } from "../render/refusal.ts";
-import { decide } from "./decide.ts";
+import { decide, decideLockRace } from "./decide.ts";
 import { input, person, pullRequest } from "./decide-fixture.ts";
 
 describe("decide", () => {
@@ -190,5 +190,39 @@ describe("decide", () => {
         "Requested by @alice · `e4f5a6b`",
       ].join("\n"),
     );
+  });
+
+  it("refuses a run that lost a lock race with one locked problem per holding PR, as decide would", () => {
+    const run = decide(input({ comment: "terragate apply" }));
+    if (run.kind !== "run") throw new Error(`expected a run, got ${run.kind}`);
+    const at = new Date("2026-01-01T00:00:00Z");
+    const refusal = decideLockRace("apply", run, [
+      { dir: "infra/a", workspace: "default", pullRequestNumber: 17, acquiredAt: at },
+      { dir: "infra/b", workspace: "default", pullRequestNumber: 17, acquiredAt: at },
+      { dir: "infra/b", workspace: "default", pullRequestNumber: 17, acquiredAt: at },
+      { dir: "infra/b", workspace: "default", pullRequestNumber: 23, acquiredAt: at },
+    ]);
+    expect(refusal).toEqual({
+      kind: "refuse",
+      action: "apply",
+      dirspaces: run.dirspaces.map(({ dir, workspace }) => ({ dir, workspace })),
+      problems: [
+        {
+          rule: "locked",
+          pullRequestNumber: 17,
+          acquiredAt: at,
+          dirspaces: [
+            { dir: "infra/a", workspace: "default" },
+            { dir: "infra/b", workspace: "default" },
+          ],
+        },
+        {
+          rule: "locked",
+          pullRequestNumber: 23,
+          acquiredAt: at,
+          dirspaces: [{ dir: "infra/b", workspace: "default" }],
+        },
+      ],
+    });
   });
 });

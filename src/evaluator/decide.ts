@@ -331,9 +331,15 @@ function lockProblems(input: DecisionInput, targets: Dirspace[]): RefusalProblem
       (lock) => `${lock.pullRequest}:${dirspaceKey(lock)}`,
     ),
   );
+  return lockedProblems(
+    input.locksHeldByOthers.filter((lock) => blocking.has(`${lock.pullRequestNumber}:${dirspaceKey(lock)}`)),
+  );
+}
+
+/** One "locked" problem per PR holding some of the locks, with its dirspaces once each. */
+function lockedProblems(locks: LockFact[]): RefusalProblem[] {
   const byPr = new Map<number, { dirspaces: DirspaceRef[]; acquiredAt: Date }>();
-  for (const lock of input.locksHeldByOthers) {
-    if (!blocking.has(`${lock.pullRequestNumber}:${dirspaceKey(lock)}`)) continue;
+  for (const lock of locks) {
     const entry = byPr.get(lock.pullRequestNumber) ?? { dirspaces: [], acquiredAt: lock.acquiredAt };
     if (!entry.dirspaces.some((dirspace) => sameDirspace(dirspace, lock))) entry.dirspaces.push(ref(lock));
     byPr.set(lock.pullRequestNumber, entry);
@@ -344,4 +350,16 @@ function lockProblems(input: DecisionInput, targets: Dirspace[]): RefusalProblem
     dirspaces: entry.dirspaces,
     acquiredAt: entry.acquiredAt,
   }));
+}
+
+/**
+ * The refusal when another PR took a lock after the decision, before the run's transaction (the
+ * unique constraint settles that race): the same "locked" problems `decide` gives when it sees them.
+ */
+export function decideLockRace(
+  action: RefusedAction,
+  run: Extract<Decision, { kind: "run" }>,
+  holders: LockFact[],
+): Extract<Decision, { kind: "refuse" }> {
+  return { kind: "refuse", action, dirspaces: run.dirspaces.map(ref), problems: lockedProblems(holders) };
 }

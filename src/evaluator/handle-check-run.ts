@@ -1,6 +1,7 @@
 // check_run.rerequested: "Re-run" on a Terragate plan check plans that dirspace again (applies need a comment).
 
 import { upsertInstallation, upsertPullRequest, upsertRepository } from "../db/queries/vcs-sync.ts";
+import { type StatusTarget, statusTarget } from "../db/queries/work-manifest-creation.ts";
 import { parseTagQuery } from "../domain/tag-query.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import type { CheckRunRerequestedEvent } from "../vcs/types.ts";
@@ -10,30 +11,37 @@ import { decide } from "./decide.ts";
 import { createPersonResolver } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 
-const planCheck = /^terragate plan: (.+) \(([^()]+)\)$/;
-
 /** The tag query a re-run asks for: the check's own dirspace, or every changed one for an aggregate check. */
-export function rerunQuery(checkRunName: string): string | null {
-  if (!checkRunName.startsWith("terragate plan: ")) return null;
-  const match = planCheck.exec(checkRunName);
-  if (!match) return "";
+export function rerunQuery(target: StatusTarget | null): string | null {
+  if (target === null || target.kind !== "plan") return null;
+  if (target.scope === "aggregate") return "";
   const quote = (text: string) => `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-  return `${quote(`dir:${match[1]}`)} and ${quote(`workspace:${match[2]}`)}`;
+  return `${quote(`dir:${target.dirspace.dir}`)} and ${quote(`workspace:${target.dirspace.workspace}`)}`;
 }
 
 export async function handleCheckRunRerequested(
   context: EvaluatorContext,
   event: CheckRunRerequestedEvent,
 ): Promise<void> {
-  const query = rerunQuery(event.checkRunName);
+  const db = context.database.db;
+  // Matched through the external id (the manifest) and the stored status id, never by parsing the name.
+  const target =
+    event.externalId === null
+      ? null
+      : await statusTarget(db, {
+          vcs: event.installation.vcs,
+          repositoryExternalId: event.repo.externalId,
+          manifestId: event.externalId,
+          statusId: event.checkRunId,
+        });
+  const query = rerunQuery(target);
   if (query === null) {
     context.logger.info(
       { check: event.checkRunName },
-      "re-run of a non-plan check ignored; applies need a comment",
+      "re-run of a check that is not one of our plans ignored; applies need a comment",
     );
     return;
   }
-  const db = context.database.db;
   const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
   const installation = await upsertInstallation(db, event.installation);
   const repository = await upsertRepository(db, installation, event.repo);

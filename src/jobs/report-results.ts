@@ -3,6 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Task } from "graphile-worker";
 import { z } from "zod";
+import type { Config } from "../config/env.ts";
 import type { Database } from "../db/client.ts";
 import {
   installations,
@@ -11,12 +12,14 @@ import {
   workManifestDirspaces,
   workManifests,
 } from "../db/schema/index.ts";
+import { Automerge } from "../domain/repo-config.ts";
 import { loadDefaultBranchConfig } from "../evaluator/load-repo-state.ts";
 import { renderCheckRun } from "../render/check-run-output.ts";
 import { renderResultComments } from "../render/result-comment.ts";
 import { ciRunUrl, outputsUrl } from "../render/run-links.ts";
 import type { DirspaceReport, RunReport } from "../render/run-report.ts";
 import { statusName } from "../render/status-names.ts";
+import type { VcsPlatform } from "../vcs/platform.ts";
 import { createProviderFor, type ProviderFor, platformFor } from "../vcs/registry.ts";
 import { VcsError, type VcsProvider } from "../vcs/types.ts";
 import { releaseUnusedLocks } from "./fail-manifest.ts";
@@ -66,35 +69,33 @@ function aggregateCheck(report: RunReport, summaryLimit: number) {
   return { conclusion, title, summary } as const;
 }
 
-/** Everything the job does, with the provider injected (tests pass one talking to the fake GitHub). */
-export async function reportResults(
-  deps: JobDeps,
-  providerFor: ProviderFor,
-  manifestId: string,
-): Promise<void> {
-  const { db } = deps.database;
+type ReportRows = NonNullable<Awaited<ReturnType<typeof loadReportRows>>>;
+
+/** The manifest, its repository, installation, PR and dirspaces; undefined when the manifest is gone. */
+async function loadReportRows(db: Database, manifestId: string) {
   const [row] = await db
     .select({ manifest: workManifests, repository: repositories, installation: installations })
     .from(workManifests)
     .innerJoin(repositories, eq(repositories.id, workManifests.repositoryId))
     .innerJoin(installations, eq(installations.id, workManifests.installationId))
     .where(eq(workManifests.id, manifestId));
-  if (!row) return;
-  const { manifest, repository, installation } = row;
+  if (!row) return undefined;
   const [pullRequest] =
-    manifest.pullRequestId === null
+    row.manifest.pullRequestId === null
       ? []
-      : await db.select().from(pullRequests).where(eq(pullRequests.id, manifest.pullRequestId));
-  const dirspaceRows = await db
+      : await db.select().from(pullRequests).where(eq(pullRequests.id, row.manifest.pullRequestId));
+  const dirspaces = await db
     .select()
     .from(workManifestDirspaces)
     .where(eq(workManifestDirspaces.workManifestId, manifestId))
     .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
+  return { ...row, pullRequest, dirspaces };
+}
 
-  const platform = platformFor(manifest.vcs);
-  if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
-
-  const dirspaces: DirspaceReport[] = dirspaceRows.map((d) => ({
+/** What people see of a finished run, from its rows: pure. */
+export function buildReport(config: Config, platform: VcsPlatform, rows: ReportRows): RunReport {
+  const { manifest, repository, installation, pullRequest } = rows;
+  const dirspaces: DirspaceReport[] = rows.dirspaces.map((d) => ({
     dir: d.dir,
     workspace: d.workspace,
     state: d.state,
@@ -102,94 +103,127 @@ export async function reportResults(
     summary: d.summary ?? null,
     steps: d.steps ?? [],
   }));
-  const report: RunReport = {
+  return {
     kind: manifest.kind,
     prNumber: pullRequest?.number ?? 0,
     headSha: manifest.headSha,
-    runUrl: ciRunUrl(deps.config, platform, repository.fullName, manifest.runUrl, manifest.runId),
+    runUrl: ciRunUrl(config, platform, repository.fullName, manifest.runUrl, manifest.runId),
     requestedBy: manifest.requestedBy,
     manifestState: manifest.state,
     failureReason: manifest.failureReason,
-    outputsUrl: outputsUrl(deps.config, platform, installation.externalId, manifestId),
+    outputsUrl: outputsUrl(config, platform, installation.externalId, manifest.id),
     dirspaces,
   };
-  const provider = await providerFor(installation, repository.owner, repository.name);
-  const detailsUrl = report.runUrl ?? undefined;
+}
 
+/** Completes the run's statuses: the aggregate one, or one per dirspace (created if queuing them failed). */
+async function publishStatuses(
+  db: Database,
+  provider: VcsProvider,
+  platform: VcsPlatform,
+  rows: ReportRows,
+  report: RunReport,
+): Promise<void> {
+  const { manifest } = rows;
+  const detailsUrl = report.runUrl ?? undefined;
   if (manifest.aggregateCheckRunId) {
     await provider.updateCheckRun(manifest.aggregateCheckRunId, {
       status: "completed",
       ...aggregateCheck(report, platform.limits.statusSummary),
       ...(detailsUrl ? { detailsUrl } : {}),
     });
-  } else {
-    for (const [index, dirspace] of dirspaces.entries()) {
-      const check = renderCheckRun(report, dirspace, platform.limits);
-      const update = {
-        status: "completed" as const,
-        conclusion: check.conclusion,
-        title: check.title,
-        summary: check.summary,
-        text: check.text,
-        ...(detailsUrl ? { detailsUrl } : {}),
-      };
-      const existing = dirspaceRows[index]!.checkRunId;
-      if (existing) {
-        await provider.updateCheckRun(existing, update);
-      } else {
-        const { id } = await provider.createCheckRun({
-          ...update,
-          name: statusName(manifest.kind, dirspace),
-          headSha: manifest.headSha,
-          externalId: manifestId,
-        });
-        // Remembered so a retried job updates this check run instead of creating another.
-        await db
-          .update(workManifestDirspaces)
-          .set({ checkRunId: id })
-          .where(
-            and(
-              eq(workManifestDirspaces.workManifestId, manifestId),
-              eq(workManifestDirspaces.dir, dirspace.dir),
-              eq(workManifestDirspaces.workspace, dirspace.workspace),
-            ),
-          );
-      }
-    }
+    return;
   }
+  for (const [index, dirspace] of report.dirspaces.entries()) {
+    const check = renderCheckRun(report, dirspace, platform.limits);
+    const update = {
+      status: "completed" as const,
+      conclusion: check.conclusion,
+      title: check.title,
+      summary: check.summary,
+      text: check.text,
+      ...(detailsUrl ? { detailsUrl } : {}),
+    };
+    const existing = rows.dirspaces[index]!.checkRunId;
+    if (existing) {
+      await provider.updateCheckRun(existing, update);
+      continue;
+    }
+    const { id } = await provider.createCheckRun({
+      ...update,
+      name: statusName(manifest.kind, dirspace),
+      headSha: manifest.headSha,
+      externalId: manifest.id,
+    });
+    // Remembered so a retried job updates this check run instead of creating another.
+    await db
+      .update(workManifestDirspaces)
+      .set({ checkRunId: id })
+      .where(
+        and(
+          eq(workManifestDirspaces.workManifestId, manifest.id),
+          eq(workManifestDirspaces.dir, dirspace.dir),
+          eq(workManifestDirspaces.workspace, dirspace.workspace),
+        ),
+      );
+  }
+}
+
+/** Everything the job does, with the provider injected (tests pass one talking to the fake GitHub): load → build → publish. */
+export async function reportResults(
+  deps: JobDeps,
+  providerFor: ProviderFor,
+  manifestId: string,
+): Promise<void> {
+  const { db } = deps.database;
+  const rows = await loadReportRows(db, manifestId);
+  if (!rows) return;
+  const { manifest, repository, installation, pullRequest } = rows;
+  const platform = platformFor(manifest.vcs);
+  if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
+  const report = buildReport(deps.config, platform, rows);
+  const provider = await providerFor(installation, repository.owner, repository.name);
+  await publishStatuses(db, provider, platform, rows, report);
 
   if (!pullRequest) return;
   for (const comment of renderResultComments(report, platform.limits.comment)) {
     await provider.upsertComment(pullRequest.number, comment.marker, comment.body);
   }
-
   if (manifest.kind !== "plan" && manifest.state === "completed" && pullRequest.state === "open") {
-    await automerge(deps, provider, repository.defaultBranch, manifest.headSha, pullRequest);
+    await automerge(deps, provider, rows, pullRequest);
   }
+}
+
+/** The automerge settings stored with the manifest; older manifests read the default branch's config now. */
+async function automergeSettings(
+  provider: VcsProvider,
+  rows: ReportRows,
+): Promise<z.infer<typeof Automerge> | null> {
+  const stored = z.object({ automerge: Automerge }).safeParse(rows.manifest.runConfig ?? {});
+  if (stored.success) return stored.data.automerge;
+  // Whether and how to merge is the default branch's decision, never the PR's own config.
+  const base = await loadDefaultBranchConfig(provider, rows.repository.defaultBranch);
+  return base.ok ? base.config.automerge : null;
 }
 
 async function automerge(
   deps: JobDeps,
   provider: VcsProvider,
-  defaultBranch: string,
-  headSha: string,
+  rows: ReportRows,
   pullRequest: typeof pullRequests.$inferSelect,
 ): Promise<void> {
-  // Whether and how to merge is the default branch's decision, never the PR's own config.
-  const base = await loadDefaultBranchConfig(provider, defaultBranch);
-  if (!base.ok) return;
-  const settings = base.config.automerge;
-  if (!settings.enabled) return;
+  const settings = await automergeSettings(provider, rows);
+  if (!settings?.enabled) return;
   const pending = await unappliedDirspaces(deps.database.db, pullRequest.id);
   if (pending.length > 0) {
     deps.logger.info({ pullRequest: pullRequest.number, pending }, "automerge waits for unapplied dirspaces");
     return;
   }
-  // Pinned to the applied head: if anything was pushed since, GitHub refuses rather than merging unapplied code.
+  // Pinned to the applied head: if anything was pushed since, the VCS refuses rather than merging unapplied code.
   const result = await provider.mergePullRequest(pullRequest.number, {
     strategy: settings.merge_strategy,
     deleteBranch: settings.delete_branch,
-    sha: headSha,
+    sha: rows.manifest.headSha,
   });
   if (!result.merged) {
     await provider.createComment(

@@ -65,7 +65,7 @@ describe("installation events", () => {
 
 describe("check_run rerequested", () => {
   it("plans the check's dirspace again for someone who may plan, and refuses anyone else", async () => {
-    seedRepository(bed.github);
+    const { repo } = seedRepository(bed.github);
     const pull = openPullRequest(bed.github, {
       number: 1,
       changed: { "infra/a/main.tf": "#", "infra/b/main.tf": "#" },
@@ -76,9 +76,13 @@ describe("check_run rerequested", () => {
     const checkRun = payload["check_run"] as Record<string, unknown>;
     payload["installation"] = installationPayload;
     payload["repository"] = (pullRequestEvent("opened", pull) as Record<string, unknown>)["repository"];
+    // The check run the autoplan created: matched back by its id and external id (the manifest), not its name.
+    const created = repo.checkRuns.find((run) => run.name === "terragate plan: infra/b (default)")!;
     payload["check_run"] = {
       ...checkRun,
-      name: "terragate plan: infra/b (default)",
+      id: created.id,
+      external_id: created.externalId,
+      name: created.name,
       head_sha: pull.head.sha,
       pull_requests: [{ number: 1, id: 1, url: "", head: {}, base: {} }],
     };
@@ -100,6 +104,29 @@ describe("check_run rerequested", () => {
       select dir from work_manifest_dirspaces where work_manifest_id = ${rerun!.id}`;
     expect(dirs.map((row) => row.dir)).toEqual(["infra/b"]);
     expect(bed.github.state.dispatches).toHaveLength(2);
+  });
+
+  it("ignores a re-run of a check that only looks like ours: the name alone starts nothing", async () => {
+    seedRepository(bed.github);
+    const pull = openPullRequest(bed.github, { number: 1, changed: { "infra/a/main.tf": "#" } });
+    await bed.send("pull_request", pullRequestEvent("opened", pull));
+    await bed.work();
+    const payload = example("check_run", "rerequested");
+    payload["installation"] = installationPayload;
+    payload["repository"] = (pullRequestEvent("opened", pull) as Record<string, unknown>)["repository"];
+    payload["check_run"] = {
+      ...(payload["check_run"] as Record<string, unknown>),
+      id: 999_999,
+      external_id: "",
+      name: "terragate plan: infra/a (default)",
+      head_sha: pull.head.sha,
+      pull_requests: [{ number: 1, id: 1, url: "", head: {}, base: {} }],
+    };
+    payload["sender"] = { ...(payload["sender"] as Record<string, unknown>), login: "alice" };
+    await bed.send("check_run", payload);
+    await bed.work();
+    expect(await bed.database.client.db.select().from(workManifests)).toHaveLength(1);
+    expect(bed.github.state.dispatches).toHaveLength(1);
   });
 });
 

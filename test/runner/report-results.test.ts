@@ -234,7 +234,7 @@ describe("report-results", () => {
     expect(manifest!.failureReason).toContain('ended with "cancelled"');
   });
 
-  async function planAndApply() {
+  async function planAndApply(runConfig?: Record<string, unknown>) {
     const planned = await insertManifest(database.client, {
       kind: "plan",
       dirspaces: [{ dir: "infra/a" }],
@@ -247,6 +247,7 @@ describe("report-results", () => {
       dirspaces: [{ dir: "infra/a" }],
       baseSha: repo.baseSha,
       headSha: repo.headSha,
+      ...(runConfig ? { runConfig } : {}),
     });
     await runIt(applying.manifestId, applying.workToken);
     return applying.manifestId;
@@ -282,5 +283,19 @@ describe("report-results", () => {
     expect(comments().find((c) => c.body.startsWith("<!-- terragate:apply:pr-7 -->"))!.body).toMatch(
       /Apply: \d+ added, 0 changed, 0 destroyed\./,
     );
+  });
+
+  it("merges by the automerge settings stored with the manifest when the run was asked for", async () => {
+    // The default branch has no config now; the apply was asked for while it said rebase-merge.
+    const pull = github.state.pull("acme/infra-1296269", 7);
+    Object.assign(pull, { state: "open", merged: false, mergedWith: undefined });
+    pull.head.sha = repo.headSha;
+    const applied = await planAndApply({
+      parallelism: 4,
+      automerge: { enabled: true, merge_strategy: "rebase", delete_branch: false },
+    });
+    await reportResults(deps, providerFor, applied);
+    expect(pull.merged).toBe(true);
+    expect(pull.mergedWith).toEqual({ strategy: "rebase", sha: repo.headSha });
   });
 });

@@ -113,3 +113,36 @@ export async function runOfComment(
     limit 1`);
   return [...rows][0]?.id ?? null;
 }
+
+/** What a status of ours stands for, found by its external id (the manifest) and its own id. */
+export type StatusTarget =
+  | { kind: WorkManifestKind; scope: "dirspace"; dirspace: { dir: string; workspace: string } }
+  | { kind: WorkManifestKind; scope: "aggregate" };
+
+/**
+ * The manifest and dirspace behind a status, matched by the manifest id the status carries as its
+ * external id and the status id stored with the dirspace; null when it is not one of this repository's.
+ */
+export async function statusTarget(
+  executor: Executor,
+  status: { vcs: Vcs; repositoryExternalId: string; manifestId: string; statusId: string },
+): Promise<StatusTarget | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(status.manifestId)) return null;
+  const rows = await executor.execute<{
+    kind: WorkManifestKind;
+    aggregate: boolean;
+    dir: string | null;
+    workspace: string | null;
+  }>(sql`
+    select m.kind, m.aggregate_check_run_id = ${status.statusId} as aggregate, d.dir, d.workspace
+    from work_manifests m
+    join repositories r on r.id = m.repository_id
+    left join work_manifest_dirspaces d on d.work_manifest_id = m.id and d.check_run_id = ${status.statusId}
+    where m.id = ${status.manifestId} and r.vcs = ${status.vcs} and r.external_id = ${status.repositoryExternalId}
+    limit 1`);
+  const row = [...rows][0];
+  if (!row) return null;
+  if (row.aggregate) return { kind: row.kind, scope: "aggregate" };
+  if (row.dir === null || row.workspace === null) return null;
+  return { kind: row.kind, scope: "dirspace", dirspace: { dir: row.dir, workspace: row.workspace } };
+}
