@@ -1,5 +1,5 @@
 // kill -9 in the middle of a webhook storm: after a restart, or on the surviving replica, every PR is dispatched exactly once within 60 s.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -13,6 +13,7 @@ import {
   deliver,
   embeddedDatabaseUrl,
   killProcess,
+  removeDataDir,
   type ServerProcess,
   startServerProcess,
 } from "../harness/server-process.ts";
@@ -132,7 +133,7 @@ test("kill -9 of serve mid-storm: after a restart every PR is dispatched exactly
   timeout: 180_000,
 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-crash-"));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  cleanups.push(() => removeDataDir(dataDir));
   const pulls = preparePullRequests();
   const first = await serve({ TERRAGATE_DATA_DIR: dataDir });
   const sql = postgres(await embeddedDatabaseUrl(dataDir), { max: 2, onnotice: () => {} });

@@ -1,7 +1,7 @@
 // A `terragate serve` or `terragate worker` in a child process, for crash tests and benchmarks: start, wait healthy, kill.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { nodeFlags } from "../../src/config/node-flags.ts";
@@ -123,4 +123,37 @@ export async function embeddedDatabaseUrl(dataDir: string): Promise<string> {
     password: string;
   };
   return `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/postgres`;
+}
+
+/**
+ * Removes a serve's data folder once its embedded PostgreSQL is gone. After `kill -9` of the
+ * serve, its database outlives it until the watchdog notices, and keeps writing `pg_wal`; the
+ * folder is removed only after the postmaster exited (killed here after 15 s).
+ */
+export async function removeDataDir(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, "postgres", "postmaster.pid");
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const pid = await readFile(pidFile, "utf8").then(
+      (text) => Number.parseInt(text.split("\n")[0] ?? "", 10),
+      () => undefined,
+    );
+    if (pid === undefined || Number.isNaN(pid) || !isAlive(pid)) break;
+    if (Date.now() > deadline) {
+      process.kill(pid, "SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
