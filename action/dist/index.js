@@ -33334,7 +33334,6 @@ function createRedactor(env2, secretNames = [], extraValues = []) {
 }
 
 // src/runner/run-dirspace.ts
-import { readFile as readFile2, writeFile } from "node:fs/promises";
 import path10 from "node:path";
 
 // src/runner/capped-output.ts
@@ -33442,6 +33441,9 @@ function engineEnv(engine, pluginCacheDir) {
   return env2;
 }
 
+// src/runner/step-runners.ts
+import { readFile as readFile2, writeFile } from "node:fs/promises";
+
 // src/runner/exec-step.ts
 var MAX_CAPTURED_STDOUT = 512 * 1024 * 1024;
 async function execStep(command, args, options) {
@@ -33535,18 +33537,127 @@ function summarizePlanJson(json2) {
   };
 }
 
-// src/runner/run-dirspace.ts
-function mayChangeInfrastructure(kind, step) {
-  return step.type === "apply" || step.type === "run" && kind !== "plan";
-}
+// src/runner/step-runners.ts
 var smallOutput = { headChars: 8192, tailChars: 8192 };
-function dirspacePath(repoRoot, dir) {
-  const root = path10.resolve(repoRoot);
-  const resolved = path10.resolve(root, dir);
-  if (dir.includes("\0") || resolved !== root && !resolved.startsWith(`${root}${path10.sep}`)) {
-    throw new Error(`dir ${JSON.stringify(dir)} is outside the repository checkout`);
+function execEngine(run, args, output2, extra = {}) {
+  return execProgram(run, run.commands.binary, args, output2, extra);
+}
+function execProgram(run, program, args, output2, extra = {}) {
+  return execStep(program, args, {
+    cwd: run.cwd,
+    env: run.env,
+    timeoutSeconds: extra.timeout ?? run.context.manifest.step_timeout_seconds,
+    redactor: run.context.redactor,
+    output: output2,
+    captureStdout: extra.captureStdout
+  });
+}
+async function selectWorkspace(run, output2, timeout) {
+  if (run.workspaceSelected) return void 0;
+  const selected = await execEngine(
+    run,
+    run.commands.selectWorkspace(run.context.dirspace.workspace),
+    output2,
+    {
+      timeout
+    }
+  );
+  if (selected.success) run.workspaceSelected = true;
+  return selected;
+}
+async function runInit(run, step, output2) {
+  const timeout = step.timeout_seconds;
+  const init = await execEngine(run, run.commands.init(step.extra_args), output2, { timeout });
+  if (!init.success) return { exec: init };
+  return { exec: await selectWorkspace(run, output2, timeout) ?? init };
+}
+async function runPlan(run, step, output2) {
+  const timeout = step.timeout_seconds;
+  const selected = await selectWorkspace(run, output2, timeout);
+  if (selected && !selected.success) return { exec: selected };
+  const plan = await execEngine(run, run.commands.plan(run.planFile, step.extra_args), output2, { timeout });
+  if (!plan.success) return { exec: plan };
+  const showOutput = new CappedOutput(smallOutput);
+  const show = await execEngine(run, run.commands.showJson(run.planFile), showOutput, {
+    captureStdout: true,
+    timeout
+  });
+  if (!show.success) {
+    output2.push(showOutput.toString());
+    return { exec: show };
   }
-  return resolved;
+  try {
+    ({ summary: run.summary, hasChanges: run.hasChanges } = summarizePlanJson(show.stdout));
+  } catch (error62) {
+    return { exec: plan, failure: `could not read the plan's JSON: ${error62.message}` };
+  }
+  run.planReady = true;
+  let planBytes;
+  try {
+    planBytes = await readFile2(run.planFile);
+  } catch (error62) {
+    return { exec: plan, failure: `the plan file could not be read: ${error62.message}` };
+  }
+  await uploadPlan(run, planBytes);
+  return { exec: plan };
+}
+async function uploadPlan(run, planBytes) {
+  const { context: context2, result } = run;
+  const { dir, workspace } = context2.dirspace;
+  const upload = context2.client.uploadPlan(dir, workspace, run.hasChanges ?? true, planBytes).catch((error62) => {
+    result.success = false;
+    result.steps.push({
+      name: "upload plan",
+      success: false,
+      exit_code: null,
+      output: context2.redactor.redact(
+        `the plan could not be stored on the server: ${error62.message}`
+      )
+    });
+  });
+  if (context2.defer) context2.defer(upload);
+  else await upload;
+}
+async function runApply(run, step, output2) {
+  const timeout = step.timeout_seconds;
+  const { dir, workspace } = run.context.dirspace;
+  if (!run.planReady) {
+    try {
+      await writeFile(run.planFile, await run.context.client.downloadPlan(dir, workspace), { mode: 384 });
+      run.planReady = true;
+    } catch (error62) {
+      return { failure: `the stored plan could not be fetched: ${error62.message}` };
+    }
+  }
+  const selected = await selectWorkspace(run, output2, timeout);
+  if (selected && !selected.success) return { exec: selected };
+  if (run.summary === void 0) await readPlanCounts(run, timeout);
+  const apply = await execEngine(run, run.commands.apply(run.planFile, step.extra_args), output2, { timeout });
+  if (apply.success) await readOutputs(run, timeout);
+  return { exec: apply };
+}
+async function readPlanCounts(run, timeout) {
+  const show = await execEngine(run, run.commands.showJson(run.planFile), new CappedOutput(smallOutput), {
+    captureStdout: true,
+    timeout
+  });
+  if (!show.success) return;
+  try {
+    ({ summary: run.summary, hasChanges: run.hasChanges } = summarizePlanJson(show.stdout));
+  } catch {
+  }
+}
+async function readOutputs(run, timeout) {
+  const outputs = await execEngine(run, run.commands.outputJson(), new CappedOutput(smallOutput), {
+    captureStdout: true,
+    timeout
+  });
+  if (!outputs.success) return;
+  const { redactor } = run.context;
+  try {
+    run.result.outputs = JSON.parse(redactor.redact(JSON.stringify(sensitiveOutputs(outputs.stdout))));
+  } catch {
+  }
 }
 function sensitiveOutputs(json2) {
   const parsed = JSON.parse(json2);
@@ -33556,24 +33667,56 @@ function sensitiveOutputs(json2) {
   }
   return outputs;
 }
-async function runDirspace(context2) {
-  const { manifest, dirspace, redactor, client } = context2;
+async function runCommand(run, step, output2) {
+  const [program, ...args] = step.cmd;
+  return { exec: await execProgram(run, program, args, output2, { timeout: step.timeout_seconds }) };
+}
+function runStep(run, step, output2) {
+  switch (step.type) {
+    case "init":
+      return runInit(run, step, output2);
+    case "plan":
+      return runPlan(run, step, output2);
+    case "apply":
+      return runApply(run, step, output2);
+    case "run":
+      return runCommand(run, step, output2);
+    default: {
+      const unknown2 = step;
+      return Promise.resolve({ failure: `unknown step ${JSON.stringify(unknown2)}` });
+    }
+  }
+}
+
+// src/runner/run-dirspace.ts
+function mayChangeInfrastructure(kind, step) {
+  return step.type === "apply" || step.type === "run" && kind !== "plan";
+}
+function dirspacePath(repoRoot, dir) {
+  const root = path10.resolve(repoRoot);
+  const resolved = path10.resolve(root, dir);
+  if (dir.includes("\0") || resolved !== root && !resolved.startsWith(`${root}${path10.sep}`)) {
+    throw new Error(`dir ${JSON.stringify(dir)} is outside the repository checkout`);
+  }
+  return resolved;
+}
+function startDirspaceRun(context2) {
+  const { manifest, dirspace } = context2;
   const { dir, workspace, workflow } = dirspace;
-  const steps = [];
-  const result = { dir, workspace, success: false, steps };
+  const result = { dir, workspace, success: false, steps: [] };
   let cwd;
   try {
     cwd = dirspacePath(context2.repoRoot, dir);
   } catch (error62) {
-    steps.push({ name: "checkout", success: false, exit_code: null, output: error62.message });
+    result.steps.push({
+      name: "checkout",
+      success: false,
+      exit_code: null,
+      output: error62.message
+    });
     return result;
   }
-  const commands = engineCommands(workflow.engine);
   const planFile = path10.join(context2.tempDir, `${context2.index}.tfplan`);
-  let planReady = false;
-  let workspaceSelected = workspace === "default";
-  let summary;
-  let hasChanges;
   const env2 = {
     ...context2.baseEnv,
     ...engineEnv(workflow.engine, context2.pluginCacheDir),
@@ -33582,161 +33725,68 @@ async function runDirspace(context2) {
     TERRAGATE_PLANFILE: planFile,
     TERRAGATE_MANIFEST_KIND: manifest.kind
   };
-  const exec2 = (args, output2, extra = {}) => execStep(commands.binary, args, {
+  return {
+    context: context2,
     cwd,
     env: env2,
-    timeoutSeconds: extra.timeout ?? manifest.step_timeout_seconds,
-    redactor,
-    output: output2,
-    captureStdout: extra.captureStdout
-  });
-  const note = (output2, text) => output2.push(redactor.redact(text));
-  async function selectWorkspace(output2, timeout) {
-    if (workspaceSelected) return void 0;
-    const selected = await exec2(commands.selectWorkspace(workspace), output2, { timeout });
-    if (selected.success) workspaceSelected = true;
-    return selected;
+    commands: engineCommands(workflow.engine),
+    planFile,
+    planReady: false,
+    workspaceSelected: workspace === "default",
+    result
+  };
+}
+function stepName(step) {
+  return shortStepName(step.type === "run" ? step.name ?? `run: ${step.cmd.join(" ")}` : step.type);
+}
+function finish(run, success2) {
+  if (success2) run.result.success = true;
+  run.result.summary = run.summary ?? null;
+  run.result.has_changes = run.hasChanges ?? null;
+  return run.result;
+}
+async function announceApply(run) {
+  const { dir, workspace } = run.context.dirspace;
+  try {
+    await run.context.client.applyStarted(dir, workspace);
+    return void 0;
+  } catch (error62) {
+    return `nothing was applied: the server did not record that this apply is starting (${error62.message})`;
   }
+}
+async function runDirspace(context2) {
+  const run = startDirspaceRun(context2);
+  if (!("context" in run)) return run;
+  const { redactor, manifest } = context2;
   let applyAnnounced = false;
-  for (const step of workflow.steps) {
+  for (const step of context2.dirspace.workflow.steps) {
     if (step.type === "env") {
-      env2[step.name] = step.value;
+      run.env[step.name] = step.value;
       continue;
     }
     const output2 = new CappedOutput(context2.outputLimits);
-    const timeout = step.timeout_seconds;
-    let outcome;
-    let failure2;
-    const name = shortStepName(step.type === "run" ? step.name ?? `run: ${step.cmd.join(" ")}` : step.type);
+    const name = stepName(step);
     if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
-      try {
-        await client.applyStarted(dir, workspace);
-        applyAnnounced = true;
-      } catch (error62) {
-        note(
-          output2,
-          `nothing was applied: the server did not record that this apply is starting (${error62.message})`
-        );
-        steps.push({ name, success: false, exit_code: null, output: output2.toString() });
-        result.summary = summary ?? null;
-        result.has_changes = hasChanges ?? null;
-        return result;
+      const refused = await announceApply(run);
+      if (refused) {
+        output2.push(redactor.redact(refused));
+        run.result.steps.push({ name, success: false, exit_code: null, output: output2.toString() });
+        return finish(run, false);
       }
+      applyAnnounced = true;
     }
-    switch (step.type) {
-      case "init": {
-        outcome = await exec2(commands.init(step.extra_args), output2, { timeout });
-        if (outcome.success) outcome = await selectWorkspace(output2, timeout) ?? outcome;
-        break;
-      }
-      case "plan": {
-        outcome = await selectWorkspace(output2, timeout) ?? void 0;
-        if (outcome && !outcome.success) break;
-        outcome = await exec2(commands.plan(planFile, step.extra_args), output2, { timeout });
-        if (!outcome.success) break;
-        const showOutput = new CappedOutput(smallOutput);
-        const show = await exec2(commands.showJson(planFile), showOutput, { captureStdout: true, timeout });
-        if (!show.success) {
-          output2.push(showOutput.toString());
-          outcome = show;
-          break;
-        }
-        try {
-          ({ summary, hasChanges } = summarizePlanJson(show.stdout));
-        } catch (error62) {
-          failure2 = `could not read the plan's JSON: ${error62.message}`;
-          break;
-        }
-        planReady = true;
-        let planBytes;
-        try {
-          planBytes = await readFile2(planFile);
-        } catch (error62) {
-          failure2 = `the plan file could not be read: ${error62.message}`;
-          break;
-        }
-        const upload = client.uploadPlan(dir, workspace, hasChanges ?? true, planBytes).catch((error62) => {
-          result.success = false;
-          steps.push({
-            name: "upload plan",
-            success: false,
-            exit_code: null,
-            output: redactor.redact(
-              `the plan could not be stored on the server: ${error62.message}`
-            )
-          });
-        });
-        if (context2.defer) context2.defer(upload);
-        else await upload;
-        break;
-      }
-      case "apply": {
-        if (!planReady) {
-          try {
-            await writeFile(planFile, await client.downloadPlan(dir, workspace), { mode: 384 });
-            planReady = true;
-          } catch (error62) {
-            failure2 = `the stored plan could not be fetched: ${error62.message}`;
-            break;
-          }
-        }
-        outcome = await selectWorkspace(output2, timeout) ?? void 0;
-        if (outcome && !outcome.success) break;
-        if (summary === void 0) {
-          const show = await exec2(commands.showJson(planFile), new CappedOutput(smallOutput), {
-            captureStdout: true,
-            timeout
-          });
-          if (show.success) {
-            try {
-              ({ summary, hasChanges } = summarizePlanJson(show.stdout));
-            } catch {
-            }
-          }
-        }
-        outcome = await exec2(commands.apply(planFile, step.extra_args), output2, { timeout });
-        if (!outcome.success) break;
-        const outputs = await exec2(commands.outputJson(), new CappedOutput(smallOutput), {
-          captureStdout: true,
-          timeout
-        });
-        if (outputs.success) {
-          try {
-            result.outputs = JSON.parse(redactor.redact(JSON.stringify(sensitiveOutputs(outputs.stdout))));
-          } catch {
-          }
-        }
-        break;
-      }
-      case "run": {
-        const [program, ...args] = step.cmd;
-        outcome = await execStep(program, args, {
-          cwd,
-          env: env2,
-          timeoutSeconds: timeout ?? manifest.step_timeout_seconds,
-          redactor,
-          output: output2
-        });
-        break;
-      }
-      default: {
-        const unknown2 = step;
-        failure2 = `unknown step ${JSON.stringify(unknown2)}`;
-      }
-    }
-    if (failure2) note(output2, failure2);
-    const success2 = failure2 === void 0 && (outcome?.success ?? true);
-    steps.push({ name, success: success2, exit_code: outcome?.exitCode ?? null, output: output2.toString() });
-    if (!success2) {
-      result.summary = summary ?? null;
-      result.has_changes = hasChanges ?? null;
-      return result;
-    }
+    const outcome = await runStep(run, step, output2);
+    if (outcome.failure) output2.push(redactor.redact(outcome.failure));
+    const success2 = outcome.failure === void 0 && (outcome.exec?.success ?? true);
+    run.result.steps.push({
+      name,
+      success: success2,
+      exit_code: outcome.exec?.exitCode ?? null,
+      output: output2.toString()
+    });
+    if (!success2) return finish(run, false);
   }
-  result.success = true;
-  result.summary = summary ?? null;
-  result.has_changes = hasChanges ?? null;
-  return result;
+  return finish(run, true);
 }
 
 // src/runner/run-manifest.ts

@@ -1,21 +1,17 @@
-// Running one dirspace's workflow steps: init, workspace, plan (+ summary, upload), apply, custom commands.
-import { readFile, writeFile } from "node:fs/promises";
+// Running one dirspace's workflow steps in order, each by the runner of its kind (step-runners.ts).
 import path from "node:path";
 import type { RunnerApiClient } from "./api-client.ts";
 import { CappedOutput, type CappedOutputLimits } from "./capped-output.ts";
 import { engineCommands, engineEnv } from "./engine.ts";
-import { type ExecResult, execStep } from "./exec-step.ts";
 import {
-  type ChangeSummary,
   type DirspaceResult,
   type Manifest,
   type ManifestDirspace,
-  type StepReport,
   shortStepName,
   type WorkflowStep,
 } from "./protocol.ts";
 import type { Redactor } from "./redact.ts";
-import { summarizePlanJson } from "./summarize-plan.ts";
+import { type DirspaceRun, type RunnableStep, runStep } from "./step-runners.ts";
 
 export interface DirspaceRunContext {
   manifest: Manifest;
@@ -40,9 +36,6 @@ function mayChangeInfrastructure(kind: Manifest["kind"], step: WorkflowStep): bo
   return step.type === "apply" || (step.type === "run" && kind !== "plan");
 }
 
-/** Output kept of helper commands (show -json, output -json): only their errors matter. */
-const smallOutput = { headChars: 8192, tailChars: 8192 };
-
 /** Resolves a manifest dir inside the checkout; refuses anything that would leave it. */
 export function dirspacePath(repoRoot: string, dir: string): string {
   const root = path.resolve(repoRoot);
@@ -53,34 +46,24 @@ export function dirspacePath(repoRoot: string, dir: string): string {
   return resolved;
 }
 
-function sensitiveOutputs(json: string): Record<string, unknown> {
-  const parsed = JSON.parse(json) as Record<string, { sensitive?: boolean; value?: unknown; type?: unknown }>;
-  const outputs: Record<string, unknown> = {};
-  for (const [name, output] of Object.entries(parsed)) {
-    outputs[name] = output.sensitive ? "(sensitive)" : output.value;
-  }
-  return outputs;
-}
-
-/** Runs every step of one dirspace; stops at its first failed step; never throws for a step's failure. */
-export async function runDirspace(context: DirspaceRunContext): Promise<DirspaceResult> {
-  const { manifest, dirspace, redactor, client } = context;
+/** The shared state of one dirspace's steps, or the failed result when its dir leaves the checkout. */
+function startDirspaceRun(context: DirspaceRunContext): DirspaceRun | DirspaceResult {
+  const { manifest, dirspace } = context;
   const { dir, workspace, workflow } = dirspace;
-  const steps: StepReport[] = [];
-  const result: DirspaceResult = { dir, workspace, success: false, steps };
+  const result: DirspaceResult = { dir, workspace, success: false, steps: [] };
   let cwd: string;
   try {
     cwd = dirspacePath(context.repoRoot, dir);
   } catch (error) {
-    steps.push({ name: "checkout", success: false, exit_code: null, output: (error as Error).message });
+    result.steps.push({
+      name: "checkout",
+      success: false,
+      exit_code: null,
+      output: (error as Error).message,
+    });
     return result;
   }
-  const commands = engineCommands(workflow.engine);
   const planFile = path.join(context.tempDir, `${context.index}.tfplan`);
-  let planReady = false;
-  let workspaceSelected = workspace === "default";
-  let summary: ChangeSummary | undefined;
-  let hasChanges: boolean | undefined;
   const env: Record<string, string> = {
     ...context.baseEnv,
     ...engineEnv(workflow.engine, context.pluginCacheDir),
@@ -89,173 +72,76 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
     TERRAGATE_PLANFILE: planFile,
     TERRAGATE_MANIFEST_KIND: manifest.kind,
   };
-  const exec = (
-    args: string[],
-    output: CappedOutput,
-    extra: { captureStdout?: boolean; timeout?: number } = {},
-  ) =>
-    execStep(commands.binary, args, {
-      cwd,
-      env,
-      timeoutSeconds: extra.timeout ?? manifest.step_timeout_seconds,
-      redactor,
-      output,
-      captureStdout: extra.captureStdout,
-    });
-  const note = (output: CappedOutput, text: string) => output.push(redactor.redact(text));
+  return {
+    context,
+    cwd,
+    env,
+    commands: engineCommands(workflow.engine),
+    planFile,
+    planReady: false,
+    workspaceSelected: workspace === "default",
+    result,
+  };
+}
 
-  async function selectWorkspace(output: CappedOutput, timeout?: number): Promise<ExecResult | undefined> {
-    if (workspaceSelected) return undefined;
-    const selected = await exec(commands.selectWorkspace(workspace), output, { timeout });
-    if (selected.success) workspaceSelected = true;
-    return selected;
+function stepName(step: RunnableStep): string {
+  return shortStepName(step.type === "run" ? (step.name ?? `run: ${step.cmd.join(" ")}`) : step.type);
+}
+
+/** The result with what the plan said, whether or not every step succeeded. */
+function finish(run: DirspaceRun, success: boolean): DirspaceResult {
+  if (success) run.result.success = true;
+  run.result.summary = run.summary ?? null;
+  run.result.has_changes = run.hasChanges ?? null;
+  return run.result;
+}
+
+/**
+ * Tells the server before the first step that can change anything: a run that dies from there on keeps
+ * its lock. Returns why it could not, when it could not (then nothing may run).
+ */
+async function announceApply(run: DirspaceRun): Promise<string | undefined> {
+  const { dir, workspace } = run.context.dirspace;
+  try {
+    await run.context.client.applyStarted(dir, workspace);
+    return undefined;
+  } catch (error) {
+    return `nothing was applied: the server did not record that this apply is starting (${(error as Error).message})`;
   }
+}
 
+/** Runs every step of one dirspace; stops at its first failed step; never throws for a step's failure. */
+export async function runDirspace(context: DirspaceRunContext): Promise<DirspaceResult> {
+  const run = startDirspaceRun(context);
+  if (!("context" in run)) return run;
+  const { redactor, manifest } = context;
   let applyAnnounced = false;
-  for (const step of workflow.steps) {
+  for (const step of context.dirspace.workflow.steps) {
     if (step.type === "env") {
-      env[step.name] = step.value;
+      run.env[step.name] = step.value;
       continue;
     }
     const output = new CappedOutput(context.outputLimits);
-    const timeout = step.timeout_seconds;
-    let outcome: ExecResult | undefined;
-    let failure: string | undefined;
-    const name = shortStepName(step.type === "run" ? (step.name ?? `run: ${step.cmd.join(" ")}`) : step.type);
+    const name = stepName(step);
     if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
-      // The server must know before anything can change: a run that dies from here on keeps its lock.
-      try {
-        await client.applyStarted(dir, workspace);
-        applyAnnounced = true;
-      } catch (error) {
-        note(
-          output,
-          `nothing was applied: the server did not record that this apply is starting (${(error as Error).message})`,
-        );
-        steps.push({ name, success: false, exit_code: null, output: output.toString() });
-        result.summary = summary ?? null;
-        result.has_changes = hasChanges ?? null;
-        return result;
+      const refused = await announceApply(run);
+      if (refused) {
+        output.push(redactor.redact(refused));
+        run.result.steps.push({ name, success: false, exit_code: null, output: output.toString() });
+        return finish(run, false);
       }
+      applyAnnounced = true;
     }
-    switch (step.type) {
-      case "init": {
-        outcome = await exec(commands.init(step.extra_args), output, { timeout });
-        if (outcome.success) outcome = (await selectWorkspace(output, timeout)) ?? outcome;
-        break;
-      }
-      case "plan": {
-        outcome = (await selectWorkspace(output, timeout)) ?? undefined;
-        if (outcome && !outcome.success) break;
-        outcome = await exec(commands.plan(planFile, step.extra_args), output, { timeout });
-        if (!outcome.success) break;
-        const showOutput = new CappedOutput(smallOutput);
-        const show = await exec(commands.showJson(planFile), showOutput, { captureStdout: true, timeout });
-        if (!show.success) {
-          output.push(showOutput.toString());
-          outcome = show;
-          break;
-        }
-        try {
-          ({ summary, hasChanges } = summarizePlanJson(show.stdout));
-        } catch (error) {
-          failure = `could not read the plan's JSON: ${(error as Error).message}`;
-          break;
-        }
-        planReady = true;
-        let planBytes: Buffer;
-        try {
-          planBytes = await readFile(planFile);
-        } catch (error) {
-          failure = `the plan file could not be read: ${(error as Error).message}`;
-          break;
-        }
-        // Uploading overlaps with the next dirspace's terraform; a failed upload still fails this dirspace.
-        const upload = client
-          .uploadPlan(dir, workspace, hasChanges ?? true, planBytes)
-          .catch((error: unknown) => {
-            result.success = false;
-            steps.push({
-              name: "upload plan",
-              success: false,
-              exit_code: null,
-              output: redactor.redact(
-                `the plan could not be stored on the server: ${(error as Error).message}`,
-              ),
-            });
-          });
-        if (context.defer) context.defer(upload);
-        else await upload;
-        break;
-      }
-      case "apply": {
-        if (!planReady) {
-          try {
-            await writeFile(planFile, await client.downloadPlan(dir, workspace), { mode: 0o600 });
-            planReady = true;
-          } catch (error) {
-            failure = `the stored plan could not be fetched: ${(error as Error).message}`;
-            break;
-          }
-        }
-        outcome = (await selectWorkspace(output, timeout)) ?? undefined;
-        if (outcome && !outcome.success) break;
-        if (summary === undefined) {
-          // The counts of what this apply will do, from the very plan file it applies.
-          const show = await exec(commands.showJson(planFile), new CappedOutput(smallOutput), {
-            captureStdout: true,
-            timeout,
-          });
-          if (show.success) {
-            try {
-              ({ summary, hasChanges } = summarizePlanJson(show.stdout));
-            } catch {
-              // counts are informative; the apply itself decides success
-            }
-          }
-        }
-        outcome = await exec(commands.apply(planFile, step.extra_args), output, { timeout });
-        if (!outcome.success) break;
-        const outputs = await exec(commands.outputJson(), new CappedOutput(smallOutput), {
-          captureStdout: true,
-          timeout,
-        });
-        if (outputs.success) {
-          try {
-            result.outputs = JSON.parse(redactor.redact(JSON.stringify(sensitiveOutputs(outputs.stdout))));
-          } catch {
-            // outputs are a convenience; a run without them still applied
-          }
-        }
-        break;
-      }
-      case "run": {
-        const [program, ...args] = step.cmd as [string, ...string[]];
-        outcome = await execStep(program, args, {
-          cwd,
-          env,
-          timeoutSeconds: timeout ?? manifest.step_timeout_seconds,
-          redactor,
-          output,
-        });
-        break;
-      }
-      default: {
-        const unknown: never = step;
-        failure = `unknown step ${JSON.stringify(unknown)}`;
-      }
-    }
-    if (failure) note(output, failure);
-    const success = failure === undefined && (outcome?.success ?? true);
-    steps.push({ name, success, exit_code: outcome?.exitCode ?? null, output: output.toString() });
-    if (!success) {
-      result.summary = summary ?? null;
-      result.has_changes = hasChanges ?? null;
-      return result;
-    }
+    const outcome = await runStep(run, step, output);
+    if (outcome.failure) output.push(redactor.redact(outcome.failure));
+    const success = outcome.failure === undefined && (outcome.exec?.success ?? true);
+    run.result.steps.push({
+      name,
+      success,
+      exit_code: outcome.exec?.exitCode ?? null,
+      output: output.toString(),
+    });
+    if (!success) return finish(run, false);
   }
-  result.success = true;
-  result.summary = summary ?? null;
-  result.has_changes = hasChanges ?? null;
-  return result;
+  return finish(run, true);
 }

@@ -1,9 +1,6 @@
 // The runner endpoints under /api/{github,gitlab}/v1/work-manifests: initiate, plans up and down, results.
-import { sql } from "drizzle-orm";
-import { Hono, type MiddlewareHandler } from "hono";
-import type { ZodError } from "zod";
-import { seal, unseal } from "../../crypto/seal.ts";
-import { plans, type Vcs } from "../../db/schema/index.ts";
+import { type ErrorHandler, Hono } from "hono";
+import type { Vcs } from "../../db/schema/index.ts";
 import { isFinished } from "../../jobs/manifest-lifecycle.ts";
 import { ApplyStarted, InitiateRequest, PlanUpload, ResultsBody } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
@@ -11,74 +8,54 @@ import { initiateRun } from "./initiate-run.ts";
 import {
   findManifest,
   findRepository,
-  latestSuccessfulPlan,
   listDirspaces,
   markApplyStarted,
-  planById,
-  planContext,
   type WorkManifestRow,
 } from "./manifest-store.ts";
+import { planForApply, storeUploadedPlan } from "./plan-transfer.ts";
+import { type BodySpec, limitBody, readBody } from "./request-body.ts";
 import { bearerToken, RunnerApiError, requireManifestClaims } from "./runner-auth.ts";
 import { authenticateRunner } from "./runner-identity.ts";
 import { storeResults } from "./store-results.ts";
 
-const PLAN_RETENTION_DAYS = 14;
 /** initiate carries a run id and a sha. */
 const initiateMaxBytes = 64 * 1024;
+const initiateTooLarge = `an initiate request is at most ${initiateMaxBytes} bytes`;
 /** Per-step output is capped at 4 MiB by the protocol; a large manifest's results stay well below this. */
 const resultsMaxBytes = 256 * 1024 * 1024;
 
-/**
- * Refuses a body whose declared length is over the limit, before authentication and without reading it.
- * A body without a declared length is bounded while it is read (readJson), after authentication.
- */
-function limitBody(maxBytes: number, tooLarge: string): MiddlewareHandler {
-  return async (c, next) => {
-    const declared = c.req.header("content-length");
-    if (declared !== undefined && Number(declared) > maxBytes) {
-      // Closing the connection spares reading (and discarding) a body nobody will use.
-      c.header("connection", "close");
-      throw new RunnerApiError(413, tooLarge);
-    }
-    await next();
+const initiateBody: BodySpec<InitiateRequest> = {
+  maxBytes: initiateMaxBytes,
+  tooLarge: initiateTooLarge,
+  schema: InitiateRequest,
+  what: "initiate request",
+};
+const applyStartedBody: BodySpec<ApplyStarted> = {
+  ...initiateBody,
+  schema: ApplyStarted,
+  what: "apply-started",
+};
+const resultsBody: BodySpec<ResultsBody> = {
+  maxBytes: resultsMaxBytes,
+  tooLarge: `the results are larger than ${resultsMaxBytes / 1024 / 1024} MiB`,
+  schema: ResultsBody,
+  what: "results",
+};
+
+/** The plan upload's limit: base64 of the largest plan, with room for the JSON around it. */
+function planUploadBody(deps: AppDeps): BodySpec<PlanUpload> {
+  const maxPlan = deps.config.TERRAGATE_PLAN_MAX_BYTES;
+  return {
+    maxBytes: Math.ceil((maxPlan * 4) / 3) + 64 * 1024,
+    tooLarge: `the plan is larger than the server's limit of ${maxPlan} bytes (TERRAGATE_PLAN_MAX_BYTES)`,
+    schema: PlanUpload,
+    what: "plan upload",
   };
 }
 
-function zodIssues(error: ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-}
-
-/** Reads a JSON body of at most `maxBytes`, stopping as soon as it is over (a body may not declare its length). */
-async function readJson(request: Request, maxBytes: number, tooLarge: string): Promise<unknown> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new RunnerApiError(413, tooLarge);
-      }
-      chunks.push(value);
-    }
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new RunnerApiError(400, "the request body is not valid JSON");
-  }
-}
-
-/** Runner endpoints for one VCS; the GitHub and GitLab mounts share this code. */
-export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
-  const { db } = deps.database;
-  const app = new Hono();
-  const planBodyLimit = Math.ceil((deps.config.TERRAGATE_PLAN_MAX_BYTES * 4) / 3) + 64 * 1024;
-
-  app.onError((error, c) => {
+/** The JSON answer of a refused runner call (status, message, issues) or of a failure the run may retry. */
+function answerRunnerError(deps: AppDeps): ErrorHandler {
+  return (error, c) => {
     if (error instanceof RunnerApiError) {
       if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
       return c.json(
@@ -88,20 +65,36 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     }
     deps.logger.error({ err: error, path: c.req.path }, "runner endpoint failed");
     return c.json({ error: "internal error; the run may retry this call" }, 500);
-  });
+  };
+}
 
-  async function loadManifest(id: string): Promise<WorkManifestRow> {
-    const manifest = await findManifest(db, id);
-    if (!manifest || manifest.vcs !== vcs)
-      throw new RunnerApiError(404, `work manifest ${id} does not exist`);
-    return manifest;
+/** The manifest a call names, of this VCS; with `running`, refused once it finished. */
+async function findRunnerManifest(
+  deps: AppDeps,
+  vcs: Vcs,
+  id: string,
+  { running = false } = {},
+): Promise<WorkManifestRow> {
+  const manifest = await findManifest(deps.database.db, id);
+  if (!manifest || manifest.vcs !== vcs) throw new RunnerApiError(404, `work manifest ${id} does not exist`);
+  if (running && isFinished(manifest.state)) {
+    throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
   }
+  return manifest;
+}
+
+/** Runner endpoints for one VCS; the GitHub and GitLab mounts share this code. */
+export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
+  const { db } = deps.database;
+  const app = new Hono();
+  const planBody = planUploadBody(deps);
+
+  app.onError(answerRunnerError(deps));
+
+  const loadManifest = (id: string, options?: { running?: boolean }) =>
+    findRunnerManifest(deps, vcs, id, options);
 
   // Authentication comes before the body is read; the limit refuses an oversized body by its length alone.
-  const initiateTooLarge = `an initiate request is at most ${initiateMaxBytes} bytes`;
-  const planTooLarge = `the plan is larger than the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} bytes (TERRAGATE_PLAN_MAX_BYTES)`;
-  const resultsTooLarge = `the results are larger than ${resultsMaxBytes / 1024 / 1024} MiB`;
-
   app.post("/:id/initiate", limitBody(initiateMaxBytes, initiateTooLarge), async (c) => {
     const id = c.req.param("id");
     const token = bearerToken(c);
@@ -109,58 +102,16 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     const repository = await findRepository(db, manifest.repositoryId);
     if (!repository) throw new RunnerApiError(404, `the repository of work manifest ${id} is gone`);
     const credential = await authenticateRunner(deps, vcs, token, manifest, repository);
-    const parsed = InitiateRequest.safeParse(await readJson(c.req.raw, initiateMaxBytes, initiateTooLarge));
-    if (!parsed.success) throw new RunnerApiError(400, "invalid initiate request", zodIssues(parsed.error));
-    return c.json(await initiateRun(deps, vcs, { manifest, repository, credential, request: parsed.data }));
+    const request = await readBody(c.req.raw, initiateBody);
+    return c.json(await initiateRun(deps, vcs, { manifest, repository, credential, request }));
   });
 
-  app.post("/:id/plans", limitBody(planBodyLimit, planTooLarge), async (c) => {
+  app.post("/:id/plans", limitBody(planBody.maxBytes, planBody.tooLarge), async (c) => {
     const id = c.req.param("id");
     await requireManifestClaims(c, deps.encryptionKey, id, "plans:write");
-    const parsed = PlanUpload.safeParse(await readJson(c.req.raw, planBodyLimit, planTooLarge));
-    if (!parsed.success) throw new RunnerApiError(400, "invalid plan upload", zodIssues(parsed.error));
-    const upload = parsed.data;
-    const manifest = await loadManifest(id);
-    if (isFinished(manifest.state))
-      throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
-    const dirspaces = await listDirspaces(db, id);
-    if (!dirspaces.some((d) => d.dir === upload.dir && d.workspace === upload.workspace)) {
-      throw new RunnerApiError(
-        400,
-        `${upload.dir} (${upload.workspace}) is not a dirspace of work manifest ${id}`,
-        [{ path: "dir", message: "not in this manifest" }],
-      );
-    }
-    const planBytes = Buffer.from(upload.plan, "base64");
-    if (planBytes.length > deps.config.TERRAGATE_PLAN_MAX_BYTES) {
-      throw new RunnerApiError(
-        413,
-        `the plan is ${planBytes.length} bytes, over the server's limit of ${deps.config.TERRAGATE_PLAN_MAX_BYTES} (TERRAGATE_PLAN_MAX_BYTES)`,
-      );
-    }
-    const sealed = seal(deps.encryptionKey, planBytes, planContext(id, upload.dir, upload.workspace));
-    await db.transaction(async (tx) => {
-      await tx
-        .delete(plans)
-        .where(
-          sql`${plans.workManifestId} = ${id} and ${plans.dir} = ${upload.dir} and ${plans.workspace} = ${upload.workspace}`,
-        );
-      await tx.insert(plans).values({
-        installationId: manifest.installationId,
-        repositoryId: manifest.repositoryId,
-        pullRequestId: manifest.pullRequestId,
-        workManifestId: id,
-        dir: upload.dir,
-        workspace: upload.workspace,
-        baseSha: manifest.baseSha,
-        headSha: manifest.headSha,
-        hasChanges: upload.has_changes,
-        sealed,
-        sizeBytes: planBytes.length,
-        expiresAt: new Date(Date.now() + PLAN_RETENTION_DAYS * 86_400_000),
-      });
-    });
-    return c.json({ stored: true, size_bytes: planBytes.length }, 201);
+    const upload = await readBody(c.req.raw, planBody);
+    const size = await storeUploadedPlan(deps, await loadManifest(id, { running: true }), upload);
+    return c.json({ stored: true, size_bytes: size }, 201);
   });
 
   app.get("/:id/plans", limitBody(0, "a plan download takes no body"), async (c) => {
@@ -174,35 +125,8 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
         ...(workspace ? [] : [{ path: "workspace", message: "required" }]),
       ]);
     }
-    const manifest = await loadManifest(id);
-    if (isFinished(manifest.state))
-      throw new RunnerApiError(409, `work manifest ${id} is already ${manifest.state}`);
-    const dirspaces = await listDirspaces(db, id);
-    const dirspace = dirspaces.find((d) => d.dir === dir && d.workspace === workspace);
-    if (!dirspace) {
-      throw new RunnerApiError(404, `${dir} (${workspace}) is not a dirspace of work manifest ${id}`);
-    }
-    // Exactly the plan the evaluator validated for this apply (manifests from before plans were
-    // recorded fall back to the latest successful one, still checked against the shas below).
-    const plan =
-      dirspace.planId !== null
-        ? await planById(db, dirspace.planId, manifest.pullRequestId)
-        : manifest.pullRequestId === null
-          ? undefined
-          : await latestSuccessfulPlan(db, manifest.pullRequestId, dir, workspace);
-    if (!plan) {
-      throw new RunnerApiError(
-        404,
-        `there is no successful plan of ${dir} (${workspace}) in this PR; comment \`terragate plan\``,
-      );
-    }
-    if (plan.headSha !== manifest.headSha || plan.baseSha !== manifest.baseSha) {
-      throw new RunnerApiError(
-        409,
-        `the stored plan of ${dir} (${workspace}) is from ${plan.headSha.slice(0, 7)} (base ${plan.baseSha.slice(0, 7)}), but this apply is for ${manifest.headSha.slice(0, 7)} (base ${manifest.baseSha.slice(0, 7)}); comment \`terragate plan\``,
-      );
-    }
-    const bytes = unseal(deps.encryptionKey, plan.sealed, planContext(plan.workManifestId, dir, workspace));
+    const manifest = await loadManifest(id, { running: true });
+    const { plan, bytes } = await planForApply(deps, manifest, dir, workspace);
     return c.body(new Uint8Array(bytes), 200, {
       "content-type": "application/octet-stream",
       "x-terragate-plan-head-sha": plan.headSha,
@@ -213,9 +137,7 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
   app.post("/:id/apply-started", limitBody(initiateMaxBytes, initiateTooLarge), async (c) => {
     const id = c.req.param("id");
     await requireManifestClaims(c, deps.encryptionKey, id, "apply:start");
-    const parsed = ApplyStarted.safeParse(await readJson(c.req.raw, initiateMaxBytes, initiateTooLarge));
-    if (!parsed.success) throw new RunnerApiError(400, "invalid apply-started", zodIssues(parsed.error));
-    const { dir, workspace } = parsed.data;
+    const { dir, workspace } = await readBody(c.req.raw, applyStartedBody);
     const manifest = await loadManifest(id);
     const outcome = await markApplyStarted(db, id, dir, workspace);
     if (outcome === "unknown_dirspace") {
@@ -232,14 +154,12 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     return c.json({ recorded: true });
   });
 
-  app.put("/:id", limitBody(resultsMaxBytes, resultsTooLarge), async (c) => {
+  app.put("/:id", limitBody(resultsMaxBytes, resultsBody.tooLarge), async (c) => {
     const id = c.req.param("id");
     await requireManifestClaims(c, deps.encryptionKey, id, "results:write");
-    const parsed = ResultsBody.safeParse(await readJson(c.req.raw, resultsMaxBytes, resultsTooLarge));
-    if (!parsed.success) throw new RunnerApiError(400, "invalid results", zodIssues(parsed.error));
+    const results = await readBody(c.req.raw, resultsBody);
     const manifest = await loadManifest(id);
-    const dirspaces = await listDirspaces(db, id);
-    const outcome = await storeResults(db, manifest, dirspaces, parsed.data);
+    const outcome = await storeResults(db, manifest, await listDirspaces(db, id), results);
     if (outcome.type === "conflict") throw new RunnerApiError(409, outcome.reason);
     if (outcome.type === "invalid") throw new RunnerApiError(400, "invalid results", outcome.issues);
     return c.json({ state: outcome.state, stored: outcome.stored });
