@@ -1,8 +1,10 @@
 // One handler per PR command, each from the shared PR context: repo-config, unlock, and the query commands.
 import type { Command, QueryAction } from "../domain/command.ts";
 import type { DirspaceRef } from "../domain/dirspace.ts";
+import type { StackLayers } from "../domain/stack-layers.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { renderNothingMatched, renderRepoConfig, replyMarker } from "../render/replies.ts";
+import { loadLayers, notesFor } from "./autoplan.ts";
 import { startRun } from "./create-manifest.ts";
 import { type Decision, decide, decideLockRace, type RefusalProblem } from "./decide.ts";
 import { gatherApplyFacts } from "./gather-facts.ts";
@@ -41,7 +43,7 @@ export async function unlockCommand(
 
 /** plan, apply, apply-force, apply-autoapprove: decide, then run, refuse or say nothing matched. */
 export async function runQueryCommand(pr: PrContext, command: QueryCommand): Promise<CommentOutcome> {
-  const decision = await decideQuery(pr, command);
+  const { decision, layers } = await decideQuery(pr, command);
   switch (decision.kind) {
     case "ignore":
       pr.evaluator.logger.info({ pr: pr.prNumber, reason: decision.reason }, "command ignored");
@@ -56,7 +58,7 @@ export async function runQueryCommand(pr: PrContext, command: QueryCommand): Pro
     case "refuse":
       return refuse(pr, command.kind, decision.problems, decision.dirspaces);
     case "run":
-      return startCommandRun(pr, command, decision);
+      return startCommandRun(pr, command, decision, layers);
     default: {
       const unreachable: never = decision;
       return unreachable;
@@ -64,9 +66,13 @@ export async function runQueryCommand(pr: PrContext, command: QueryCommand): Pro
   }
 }
 
-async function decideQuery(pr: PrContext, command: QueryCommand): Promise<Decision> {
+async function decideQuery(
+  pr: PrContext,
+  command: QueryCommand,
+): Promise<{ decision: Decision; layers: StackLayers }> {
   const db = pr.evaluator.database.db;
   const user = await pr.resolvePerson(pr.requester);
+  const layers = await loadLayers(pr.evaluator, pr.pullRequestRow, pr.pullRequest, pr.state);
   const facts =
     command.kind === "plan"
       ? { reviews: [], statusChecks: [], latestPlans: [], supersessions: [], locksHeldByOthers: [] }
@@ -81,7 +87,7 @@ async function decideQuery(pr: PrContext, command: QueryCommand): Promise<Decisi
           dirspaces: pr.state.dirspaces,
           needRequirements: command.kind !== "apply-force",
         });
-  return decide({
+  const decision = decide({
     request: {
       kind: "command",
       action: command.kind,
@@ -96,13 +102,16 @@ async function decideQuery(pr: PrContext, command: QueryCommand): Promise<Decisi
     accessTagsOf: pr.state.accessTagsOf,
     configChanges: pr.state.configChanges,
     ...facts,
+    layers,
   });
+  return { decision, layers };
 }
 
 async function startCommandRun(
   pr: PrContext,
   command: QueryCommand,
   decision: Extract<Decision, { kind: "run" }>,
+  layers: StackLayers,
 ): Promise<CommentOutcome> {
   const result = await startRun({
     database: pr.evaluator.database.db,
@@ -121,6 +130,7 @@ async function startCommandRun(
     commentId: pr.commentId,
     plans: decision.plans,
     deliveryId: pr.evaluator.deliveryId,
+    notes: notesFor(pr.state, layers, decision),
   });
   switch (result.kind) {
     case "started":

@@ -12,6 +12,7 @@ import {
 import type { WorkManifestKind } from "../db/schema/index.ts";
 import { type Dirspace, type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
+import type { RunNotes } from "../domain/run-notes.ts";
 import { queueDispatch } from "../jobs/manifest-lifecycle.ts";
 import { aggregateStatusName, statusName } from "../render/status-names.ts";
 import { platformFor } from "../vcs/registry.ts";
@@ -38,6 +39,8 @@ export interface StartRunInput {
    * transaction that creates the manifest, so a retry after a crash cannot create a second one.
    */
   deliveryId: number | null;
+  /** Why dirspaces are included, the stack layers and warnings, shown in the run's comment. */
+  notes: RunNotes;
   /** This server's public URL: statuses link to the platform's run link, which redirects to the CI run. */
   publicUrl: string;
 }
@@ -76,7 +79,11 @@ export async function startRun(input: StartRunInput): Promise<StartRunResult> {
         tagQuery: input.tagQuery,
         commentId: input.commentId,
         // Automerge is the default branch's setting when the run was asked for: the report merges by it.
-        runConfig: { parallelism: input.config.parallelism, automerge: input.config.automerge },
+        runConfig: {
+          parallelism: input.config.parallelism,
+          automerge: input.config.automerge,
+          notes: input.notes,
+        },
         dirspaces: input.dirspaces.map((dirspace) => ({
           dir: dirspace.dir,
           workspace: dirspace.workspace,

@@ -2,6 +2,8 @@
 import { parseCommand } from "../domain/command.ts";
 import { evaluateRepo } from "../domain/match.ts";
 import { RepoConfig } from "../domain/repo-config.ts";
+import { buildStackGraph } from "../domain/stack-graph.ts";
+import { computeLayers } from "../domain/stack-layers.ts";
 import type { PullRequestInfo } from "../vcs/types.ts";
 import type { PersonFacts } from "./access.ts";
 import type { DecisionInput } from "./decide.ts";
@@ -43,6 +45,13 @@ export function input(overrides: Overrides = {}): DecisionInput {
     changedFiles: ["infra/a/main.tf", "infra/b/main.tf"],
   });
   const command = comment ? parseCommand(comment) : undefined;
+  const graph = buildStackGraph({ dirspaces, ordering: config });
+  if (!graph.ok) throw new Error("the fixture's config orders dirspaces in a cycle");
+  const layers = computeLayers({
+    graph: graph.graph,
+    changed: dirspaces.filter((dirspace) => dirspace.changed),
+    states: new Map(),
+  });
   return {
     request:
       command && "tagQuery" in command
@@ -72,6 +81,7 @@ export function input(overrides: Overrides = {}): DecisionInput {
     })),
     supersessions: [],
     locksHeldByOthers: [],
+    layers,
     ...rest,
   };
 }

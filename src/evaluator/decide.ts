@@ -7,6 +7,7 @@ import { matchesBranch } from "../domain/glob.ts";
 import { blockingLocks, locksOnApply } from "../domain/locks.ts";
 import { autoplanDirspaces, filterDirspaces } from "../domain/match.ts";
 import type { ForkPrs, RepoConfig } from "../domain/repo-config.ts";
+import type { StackLayers } from "../domain/stack-layers.ts";
 import type { TagQuery } from "../domain/tag-query.ts";
 import type { PullRequestInfo, StatusCheck } from "../vcs/types.ts";
 import {
@@ -40,8 +41,11 @@ export interface LockFact extends DirspaceRef {
 }
 
 export type DecisionRequest =
-  /** A plan on push, on behalf of the PR's author. */
-  | { kind: "autoplan"; author: PersonFacts }
+  /**
+   * A plan on push, on behalf of the PR's author; `next_layer` after a layer was applied, planning
+   * only what has no plan at the head yet.
+   */
+  | { kind: "autoplan"; author: PersonFacts; trigger?: "push" | "next_layer" }
   | { kind: "command"; action: QueryAction; tagQuery: TagQuery; tagQueryText: string; user: PersonFacts };
 
 export interface DecisionInput {
@@ -63,6 +67,8 @@ export interface DecisionInput {
   supersessions: SupersessionFact[];
   /** Locks other open PRs hold on this PR's dirspaces. */
   locksHeldByOthers: LockFact[];
+  /** The changed dirspaces in apply order (the default branch's ordering rules), with their states at the head. */
+  layers: StackLayers;
 }
 
 /** What a refusal is about: a command, or the plan on push. */
@@ -92,6 +98,8 @@ export type RefusalProblem =
   | { rule: "stale_plan"; dirspace: DirspaceRef; planHeadSha: string; planBaseSha: string }
   | { rule: "superseded"; dirspace: DirspaceRef; pullRequestNumber: number; kind: "applied" | "merged" }
   | { rule: "locked"; dirspaces: DirspaceRef[]; pullRequestNumber: number; acquiredAt: Date }
+  /** Dirspaces that depend on changed dirspaces not applied yet; `applyFirst` can be applied now. */
+  | { rule: "layer_order"; dirspaces: DirspaceRef[]; applyFirst: DirspaceRef[] }
   | RequirementProblem
   | { rule: "pr_not_open"; state: PullRequestInfo["state"] };
 
@@ -113,7 +121,15 @@ export type Decision =
       plans: PlanChoice[];
       /** Autoplan only: dirspaces left out because the author may not plan them. */
       skipped: RefusalProblem[];
+      /** Planned dirspaces whose changed dependencies are not applied yet (the comment warns). */
+      unappliedDependencies: DependencyWait[];
     };
+
+/** A dirspace and the changed, unapplied dirspaces it depends on. */
+export interface DependencyWait {
+  dirspace: DirspaceRef;
+  waitsFor: DirspaceRef[];
+}
 
 const manifestKindOf: Record<QueryAction, WorkManifestKind> = {
   plan: "plan",
@@ -157,7 +173,10 @@ export function decide(input: DecisionInput): Decision {
   if (pullRequest.fromFork && config.fork_prs === "refuse") {
     return { kind: "refuse", action, dirspaces: changed.map(ref), problems: [forkProblem(input)] };
   }
-  const targets = filterDirspaces(changed, request.tagQuery);
+  const matched = filterDirspaces(changed, request.tagQuery);
+  // Without a tag query, a plan takes what can be planned now; a query can plan anything (with a warning).
+  const targets =
+    action === "plan" && request.tagQuery.kind === "all" ? matched.filter((d) => isReady(input, d)) : matched;
   if (targets.length === 0) {
     return {
       kind: "nothing_matched",
@@ -193,6 +212,7 @@ export function decide(input: DecisionInput): Decision {
       plans = validity.plans;
     }
     problems.push(...lockProblems(input, targets));
+    problems.push(...layerOrderProblems(input, targets));
   }
 
   if (problems.length > 0) return { kind: "refuse", action, dirspaces: targets.map(ref), problems };
@@ -203,6 +223,7 @@ export function decide(input: DecisionInput): Decision {
     lockDirspaces: isApply ? lockDirspacesFor(config, targets, changed) : [],
     plans,
     skipped: [],
+    unappliedDependencies: dependencyWaits(input, targets),
   };
 }
 
@@ -214,8 +235,17 @@ export function decide(input: DecisionInput): Decision {
 function decideAutoplan(input: DecisionInput, author: PersonFacts): Decision {
   const { pullRequest } = input;
   if (pullRequest.state !== "open") return { kind: "ignore", reason: "the pull request is not open" };
-  const targets = autoplanDirspaces(input.dirspaces, pullRequest.draft);
-  if (targets.length === 0) return { kind: "ignore", reason: "no changed dirspace has autoplan on" };
+  const nextLayer = input.request.kind === "autoplan" && input.request.trigger === "next_layer";
+  const targets = autoplanDirspaces(input.dirspaces, pullRequest.draft).filter((dirspace) => {
+    const entry = layerEntry(input, dirspace);
+    if (entry === undefined) return true;
+    // Applied ones are done; a later layer waits until what it depends on is applied.
+    if (entry.state === "applied" || entry.blockedBy.length > 0) return false;
+    return !nextLayer || entry.state === "unplanned";
+  });
+  if (targets.length === 0) {
+    return { kind: "ignore", reason: "no changed dirspace with autoplan on can be planned now" };
+  }
   const refuse = (problems: RefusalProblem[]): Decision => ({
     kind: "refuse",
     action: "autoplan",
@@ -232,7 +262,64 @@ function decideAutoplan(input: DecisionInput, author: PersonFacts): Decision {
   if (allowed.length === 0) return refuse(skipped);
   const configProblems = configUpdateProblems(input, author, allowed);
   if (configProblems.length > 0) return refuse([...skipped, ...configProblems]);
-  return { kind: "run", manifestKind: "plan", dirspaces: allowed, lockDirspaces: [], plans: [], skipped };
+  return {
+    kind: "run",
+    manifestKind: "plan",
+    dirspaces: allowed,
+    lockDirspaces: [],
+    plans: [],
+    skipped,
+    unappliedDependencies: [],
+  };
+}
+
+/** Each changed dirspace's place in the layers, by dirspaceKey (built once per input). */
+const layerIndexes = new WeakMap<
+  StackLayers,
+  Map<string, StackLayers["layers"][number]["dirspaces"][number]>
+>();
+
+function layerEntry(input: DecisionInput, dirspace: DirspaceRef) {
+  let index = layerIndexes.get(input.layers);
+  if (!index) {
+    index = new Map();
+    for (const layer of input.layers.layers)
+      for (const entry of layer.dirspaces) index.set(dirspaceKey(entry.dirspace), entry);
+    layerIndexes.set(input.layers, index);
+  }
+  return index.get(dirspaceKey(dirspace));
+}
+
+/** Whether every changed dirspace this one depends on is applied. */
+function isReady(input: DecisionInput, dirspace: DirspaceRef): boolean {
+  return (layerEntry(input, dirspace)?.blockedBy.length ?? 0) === 0;
+}
+
+function dependencyWaits(input: DecisionInput, targets: readonly DirspaceRef[]): DependencyWait[] {
+  return targets.flatMap((dirspace) => {
+    const waitsFor = layerEntry(input, dirspace)?.blockedBy ?? [];
+    return waitsFor.length === 0 ? [] : [{ dirspace: ref(dirspace), waitsFor }];
+  });
+}
+
+/**
+ * An apply of a dirspace whose changed dependencies are not applied yet is refused, naming the ones
+ * that can be applied now (those waiting for nothing themselves), so the next command is clear.
+ */
+function layerOrderProblems(input: DecisionInput, targets: readonly DirspaceRef[]): RefusalProblem[] {
+  const waits = dependencyWaits(input, targets);
+  if (waits.length === 0) return [];
+  const first = new Map<string, DirspaceRef>();
+  for (const wait of waits)
+    for (const blocker of wait.waitsFor)
+      if (isReady(input, blocker)) first.set(dirspaceKey(blocker), blocker);
+  return [
+    {
+      rule: "layer_order",
+      dirspaces: waits.map((wait) => wait.dirspace),
+      applyFirst: [...first.values()].sort((a, b) => dirspaceKey(a).localeCompare(dirspaceKey(b))),
+    },
+  ];
 }
 
 function accessProblems(

@@ -5,6 +5,7 @@ import { type StatusTarget, statusTarget } from "../db/queries/work-manifest-cre
 import { parseTagQuery } from "../domain/tag-query.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import type { CheckRunRerequestedEvent } from "../vcs/types.ts";
+import { loadLayers, notesFor } from "./autoplan.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
 import { decide } from "./decide.ts";
@@ -48,9 +49,10 @@ export async function handleCheckRunRerequested(
   for (const prNumber of event.prNumbers) {
     const pullRequest = await provider.getPullRequest(prNumber);
     const pullRequestRow = await upsertPullRequest(db, repository, pullRequest);
-    const state = await loadRepoState(provider, event.repo.defaultBranch, pullRequest);
+    const state = await loadRepoState(provider, event.repo.defaultBranch, pullRequest, context.moduleIndexes);
     if (!state.ok) continue;
     const user = await createPersonResolver(provider, state.config)(event.sender);
+    const layers = await loadLayers(context, pullRequestRow, pullRequest, state);
     const decision = decide({
       request: { kind: "command", action: "plan", tagQuery: parseTagQuery(query), tagQueryText: query, user },
       pullRequest,
@@ -64,6 +66,7 @@ export async function handleCheckRunRerequested(
       latestPlans: [],
       supersessions: [],
       locksHeldByOthers: [],
+      layers,
     });
     if (decision.kind === "refuse") {
       await provider.upsertComment(
@@ -99,6 +102,7 @@ export async function handleCheckRunRerequested(
       commentId: null,
       plans: [],
       deliveryId: context.deliveryId,
+      notes: notesFor(state, layers, decision),
     });
   }
 }

@@ -9,15 +9,12 @@ import {
   upsertPullRequest,
   upsertRepository,
 } from "../db/queries/vcs-sync.ts";
-import { type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
+import { dirspaceKey } from "../domain/dirspace.ts";
 import { locksOnMerge, releasesLocksOn } from "../domain/locks.ts";
-import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { configErrorMarker, renderConfigError } from "../render/replies.ts";
 import type { PrEvent } from "../vcs/types.ts";
+import { autoplan } from "./autoplan.ts";
 import type { EvaluatorContext } from "./context.ts";
-import { startRun } from "./create-manifest.ts";
-import { decide, type RefusalProblem } from "./decide.ts";
-import { createPersonResolver, prefetchRole } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 
 export type PrOutcome =
@@ -37,8 +34,12 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
   if (event.action === "closed") return closePullRequest(context, event, repository, pullRequestRow);
 
   const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
-  const authorRole = prefetchRole(provider, event.pullRequest.author);
-  const state = await loadRepoState(provider, event.repo.defaultBranch, event.pullRequest);
+  const state = await loadRepoState(
+    provider,
+    event.repo.defaultBranch,
+    event.pullRequest,
+    context.moduleIndexes,
+  );
   if (!state.ok) {
     await provider.upsertComment(
       event.pullRequest.number,
@@ -47,68 +48,15 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     );
     return { kind: "config_error" };
   }
-  const author = await createPersonResolver(provider, state.config, authorRole)(event.pullRequest.author);
-  const decision = decide({
-    request: { kind: "autoplan", author },
-    pullRequest: event.pullRequest,
-    config: state.config,
-    defaultBranch: event.repo.defaultBranch,
-    dirspaces: state.dirspaces,
-    accessTagsOf: state.accessTagsOf,
-    configChanges: state.configChanges,
-    reviews: [],
-    statusChecks: [],
-    latestPlans: [],
-    supersessions: [],
-    locksHeldByOthers: [],
-  });
-  const number = event.pullRequest.number;
-  const explain = (problems: RefusalProblem[], dirspaces: DirspaceRef[]) =>
-    provider.upsertComment(
-      number,
-      refusalMarker(number),
-      renderRefusal({
-        prNumber: number,
-        action: "autoplan",
-        dirspaces,
-        problems,
-        pullRequest: event.pullRequest,
-        requestedBy: event.pullRequest.author,
-        defaultBranch: event.repo.defaultBranch,
-      }),
-    );
-  if (decision.kind === "refuse") {
-    await explain(decision.problems, decision.dirspaces);
-    return { kind: "refused" };
-  }
-  if (decision.kind !== "run") {
-    return { kind: "ignored", reason: decision.kind === "ignore" ? decision.reason : decision.kind };
-  }
-  const result = await startRun({
-    database: db,
+  return autoplan(context, {
     provider,
-    logger: context.logger,
-    publicUrl: context.config.publicUrl,
     repository,
     pullRequestRow,
     pullRequest: event.pullRequest,
-    config: state.config,
-    kind: decision.manifestKind,
-    dirspaces: decision.dirspaces,
-    lockDirspaces: decision.lockDirspaces,
-    // Autoplan acts for the PR's author, whoever pushed.
-    requestedBy: event.pullRequest.author,
-    tagQuery: "",
-    commentId: null,
-    plans: [],
-    deliveryId: context.deliveryId,
+    defaultBranch: event.repo.defaultBranch,
+    state,
+    trigger: "push",
   });
-  if (result.kind !== "started") return { kind: "ignored", reason: result.kind };
-  if (decision.skipped.length > 0) {
-    const skipped = decision.skipped.flatMap((problem) => ("dirspaces" in problem ? problem.dirspaces : []));
-    await explain(decision.skipped, skipped);
-  }
-  return { kind: "started", manifestId: result.manifestId };
 }
 
 /**
@@ -125,7 +73,12 @@ async function closePullRequest(
   const outcome = event.pullRequest.state === "merged" ? "merged" : "closed";
   if (outcome === "merged") {
     const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
-    const state = await loadRepoState(provider, event.repo.defaultBranch, event.pullRequest);
+    const state = await loadRepoState(
+      provider,
+      event.repo.defaultBranch,
+      event.pullRequest,
+      context.moduleIndexes,
+    );
     const policy = state.ok ? state.config.lock_policy : "apply";
     if (state.ok && !releasesLocksOn(policy, outcome)) {
       const applied = new Set((await appliedDirspaces(db, pullRequestRow.id)).map(dirspaceKey));

@@ -54,7 +54,12 @@ export async function loadPrContext(
   const installation = await upsertInstallation(db, request.installation);
   const repository = await upsertRepository(db, installation, request.repo);
   const pullRequestRow = await upsertPullRequest(db, repository, pullRequest);
-  const state = await loadRepoState(provider, request.repo.defaultBranch, pullRequest);
+  const state = await loadRepoState(
+    provider,
+    request.repo.defaultBranch,
+    pullRequest,
+    evaluator.moduleIndexes,
+  );
   if (!state.ok) {
     await provider.upsertComment(
       prNumber,

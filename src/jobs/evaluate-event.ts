@@ -10,6 +10,7 @@ import { handleInstallation } from "../evaluator/handle-installation.ts";
 import { handlePullRequest } from "../evaluator/handle-pull-request.ts";
 import { handleRepositoryEvent } from "../evaluator/handle-repository-event.ts";
 import { handleRunEvent } from "../evaluator/handle-run-event.ts";
+import { ModuleIndexStore } from "../evaluator/module-index-loader.ts";
 import { createProviderFor, platformFor } from "../vcs/registry.ts";
 import { UnsupportedEventError, Vcs, VcsError, type VcsEvent } from "../vcs/types.ts";
 import type { JobDeps } from "./task-list.ts";
@@ -41,7 +42,12 @@ function runHandler(context: EvaluatorContext, event: VcsEvent): Promise<unknown
 }
 
 export function createEvaluateEventTask(deps: JobDeps): Task {
-  const context: EvaluatorContext = { ...deps, deliveryId: null, providerFor: createProviderFor(deps) };
+  const context: EvaluatorContext = {
+    ...deps,
+    deliveryId: null,
+    providerFor: createProviderFor(deps),
+    moduleIndexes: new ModuleIndexStore(),
+  };
   return async (rawPayload, helpers) => {
     const payload = EvaluateEventPayload.parse(rawPayload);
     const delivery = await getDelivery(deps.database.db, payload.vcs, payload.deliveryId);

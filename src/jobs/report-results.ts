@@ -5,6 +5,7 @@ import type { Task } from "graphile-worker";
 import { z } from "zod";
 import type { Config } from "../config/env.ts";
 import type { Database } from "../db/client.ts";
+import { dirspaceRunStates } from "../db/queries/dirspace-run-states.ts";
 import {
   installations,
   pullRequests,
@@ -13,16 +14,21 @@ import {
   workManifests,
 } from "../db/schema/index.ts";
 import { Automerge } from "../domain/repo-config.ts";
+import { RunNotes } from "../domain/run-notes.ts";
+import type { DirspaceRunState } from "../domain/stack-layers.ts";
 import { loadDefaultBranchConfig } from "../evaluator/load-repo-state.ts";
 import { renderCheckRun } from "../render/check-run-output.ts";
 import { renderResultComments } from "../render/result-comment.ts";
 import { ciRunUrl, outputsUrl } from "../render/run-links.ts";
+import { renderRunNotes } from "../render/run-notes.ts";
 import type { DirspaceReport, RunReport } from "../render/run-report.ts";
 import { statusName } from "../render/status-names.ts";
 import type { VcsPlatform } from "../vcs/platform.ts";
 import { createProviderFor, type ProviderFor, platformFor } from "../vcs/registry.ts";
 import { VcsError, type VcsProvider } from "../vcs/types.ts";
+import { addJob } from "./add-job.ts";
 import { releaseUnusedLocks } from "./fail-manifest.ts";
+import { planNextLayerJob } from "./plan-next-layer.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const ReportResultsPayload = z.object({ workManifestId: z.uuid() });
@@ -92,8 +98,27 @@ async function loadReportRows(db: Database, manifestId: string) {
   return { ...row, pullRequest, dirspaces };
 }
 
+/** The notes stored when the run started (older manifests have none). */
+function storedNotes(rows: ReportRows): RunNotes | null {
+  const parsed = z.object({ notes: RunNotes }).safeParse(rows.manifest.runConfig ?? {});
+  return parsed.success ? parsed.data.notes : null;
+}
+
+/** Each dirspace's state at the run's head, for the layers list; only read when the run has layers. */
+async function layerStates(db: Database, rows: ReportRows): Promise<Map<string, DirspaceRunState>> {
+  const notes = storedNotes(rows);
+  if (!notes || notes.layers.length === 0 || !rows.pullRequest) return new Map();
+  const facts = await dirspaceRunStates(db, rows.pullRequest.id, rows.manifest.headSha);
+  return new Map([...facts].map(([key, fact]) => [key, fact.state]));
+}
+
 /** What people see of a finished run, from its rows: pure. */
-export function buildReport(config: Config, platform: VcsPlatform, rows: ReportRows): RunReport {
+export function buildReport(
+  config: Config,
+  platform: VcsPlatform,
+  rows: ReportRows,
+  states: ReadonlyMap<string, DirspaceRunState> = new Map(),
+): RunReport {
   const { manifest, repository, installation, pullRequest } = rows;
   const dirspaces: DirspaceReport[] = rows.dirspaces.map((d) => ({
     dir: d.dir,
@@ -113,7 +138,14 @@ export function buildReport(config: Config, platform: VcsPlatform, rows: ReportR
     failureReason: manifest.failureReason,
     outputsUrl: outputsUrl(config, platform, installation.externalId, manifest.id),
     dirspaces,
+    ...notesOf(rows, states),
   };
+}
+
+function notesOf(rows: ReportRows, states: ReadonlyMap<string, DirspaceRunState>): { notes?: string } {
+  const notes = storedNotes(rows);
+  const rendered = notes ? renderRunNotes(notes, states) : undefined;
+  return rendered === undefined ? {} : { notes: rendered };
 }
 
 /** Completes the run's statuses: the aggregate one, or one per dirspace (created if queuing them failed). */
@@ -181,7 +213,7 @@ export async function reportResults(
   const { manifest, repository, installation, pullRequest } = rows;
   const platform = platformFor(manifest.vcs);
   if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
-  const report = buildReport(deps.config, platform, rows);
+  const report = buildReport(deps.config, platform, rows, await layerStates(db, rows));
   const provider = await providerFor(installation, repository.owner, repository.name);
   await publishStatuses(db, provider, platform, rows, report);
 
@@ -191,6 +223,15 @@ export async function reportResults(
   }
   if (manifest.kind !== "plan" && manifest.state === "completed" && pullRequest.state === "open") {
     await automerge(deps, provider, rows, pullRequest);
+  }
+  if (
+    manifest.state === "completed" &&
+    pullRequest.state === "open" &&
+    (storedNotes(rows)?.layers.length ?? 0) > 1
+  ) {
+    // A layer may now be applied (or planned with no changes): the next one is planned by its own job.
+    const job = planNextLayerJob(repository, pullRequest, manifest.id);
+    await addJob(db, job.task, job.payload, job.options);
   }
 }
 

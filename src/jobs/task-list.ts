@@ -49,6 +49,7 @@ const tasks: Record<string, TaskFactory> = {
   "evaluate-event": lazyTask(async () => (await import("./evaluate-event.ts")).createEvaluateEventTask),
   "dispatch-run": lazyTask(async () => (await import("./dispatch-run.ts")).createDispatchRunTask),
   "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),
+  "plan-next-layer": lazyTask(async () => (await import("./plan-next-layer.ts")).createPlanNextLayerTask),
   "sweep-runs": lazyTask(async () => (await import("./sweep-runs.ts")).createSweepRunsTask),
   housekeeping: lazyTask(async () => (await import("./housekeeping.ts")).createHousekeepingTask),
   "refresh-repository": lazyTask(

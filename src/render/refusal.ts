@@ -107,6 +107,15 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
       return `#${problem.pullRequestNumber} ${problem.kind} ${listDirspaces([problem.dirspace])} after this plan — comment ${code("terragate plan")}`;
     case "locked":
       return `${listDirspaces(problem.dirspaces)} locked by #${problem.pullRequestNumber} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close #${problem.pullRequestNumber}, or comment ${code(`terragate unlock ${problem.pullRequestNumber}`)}`;
+    case "layer_order": {
+      const query = problem.applyFirst.map((dirspace) => `dir:${dirspace.dir}`);
+      const unique = [...new Set(query)];
+      const next =
+        unique.length === 0
+          ? "apply what they depend on first"
+          : `apply ${listDirspaces(problem.applyFirst)} first: comment ${code(`terragate apply ${unique.join(" or ")}`)}`;
+      return `${listDirspaces(problem.dirspaces)} depend${problem.dirspaces.length === 1 ? "s" : ""} on changes of this PR that are not applied yet (stacks order, from ${code(repoConfigPath)} on ${code(defaultBranch)}) — ${next}, then plan and apply the next layer`;
+    }
     case "approval": {
       const parts = [`${problem.have} of ${problem.need} required approval${problem.need === 1 ? "" : "s"}`];
       if (problem.anyOf.length > 0) parts.push(`from ${problem.anyOf.map(code).join(", ")}`);

@@ -176,6 +176,7 @@ export function renderResultComments(report: RunReport, limit: number): Rendered
       header(report, 1, parts),
       problem(report),
       table(report, ordered),
+      report.notes,
       footer(report),
     ]
       .filter(Boolean)
@@ -221,6 +222,7 @@ export function renderResultComments(report: RunReport, limit: number): Rendered
             header(report, 1, parts),
             problem(report),
             table(report, ordered),
+            report.notes,
             ...blocks,
             footer(report),
           ]

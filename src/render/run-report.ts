@@ -23,4 +23,6 @@ export interface RunReport {
   /** Absolute URL of the REST endpoint serving every dirspace's full output. */
   outputsUrl: string | null;
   dirspaces: DirspaceReport[];
+  /** Markdown shown under the table: why dirspaces are included, stack layers, warnings (bounded). */
+  notes?: string;
 }

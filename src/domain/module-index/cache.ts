@@ -26,6 +26,10 @@ export class LruMap<V> {
     if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }
