@@ -59,6 +59,7 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
     env: config.processEnv,
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
+    enginePath: config.enginePath,
     otlpEndpoint: config.otlpEndpoint,
     serviceName: config.serviceName,
     tempRoot: config.tempDir,

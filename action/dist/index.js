@@ -2372,8 +2372,8 @@ __export(getMachineId_linux_exports, {
 });
 import { promises } from "fs";
 async function getMachineId2() {
-  for (const path13 of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) try {
-    return (await promises.readFile(path13, { encoding: "utf8" })).trim();
+  for (const path14 of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) try {
+    return (await promises.readFile(path14, { encoding: "utf8" })).trim();
   } catch (e) {
     diag2.debug(`error reading machine id: ${e}`);
   }
@@ -4907,7 +4907,7 @@ var init_shared_env_configuration = __esm({
 
 // node_modules/@opentelemetry/otlp-exporter-base/dist/platform/node/configuration/otlp-node-http-env-configuration.mjs
 import * as fs2 from "fs";
-import * as path11 from "path";
+import * as path12 from "path";
 function getStaticHeadersFromEnv(signalIdentifier) {
   const signalSpecificRawHeaders = getStringFromEnv2(`OTEL_EXPORTER_OTLP_${signalIdentifier}_HEADERS`);
   const nonSignalSpecificRawHeaders = getStringFromEnv2("OTEL_EXPORTER_OTLP_HEADERS");
@@ -4924,7 +4924,7 @@ function appendRootPathToUrlIfNeeded(url3) {
     return;
   }
 }
-function appendResourcePathToUrl(url3, path13) {
+function appendResourcePathToUrl(url3, path14) {
   try {
     new URL(url3);
   } catch {
@@ -4932,11 +4932,11 @@ function appendResourcePathToUrl(url3, path13) {
     return;
   }
   if (!url3.endsWith("/")) url3 = url3 + "/";
-  url3 += path13;
+  url3 += path14;
   try {
     new URL(url3);
   } catch {
-    diag2.warn(`Configuration: Provided URL appended with '${path13}' is not a valid URL, using 'undefined' instead of '${url3}'`);
+    diag2.warn(`Configuration: Provided URL appended with '${path14}' is not a valid URL, using 'undefined' instead of '${url3}'`);
     return;
   }
   return url3;
@@ -4956,7 +4956,7 @@ function readFileFromEnv(signalSpecificEnvVar, nonSignalSpecificEnvVar, warningM
   const nonSignalSpecificPath = getStringFromEnv2(nonSignalSpecificEnvVar);
   const filePath = signalSpecificPath ?? nonSignalSpecificPath;
   if (filePath != null) try {
-    return fs2.readFileSync(path11.resolve(process.cwd(), filePath));
+    return fs2.readFileSync(path12.resolve(process.cwd(), filePath));
   } catch {
     diag2.warn(warningMessage);
     return;
@@ -5960,10 +5960,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path13) {
-  if (!path13)
+function getElementAtPath(obj, path14) {
+  if (!path14)
     return obj;
-  return path13.reduce((acc, key) => acc?.[key], obj);
+  return path14.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -6303,11 +6303,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path13, issues) {
+function prefixIssues(path14, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path13);
+    iss.path.unshift(path14);
     return iss;
   });
 }
@@ -6769,16 +6769,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path13 = []) => {
+  const processError = (error63, path14 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path14, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else {
-        const fullpath = [...path13, ...issue2.path];
+        const fullpath = [...path14, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -6817,17 +6817,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path13 = []) => {
+  const processError = (error63, path14 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path14, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path14, ...issue2.path]);
       } else {
-        const fullpath = [...path13, ...issue2.path];
+        const fullpath = [...path14, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -6866,8 +6866,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path13) {
+  const path14 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path14) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -24005,13 +24005,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path13 = ref.slice(1).split("/").filter(Boolean);
-  if (path13.length === 0) {
+  const path14 = ref.slice(1).split("/").filter(Boolean);
+  if (path14.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path13[0] === defsKey) {
-    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
+  if (path14[0] === defsKey) {
+    const key = path14[1] === void 0 ? void 0 : decodeJSONPointerSegment(path14[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -24872,7 +24872,9 @@ var engineNames = ["terraform", "tofu", "terragrunt"];
 var Engine = external_exports.object({
   name: external_exports.enum(engineNames).default("terraform"),
   /** Binary to run instead of the engine's usual name (a path or a name on PATH). */
-  binary: external_exports.string().min(1).optional()
+  binary: external_exports.string().min(1).optional(),
+  /** The config's `engine.version` constraint (`~> 1.5`); the runner checks the binary's version against it. */
+  version: external_exports.string().min(1).max(200).optional()
 });
 var extraArgs = external_exports.array(external_exports.string()).default([]);
 var timeoutSeconds = external_exports.number().int().positive().max(86400).optional();
@@ -25049,13 +25051,13 @@ var RunnerApiClient = class {
     return this.#token;
   }
   /** A call that is safe to repeat: retried after 5xx answers and connection errors, with backoff, within the budget. */
-  async #retrying(method, path13, body) {
+  async #retrying(method, path14, body) {
     const token = this.#manifestToken();
     const deadline = Date.now() + this.#retry.budgetMs;
     let delay = this.#retry.firstDelayMs;
     for (; ; ) {
       try {
-        return await this.#send(method, path13, token, body);
+        return await this.#send(method, path14, token, body);
       } catch (error62) {
         const transient = error62 instanceof RunnerClientError && (error62.status === null || error62.status >= 500);
         if (!transient || Date.now() + delay > deadline) throw error62;
@@ -25066,16 +25068,16 @@ var RunnerApiClient = class {
       }
     }
   }
-  #send(method, path13, token, body) {
+  #send(method, path14, token, body) {
     return withSpan(
-      `terragate ${method} ${path13.replace(/\?.*$/, "")}`,
+      `terragate ${method} ${path14.replace(/\?.*$/, "")}`,
       { "http.request.method": method },
-      () => this.#sendTraced(method, path13, token, body),
+      () => this.#sendTraced(method, path14, token, body),
       { kind: "client" }
     );
   }
-  async #sendTraced(method, path13, token, body) {
-    const url3 = `${this.#base}${path13}`;
+  async #sendTraced(method, path14, token, body) {
+    const url3 = `${this.#base}${path14}`;
     const traceparent = currentTraceparent();
     let response;
     try {
@@ -25111,7 +25113,7 @@ var RunnerApiClient = class {
     }
     const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
     throw new RunnerClientError(
-      `${method} ${path13 || "/"} \u2192 ${response.status}: ${message}`,
+      `${method} ${path14 || "/"} \u2192 ${response.status}: ${message}`,
       response.status,
       {
         retryAfterMs: Number.isFinite(retryAfter) ? Math.max(0, retryAfter) * 1e3 : void 0
@@ -25287,6 +25289,7 @@ var RunnerEnvSchema = external_exports.object({
   TERRAGATE_WORK_TOKEN: optionalString,
   TERRAGATE_SECRET_ENV: optionalString,
   TERRAGATE_RETRY_MINUTES: external_exports.coerce.number({ error: "expected a number of minutes" }).min(0).max(24 * 60).optional(),
+  TERRAGATE_ENGINE_PATH: optionalString,
   TERRAGATE_VCS: external_exports.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
@@ -25385,6 +25388,7 @@ function loadRunnerConfig(env2 = process.env, flags = {}, dispatchedInEvent) {
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
+    enginePath: (runnerEnv.TERRAGATE_ENGINE_PATH ?? "").split(":").filter((entry) => entry !== ""),
     otlpEndpoint: runnerEnv.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: runnerEnv.OTEL_SERVICE_NAME,
     tempDir: runnerEnv.RUNNER_TEMP,
@@ -25448,7 +25452,7 @@ function runnerCredentials(config2) {
 // src/runner/run-manifest.ts
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import path12 from "node:path";
+import path13 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -30430,17 +30434,17 @@ var writeToFiles = (chunks, stdioItems, outputFiles) => {
   const writtenPaths = /* @__PURE__ */ new Set();
   for (const stdioItem of fileItems) {
     const { type, append } = stdioItem;
-    const path13 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-    if (writtenPaths.has(path13)) {
+    const path14 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+    if (writtenPaths.has(path14)) {
       continue;
     }
-    writtenPaths.add(path13);
-    if (append || outputFiles.has(path13)) {
-      appendFileSync(path13, contents);
+    writtenPaths.add(path14);
+    if (append || outputFiles.has(path14)) {
+      appendFileSync(path14, contents);
     } else {
-      writeFileSync(path13, contents);
+      writeFileSync(path14, contents);
     }
-    outputFiles.add(path13);
+    outputFiles.add(path14);
   }
 };
 
@@ -33299,6 +33303,196 @@ async function ensureCheckout(repoRoot, manifest, env2, log) {
   return { previousSha, moved: true };
 }
 
+// src/runner/engine-version.ts
+import { stat } from "node:fs/promises";
+import path10 from "node:path";
+
+// src/domain/version-constraint.ts
+var VersionConstraintError = class extends Error {
+  name = "VersionConstraintError";
+};
+var versionPattern = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+function parseVersion(text) {
+  const match = versionPattern.exec(text.trim());
+  if (!match) return void 0;
+  const written = match[3] !== void 0 ? 3 : match[2] !== void 0 ? 2 : 1;
+  return {
+    numbers: [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)],
+    written,
+    prerelease: match[4] ?? ""
+  };
+}
+var termPattern = /^(~>|>=|<=|!=|=|>|<)?\s*(\S+)$/;
+function parseVersionConstraint(text) {
+  const parts = text.split(",").map((part) => part.trim());
+  if (parts.every((part) => part === "")) {
+    throw new VersionConstraintError(
+      "the version constraint is empty; write e.g. `~> 1.5` or `>= 1.2, < 2.0`"
+    );
+  }
+  const terms = parts.map((part) => {
+    const match = termPattern.exec(part);
+    const version2 = match ? parseVersion(match[2]) : void 0;
+    if (!match || !version2) {
+      throw new VersionConstraintError(
+        `${JSON.stringify(part)} is not a version constraint: write an operator (=, !=, >, >=, <, <=, ~>) and a version such as 1.5 or 1.5.7, several separated by commas`
+      );
+    }
+    return { operator: match[1] ?? "=", version: version2 };
+  });
+  return { text: text.trim(), terms };
+}
+function compareIdentifiers(a2, b) {
+  const numeric = /^\d+$/;
+  if (numeric.test(a2) && numeric.test(b)) return Number(a2) - Number(b);
+  if (numeric.test(a2)) return -1;
+  if (numeric.test(b)) return 1;
+  return a2 < b ? -1 : a2 > b ? 1 : 0;
+}
+function compareVersions(a2, b) {
+  for (let i2 = 0; i2 < 3; i2++) {
+    const difference = a2.numbers[i2] - b.numbers[i2];
+    if (difference !== 0) return Math.sign(difference);
+  }
+  if (a2.prerelease === b.prerelease) return 0;
+  if (a2.prerelease === "") return 1;
+  if (b.prerelease === "") return -1;
+  const left = a2.prerelease.split(".");
+  const right = b.prerelease.split(".");
+  for (let i2 = 0; i2 < Math.max(left.length, right.length); i2++) {
+    if (left[i2] === void 0) return -1;
+    if (right[i2] === void 0) return 1;
+    const difference = compareIdentifiers(left[i2], right[i2]);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
+}
+function pessimisticUpperBound(version2) {
+  const [major2, minor] = version2.numbers;
+  if (version2.written === 3) return { numbers: [major2, minor + 1, 0], written: 3, prerelease: "" };
+  return { numbers: [major2 + 1, 0, 0], written: 3, prerelease: "" };
+}
+function termHolds(term, version2) {
+  if (version2.prerelease !== "") {
+    if (term.version.prerelease === "") return false;
+    if (term.version.numbers.join(".") !== version2.numbers.join(".")) return false;
+  }
+  const order = compareVersions(version2, term.version);
+  switch (term.operator) {
+    case "=":
+      return order === 0;
+    case "!=":
+      return order !== 0;
+    case ">":
+      return order > 0;
+    case ">=":
+      return order >= 0;
+    case "<":
+      return order < 0;
+    case "<=":
+      return order <= 0;
+    case "~>":
+      return order >= 0 && compareVersions(version2, pessimisticUpperBound(term.version)) < 0;
+    default: {
+      const unknown2 = term.operator;
+      throw new VersionConstraintError(`unknown operator ${String(unknown2)}`);
+    }
+  }
+}
+function satisfies(version2, constraint) {
+  return constraint.terms.every((term) => termHolds(term, version2));
+}
+
+// src/runner/engine-version.ts
+function candidateNames(engine) {
+  if (engine.name === "terragrunt") return ["terraform", "tofu"];
+  return [engine.name];
+}
+var EngineResolver = class {
+  versions = /* @__PURE__ */ new Map();
+  env;
+  enginePath;
+  /** `enginePath`: binaries, or directories holding a binary named after the engine (`/opt/tf/1.5.7/terraform`). */
+  constructor(env2, enginePath) {
+    this.env = env2;
+    this.enginePath = enginePath;
+  }
+  async choose(engine, defaultBinary2) {
+    const text = engine.version ?? "";
+    let constraint;
+    try {
+      constraint = parseVersionConstraint(text);
+    } catch (error62) {
+      if (!(error62 instanceof VersionConstraintError)) throw error62;
+      return { type: "refused", reason: `engine.version ${JSON.stringify(text)}: ${error62.message}` };
+    }
+    const first = engine.name === "terragrunt" ? "terraform" : defaultBinary2;
+    const candidates = [first, ...await this.pathCandidates(engine)];
+    const seen = [];
+    for (const binary of [...new Set(candidates)]) {
+      const found = await this.versionOf(binary);
+      if ("problem" in found) {
+        seen.push(`${binary}: ${found.problem}`);
+        continue;
+      }
+      const version2 = parseVersion(found.version);
+      if (version2 && satisfies(version2, constraint))
+        return { type: "chosen", binary, version: found.version };
+      seen.push(`${binary} is ${found.version}`);
+    }
+    const where = this.enginePath.length === 0 ? `install a matching ${candidateNames(engine)[0]}, or list matching binaries in TERRAGATE_ENGINE_PATH (separated by "${path10.delimiter}")` : `no binary on PATH or in TERRAGATE_ENGINE_PATH matches`;
+    return {
+      type: "refused",
+      reason: `engine.version ${JSON.stringify(constraint.text)} is not met: ${seen.join("; ")}; ${where}`
+    };
+  }
+  async pathCandidates(engine) {
+    const candidates = [];
+    for (const entry of this.enginePath) {
+      const info = await stat(entry).catch(() => void 0);
+      if (info?.isDirectory()) {
+        for (const name of candidateNames(engine)) {
+          const binary = path10.join(entry, name);
+          if ((await stat(binary).catch(() => void 0))?.isFile()) candidates.push(binary);
+        }
+      } else {
+        candidates.push(entry);
+      }
+    }
+    return candidates;
+  }
+  versionOf(binary) {
+    let found = this.versions.get(binary);
+    if (!found) {
+      found = askVersion(binary, this.env);
+      this.versions.set(binary, found);
+    }
+    return found;
+  }
+};
+async function askVersion(binary, env2) {
+  const answer = await execa(binary, ["version", "-json"], {
+    env: env2,
+    extendEnv: false,
+    stdin: "ignore",
+    reject: false,
+    timeout: 6e4
+  });
+  if (answer.failed && answer.exitCode === void 0) {
+    return { problem: `could not run (${answer.originalMessage ?? answer.shortMessage})` };
+  }
+  const stdout = String(answer.stdout);
+  try {
+    const parsed = JSON.parse(stdout);
+    const version2 = parsed.terraform_version ?? parsed.tofu_version;
+    if (typeof version2 === "string") return { version: version2 };
+  } catch {
+  }
+  const text = /\bv(\d+\.\d+\.\d+\S*)/.exec(stdout)?.[1];
+  if (text) return { version: text };
+  return { problem: `\`${binary} version -json\` did not say its version (exit code ${answer.exitCode})` };
+}
+
 // src/runner/redact.ts
 var SECRET_NAME = /(SECRET|TOKEN|PASS|PWD|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$|DSN|DATABASE_URL|CONNECTION)/i;
 var NOT_SECRET = /* @__PURE__ */ new Set(["PWD", "OLDPWD"]);
@@ -33334,7 +33528,7 @@ function createRedactor(env2, secretNames = [], extraValues = []) {
 }
 
 // src/runner/run-dirspace.ts
-import path10 from "node:path";
+import path11 from "node:path";
 
 // src/runner/capped-output.ts
 var defaultOutputLimits = { headChars: 256 * 1024, tailChars: 1536 * 1024 };
@@ -33693,9 +33887,9 @@ function mayChangeInfrastructure(kind, step) {
   return step.type === "apply" || step.type === "run" && kind !== "plan";
 }
 function dirspacePath(repoRoot, dir) {
-  const root = path10.resolve(repoRoot);
-  const resolved = path10.resolve(root, dir);
-  if (dir.includes("\0") || resolved !== root && !resolved.startsWith(`${root}${path10.sep}`)) {
+  const root = path11.resolve(repoRoot);
+  const resolved = path11.resolve(root, dir);
+  if (dir.includes("\0") || resolved !== root && !resolved.startsWith(`${root}${path11.sep}`)) {
     throw new Error(`dir ${JSON.stringify(dir)} is outside the repository checkout`);
   }
   return resolved;
@@ -33716,7 +33910,7 @@ function startDirspaceRun(context2) {
     });
     return result;
   }
-  const planFile = path10.join(context2.tempDir, `${context2.index}.tfplan`);
+  const planFile = path11.join(context2.tempDir, `${context2.index}.tfplan`);
   const env2 = {
     ...context2.baseEnv,
     ...engineEnv(workflow.engine, context2.pluginCacheDir),
@@ -33754,10 +33948,29 @@ async function announceApply(run) {
     return `nothing was applied: the server did not record that this apply is starting (${error62.message})`;
   }
 }
+async function chooseEngine(run) {
+  const { engine } = run.context.dirspace.workflow;
+  if (engine.version === void 0) return void 0;
+  const choice = await run.context.engines.choose(engine, run.commands.binary);
+  if (choice.type === "refused") return choice.reason;
+  if (engine.name === "terragrunt") {
+    run.env["TG_TF_PATH"] = choice.binary;
+    run.env["TERRAGRUNT_TFPATH"] = choice.binary;
+  } else {
+    run.commands = engineCommands({ ...engine, binary: choice.binary });
+  }
+  return void 0;
+}
 async function runDirspace(context2) {
   const run = startDirspaceRun(context2);
   if (!("context" in run)) return run;
   const { redactor, manifest } = context2;
+  const engineRefused = await chooseEngine(run);
+  if (engineRefused) {
+    const output2 = redactor.redact(engineRefused);
+    run.result.steps.push({ name: "engine version", success: false, exit_code: null, output: output2 });
+    return finish(run, false);
+  }
   let applyAnnounced = false;
   for (const step of context2.dirspace.workflow.steps) {
     if (step.type === "env") {
@@ -33891,10 +34104,11 @@ async function runStarted(client, manifest, options) {
       ...undelivered ? { undelivered } : {}
     };
   }
-  const tempDir = await mkdtemp(path12.join(options.tempRoot ?? tmpdir(), "terragate-"));
-  const pluginCacheDir = options.pluginCacheDir ?? path12.join(tempDir, "plugin-cache");
+  const tempDir = await mkdtemp(path13.join(options.tempRoot ?? tmpdir(), "terragate-"));
+  const pluginCacheDir = options.pluginCacheDir ?? path13.join(tempDir, "plugin-cache");
   await mkdir(pluginCacheDir, { recursive: true });
   try {
+    const engines = new EngineResolver(options.env, options.enginePath ?? []);
     const settled = [];
     const results = await mapWithLimit(manifest.dirspaces, manifest.parallelism, async (dirspace, index) => {
       let result;
@@ -33911,6 +34125,7 @@ async function runStarted(client, manifest, options) {
               repoRoot: options.repoRoot,
               tempDir,
               pluginCacheDir,
+              engines,
               baseEnv: options.env,
               redactor,
               client,
@@ -34048,6 +34263,7 @@ async function main(env2) {
     env: config2.processEnv,
     secretEnv: config2.secretEnv,
     pluginCacheDir: config2.pluginCacheDir,
+    enginePath: config2.enginePath,
     otlpEndpoint: config2.otlpEndpoint,
     serviceName: config2.serviceName,
     tempRoot: config2.tempDir,

@@ -109,6 +109,7 @@ export async function main(
     env: config.processEnv,
     secretEnv: config.secretEnv,
     pluginCacheDir: config.pluginCacheDir,
+    enginePath: config.enginePath,
     otlpEndpoint: config.otlpEndpoint,
     serviceName: config.serviceName,
     tempRoot: config.tempDir,

@@ -202,6 +202,7 @@ export const RunnerEnvSchema = z.object({
     .min(0)
     .max(24 * 60)
     .optional(),
+  TERRAGATE_ENGINE_PATH: optionalString,
   TERRAGATE_VCS: z.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
@@ -241,6 +242,8 @@ export interface RunnerConfig {
   githubActions: boolean;
   stepSummaryPath: string | undefined;
   pluginCacheDir: string | undefined;
+  /** TERRAGATE_ENGINE_PATH split on ":": binaries, or directories of them, that `engine.version` may pick. */
+  enginePath: string[];
   tempDir: string | undefined;
   /** Names of environment variables whose values are redacted, besides the secret-looking ones. */
   secretEnv: string[];
@@ -367,6 +370,7 @@ export function loadRunnerConfig(
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
+    enginePath: (runnerEnv.TERRAGATE_ENGINE_PATH ?? "").split(":").filter((entry) => entry !== ""),
     otlpEndpoint: runnerEnv.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: runnerEnv.OTEL_SERVICE_NAME,
     tempDir: runnerEnv.RUNNER_TEMP,

@@ -301,6 +301,13 @@ describe("parseRepoConfig errors", () => {
       ["config.yml:2:21: workflows[0].engine.name: expected one of terraform, tofu, terragrunt"],
     ],
     [
+      "bad engine version",
+      "workflows:\n  - engine: { version: '>= 1.2 < 2' }\n",
+      [
+        'config.yml:2:24: workflows[0].engine.version: ">= 1.2 < 2" is not a version constraint: write an operator (=, !=, >, >=, <, <=, ~>) and a version such as 1.5 or 1.5.7, several separated by commas',
+      ],
+    ],
+    [
       "bad principal",
       "access_control:\n  policies:\n    - apply: [bob]\n",
       [

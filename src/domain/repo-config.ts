@@ -3,6 +3,7 @@ import { z } from "zod";
 import { globProblem } from "./glob.ts";
 import { didYouMean } from "./suggest.ts";
 import { parseTagQuery, TagQueryError } from "./tag-query.ts";
+import { parseVersionConstraint, VersionConstraintError } from "./version-constraint.ts";
 
 /** The message for a key the schema does not know, with the nearest known key when one is close. */
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
@@ -186,9 +187,19 @@ export type Step = z.infer<typeof Step>;
 export const EngineName = z.enum(["terraform", "tofu", "terragrunt"]);
 export type EngineName = z.infer<typeof EngineName>;
 
+/** A Terraform-style version constraint (`~> 1.5`, `>= 1.2, < 2.0`), checked by the runner before any step. */
+export const EngineVersion = z.string().check((context) => {
+  try {
+    parseVersionConstraint(context.value);
+  } catch (error) {
+    if (!(error instanceof VersionConstraintError)) throw error;
+    context.issues.push({ code: "custom", input: context.value, message: error.message });
+  }
+});
+
 export const Engine = strict({
   name: EngineName.default("terraform"),
-  version: z.string().optional(),
+  version: EngineVersion.optional(),
   binary: z.string().optional(),
 });
 export type Engine = z.infer<typeof Engine>;

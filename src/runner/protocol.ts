@@ -10,6 +10,8 @@ export const Engine = z.object({
   name: z.enum(engineNames).default("terraform"),
   /** Binary to run instead of the engine's usual name (a path or a name on PATH). */
   binary: z.string().min(1).optional(),
+  /** The config's `engine.version` constraint (`~> 1.5`); the runner checks the binary's version against it. */
+  version: z.string().min(1).max(200).optional(),
 });
 export type Engine = z.infer<typeof Engine>;
 

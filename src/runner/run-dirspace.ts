@@ -3,6 +3,7 @@ import path from "node:path";
 import type { RunnerApiClient } from "./api-client.ts";
 import { CappedOutput, type CappedOutputLimits } from "./capped-output.ts";
 import { engineCommands, engineEnv } from "./engine.ts";
+import type { EngineResolver } from "./engine-version.ts";
 import {
   type DirspaceResult,
   type Manifest,
@@ -27,6 +28,8 @@ export interface DirspaceRunContext {
   redactor: Redactor;
   client: RunnerApiClient;
   outputLimits?: CappedOutputLimits;
+  /** Finds the engine binary that meets `engine.version`; shared by the manifest's dirspaces. */
+  engines: EngineResolver;
   /** Takes work that may finish after the steps (the plan upload); absent: such work is awaited in place. */
   defer?: (work: Promise<void>) => void;
 }
@@ -110,11 +113,35 @@ async function announceApply(run: DirspaceRun): Promise<string | undefined> {
   }
 }
 
+/**
+ * With `engine.version`, picks the binary that meets it (terragrunt: the terraform it drives), before any
+ * step runs; returns why none does.
+ */
+async function chooseEngine(run: DirspaceRun): Promise<string | undefined> {
+  const { engine } = run.context.dirspace.workflow;
+  if (engine.version === undefined) return undefined;
+  const choice = await run.context.engines.choose(engine, run.commands.binary);
+  if (choice.type === "refused") return choice.reason;
+  if (engine.name === "terragrunt") {
+    run.env["TG_TF_PATH"] = choice.binary;
+    run.env["TERRAGRUNT_TFPATH"] = choice.binary;
+  } else {
+    run.commands = engineCommands({ ...engine, binary: choice.binary });
+  }
+  return undefined;
+}
+
 /** Runs every step of one dirspace; stops at its first failed step; never throws for a step's failure. */
 export async function runDirspace(context: DirspaceRunContext): Promise<DirspaceResult> {
   const run = startDirspaceRun(context);
   if (!("context" in run)) return run;
   const { redactor, manifest } = context;
+  const engineRefused = await chooseEngine(run);
+  if (engineRefused) {
+    const output = redactor.redact(engineRefused);
+    run.result.steps.push({ name: "engine version", success: false, exit_code: null, output });
+    return finish(run, false);
+  }
   let applyAnnounced = false;
   for (const step of context.dirspace.workflow.steps) {
     if (step.type === "env") {

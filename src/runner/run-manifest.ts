@@ -6,6 +6,7 @@ import { execa } from "execa";
 import { withSpan } from "../tracing/tracing.ts";
 import { type RetryPolicy, RunnerApiClient, RunnerClientError, type VcsPath } from "./api-client.ts";
 import { ensureCheckout } from "./checkout.ts";
+import { EngineResolver } from "./engine-version.ts";
 import type { DirspaceResult, Manifest, ResultsBody } from "./protocol.ts";
 import { createRedactor } from "./redact.ts";
 import { runDirspace } from "./run-dirspace.ts";
@@ -30,6 +31,8 @@ export interface RunManifestOptions {
   /** Variables the workflow names as secret (the action's `secret-env`, `--secret-env`), besides the manifest's. */
   secretEnv?: string[];
   pluginCacheDir?: string;
+  /** TERRAGATE_ENGINE_PATH: engine binaries (or directories of them) to pick from for `engine.version`. */
+  enginePath?: string[];
   tempRoot?: string;
   /** How long uploads are retried while the server answers 5xx or cannot be reached (default 10 minutes). */
   retry?: RetryPolicy;
@@ -178,6 +181,7 @@ async function runStarted(
   const pluginCacheDir = options.pluginCacheDir ?? path.join(tempDir, "plugin-cache");
   await mkdir(pluginCacheDir, { recursive: true });
   try {
+    const engines = new EngineResolver(options.env, options.enginePath ?? []);
     const settled: Array<Promise<void>> = [];
     const results = await mapWithLimit(manifest.dirspaces, manifest.parallelism, async (dirspace, index) => {
       let result: DirspaceResult;
@@ -194,6 +198,7 @@ async function runStarted(
               repoRoot: options.repoRoot,
               tempDir,
               pluginCacheDir,
+              engines,
               baseEnv: options.env,
               redactor,
               client,
