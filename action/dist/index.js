@@ -25291,6 +25291,8 @@ var RunnerEnvSchema = external_exports.object({
   TERRAGATE_RETRY_MINUTES: external_exports.coerce.number({ error: "expected a number of minutes" }).min(0).max(24 * 60).optional(),
   TERRAGATE_ENGINE_PATH: optionalString,
   TERRAGATE_VCS: external_exports.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
+  /** A GitLab CI id_token for this server (the component's `id_tokens: TERRAGATE_ID_TOKEN`). */
+  TERRAGATE_ID_TOKEN: optionalString,
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
   "INPUT_API-BASE-URL": optionalString,
@@ -25313,6 +25315,7 @@ var RunnerEnvSchema = external_exports.object({
 });
 var runnerOwnSecrets = [
   "TERRAGATE_WORK_TOKEN",
+  "TERRAGATE_ID_TOKEN",
   "INPUT_WORK-TOKEN",
   "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
   "ACTIONS_ID_TOKEN_REQUEST_URL"
@@ -25365,9 +25368,10 @@ function loadRunnerConfig(env2 = process.env, flags = {}, dispatchedInEvent) {
     requestUrl: runnerEnv.ACTIONS_ID_TOKEN_REQUEST_URL,
     requestToken: runnerEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN
   } : void 0;
-  if (workToken === void 0 && oidc === void 0) {
+  const idToken = runnerEnv.TERRAGATE_ID_TOKEN;
+  if (workToken === void 0 && oidc === void 0 && idToken === void 0) {
     problems.push(
-      "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token) or grant the job `id-token: write`"
+      "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token), grant the job `id-token: write` (GitHub) or request an id_token as TERRAGATE_ID_TOKEN (GitLab)"
     );
   }
   if (problems.length > 0 || server === void 0 || workManifestId === void 0) {
@@ -25377,14 +25381,17 @@ function loadRunnerConfig(env2 = process.env, flags = {}, dispatchedInEvent) {
   for (const [name, value] of Object.entries(env2)) {
     if (value !== void 0 && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
   }
+  const vcs = flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github");
   return {
     apiUrl: server.apiUrl,
     warnings: server.warnings,
-    vcs: flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github"),
+    vcs,
     workManifestId,
     workToken,
     oidc,
-    runId: runnerEnv.GITHUB_RUN_ID ?? runnerEnv.CI_JOB_ID ?? runnerEnv.CI_PIPELINE_ID ?? "local",
+    idToken,
+    // Terragate dispatches a GitLab pipeline (its work token is bound to the pipeline), a GitHub run.
+    runId: (vcs === "gitlab" ? runnerEnv.CI_PIPELINE_ID ?? runnerEnv.GITHUB_RUN_ID : runnerEnv.GITHUB_RUN_ID ?? runnerEnv.CI_PIPELINE_ID) ?? "local",
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,
@@ -25433,7 +25440,11 @@ var githubCi = {
 var gitlabCi = {
   vcs: "gitlab",
   pullRequestRef: (number4) => `refs/merge-requests/${number4}/head`,
-  oidcToken: () => void 0
+  // GitLab mints id_tokens before the job starts (`id_tokens: TERRAGATE_ID_TOKEN: aud: <server URL>`).
+  oidcToken(config2) {
+    const { idToken } = config2;
+    return idToken === void 0 ? void 0 : async () => idToken;
+  }
 };
 
 // src/vcs/ci.ts

@@ -204,6 +204,8 @@ export const RunnerEnvSchema = z.object({
     .optional(),
   TERRAGATE_ENGINE_PATH: optionalString,
   TERRAGATE_VCS: z.enum(["github", "gitlab"], { error: "expected github or gitlab" }).optional(),
+  /** A GitLab CI id_token for this server (the component's `id_tokens: TERRAGATE_ID_TOKEN`). */
+  TERRAGATE_ID_TOKEN: optionalString,
   GITLAB_CI: optionalString,
   "INPUT_API-URL": optionalString,
   "INPUT_API-BASE-URL": optionalString,
@@ -237,7 +239,9 @@ export interface RunnerConfig {
   workToken: string | undefined;
   /** GitHub Actions' OIDC token request endpoint, present when the job grants `id-token: write`. */
   oidc: { requestUrl: string; requestToken: string } | undefined;
-  /** The CI's run id (GitHub run id, GitLab job id), or "local". */
+  /** An OIDC token the CI already minted for this server (GitLab's id_tokens: TERRAGATE_ID_TOKEN). */
+  idToken: string | undefined;
+  /** The CI's run id as Terragate dispatched it (GitHub run id, GitLab pipeline id), or "local". */
   runId: string;
   githubActions: boolean;
   stepSummaryPath: string | undefined;
@@ -258,6 +262,7 @@ export interface RunnerConfig {
 
 const runnerOwnSecrets = [
   "TERRAGATE_WORK_TOKEN",
+  "TERRAGATE_ID_TOKEN",
   "INPUT_WORK-TOKEN",
   "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
   "ACTIONS_ID_TOKEN_REQUEST_URL",
@@ -347,9 +352,10 @@ export function loadRunnerConfig(
           requestToken: runnerEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
         }
       : undefined;
-  if (workToken === undefined && oidc === undefined) {
+  const idToken = runnerEnv.TERRAGATE_ID_TOKEN;
+  if (workToken === undefined && oidc === undefined && idToken === undefined) {
     problems.push(
-      "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token) or grant the job `id-token: write`",
+      "credentials: pass a work token (--work-token, TERRAGATE_WORK_TOKEN or the action's work-token), grant the job `id-token: write` (GitHub) or request an id_token as TERRAGATE_ID_TOKEN (GitLab)",
     );
   }
   if (problems.length > 0 || server === undefined || workManifestId === undefined) {
@@ -359,14 +365,20 @@ export function loadRunnerConfig(
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && !runnerOwnSecrets.includes(name)) processEnv[name] = value;
   }
+  const vcs = flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github");
   return {
     apiUrl: server.apiUrl,
     warnings: server.warnings,
-    vcs: flags.vcs ?? runnerEnv.TERRAGATE_VCS ?? (runnerEnv.GITLAB_CI === "true" ? "gitlab" : "github"),
+    vcs,
     workManifestId,
     workToken,
     oidc,
-    runId: runnerEnv.GITHUB_RUN_ID ?? runnerEnv.CI_JOB_ID ?? runnerEnv.CI_PIPELINE_ID ?? "local",
+    idToken,
+    // Terragate dispatches a GitLab pipeline (its work token is bound to the pipeline), a GitHub run.
+    runId:
+      (vcs === "gitlab"
+        ? (runnerEnv.CI_PIPELINE_ID ?? runnerEnv.GITHUB_RUN_ID)
+        : (runnerEnv.GITHUB_RUN_ID ?? runnerEnv.CI_PIPELINE_ID)) ?? "local",
     githubActions: runnerEnv.GITHUB_ACTIONS === "true",
     stepSummaryPath: runnerEnv.GITHUB_STEP_SUMMARY,
     pluginCacheDir: runnerEnv.TF_PLUGIN_CACHE_DIR,

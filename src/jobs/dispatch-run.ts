@@ -154,9 +154,9 @@ export function createDispatchRunTask(deps: JobDeps): Task {
           `${platform.dispatch.workflowPath} is missing on ${repo.defaultBranch}`,
           renderMissingWorkflow(
             pr,
-            platform.dispatch.workflowFile,
+            platform.dispatch.workflowPath,
             repo.defaultBranch,
-            deps.config.publicUrl,
+            platform.dispatch.snippet(deps.config.publicUrl),
           ),
         );
         return;

@@ -61,9 +61,10 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
       event: delivery.event,
       action: delivery.action,
     });
+    const platform = platformFor(payload.vcs);
     let event: VcsEvent;
     try {
-      event = platformFor(payload.vcs).normalizeEvent(delivery.event, delivery.payload);
+      event = platform.normalizeEvent(delivery.event, delivery.payload, delivery);
     } catch (error) {
       if (!(error instanceof UnsupportedEventError)) throw error;
       log.warn({ err: error }, "delivery not evaluated");
@@ -71,7 +72,8 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
       return;
     }
     try {
-      await runHandler({ ...context, logger: log, deliveryId: delivery.id }, event);
+      const complete = await platform.completeEvent(event, context.providerFor);
+      await runHandler({ ...context, logger: log, deliveryId: delivery.id }, complete);
     } catch (error) {
       // Worth another attempt (graphile-worker backs off); a 4xx will not get better by retrying.
       if (error instanceof VcsError && !error.retryable) {

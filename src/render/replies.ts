@@ -150,18 +150,18 @@ export function workflowSnippet(apiUrl: string = exampleServerUrl): string {
 
 export function renderMissingWorkflow(
   prNumber: number,
-  workflowFile: string,
+  workflowPath: string,
   defaultBranch: string,
-  apiUrl: string,
+  snippet: string,
 ): string {
   return [
     replyMarker(prNumber, "dispatch"),
-    `:warning: **Terragate cannot start the run**: ${"`"}.github/workflows/${workflowFile}${"`"} does not exist on ${"`"}${defaultBranch}${"`"}.`,
+    `:warning: **Terragate cannot start the run**: ${"`"}${workflowPath}${"`"} does not exist on ${"`"}${defaultBranch}${"`"}.`,
     "",
-    `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a PR cannot change the workflow that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
+    `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a change request cannot change the CI definition that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
     "",
     "```yaml",
-    workflowSnippet(apiUrl),
+    snippet,
     "```",
   ].join("\n");
 }

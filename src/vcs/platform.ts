@@ -25,6 +25,18 @@ export interface ProviderSource {
   ): Promise<VcsProvider>;
 }
 
+/** What normalizing needs to know of a stored delivery besides its event name and payload. */
+export interface StoredDeliveryRef {
+  installationExternalId: string | null;
+}
+
+/** A provider for the repository of an event's installation. */
+export type EventProviderFor = (
+  installation: InstallationRef,
+  owner: string,
+  repo: string,
+) => Promise<VcsProvider>;
+
 /** The sizes a VCS accepts and how it shows results, in characters. */
 export interface VcsLimits {
   /** Largest comment (GitHub) or note (GitLab) body. */
@@ -91,6 +103,8 @@ export interface VcsDispatch {
   workflowPath: string;
   /** The title of the run dispatched for a manifest: a retry finds the run an earlier attempt created by it. */
   runTitle(manifestId: string): string;
+  /** The whole CI file a repository adds (the README's), with this server's URL pinned in it. */
+  snippet(serverUrl: string): string;
 }
 
 /** The server-wide app a VCS needs (the GitHub App), as the status page shows it. */
@@ -120,8 +134,16 @@ export interface VcsPlatform {
   readonly runnerAuth: RunnerAuth;
   /** Mounts this VCS's HTTP routes (webhook intake, run links, set-up pages) on the server's app. */
   mountRoutes(app: Hono, deps: AppDeps): void;
-  /** A stored delivery as a normalized event; throws UnsupportedEventError for what Terragate does not act on. */
-  normalizeEvent(event: string, payload: unknown): VcsEvent;
+  /**
+   * A stored delivery as a normalized event; throws UnsupportedEventError for what Terragate does not act on.
+   * `delivery.installationExternalId` is the installation intake stored it for (GitLab hooks do not name it).
+   */
+  normalizeEvent(event: string, payload: unknown, delivery: StoredDeliveryRef): VcsEvent;
+  /**
+   * Reads what the event's payload lacks from the VCS (GitLab's Merge Request Hook carries neither the
+   * base sha nor the author's username); the event itself when it has everything.
+   */
+  completeEvent(event: VcsEvent, providerFor: EventProviderFor): Promise<VcsEvent>;
   createProviderSource(deps: PlatformDeps): ProviderSource;
   /** The dashboard's sign-in through this VCS; resolves to null while none is configured. */
   createSignIn(deps: PlatformDeps): () => Promise<OAuthProvider | null>;

@@ -325,19 +325,6 @@ export interface CheckRunRerequestedEvent {
   sender: string;
 }
 
-/**
- * A push to a repository's default branch (GitLab's Push Hook): the default branch's config may have
- * changed. Not part of VcsEvent until the evaluator has a handler for it (issue 11's registry wiring).
- */
-export interface DefaultBranchPushEvent {
-  type: "default_branch_push";
-  installation: InstallationRef;
-  repo: RepoRef;
-  beforeSha: string;
-  afterSha: string;
-  sender: string;
-}
-
 export const repositoryEventActions = [
   "pushed",
   "renamed",

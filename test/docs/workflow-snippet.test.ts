@@ -21,7 +21,13 @@ describe("workflow snippet", () => {
   });
 
   it("is what the missing-workflow comment shows, with the server's own URL pinned", () => {
-    const comment = renderMissingWorkflow(7, "terragate.yml", "main", "https://terragate.acme.dev");
+    const comment = renderMissingWorkflow(
+      7,
+      ".github/workflows/terragate.yml",
+      "main",
+      workflowSnippet("https://terragate.acme.dev"),
+    );
+    expect(comment).toContain("`.github/workflows/terragate.yml` does not exist on `main`");
     expect(comment).toContain(workflowSnippet("https://terragate.acme.dev"));
     expect(
       workflowSnippet("https://terragate.acme.dev").replace("https://terragate.acme.dev", exampleServerUrl),

@@ -1,5 +1,7 @@
 // A GitLab test bed: fake GitLab, a migrated test database, the real app and task list, hooks sent as GitLab sends them.
 import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import type pg from "pg";
 import { createApp } from "../../src/api/app.ts";
 import { hashWebhookSecret } from "../../src/api/gitlab/connection-cache.ts";
@@ -9,6 +11,7 @@ import { createPgPool } from "../../src/db/pg-pool.ts";
 import { saveGitlabConnection } from "../../src/db/queries/gitlab-connections.ts";
 import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
 import { createLogger } from "../../src/logging/logger.ts";
+import { gitlabTokenContext } from "../../src/vcs/gitlab/token.ts";
 import { type FakeGitlab, startFakeGitlab } from "../fakes/gitlab/server.ts";
 import { FakeGitlabState } from "../fakes/gitlab/state.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
@@ -17,13 +20,23 @@ import { drainJobs } from "../harness/drain-jobs.ts";
 export const adminToken = "test-admin-token-0123456789abcdef0123456789";
 
 export interface GitlabBed {
+  /** Terragate's URL: the app served over HTTP (with `http: true`), else a name only app.request answers. */
+  url: string;
   gitlab: FakeGitlab;
   database: TestDatabase;
   config: Config;
   deps: JobDeps;
   app: ReturnType<typeof createApp>;
   /** Stores a connected group or project whose webhook secret is `secret`; returns the installation id. */
-  connect(input: { kind: "group" | "project"; id: number; path: string; secret: string }): Promise<number>;
+  connect(input: {
+    kind: "group" | "project";
+    id: number;
+    path: string;
+    secret: string;
+    /** The access token stored for the installation (default glpat-test) and its user (default id 900). */
+    token?: string;
+    botUserId?: number;
+  }): Promise<number>;
   /** Sends a hook as GitLab does; returns the response. */
   send(
     hook: string,
@@ -41,11 +54,32 @@ export interface GitlabBed {
   close(): Promise<void>;
 }
 
-export async function createGitlabBed(): Promise<GitlabBed> {
+/** Serves whatever app `holder` holds on a free local port; resolves to its URL and a stop function. */
+async function serveApp(holder: { app?: { fetch(request: Request): Response | Promise<Response> } }) {
+  let resolveUrl: (url: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const server = serve(
+    {
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => holder.app?.fetch(request) ?? new Response("starting", { status: 503 }),
+    },
+    (info: AddressInfo) => resolveUrl(`http://127.0.0.1:${info.port}`),
+  );
+  const url = await ready;
+  return { url, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+export async function createGitlabBed(options: { http?: boolean } = {}): Promise<GitlabBed> {
   const gitlab = await startFakeGitlab();
   const database = await createTestDatabase();
+  const holder: { app?: ReturnType<typeof createApp> } = {};
+  const served = options.http ? await serveApp(holder) : null;
+  const url = served?.url ?? "https://terragate.test";
   const config = loadConfig({
-    TERRAGATE_URL: "https://terragate.test",
+    TERRAGATE_URL: url,
     DATABASE_URL: database.url,
     GITLAB_URL: gitlab.url,
     TERRAGATE_ADMIN_TOKEN: adminToken,
@@ -60,6 +94,7 @@ export async function createGitlabBed(): Promise<GitlabBed> {
   const pool: pg.Pool = createPgPool(database.url, { max: 4, applicationName: "terragate-test-worker" });
   const taskList = createTaskList(deps);
   const bed: GitlabBed = {
+    url,
     gitlab,
     database,
     config,
@@ -72,10 +107,14 @@ export async function createGitlabBed(): Promise<GitlabBed> {
           kind: input.kind,
           namespaceId: String(input.id),
           fullPath: input.path,
-          accessTokenSealed: seal(deps.encryptionKey, Buffer.from("glpat-test"), `gitlab:${input.id}`),
+          accessTokenSealed: seal(
+            deps.encryptionKey,
+            Buffer.from(input.token ?? "glpat-test"),
+            gitlabTokenContext(gitlab.url, input.id),
+          ),
           webhookSecretHash: hashWebhookSecret(input.secret),
           hookId: null,
-          botUserId: 900,
+          botUserId: input.botUserId ?? 900,
           botUsername: "group_bot",
           tokenExpiresAt: null,
         }),
@@ -100,12 +139,15 @@ export async function createGitlabBed(): Promise<GitlabBed> {
       await database.reset();
       // A fresh app: the webhook secrets the last one cached belonged to the rows just emptied.
       bed.app = createApp(deps);
+      holder.app = bed.app;
     },
     async close() {
+      await served?.stop();
       await pool.end();
       await database.close();
       await gitlab.close();
     },
   };
+  holder.app = bed.app;
   return bed;
 }

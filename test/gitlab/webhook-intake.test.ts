@@ -208,12 +208,22 @@ describe("which hooks are kept", () => {
 });
 
 describe("evaluation", () => {
-  it("marks a GitLab delivery processed with the reason it is not evaluated yet", async () => {
-    await bed.send("Note Hook", noteHook({ body: "terragate plan" }), { deliveryId: "n-1" });
+  it("evaluates a note that is no command without asking GitLab anything", async () => {
+    await bed.send("Note Hook", noteHook({ body: "looks good to me" }), { deliveryId: "n-1" });
     await bed.work();
     const [delivery] = (await stored()).deliveries;
     expect(delivery?.processedAt).not.toBeNull();
-    expect(delivery?.error).toMatch(/GitLab merge requests are not evaluated yet/);
+    expect(delivery?.error).toBeNull();
     expect(bed.gitlab.state.requests).toEqual([]);
+  });
+
+  it("records the project of a push to the default branch and queues its refresh", async () => {
+    await bed.send("Push Hook", pushHook({ after: "abc" }), { deliveryId: "p-1" });
+    await bed.work();
+    const [delivery] = (await stored()).deliveries;
+    expect(delivery?.error).toBeNull();
+    const rows = await bed.database.client.sql<{ full_name: string; external_id: string }[]>`
+      select full_name, external_id from repositories where vcs = 'gitlab'`;
+    expect([...rows]).toEqual([{ full_name: "acme/platform/infra", external_id: String(projectId) }]);
   });
 });

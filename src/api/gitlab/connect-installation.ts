@@ -16,6 +16,7 @@ import {
   installTerragateHook,
   terragateHookEvents,
 } from "../../vcs/gitlab/connect.ts";
+import { gitlabTokenContext } from "../../vcs/gitlab/token.ts";
 import { hashWebhookSecret } from "./connection-cache.ts";
 
 export interface ConnectGitlabInput {
@@ -42,12 +43,7 @@ export interface ConnectGitlabResult {
   secretSource: "generated" | "GITLAB_WEBHOOK_SECRET";
 }
 
-export { GitlabConnectError };
-
-/** The sealing context of an installation's GitLab token (binds the ciphertext to its installation). */
-export function gitlabTokenContext(instanceUrl: string, namespaceId: number | string): string {
-  return `gitlab-token:${instanceUrl}:${namespaceId}`;
-}
+export { GitlabConnectError, gitlabTokenContext };
 
 /**
  * Verifies the token (api scope), finds the group or project, refuses an overlap with another

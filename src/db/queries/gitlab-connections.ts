@@ -1,7 +1,7 @@
 // GitLab installations: storing a connection (installation + sealed token + webhook secret hash) and reading them for intake.
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { type GitlabNamespaceKind, gitlabConnections, installations } from "../schema/index.ts";
+import { type GitlabNamespaceKind, gitlabConnections, installations, repositories } from "../schema/index.ts";
 
 export interface NewGitlabConnection {
   instanceUrl: string;
@@ -141,4 +141,33 @@ export async function markGitlabConnectionBroken(
     .where(and(eq(gitlabConnections.installationId, installationId), isNull(gitlabConnections.brokenAt)))
     .returning({ id: gitlabConnections.installationId });
   return rows.length > 0;
+}
+
+/** The connection of one GitLab installation (by its external id), or null when none is connected. */
+export async function getGitlabConnection(
+  executor: Executor,
+  externalId: string,
+): Promise<GitlabConnectionRecord | null> {
+  const rows = await listGitlabConnections(executor);
+  return rows.find((row) => row.externalId === externalId) ?? null;
+}
+
+/** The GitLab project id Terragate stored for a project path of an installation, or null. */
+export async function gitlabProjectId(
+  executor: Executor,
+  installationId: number,
+  fullName: string,
+): Promise<string | null> {
+  const [row] = await executor
+    .select({ externalId: repositories.externalId })
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.installationId, installationId),
+        eq(repositories.vcs, "gitlab"),
+        sql`lower(${repositories.fullName}) = lower(${fullName})`,
+      ),
+    )
+    .limit(1);
+  return row?.externalId ?? null;
 }

@@ -23,9 +23,9 @@ export async function upsertInstallation(
     .onConflictDoUpdate({
       target: [installations.vcs, installations.externalId],
       set: {
-        // An event without an account (rare) must not blank a known login.
+        // An event without an account (GitLab hooks, a rare GitHub one) must not blank a known login or type.
         accountLogin: sql`coalesce(nullif(excluded.account_login, ''), ${installations.accountLogin})`,
-        accountType: sql`excluded.account_type`,
+        accountType: sql`coalesce(nullif(excluded.account_type, ''), ${installations.accountType})`,
         updatedAt: sql`now()`,
       },
     })

@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import type { AppDeps } from "../../api/app.ts";
 import { mountLazily } from "../../api/lazy-routes.ts";
+import { workflowSnippet } from "../../render/replies.ts";
 import type { VcsPlatform } from "../platform.ts";
 import { createAppNameLookup } from "./app-name.ts";
 import { loadGithubCredentials } from "./credentials.ts";
@@ -45,6 +46,7 @@ export const githubPlatform: VcsPlatform = {
     workflowFile,
     workflowPath: `.github/workflows/${workflowFile}`,
     runTitle: dispatchedRunTitle,
+    snippet: workflowSnippet,
   },
   runnerAuth: {
     oidc(config) {
@@ -58,7 +60,9 @@ export const githubPlatform: VcsPlatform = {
     identity: githubRunnerIdentity,
   },
   mountRoutes,
-  normalizeEvent: normalizeGithubEvent,
+  normalizeEvent: (event, payload) => normalizeGithubEvent(event, payload),
+  // GitHub's payloads carry everything the evaluator reads.
+  completeEvent: async (event) => event,
   createProviderSource: (deps) => {
     const source = createGithubProviderSource(deps);
     return {

@@ -32,6 +32,8 @@ export interface GitlabClientOptions {
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+  /** Told when GitLab refuses the token (401): the installation is then broken until connected again. */
+  onUnauthorized?: (error: VcsError) => void;
 }
 
 const resourceClasses = {
@@ -101,6 +103,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
           return await run(api);
         } catch (error) {
           const vcsError = toVcsError(what, url, error);
+          if (vcsError.kind === "unauthorized") options.onUnauthorized?.(vcsError);
           if (!vcsError.retryable || attempt >= attempts) throw vcsError;
           const retryAfter = retryAfterMs(error);
           const backoff = baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);

@@ -1,7 +1,5 @@
-// The GitLab platform as far as it is wired: webhook intake and connecting, runner auth, links, limits,
-// words and sign-in. Events and providers answer "not yet" until the GitLab adapter is registered here
-// (issue 11); then this file is the only place that changes for jobs, the evaluator, the renderer and
-// the runner endpoints to use it.
+// The GitLab platform: webhook intake and connecting, events, providers, runner auth, links, limits, words
+// and sign-in — what the registry hands to jobs, the evaluator, the renderer and the runner endpoints.
 import type { Hono } from "hono";
 import type { AppDeps } from "../../api/app.ts";
 import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-routes.ts";
@@ -9,14 +7,45 @@ import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gi
 import type { Config } from "../../config/env.ts";
 import type { OAuthProvider } from "../oauth.ts";
 import type { VcsPlatform } from "../platform.ts";
-import { UnsupportedEventError, VcsError } from "../types.ts";
+import { type InstallationRef, UnsupportedEventError, type VcsEvent } from "../types.ts";
+import { gitlabCiSnippet } from "./ci-snippet.ts";
+import { normalizeGitlabEvent } from "./normalize-event.ts";
+import { createGitlabProviderSource } from "./provider-source.ts";
 import { gitlabRunnerIdentity } from "./runner-identity.ts";
 
 function gitlabWebUrl(config: Config): string {
   return config.GITLAB_URL.replace(/\/+$/, "");
 }
 
-const notYet = "GitLab merge requests are not evaluated yet: deliveries are stored, runs are not started";
+/** GitLab hooks do not name the installation: intake stored the one whose webhook secret matched. */
+function normalizeEvent(hook: string, payload: unknown, delivery: { installationExternalId: string | null }) {
+  if (delivery.installationExternalId === null) {
+    throw new UnsupportedEventError("the GitLab delivery was stored without an installation");
+  }
+  // Login and type are the connection's, kept as stored (empty values do not overwrite them).
+  const installation: InstallationRef = {
+    vcs: "gitlab",
+    externalId: delivery.installationExternalId,
+    accountLogin: "",
+    accountType: "",
+  };
+  return normalizeGitlabEvent(hook, payload, installation);
+}
+
+/**
+ * A Merge Request Hook lacks the base sha and (unless the author acted) the author's username: the
+ * merge request is read once through the API, which also gives its current head, draft and fork state.
+ */
+async function completeEvent(
+  event: VcsEvent,
+  providerFor: Parameters<VcsPlatform["completeEvent"]>[1],
+): Promise<VcsEvent> {
+  if (event.type !== "pull_request") return event;
+  const provider = await providerFor(event.installation, event.repo.owner, event.repo.name);
+  const current = await provider.getPullRequest(event.pullRequest.number);
+  // A close or merge keeps the hook's state: the API may already show a later reopen.
+  return { ...event, pullRequest: { ...current, state: event.pullRequest.state } };
+}
 
 /** The webhook on both of its paths, and connecting a group or project (admin); mounted before /api/v1. */
 function mountRoutes(app: Hono, deps: AppDeps): void {
@@ -52,6 +81,7 @@ export const gitlabPlatform: VcsPlatform = {
     workflowFile: ".gitlab-ci.yml",
     workflowPath: ".gitlab-ci.yml",
     runTitle: (manifestId) => `terragate ${manifestId}`,
+    snippet: gitlabCiSnippet,
   },
   runnerAuth: {
     oidc(config) {
@@ -61,14 +91,9 @@ export const gitlabPlatform: VcsPlatform = {
     identity: gitlabRunnerIdentity,
   },
   mountRoutes,
-  normalizeEvent() {
-    throw new UnsupportedEventError(notYet);
-  },
-  createProviderSource: () => ({
-    providerFor: async () => {
-      throw new VcsError(notYet, "invalid", null);
-    },
-  }),
+  normalizeEvent,
+  completeEvent,
+  createProviderSource: createGitlabProviderSource,
   createSignIn(deps) {
     const { GITLAB_CLIENT_ID: clientId, GITLAB_CLIENT_SECRET: clientSecret, GITLAB_URL: url } = deps.config;
     if (clientId === undefined || clientSecret === undefined) return async () => null;

@@ -191,10 +191,9 @@ describe("Pipeline Hook and Job Hook", () => {
 describe("Push Hook", () => {
   it("maps a push to the default branch to a default-branch push", () => {
     expect(normalize("Push Hook", pushHook({ after: "abc" }))).toMatchObject({
-      type: "default_branch_push",
-      afterSha: "abc",
-      sender: "jsmith",
-      repo: { defaultBranch: "main" },
+      type: "repository",
+      action: "pushed",
+      repo: { defaultBranch: "main", fullName: projectPath },
     });
   });
 
@@ -207,7 +206,8 @@ describe("Push Hook", () => {
     ).toThrow(/deleted/);
     const release = project({ default_branch: "release" });
     expect(normalize("Push Hook", pushHook({ ref: "refs/heads/release", project: release }))).toMatchObject({
-      type: "default_branch_push",
+      type: "repository",
+      action: "pushed",
     });
   });
 });

@@ -1,14 +1,14 @@
 // GitLab webhook payload → Terragate's normalized events, through the small schemas in webhook-schema.ts.
 import type { z } from "zod";
-import type {
-  DefaultBranchPushEvent,
-  InstallationRef,
-  PrEventAction,
-  PullRequestInfo,
-  PullRequestState,
-  RepoRef,
-  VcsEvent,
-  WorkflowJobEvent,
+import {
+  type InstallationRef,
+  type PrEventAction,
+  type PullRequestInfo,
+  type PullRequestState,
+  type RepoRef,
+  UnsupportedEventError,
+  type VcsEvent,
+  type WorkflowJobEvent,
 } from "../types.ts";
 import { formatNoteId } from "./ids.ts";
 import {
@@ -22,12 +22,12 @@ import {
   PushHook,
 } from "./webhook-schema.ts";
 
-export class UnsupportedGitlabEventError extends Error {
+export class UnsupportedGitlabEventError extends UnsupportedEventError {
   override name = "UnsupportedGitlabEventError";
 }
 
-/** What a GitLab delivery normalizes to: a VcsEvent, or a push to the default branch (config refresh). */
-export type GitlabEvent = VcsEvent | DefaultBranchPushEvent;
+/** What a GitLab delivery normalizes to (a push to the default branch is a repository "pushed" event). */
+export type GitlabEvent = VcsEvent;
 
 /** GitLab's visibility_level 20 is public; 0 (private) and 10 (internal) need an account to read. */
 const PUBLIC_VISIBILITY = 20;
@@ -268,14 +268,8 @@ export function normalizeGitlabEvent(
         throw new UnsupportedGitlabEventError(`GitLab push to ${data.ref} is not to the default branch`);
       }
       if (/^0+$/.test(data.after)) throw new UnsupportedGitlabEventError("GitLab push deleted the branch");
-      return {
-        type: "default_branch_push",
-        installation,
-        repo,
-        beforeSha: data.before,
-        afterSha: data.after,
-        sender: data.user_username ?? "",
-      };
+      // The refresh reads the default branch's head itself: the shas are not needed here.
+      return { type: "repository", action: "pushed", installation, repo };
     }
     default:
       throw new UnsupportedGitlabEventError(`GitLab event "${hook}" is not handled by Terragate`);

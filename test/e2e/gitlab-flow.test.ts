@@ -1,0 +1,213 @@
+// GitLab end to end: MR hook → pipeline with inputs → `terragate run` with real terraform → note and statuses → apply.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gitlabCiSnippet } from "../../src/vcs/gitlab/ci-snippet.ts";
+import type { FakeMergeRequest, FakePipeline, FakeProject } from "../fakes/gitlab/state.ts";
+import { createGitlabBed, type GitlabBed } from "../gitlab/gitlab-bed.ts";
+import { project as hookProject, mergeRequestHook, noteHook } from "../gitlab/payloads.ts";
+import { git, runnerEnv, terraformRoot } from "../runner/runner-fixtures.ts";
+import { readState } from "./e2e-bed.ts";
+
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+
+let bed: GitlabBed;
+let root: string;
+let home: string;
+let project: FakeProject;
+let groupId: number;
+const botToken = "glpat-terragate-bot";
+
+/** Copies a real commit's files into the fake GitLab under the same sha and points `branch` at it. */
+async function mirror(branch: string): Promise<string> {
+  const sha = await git(root, ["rev-parse", branch]);
+  const paths = (await git(root, ["ls-tree", "-r", "--name-only", sha])).split("\n").filter(Boolean);
+  const files: Record<string, string> = {};
+  for (const file of paths) files[file] = await git(root, ["show", `${sha}:${file}`]);
+  bed.gitlab.state.commits.set(sha, files);
+  project.branches.set(branch, sha);
+  return sha;
+}
+
+async function branch(name: string, files: Record<string, string>): Promise<string> {
+  await git(root, ["checkout", "-q", "-B", name, "main"]);
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await writeFile(path.join(root, file), text);
+  }
+  await git(root, ["add", "."]);
+  await git(root, ["commit", "-q", "-m", `change on ${name}`]);
+  const sha = await mirror(name);
+  await git(root, ["checkout", "-q", "main"]);
+  return sha;
+}
+
+function hookProjectOf() {
+  return hookProject({ id: project.id, path_with_namespace: project.path });
+}
+
+async function sendMergeRequest(
+  mergeRequest: FakeMergeRequest,
+  action: "open" | "update" | "close" | "merge",
+) {
+  const response = await bed.send(
+    "Merge Request Hook",
+    mergeRequestHook({
+      action,
+      iid: mergeRequest.iid,
+      project: hookProjectOf(),
+      headSha: mergeRequest.headSha,
+      ...(action === "update" ? { oldrev: "0".repeat(39) + "1" } : {}),
+    }),
+  );
+  expect(response.status).toBe(202);
+  await bed.work();
+}
+
+async function sendNote(mergeRequest: FakeMergeRequest, author: string, body: string) {
+  const note = bed.gitlab.state.addNote(mergeRequest, author, body);
+  const response = await bed.send(
+    "Note Hook",
+    noteHook({
+      body,
+      iid: mergeRequest.iid,
+      noteId: note.id,
+      author,
+      authorId: bed.gitlab.state.user(author).id,
+      project: hookProjectOf(),
+    }),
+  );
+  expect(response.status).toBe(202);
+  await bed.work();
+  return note;
+}
+
+function botNote(mergeRequest: FakeMergeRequest, kind: string): string | undefined {
+  const botId = bed.gitlab.state.user("terragate_bot").id;
+  return mergeRequest.notes.find(
+    (note) =>
+      note.authorId === botId && note.body.includes(`<!-- terragate:${kind}:pr-${mergeRequest.iid} -->`),
+  )?.body;
+}
+
+function lastPipeline(): FakePipeline {
+  const pipeline = project.pipelines.at(-1);
+  if (!pipeline) throw new Error("no pipeline was created");
+  return pipeline;
+}
+
+/** `terragate run` as the component's job starts it: inputs as variables, the pipeline's id, cwd = the checkout. */
+function startRunner(pipeline: FakePipeline, env: Record<string, string> = {}) {
+  const inputs = pipeline.inputs ?? {};
+  return execa(
+    "node",
+    [path.join(projectRoot, "src/main.ts"), "run", "--vcs", "gitlab", "--api-url", bed.url],
+    {
+      cwd: root,
+      reject: false,
+      extendEnv: false,
+      env: {
+        ...runnerEnv(home),
+        GITLAB_CI: "true",
+        CI_PIPELINE_ID: String(pipeline.id),
+        CI_JOB_ID: String(pipeline.id + 1000),
+        TERRAGATE_WORK_MANIFEST_ID: String(inputs["terragate_work_manifest_id"] ?? ""),
+        TERRAGATE_WORK_TOKEN: String(inputs["terragate_work_token"] ?? ""),
+        ...env,
+      },
+    },
+  );
+}
+
+function statusOf(name: string) {
+  return project.statuses.filter((status) => status.name === name).at(-1);
+}
+
+beforeAll(async () => {
+  bed = await createGitlabBed({ http: true });
+  const { state } = bed.gitlab;
+  const bot = state.addUser("terragate_bot", { bot: true });
+  state.addToken(botToken, bot.username);
+  for (const name of ["alice", "rita"]) state.addUser(name);
+  const group = state.addGroup("acme");
+  groupId = group.id;
+  group.members.set(bot.id, 50);
+  group.members.set(state.user("alice").id, 40);
+  group.members.set(state.user("rita").id, 20);
+  project = state.addProject("acme/infra");
+  project.namesPipelines = true;
+  await bed.connect({
+    kind: "group",
+    id: group.id,
+    path: "acme",
+    secret: "secret",
+    token: botToken,
+    botUserId: bot.id,
+  });
+
+  const base = await mkdtemp(path.join(tmpdir(), "terragate-gitlab-e2e-"));
+  root = path.join(base, "repo");
+  home = path.join(base, "home");
+  await mkdir(root, { recursive: true });
+  await mkdir(home, { recursive: true });
+  await git(root, ["init", "-q", "-b", "main"]);
+  await writeFile(path.join(root, ".gitlab-ci.yml"), gitlabCiSnippet(bed.url));
+  await writeFile(
+    path.join(root, ".gitignore"),
+    ".terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n",
+  );
+  await git(root, ["add", "."]);
+  await git(root, ["commit", "-q", "-m", "initial"]);
+  await mirror("main");
+});
+
+afterAll(async () => {
+  await bed?.close();
+});
+
+describe("a merge request end to end", { timeout: 120_000 }, () => {
+  it("plans on open through a pipeline with inputs, applies on a note, and reports in notes and statuses", async () => {
+    await branch("feature-1", { "infra/a/main.tf": terraformRoot("a", 2) });
+    const mergeRequest = bed.gitlab.state.openMergeRequest(project, {
+      iid: 1,
+      author: "alice",
+      sourceBranch: "feature-1",
+    });
+    await sendMergeRequest(mergeRequest, "open");
+    const pipeline = lastPipeline();
+    expect(pipeline.ref).toBe("main");
+    expect(Object.keys(pipeline.inputs ?? {}).sort()).toEqual([
+      "terragate_api_url",
+      "terragate_work_manifest_id",
+      "terragate_work_token",
+    ]);
+    expect(pipeline.inputs?.["terragate_api_url"]).toBe(bed.url);
+    expect(statusOf("terragate plan: infra/a (default)")).toMatchObject({ status: "pending" });
+
+    const planRun = await startRunner(pipeline);
+    expect(planRun.exitCode, planRun.stderr).toBe(0);
+    await bed.work();
+    const planNote = botNote(mergeRequest, "plan");
+    expect(planNote).toContain("Plan: 2 to add, 0 to change, 0 to destroy.");
+    expect(statusOf("terragate plan: infra/a (default)")).toMatchObject({
+      status: "success",
+      description: expect.stringContaining("+2 ~0 -0"),
+    });
+
+    const command = await sendNote(mergeRequest, "alice", "terragate apply");
+    expect(command.awards.map((award) => award.name)).toEqual(["eyes"]);
+    const applyPipeline = lastPipeline();
+    expect(applyPipeline).not.toBe(pipeline);
+    const applyRun = await startRunner(applyPipeline);
+    expect(applyRun.exitCode, applyRun.stderr).toBe(0);
+    await bed.work();
+    expect(botNote(mergeRequest, "apply")).toContain(
+      "Apply complete! Resources: 2 added, 0 changed, 0 destroyed.",
+    );
+    expect(statusOf("terragate apply: infra/a (default)")).toMatchObject({ status: "success" });
+    expect((await readState(root, "infra/a")).resources.map((r) => r.name).sort()).toEqual(["r0", "r1"]);
+    expect(groupId).toBeGreaterThan(0);
+  });
+});
