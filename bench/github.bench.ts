@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { nodeFlags } from "../src/config/node-flags.ts";
 import { freePort } from "../src/db/embedded.ts";
-import { workflowSnippet } from "../src/render/replies.ts";
+import { workflowSnippet } from "../src/vcs/github/workflow-snippet.ts";
 import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../test/fakes/github/server.ts";
 import { pullRequestEvent, repoFullName } from "../test/github/payloads.ts";

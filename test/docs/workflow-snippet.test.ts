@@ -1,7 +1,8 @@
 // The workflow a PR comment tells people to add is the one the README documents, to the letter.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { exampleServerUrl, renderMissingWorkflow, workflowSnippet } from "../../src/render/replies.ts";
+import { renderMissingWorkflow } from "../../src/render/replies.ts";
+import { exampleServerUrl, workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 
 describe("workflow snippet", () => {
   it("is the README's .github/workflows/terragate.yml", () => {

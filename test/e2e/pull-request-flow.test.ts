@@ -12,7 +12,7 @@ import {
   workManifests,
 } from "../../src/db/schema/index.ts";
 import { sweepRuns } from "../../src/jobs/sweep-runs.ts";
-import { workflowSnippet } from "../../src/render/replies.ts";
+import { workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 import type { FakeDispatch, FakePullRequest } from "../fakes/github/state.ts";
 import { commentEvent, pullRequestEvent, repoFullName } from "../github/payloads.ts";
 import { git, terraformRoot } from "../runner/runner-fixtures.ts";

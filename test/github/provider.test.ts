@@ -2,9 +2,9 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCheckRun } from "../../src/render/check-run-output.ts";
-import { workflowSnippet } from "../../src/render/replies.ts";
 import type { DirspaceReport, RunReport } from "../../src/render/run-report.ts";
 import { createGithubClients } from "../../src/vcs/github/clients.ts";
+import { workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 import { platforms } from "../../src/vcs/registry.ts";
 import { VcsError, type VcsProvider } from "../../src/vcs/types.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";

@@ -6,7 +6,7 @@ import { type Config, loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { workflowSnippet } from "../../src/render/replies.ts";
+import { workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import { FakeGithubState } from "../fakes/github/state.ts";

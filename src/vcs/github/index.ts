@@ -2,7 +2,6 @@
 import type { Hono } from "hono";
 import type { AppDeps } from "../../api/app.ts";
 import { mountLazily } from "../../api/lazy-routes.ts";
-import { workflowSnippet } from "../../render/replies.ts";
 import type { VcsPlatform } from "../platform.ts";
 import { createAppNameLookup } from "./app-name.ts";
 import { loadGithubCredentials } from "./credentials.ts";
@@ -14,6 +13,7 @@ import { createGithubProviderSource } from "./provider-source.ts";
 import { githubRunnerIdentity } from "./runner-identity.ts";
 import { createGithubSignIn } from "./sign-in.ts";
 import { createGithubWebhookRoutes } from "./webhook-routes.ts";
+import { workflowSnippet } from "./workflow-snippet.ts";
 
 function mountRoutes(app: Hono, deps: AppDeps): void {
   app.route("/api/github/v1", createGithubWebhookRoutes(deps));

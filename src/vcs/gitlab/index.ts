@@ -6,11 +6,10 @@ import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-ro
 import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gitlab/webhook-routes.ts";
 import type { Config } from "../../config/env.ts";
 import type { OAuthProvider } from "../oauth.ts";
-import type { VcsPlatform } from "../platform.ts";
+import type { ProviderSource, VcsPlatform } from "../platform.ts";
 import { type InstallationRef, UnsupportedEventError, type VcsEvent } from "../types.ts";
 import { gitlabCiSnippet } from "./ci-snippet.ts";
 import { normalizeGitlabEvent } from "./normalize-event.ts";
-import { createGitlabProviderSource } from "./provider-source.ts";
 import { gitlabRunnerIdentity } from "./runner-identity.ts";
 
 function gitlabWebUrl(config: Config): string {
@@ -93,7 +92,18 @@ export const gitlabPlatform: VcsPlatform = {
   mountRoutes,
   normalizeEvent,
   completeEvent,
-  createProviderSource: createGitlabProviderSource,
+  createProviderSource(deps) {
+    // gitbeaker loads with the first provider, not with every server.
+    let source: Promise<ProviderSource> | undefined;
+    return {
+      async providerFor(installation, owner, repo) {
+        source ??= import("./provider-source.ts").then(({ createGitlabProviderSource }) =>
+          createGitlabProviderSource(deps),
+        );
+        return (await source).providerFor(installation, owner, repo);
+      },
+    };
+  },
   createSignIn(deps) {
     const { GITLAB_CLIENT_ID: clientId, GITLAB_CLIENT_SECRET: clientSecret, GITLAB_URL: url } = deps.config;
     if (clientId === undefined || clientSecret === undefined) return async () => null;
