@@ -32,7 +32,7 @@ export async function unlockCommand(
   return unlock(pr.evaluator, pr.provider, {
     prNumber: pr.prNumber,
     numbers: command.pullRequests.length === 0 ? [pr.prNumber] : command.pullRequests,
-    repositoryId: pr.repository.id,
+    repository: pr.repository,
     accessTagsOf: pr.state.accessTagsOf,
     user: await pr.resolvePerson(pr.requester),
     config: pr.state.config,

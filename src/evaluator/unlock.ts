@@ -1,5 +1,8 @@
 // `terragate unlock [PR …]`: releases locks if the commenter may unlock every locked dirspace (default-branch tags).
+import type { Executor } from "../db/client.ts";
+import { recordAudit } from "../db/queries/audit-log.ts";
 import { locksOfNumbers, releaseLocksOfNumbers } from "../db/queries/dirspace-locks.ts";
+import type { RepositoryRow } from "../db/queries/vcs-sync.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { renderUnlocked, replyMarker } from "../render/replies.ts";
@@ -12,7 +15,7 @@ export interface UnlockInput {
   prNumber: number;
   /** The PRs whose locks to release (this PR when none were named). */
   numbers: number[];
-  repositoryId: number;
+  repository: Pick<RepositoryRow, "id" | "installationId" | "vcs" | "fullName">;
   /** Tags from the default branch: a PR cannot re-tag a locked prod dir to unlock it under a looser policy. */
   accessTagsOf: AccessTagsOf;
   user: PersonFacts;
@@ -27,7 +30,7 @@ export async function unlock(
   input: UnlockInput,
 ): Promise<CommentOutcome> {
   const db = context.database.db;
-  const held = await locksOfNumbers(db, input.repositoryId, input.numbers);
+  const held = await locksOfNumbers(db, input.repository.id, input.numbers);
   const denials = accessDenials(input.config, "unlock", input.user, held, input.accessTagsOf);
   if (denials.length > 0) {
     await provider.upsertComment(
@@ -52,11 +55,38 @@ export async function unlock(
     );
     return { kind: "refused" };
   }
-  const released = await releaseLocksOfNumbers(db, input.repositoryId, input.numbers);
+  const released = await db.transaction(async (tx) => {
+    const rows = await releaseLocksOfNumbers(tx, input.repository.id, input.numbers);
+    if (rows.length > 0) await auditUnlock(tx, input, rows);
+    return rows;
+  });
   await provider.upsertComment(
     input.prNumber,
     replyMarker(input.prNumber, "unlock"),
     renderUnlocked(input.prNumber, released, input.numbers),
   );
   return { kind: "unlocked", count: released.length };
+}
+
+/** The `lock.unlock` entry of a comment unlock, beside the API's: who, from which PR, which locks of which PRs. */
+async function auditUnlock(
+  tx: Executor,
+  input: UnlockInput,
+  released: Array<{ dir: string; workspace: string; pullRequestNumber: number }>,
+): Promise<void> {
+  await recordAudit(tx, {
+    installationId: input.repository.installationId,
+    actor: `${input.repository.vcs}:${input.user.login}`,
+    action: "lock.unlock",
+    target: {
+      repo: input.repository.fullName,
+      pull_request: input.prNumber,
+      via: "comment",
+      dirspaces: released.map((lock) => ({
+        dir: lock.dir,
+        workspace: lock.workspace,
+        pull_request: lock.pullRequestNumber,
+      })),
+    },
+  });
 }

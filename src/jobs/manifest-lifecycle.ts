@@ -12,8 +12,9 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
 import { workManifestDirspaces, workManifests } from "../db/schema/index.ts";
-import type { WorkManifestState } from "../db/schema/work-manifests.ts";
+import type { WorkManifestKind, WorkManifestState } from "../db/schema/work-manifests.ts";
 import { addJob } from "./add-job.ts";
+import { recordApplyAudit } from "./apply-audit.ts";
 import { applyingDirspaces, deadRunReason, settleDeadDirspaces } from "./fail-manifest.ts";
 import { queueReport } from "./queue-report.ts";
 
@@ -51,7 +52,7 @@ async function move<M extends ManifestMove>(
   name: M,
   to: (typeof manifestMoves)[M]["to"][number],
   set: Omit<PgUpdateSetSource<typeof workManifests>, "state" | "updatedAt"> = {},
-): Promise<{ id: string; pullRequestId: number | null } | undefined> {
+): Promise<Moved | undefined> {
   const [moved] = await tx
     .update(workManifests)
     .set({ ...set, state: to, updatedAt: sql`now()` })
@@ -61,8 +62,23 @@ async function move<M extends ManifestMove>(
         inArray(workManifests.state, [...manifestMoves[name].from] as ManifestState[]),
       ),
     )
-    .returning({ id: workManifests.id, pullRequestId: workManifests.pullRequestId });
+    .returning({
+      id: workManifests.id,
+      pullRequestId: workManifests.pullRequestId,
+      kind: workManifests.kind,
+    });
   return moved;
+}
+
+interface Moved {
+  id: string;
+  pullRequestId: number | null;
+  kind: WorkManifestKind;
+}
+
+/** Every finished apply is audited, however it ended; call once its dirspaces are settled. */
+async function auditIfApply(tx: Executor, moved: Moved): Promise<void> {
+  if (moved.kind !== "plan") await recordApplyAudit(tx, moved.id);
 }
 
 /** Marks the dirspaces that had not finished as aborted, without a result. */
@@ -108,8 +124,10 @@ export async function markDispatchFailed(tx: Executor, manifestId: string, reaso
     failureReason: reason,
     completedAt: sql`now()`,
   });
-  if (moved) await abortOpenDirspaces(tx, manifestId);
-  return moved !== undefined;
+  if (!moved) return false;
+  await abortOpenDirspaces(tx, manifestId);
+  await auditIfApply(tx, moved);
+  return true;
 }
 
 /**
@@ -131,19 +149,27 @@ export async function markRunning(tx: Executor, manifestId: string, runId: strin
   return true;
 }
 
-/** The run reported: → completed or failed, and its report queued; false when it had already finished. */
+/**
+ * The run reported: → completed or failed, then `storeDirspaces` writes the dirspaces' results (the
+ * manifest row is locked first, as every other move does), its report is queued and an apply audited;
+ * false when it had already finished (nothing is stored then).
+ */
 export async function finishWithResults(
   tx: Executor,
   manifestId: string,
   state: "completed" | "failed",
   failureReason: string | null,
+  storeDirspaces: () => Promise<void> = async () => {},
 ): Promise<boolean> {
   const moved = await move(tx, manifestId, "finish", state, {
     failureReason,
     completedAt: sql`now()`,
   });
-  if (moved) await queueReport(tx, moved);
-  return moved !== undefined;
+  if (!moved) return false;
+  await storeDirspaces();
+  await queueReport(tx, moved);
+  await auditIfApply(tx, moved);
+  return true;
 }
 
 /**
@@ -166,6 +192,7 @@ export async function abortManifest(
     .set({ state: "aborted", updatedAt: sql`now()` })
     .where(eq(workManifestDirspaces.workManifestId, manifestId));
   await queueReport(tx, moved);
+  await auditIfApply(tx, moved);
   return true;
 }
 
@@ -182,5 +209,6 @@ export async function failDeadManifest(tx: Executor, manifestId: string, reason:
   if (!moved) return false;
   await settleDeadDirspaces(tx, manifestId, applying);
   await queueReport(tx, moved);
+  await auditIfApply(tx, moved);
   return true;
 }

@@ -49,13 +49,13 @@ beforeAll(async () => {
 });
 
 /** A manifest with one dirspace, put straight into `state` (tests set up states the lifecycle would reach). */
-async function manifestIn(state: ManifestState): Promise<string> {
+async function manifestIn(state: ManifestState, kind: "plan" | "apply" = "plan"): Promise<string> {
   const db = database.client.db;
   const id = await insertWorkManifest(db, {
     ...ids,
     pullRequestId: null,
     vcs: "github",
-    kind: "plan",
+    kind,
     baseRef: "main",
     baseSha: "a".repeat(40),
     headRef: "feature",
@@ -163,6 +163,62 @@ describe("manifest lifecycle", () => {
     const results = await Promise.all([calls.finish.run(id), calls.fail.run(id)]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await jobs(id)).toEqual(["report-results"]);
+  });
+});
+
+/** The `apply` audit entries of one manifest. */
+async function applyAudits(id: string): Promise<Array<{ actor: string; target: Record<string, unknown> }>> {
+  return database.client.sql`
+    select actor, target from audit_log where action = 'apply' and target->>'work_manifest' = ${id} order by id`;
+}
+
+describe("apply audit", () => {
+  const finishing = [
+    ["finish", "running"],
+    ["abort", "dispatched"],
+    ["fail", "running"],
+    ["dispatchFailed", "queued"],
+  ] as const;
+
+  it.each(finishing)("%s of an apply from %s writes one audit entry with the result", async (move, from) => {
+    const id = await manifestIn(from, "apply");
+    expect(await calls[move].run(id)).toBe(true);
+    const entries = await applyAudits(id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.actor).toBe("github:alice");
+    expect(entries[0]!.target).toMatchObject({
+      repo: "acme/infra",
+      pull_request: null,
+      kind: "apply",
+      result: calls[move].to,
+      dirspaces: [
+        {
+          dir: "infra/a",
+          workspace: "default",
+          plan_id: null,
+          result: move === "finish" ? "queued" : "aborted",
+          apply_started: false,
+        },
+      ],
+    });
+    // A move that finds the manifest finished writes nothing more.
+    expect(await calls[move].run(id)).toBe(false);
+    expect(await applyAudits(id)).toHaveLength(1);
+  });
+
+  it("a plan is not audited, and an apply's entry vanishes with its transaction's rollback", async () => {
+    const plan = await manifestIn("running");
+    expect(await calls.finish.run(plan)).toBe(true);
+    expect(await applyAudits(plan)).toEqual([]);
+    const apply = await manifestIn("running", "apply");
+    await expect(
+      database.client.db.transaction(async (tx) => {
+        await finishWithResults(tx, apply, "completed", null);
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    expect(await applyAudits(apply)).toEqual([]);
+    expect((await stateOf(apply)).manifest).toBe("running");
   });
 });
 

@@ -1,7 +1,7 @@
 // PR comment commands end to end: refusals (plan missing or stale, approvals, locks, access), unlock, close, config errors.
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { locks, plans, pullRequests, workManifests } from "../../src/db/schema/index.ts";
+import { auditLog, locks, plans, pullRequests, workManifests } from "../../src/db/schema/index.ts";
 import { commentEvent, pullRequestEvent, repoFullName } from "./payloads.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
@@ -233,8 +233,26 @@ describe("locks", () => {
     await comment(2, "terragate unlock 1", "bob");
     expect(refusal(2)).toContain("**Cannot unlock**");
     expect(await lockOwners()).toEqual(["infra/a#1"]);
+    const unlocks = () =>
+      bed.database.client.db.select().from(auditLog).where(eq(auditLog.action, "lock.unlock"));
+    expect(await unlocks()).toEqual([]);
     await comment(2, "terragate unlock 1", "carol");
     expect(await lockOwners()).toEqual([]);
+    // Audited like an unlock through the API: who, from which PR, which locks of which PR.
+    expect((await unlocks()).map((entry) => [entry.actor, entry.target])).toEqual([
+      [
+        "github:carol",
+        {
+          repo: repoFullName,
+          pull_request: 2,
+          via: "comment",
+          dirspaces: [{ dir: "infra/a", workspace: "default", pull_request: 1 }],
+        },
+      ],
+    ]);
+    // Nothing left to release: no entry.
+    await comment(2, "terragate unlock 1", "carol");
+    expect(await unlocks()).toHaveLength(1);
   });
 });
 

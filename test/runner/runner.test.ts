@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { plans, workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
+import { auditLog, plans, workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
 import type { DirspaceResult } from "../../src/runner/protocol.ts";
 import { runManifest } from "../../src/runner/run-manifest.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
@@ -131,10 +131,45 @@ describe("runner and endpoints", () => {
       baseSha: repo.baseSha,
       headSha: repo.headSha,
     });
+    // The plan the evaluator validated for this apply, as create-manifest records it.
+    const [plan] = await database.client.db
+      .select()
+      .from(plans)
+      .where(eq(plans.workManifestId, planned.manifestId));
+    await database.client.db
+      .update(workManifestDirspaces)
+      .set({ planId: plan!.id })
+      .where(eq(workManifestDirspaces.workManifestId, applying.manifestId));
     const outcome = await run(applying.manifestId, applying.workToken);
     expect(outcome.type === "ran" && outcome.failed).toEqual([]);
     const [row] = await dirspaceRows(applying.manifestId);
     expect(row!.state).toBe("success");
+    // Audited with the results, in their transaction: who, which PR, which plan, how it ended.
+    const audit = await database.client.db.select().from(auditLog).where(eq(auditLog.action, "apply"));
+    expect(audit.map((entry) => [entry.installationId, entry.actor, entry.target])).toEqual([
+      [
+        applying.installationId,
+        "github:alice",
+        {
+          repo: "acme/infra-1296269",
+          pull_request: 7,
+          work_manifest: applying.manifestId,
+          kind: "apply",
+          head_sha: repo.headSha,
+          result: "completed",
+          reason: null,
+          dirspaces: [
+            {
+              dir: "infra/a",
+              workspace: "default",
+              plan_id: plan!.id,
+              result: "success",
+              apply_started: true,
+            },
+          ],
+        },
+      ],
+    ]);
     // The runner told the server before applying: had it died, the lock would have stayed.
     expect(row!.applyStartedAt).not.toBeNull();
     const applyStep = row!.steps!.find((step) => step.name === "apply");

@@ -2,7 +2,7 @@
 // Keyed by manifest and dirspace: a dirspace's result is stored once, and a repeated upload (the runner
 // retrying after a lost answer) changes nothing and answers as the first one did.
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../../db/client.ts";
+import type { Database, Executor } from "../../db/client.ts";
 import { type WorkManifestState, workManifestDirspaces } from "../../db/schema/index.ts";
 import { finishWithResults, isFinished } from "../../jobs/manifest-lifecycle.ts";
 import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
@@ -69,49 +69,10 @@ export async function storeResults(
 
   try {
     await db.transaction(async (tx) => {
-      if (!(await finishWithResults(tx, manifest.id, state, reason))) throw new ConflictSignal();
-      for (const dirspace of dirspaces) {
-        if (dirspace.reportedAt !== null) continue;
-        const result: DirspaceResult | undefined = results.get(key(dirspace.dir, dirspace.workspace));
-        const failedStep = result?.steps.find((step) => !step.success);
-        const lastStep = result?.steps.at(-1);
-        await tx
-          .update(workManifestDirspaces)
-          .set(
-            result
-              ? {
-                  state: result.success ? "success" : "failure",
-                  success: result.success,
-                  hasChanges: result.has_changes ?? null,
-                  summary: result.summary ?? null,
-                  steps: result.steps,
-                  outputs: result.outputs ?? null,
-                  exitCode: (failedStep ?? lastStep)?.exit_code ?? null,
-                  reportedAt: sql`now()`,
-                  updatedAt: sql`now()`,
-                }
-              : {
-                  state: "failure",
-                  success: false,
-                  steps: [
-                    {
-                      name: "result",
-                      success: false,
-                      exit_code: null,
-                      output: body.error ?? "the run reported no result for this dirspace",
-                    },
-                  ],
-                  updatedAt: sql`now()`,
-                },
-          )
-          .where(
-            and(
-              eq(workManifestDirspaces.workManifestId, manifest.id),
-              eq(workManifestDirspaces.dir, dirspace.dir),
-              eq(workManifestDirspaces.workspace, dirspace.workspace),
-            ),
-          );
-      }
+      const finished = await finishWithResults(tx, manifest.id, state, reason, () =>
+        storeDirspaceResults(tx, manifest.id, dirspaces, results, body.error),
+      );
+      if (!finished) throw new ConflictSignal();
     });
   } catch (error) {
     if (!(error instanceof ConflictSignal)) throw error;
@@ -139,4 +100,56 @@ function repeatOrConflict(
     type: "conflict",
     reason: `work manifest ${manifest.id} was already ${manifest.state}${why} before these results arrived; results are accepted once`,
   };
+}
+
+/** Writes each dirspace's result (or a failure when the run reported none) once. */
+async function storeDirspaceResults(
+  tx: Executor,
+  manifestId: string,
+  dirspaces: WorkManifestDirspaceRow[],
+  results: Map<string, DirspaceResult>,
+  error: string | undefined,
+): Promise<void> {
+  for (const dirspace of dirspaces) {
+    if (dirspace.reportedAt !== null) continue;
+    const result: DirspaceResult | undefined = results.get(key(dirspace.dir, dirspace.workspace));
+    const failedStep = result?.steps.find((step) => !step.success);
+    const lastStep = result?.steps.at(-1);
+    await tx
+      .update(workManifestDirspaces)
+      .set(
+        result
+          ? {
+              state: result.success ? "success" : "failure",
+              success: result.success,
+              hasChanges: result.has_changes ?? null,
+              summary: result.summary ?? null,
+              steps: result.steps,
+              outputs: result.outputs ?? null,
+              exitCode: (failedStep ?? lastStep)?.exit_code ?? null,
+              reportedAt: sql`now()`,
+              updatedAt: sql`now()`,
+            }
+          : {
+              state: "failure",
+              success: false,
+              steps: [
+                {
+                  name: "result",
+                  success: false,
+                  exit_code: null,
+                  output: error ?? "the run reported no result for this dirspace",
+                },
+              ],
+              updatedAt: sql`now()`,
+            },
+      )
+      .where(
+        and(
+          eq(workManifestDirspaces.workManifestId, manifestId),
+          eq(workManifestDirspaces.dir, dirspace.dir),
+          eq(workManifestDirspaces.workspace, dirspace.workspace),
+        ),
+      );
+  }
 }
