@@ -210,4 +210,54 @@ describe("a merge request end to end", { timeout: 120_000 }, () => {
     expect((await readState(root, "infra/a")).resources.map((r) => r.name).sort()).toEqual(["r0", "r1"]);
     expect(groupId).toBeGreaterThan(0);
   });
+
+  it("starts a manifest only with an id_token of the pipeline Terragate created, on the protected default branch", async () => {
+    await branch("feature-2", { "infra/b/main.tf": terraformRoot("b", 1) });
+    const mergeRequest = bed.gitlab.state.openMergeRequest(project, {
+      iid: 2,
+      author: "alice",
+      sourceBranch: "feature-2",
+    });
+    await sendMergeRequest(mergeRequest, "open");
+    const pipeline = lastPipeline();
+    const manifestId = String(pipeline.inputs?.["terragate_work_manifest_id"]);
+    const other = bed.gitlab.state.addProject("acme/other");
+    const idToken = (overrides: Record<string, unknown> = {}, from = project) =>
+      bed.gitlab.idTokens.token(from, pipeline, bed.url, overrides);
+    const attempts: Array<[string, string, number, string]> = [
+      ["another pipeline", await idToken({ pipeline_id: String(pipeline.id + 1) }), 403, "pipeline"],
+      ["another project", await idToken({}, other), 403, "for project"],
+      ["an unprotected ref", await idToken({ ref_protected: "false" }), 403, "unprotected ref"],
+      [
+        "a branch's CI configuration",
+        await idToken({ ci_config_ref_uri: `x/${project.path}//.gitlab-ci.yml@refs/heads/feature-2` }),
+        403,
+        "ci_config_ref_uri",
+      ],
+      [
+        "another audience",
+        await bed.gitlab.idTokens.token(project, pipeline, "https://evil.example.com"),
+        401,
+        "audience",
+      ],
+    ];
+    for (const [what, token, status, message] of attempts) {
+      const response = await fetch(`${bed.url}/api/gitlab/v1/work-manifests/${manifestId}/initiate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ run_id: String(pipeline.id), sha: mergeRequest.headSha }),
+      });
+      expect({ what, status: response.status }).toEqual({ what, status });
+      expect(await response.text()).toContain(message);
+    }
+
+    // The component's job: TERRAGATE_ID_TOKEN, no work token.
+    const run = await startRunner(pipeline, {
+      TERRAGATE_WORK_TOKEN: "",
+      TERRAGATE_ID_TOKEN: await idToken(),
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    await bed.work();
+    expect(botNote(mergeRequest, "plan")).toContain("Plan: 1 to add, 0 to change, 0 to destroy.");
+  });
 });

@@ -14,12 +14,15 @@
 // also takes `pagination=keyset` and links the next page by `page_token`.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeGitlabIdTokens } from "./oidc.ts";
 import { routes } from "./routes.ts";
 import { FakeGitlabState, type FakeToken, type FakeUser } from "./state.ts";
 
 export interface FakeGitlab {
   url: string;
   state: FakeGitlabState;
+  /** The instance's id_token issuer (its URL), whose JWKS the fake serves at /oauth/discovery/keys. */
+  idTokens: FakeGitlabIdTokens;
   close(): Promise<void>;
 }
 
@@ -45,8 +48,16 @@ export interface FakeResponse {
 
 export async function startFakeGitlab(state = new FakeGitlabState()): Promise<FakeGitlab> {
   let baseUrl = "";
+  let idTokens: FakeGitlabIdTokens | undefined;
   const server = createServer((request, response) => {
-    handle(state, baseUrl, request, response).catch((error: unknown) => {
+    const keys = request.url === "/oauth/discovery/keys" ? idTokens?.answer(request.url) : undefined;
+    const handled = keys
+      ? keys.then((answer) => {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end(JSON.stringify(answer?.body ?? {}));
+        })
+      : handle(state, baseUrl, request, response);
+    handled.catch((error: unknown) => {
       response.writeHead(500, { "content-type": "application/json" });
       response.end(JSON.stringify({ message: `500 Internal Server Error: ${String(error)}` }));
     });
@@ -54,9 +65,11 @@ export async function startFakeGitlab(state = new FakeGitlabState()): Promise<Fa
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
+  idTokens = new FakeGitlabIdTokens(baseUrl);
   return {
     url: baseUrl,
     state,
+    idTokens,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
