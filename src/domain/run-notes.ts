@@ -11,7 +11,7 @@ const Ref = z.object({ dir: z.string(), workspace: z.string() });
 export const RunNotes = z.object({
   /** Dirspaces of the run changed through something else than their own files, with why. */
   reasons: z.array(Ref.extend({ reasons: z.array(z.string()) })).default([]),
-  /** The PR's changed dirspaces in apply order; empty when everything is one layer. */
+  /** The PR's changed dirspaces in apply order (one layer when nothing orders them). */
   layers: z.array(z.array(Ref)).default([]),
   /** Dirspaces of the run planned before the changed dirspaces they depend on were applied. */
   waits: z.array(z.object({ dirspace: Ref, waitsFor: z.array(Ref) })).default([]),
@@ -21,7 +21,7 @@ export const RunNotes = z.object({
 export type RunNotes = z.infer<typeof RunNotes>;
 
 /** Bounds on what is stored: the comment shows less still, and says how many more. */
-export const runNoteLimits = { reasons: 50, layers: 20, perLayer: 50, waits: 20, indexErrors: 10 } as const;
+export const runNoteLimits = { reasons: 50, layers: 20, perLayer: 200, waits: 20, indexErrors: 10 } as const;
 
 export interface RunNotesInput {
   dirspaces: readonly DirspaceRef[];

@@ -14,6 +14,7 @@ import {
   type RepoConfig,
 } from "../domain/repo-config.ts";
 import { buildStackGraph, type StackGraph } from "../domain/stack-graph.ts";
+import { formatStackProblem } from "../domain/stack-snapshot.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 import type { ModuleIndexStore } from "./module-index-loader.ts";
 
@@ -105,13 +106,7 @@ export async function loadRepoState(
   if (!graph.ok) {
     const problems = graph.problems
       .filter((problem) => problem.severity === "error")
-      .map((problem) => {
-        const where =
-          problem.location.kind === "file"
-            ? `${problem.location.file}:${problem.location.line}:${problem.location.column}: `
-            : `${repoConfigPath}: `;
-        return `${where}${problem.key === "" ? "" : `${problem.key}: `}${problem.message}`;
-      });
+      .map((problem) => formatStackProblem(repoConfigPath, problem));
     return { ok: false, ref: defaultBranch, problems };
   }
   return {

@@ -4,10 +4,13 @@ import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import { defaultBranchSnapshots, repositories, type SnapshotDirspace } from "../db/schema/index.ts";
 import { evaluateRepo } from "../domain/match.ts";
+import type { ModuleIndex } from "../domain/module-index/build.ts";
 import { formatConfigProblem, parseRepoConfig, repoConfigPath } from "../domain/parse-repo-config.ts";
 import { defaultRepoConfig } from "../domain/repo-config.ts";
+import { buildStackSnapshot, type StackSnapshot } from "../domain/stack-snapshot.ts";
 import { platformFor } from "../vcs/registry.ts";
 import type { RepositoryInfo, VcsProvider } from "../vcs/types.ts";
+import { readModuleIndex } from "./module-index-loader.ts";
 
 /** The check run (GitLab: commit status) a broken default-branch config is reported under. */
 export const configCheckName = "terragate config";
@@ -17,20 +20,29 @@ export type RefreshOutcome =
   | { type: "cached"; sha: string }
   | { type: "refreshed"; sha: string; problems: string[]; dirspaces: number };
 
-/** What the default branch's config and tree say, without any I/O. */
+/** What the default branch's config and tree say, without any I/O (the module index tells modules from roots). */
 export function readSnapshot(
   configText: string | null,
   tree: readonly string[],
-): { problems: string[]; drift: unknown; dirspaces: SnapshotDirspace[] } {
+  moduleIndex?: ModuleIndex,
+): { problems: string[]; drift: unknown; dirspaces: SnapshotDirspace[]; stacks: StackSnapshot | null } {
   const parsed =
     configText === null
       ? { ok: true as const, config: defaultRepoConfig() }
       : parseRepoConfig(configText, repoConfigPath);
-  if (!parsed.ok) return { problems: parsed.problems.map(formatConfigProblem), drift: null, dirspaces: [] };
-  const { dirspaces } = evaluateRepo({ files: [...tree], config: parsed.config, changedFiles: [] });
+  if (!parsed.ok) {
+    return { problems: parsed.problems.map(formatConfigProblem), drift: null, dirspaces: [], stacks: null };
+  }
+  const { dirspaces } = evaluateRepo({
+    files: [...tree],
+    config: parsed.config,
+    changedFiles: [],
+    ...(moduleIndex ? { moduleIndex } : {}),
+  });
   return {
     problems: [],
     drift: parsed.config.drift,
+    stacks: moduleIndex ? buildStackSnapshot(parsed.config, dirspaces, moduleIndex, repoConfigPath) : null,
     dirspaces: dirspaces.map((dirspace) => ({
       dir: dirspace.dir,
       workspace: dirspace.workspace,
@@ -96,7 +108,8 @@ export async function refreshRepository(input: RefreshInput): Promise<RefreshOut
     provider.getFile(repoConfigPath, sha),
     provider.listTree(sha),
   ]);
-  const snapshot = readSnapshot(configText, tree);
+  const moduleIndex = await readModuleIndex(provider, sha, tree);
+  const snapshot = readSnapshot(configText, tree, moduleIndex);
   const row = {
     repositoryId: input.repositoryId,
     installationId: input.installationId,
@@ -105,6 +118,7 @@ export async function refreshRepository(input: RefreshInput): Promise<RefreshOut
     configProblems: snapshot.problems,
     drift: snapshot.drift,
     dirspaces: snapshot.dirspaces,
+    stacks: snapshot.stacks,
     refreshedAt: sql`now()`,
   };
   // Refreshes of one repository run one at a time (their jobs share a queue), so the last write is the latest read.

@@ -107,7 +107,7 @@ function storedNotes(rows: ReportRows): RunNotes | null {
 /** Each dirspace's state at the run's head, for the layers list; only read when the run has layers. */
 async function layerStates(db: Database, rows: ReportRows): Promise<Map<string, DirspaceRunState>> {
   const notes = storedNotes(rows);
-  if (!notes || notes.layers.length === 0 || !rows.pullRequest) return new Map();
+  if (!notes || notes.layers.length <= 1 || !rows.pullRequest) return new Map();
   const facts = await dirspaceRunStates(db, rows.pullRequest.id, rows.manifest.headSha);
   return new Map([...facts].map(([key, fact]) => [key, fact.state]));
 }

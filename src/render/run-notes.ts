@@ -24,7 +24,8 @@ const stateText: Record<DirspaceRunState | "waiting", string> = {
 };
 
 function layersBlock(notes: RunNotes, states: ReadonlyMap<string, DirspaceRunState>): string[] {
-  if (notes.layers.length === 0) return [];
+  // One layer orders nothing: the table already lists it.
+  if (notes.layers.length <= 1) return [];
   const stateOf = (dirspace: DirspaceRef) => states.get(dirspaceKey(dirspace)) ?? "unplanned";
   const lines = ["**Stack layers** (each is applied before the next is planned)"];
   let reachedOpen = false;

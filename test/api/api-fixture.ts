@@ -1,12 +1,13 @@
 // Tooling API test fixture: a migrated database with two installations' data, the app, and key/token helpers.
 import { randomBytes } from "node:crypto";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import pino from "pino";
 import { createApp } from "../../src/api/app.ts";
 import { capabilityValues, type Grant } from "../../src/api/auth/capabilities.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { createApiKey } from "../../src/db/queries/api-keys.ts";
 import {
+  defaultBranchSnapshots,
   installations,
   kvEntries,
   locks,
@@ -39,6 +40,50 @@ export interface ApiFixture {
   token: (installation: SeededInstallation, capabilities?: Grant[]) => Promise<string>;
   call: (method: string, path: string, token: string, body?: unknown) => Promise<Response>;
   close: () => Promise<void>;
+}
+
+/** The default branch's stacks (staging before prod) and the PR's latest run recording those layers. */
+async function seedStacks(
+  database: TestDatabase,
+  installationId: number,
+  repositoryId: number,
+  manifestId: string | undefined,
+): Promise<void> {
+  const node = (dir: string, stack: string) => ({ id: `${dir} (default)`, dir, workspace: "default", stack });
+  await database.client.db.insert(defaultBranchSnapshots).values({
+    repositoryId,
+    installationId,
+    branch: "main",
+    sha: "c".repeat(40),
+    configProblems: [],
+    dirspaces: [],
+    stacks: {
+      config: [
+        { name: "staging", tag_query: "staging", depends_on: [] },
+        { name: "prod", tag_query: "prod", depends_on: ["staging"] },
+      ],
+      graph: {
+        nodes: [node("infra/prod", "prod"), node("infra/staging", "staging")],
+        edges: [
+          {
+            from: "infra/staging (default)",
+            to: "infra/prod (default)",
+            reasons: ["stack prod depends on staging"],
+          },
+        ],
+      },
+      problems: [],
+    },
+  });
+  if (manifestId === undefined) return;
+  const layers = [
+    [{ dir: "infra/staging", workspace: "default" }],
+    [{ dir: "infra/prod", workspace: "default" }],
+  ];
+  await database.client.db
+    .update(workManifests)
+    .set({ runConfig: { notes: { reasons: [], layers, waits: [], indexErrors: [] } } })
+    .where(eq(workManifests.id, manifestId));
 }
 
 export async function seedInstallation(
@@ -139,6 +184,7 @@ export async function seedInstallation(
     workManifestId: manifestIds[0],
   });
   await db.insert(kvEntries).values({ installationId, key: "config/owner", value: { login: input.login } });
+  await seedStacks(database, installationId, repo!.id, manifestIds.at(-1));
   return {
     id: installationId,
     vcs: input.vcs,

@@ -126,6 +126,15 @@ describe("openapi.json", () => {
         { repo: "alpha/infra" },
       ],
       ["get /{vcs}/installations/{installation}/audit", `${gh}/audit`],
+      ["get /{vcs}/installations/{installation}/repos/{repo}/stacks", `${gh}/repos/alpha%2Finfra/stacks`],
+      [
+        "get /{vcs}/installations/{installation}/repos/{repo}/stacks/graph",
+        `${gh}/repos/alpha%2Finfra/stacks/graph`,
+      ],
+      [
+        "get /{vcs}/installations/{installation}/pull-requests/{number}/stacks",
+        `${gh}/pull-requests/7/stacks`,
+      ],
       ["put /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`, { value: { n: 1 } }],
       ["get /{vcs}/kv/{installation}/key/{key}", `${kv}/key/docs%2Fa`],
       ["put /{vcs}/kv/{installation}/cas/key/{key}", `${kv}/cas/key/docs%2Fa`, { value: 2, version: 1 }],

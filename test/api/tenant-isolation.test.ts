@@ -48,6 +48,8 @@ describe("tenant isolation", () => {
       key: "config/owner",
       prefix: "config",
       id: bravoKey.id,
+      repo: fixture.b.repoFullName,
+      number: "7",
     };
     const checked: string[] = [];
     for (const [template, operations] of Object.entries(doc.paths)) {

@@ -1,11 +1,17 @@
 // Module-aware autoplan and ordered stack layers through the real evaluator, jobs and fake GitHub.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { main as configGraph } from "../../src/cli/config-graph.ts";
+import { createApiKey } from "../../src/db/queries/api-keys.ts";
+import { installations } from "../../src/db/schema/index.ts";
 import { ModuleIndexStore } from "../../src/evaluator/module-index-loader.ts";
 import { planNextLayer } from "../../src/evaluator/plan-next-layer.ts";
 import { finishWithResults } from "../../src/jobs/manifest-lifecycle.ts";
 import { createProviderFor } from "../../src/vcs/registry.ts";
 import { monorepo } from "../fixtures/module-monorepo.ts";
-import { repoFullName } from "./payloads.ts";
+import { installationId, pushEvent, repoFullName } from "./payloads.ts";
 import { comment, completePlan, manifests, refusal, sendPullRequest } from "./pr-helpers.ts";
 import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
@@ -199,5 +205,137 @@ dirs:
       .botComments(repoFullName, 11)
       .find((candidate) => candidate.body.includes("terragate:config-error"))?.body;
     expect(body).toMatch(/cycle live\/(vpc|web) → live\/(web|vpc) → live\/(vpc|web)/);
+  });
+});
+
+/** An access token of the test bed's installation, through the API's own refresh route. */
+async function apiToken(): Promise<string> {
+  const [installation] = await bed.database.client.db.select().from(installations);
+  const { key } = await createApiKey(bed.database.client.db, {
+    installationId: installation!.id,
+    name: "stacks test",
+    capabilities: ["installation_read"],
+    createdBy: "test",
+  });
+  const response = await bed.app.request("/api/v1/access-token/refresh", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}` },
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** What `terragate config graph` prints for a checkout of these files. */
+async function cliGraph(files: Record<string, string>, format: "json" | "dot"): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), "terragate-stacks-"));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    let printed = "";
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      printed += String(chunk);
+      return true;
+    });
+    try {
+      expect(await configGraph(["--repo", root, "--format", format])).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    return printed;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+describe("Stack API", () => {
+  const stacked = {
+    ...monorepo,
+    ".terragate/config.yml": `version: 1
+stacks:
+  network:
+    tag_query: "dir:infra/vpc or dir:live/prod/vpc"
+  apps:
+    tag_query: "dir:infra/web"
+    depends_on: [network]
+`,
+  };
+
+  it("serves the default branch's stacks and graph as the CLI prints them, and a PR's layers with states", async () => {
+    const { main } = seedRepository(bed.github, stacked);
+    expect(await bed.send("push", pushEvent(main))).toBe(202);
+    await bed.work();
+    const token = await apiToken();
+    const get = (path: string) =>
+      bed.app.request(`/api/v1/github/installations/${installationId}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    const graph = await get("/repos/acme%2Finfra/stacks/graph");
+    expect(graph.status).toBe(200);
+    const served = await graph.text();
+    const checkout = Object.fromEntries(
+      bed.github.state.filesAt(bed.github.state.repo(repoFullName), "main")!,
+    );
+    expect(served).toBe((await cliGraph(checkout, "json")).trim());
+    const edges = (JSON.parse(served) as { edges: { from: string; to: string }[] }).edges;
+    expect(edges).toContainEqual(
+      expect.objectContaining({ from: "infra/vpc (default)", to: "infra/web (default)" }),
+    );
+    expect(edges).toContainEqual(
+      expect.objectContaining({ from: "live/prod/vpc (default)", to: "live/prod/app (default)" }),
+    );
+    const dot = await get("/repos/acme%2Finfra/stacks/graph?format=dot");
+    expect(dot.headers.get("content-type")).toContain("text/vnd.graphviz");
+    expect(await dot.text()).toBe(await cliGraph(checkout, "dot"));
+
+    const stacks = await get(`/repos/${encodeURIComponent(repoFullName)}/stacks`);
+    expect(await stacks.json()).toMatchObject({
+      repo: repoFullName,
+      default_branch: "main",
+      sha: main,
+      stacks: [
+        {
+          name: "network",
+          tag_query: "dir:infra/vpc or dir:live/prod/vpc",
+          depends_on: [],
+          dirspaces: ["infra/vpc (default)", "live/prod/vpc (default)"],
+        },
+        { name: "apps", depends_on: ["network"], dirspaces: ["infra/web (default)"] },
+      ],
+      problems: [],
+    });
+    expect((await get("/repos/acme%2Fother/stacks")).status).toBe(404);
+
+    const pull = openPullRequest(bed.github, {
+      number: 12,
+      changed: { "modules/network/main.tf": 'module "subnets" {\n  source = "./subnets"\n}\n# 2\n' },
+    });
+    await sendPullRequest(bed, "opened", pull);
+    const layers = await (await get("/pull-requests/12/stacks")).json();
+    expect(layers).toMatchObject({
+      repo: repoFullName,
+      number: 12,
+      head_sha: pull.head.sha,
+      current_layer: 0,
+      layers: [
+        {
+          index: 0,
+          state: "current",
+          dirspaces: [
+            { id: "infra/vpc (default)", state: "planned", plan: "queued", apply: null },
+            { id: "live/prod/vpc (default)", state: "planned", plan: "queued", apply: null },
+          ],
+        },
+        {
+          index: 1,
+          state: "waiting",
+          dirspaces: [
+            { id: "infra/web (default)", state: "unplanned", plan: null },
+            { id: "live/prod/app (default)", state: "unplanned", plan: null },
+          ],
+        },
+      ],
+    });
   });
 });

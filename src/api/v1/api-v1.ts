@@ -16,6 +16,7 @@ import { installationRoutes } from "./installation-routes.ts";
 import { kvRoutes } from "./kv-routes.ts";
 import { lockRoutes } from "./lock-routes.ts";
 import { refreshRoutes } from "./refresh-routes.ts";
+import { stackRoutes } from "./stack-routes.ts";
 import { workManifestRoutes } from "./work-manifest-routes.ts";
 
 /** Largest request body the API reads. */
@@ -74,6 +75,7 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
   api.route("/", workManifestRoutes(apiDeps));
   api.route("/", lockRoutes(apiDeps));
   api.route("/", refreshRoutes(apiDeps));
+  api.route("/", stackRoutes(apiDeps));
   api.route("/", kvRoutes(apiDeps));
 
   // Served by their own sub-apps (mounted before this one), described here with the rest.

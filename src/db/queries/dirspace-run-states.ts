@@ -3,11 +3,17 @@ import { sql } from "drizzle-orm";
 import { dirspaceKey } from "../../domain/dirspace.ts";
 import type { DirspaceRunState } from "../../domain/stack-layers.ts";
 import type { Executor } from "../client.ts";
+import type { DirspaceState } from "../schema/index.ts";
 
 export interface DirspaceRunFact {
   state: DirspaceRunState;
   /** When its latest plan at the head was asked for (null without one). */
   plannedAt: Date | null;
+  /** Its latest plan's and apply's state at the head (queued, running, success, failure, aborted), or null. */
+  plan: DirspaceState | null;
+  apply: DirspaceState | null;
+  /** Whether its latest plan at the head has changes (null: unknown or no plan). */
+  hasChanges: boolean | null;
 }
 
 /**
@@ -28,7 +34,8 @@ export async function dirspaceRunStates(
     dir: string;
     workspace: string;
     applied: boolean;
-    plan_state: string | null;
+    apply_state: DirspaceState | null;
+    plan_state: DirspaceState | null;
     plan_has_changes: boolean | null;
     planned_at: string | Date | null;
   }>(sql`
@@ -44,12 +51,14 @@ export async function dirspaceRunStates(
       order by dir, workspace, created_at desc
     ),
     applies as (
-      select distinct dir, workspace from runs
-      where kind in ('apply', 'autoapprove') and state = 'success'
+      select distinct on (dir, workspace) dir, workspace, state,
+        bool_or(state = 'success') over (partition by dir, workspace) as applied
+      from runs where kind in ('apply', 'autoapprove')
+      order by dir, workspace, created_at desc
     )
     select coalesce(p.dir, a.dir) as dir, coalesce(p.workspace, a.workspace) as workspace,
-      a.dir is not null as applied, p.state as plan_state, p.has_changes as plan_has_changes,
-      p.created_at as planned_at
+      coalesce(a.applied, false) as applied, a.state as apply_state, p.state as plan_state,
+      p.has_changes as plan_has_changes, p.created_at as planned_at
     from latest_plans p
     full join applies a on a.dir = p.dir and a.workspace = p.workspace`);
   const facts = new Map<string, DirspaceRunFact>();
@@ -59,7 +68,13 @@ export async function dirspaceRunStates(
     if (row.applied || (row.plan_state === "success" && row.plan_has_changes === false)) state = "applied";
     else if (row.plan_state === "queued" || row.plan_state === "running" || row.plan_state === "success")
       state = "planned";
-    facts.set(dirspaceKey(row), { state, plannedAt });
+    facts.set(dirspaceKey(row), {
+      state,
+      plannedAt,
+      plan: row.plan_state,
+      apply: row.apply_state,
+      hasChanges: row.plan_state === null ? null : row.plan_has_changes,
+    });
   }
   return facts;
 }

@@ -1,5 +1,6 @@
 // What Terragate last read from each repository's default branch: its config (drift schedules) and dirspaces, per commit.
 import { bigint, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import type { StackSnapshot } from "../../domain/stack-snapshot.ts";
 import { installations, repositories } from "./installations.ts";
 
 /** A dirspace of the default branch with its tags (what drift schedules select by tag query). */
@@ -28,5 +29,7 @@ export const defaultBranchSnapshots = pgTable("default_branch_snapshots", {
   drift: jsonb("drift"),
   /** Every dirspace of the tree with its tags (empty while the config is broken). */
   dirspaces: jsonb("dirspaces").$type<SnapshotDirspace[]>().notNull(),
+  /** The stack ordering (null in rows read before stacks were kept, and while the config is broken). */
+  stacks: jsonb("stacks").$type<StackSnapshot>(),
   refreshedAt: timestamp("refreshed_at", { withTimezone: true }).notNull().defaultNow(),
 });
