@@ -11,7 +11,6 @@ import {
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { dirspaceStates } from "../../db/schema/index.ts";
 import { dirspaceKey, formatDirspace } from "../../domain/dirspace.ts";
-import { stackGraphDot } from "../../domain/stack-graph-format.ts";
 import { type ApiEnv, authorize, tenantInstallation } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
@@ -305,6 +304,8 @@ export function stackRoutes(deps: ApiDeps) {
     .openapi(graphRoute, async (c) => {
       const graph = await graphAnswer(deps, c, c.req.valid("param"));
       if (c.req.valid("query").format === "dot") {
+        // Loaded on use: it reaches the config parser (and yaml), which a serving process loads only when needed.
+        const { stackGraphDot } = await import("../../domain/stack-graph-format.ts");
         return c.body(`${stackGraphDot(graph)}\n`, 200, {
           "content-type": "text/vnd.graphviz; charset=utf-8",
         });
