@@ -24877,18 +24877,29 @@ var Engine = external_exports.object({
   version: external_exports.string().min(1).max(200).optional()
 });
 var extraArgs = external_exports.array(external_exports.string()).default([]);
-var timeoutSeconds = external_exports.number().int().positive().max(86400).optional();
-var WorkflowStep = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({ type: external_exports.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({ type: external_exports.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  external_exports.object({
+var timeoutSeconds = external_exports.number().int().min(1).max(86400).optional();
+var workflowStepShapes = {
+  init: { type: external_exports.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  plan: { type: external_exports.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  apply: { type: external_exports.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  run: {
     type: external_exports.literal("run"),
-    cmd: external_exports.array(external_exports.string()).min(1),
+    cmd: external_exports.array(external_exports.string()).min(1, "cmd needs the program and its arguments, e.g. [make, check]"),
     name: external_exports.string().optional(),
     timeout_seconds: timeoutSeconds
-  }),
-  external_exports.object({ type: external_exports.literal("env"), name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: external_exports.string() })
+  },
+  env: {
+    type: external_exports.literal("env"),
+    name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
+    value: external_exports.string()
+  }
+};
+var WorkflowStep = external_exports.discriminatedUnion("type", [
+  external_exports.object(workflowStepShapes.init),
+  external_exports.object(workflowStepShapes.plan),
+  external_exports.object(workflowStepShapes.apply),
+  external_exports.object(workflowStepShapes.run),
+  external_exports.object(workflowStepShapes.env)
 ]);
 var Workflow = external_exports.object({
   engine: Engine.default({ name: "terraform" }),

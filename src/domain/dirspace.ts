@@ -1,4 +1,5 @@
 // Dirspaces (dir × workspace): identity, ordering, display, and the resolved settings evaluation attaches.
+import { defaultSteps } from "../runner/protocol.ts";
 import type { Engine, Step } from "./repo-config.ts";
 
 /** A directory relative to the repository root (`.` for the root) and a terraform workspace. */
@@ -30,14 +31,8 @@ export interface Dirspace extends DirspaceRef {
 export const defaultWorkflow: DirspaceWorkflow = {
   index: null,
   engine: { name: "terraform" },
-  plan: [
-    { type: "init", extra_args: [] },
-    { type: "plan", extra_args: [] },
-  ],
-  apply: [
-    { type: "init", extra_args: [] },
-    { type: "apply", extra_args: [] },
-  ],
+  plan: defaultSteps.plan,
+  apply: defaultSteps.apply,
 };
 
 /** A string identifying a dirspace, usable as a Map key (NUL cannot occur in a valid path). */

@@ -17,6 +17,19 @@ function config(text: string): RepoConfig {
   return result.config;
 }
 
+describe("workflow steps", () => {
+  it("take the runner's step fields: a timeout per step and a name for a run step", () => {
+    const parsed = config(
+      "workflows:\n  - plan: [{ type: init, timeout_seconds: 600 }, { type: run, cmd: [make], name: lint }, { type: plan }]\n",
+    );
+    expect(parsed.workflows[0]!.plan).toEqual([
+      { type: "init", extra_args: [], timeout_seconds: 600 },
+      { type: "run", cmd: ["make"], name: "lint" },
+      { type: "plan", extra_args: [] },
+    ]);
+  });
+});
+
 describe("parseRepoConfig defaults", () => {
   it.each(["", "# only a comment\n", "version: 1\n", "{}"])("%j gives every default", (text) => {
     expect(config(text)).toEqual(defaultRepoConfig());
@@ -299,6 +312,11 @@ describe("parseRepoConfig errors", () => {
       "bad engine",
       "workflows:\n  - engine: { name: opentofu }\n",
       ["config.yml:2:21: workflows[0].engine.name: expected one of terraform, tofu, terragrunt"],
+    ],
+    [
+      "step timeout of zero",
+      "workflows:\n  - plan: [{ type: plan, timeout_seconds: 0 }]\n",
+      ["config.yml:2:43: workflows[0].plan[0].timeout_seconds: must be at least 1"],
     ],
     [
       "bad engine version",

@@ -1,5 +1,6 @@
 // The repo config (`.terragate/config.yml`): zod schema with every default, merge rules and JSON Schema.
 import { z } from "zod";
+import { defaultSteps, engineNames, Engine as RunnerEngine, workflowStepShapes } from "../runner/protocol.ts";
 import { globProblem } from "./glob.ts";
 import { didYouMean } from "./suggest.ts";
 import { parseTagQuery, TagQueryError } from "./tag-query.ts";
@@ -152,24 +153,17 @@ export const DirConfig = strict({
 });
 export type DirConfig = z.infer<typeof DirConfig>;
 
-const extraArgs = z.array(z.string()).default([]);
-const stepTypes = ["init", "plan", "apply", "run", "env"];
+const stepTypes = Object.keys(workflowStepShapes);
 
+/** A workflow step as the config writes it: the runner's step fields, unknown keys refused by name. */
 export const Step = z.discriminatedUnion(
   "type",
   [
-    strict({ type: z.literal("init"), extra_args: extraArgs }),
-    strict({ type: z.literal("plan"), extra_args: extraArgs }),
-    strict({ type: z.literal("apply"), extra_args: extraArgs }),
-    strict({
-      type: z.literal("run"),
-      cmd: z.array(z.string()).min(1, "cmd needs the program and its arguments, e.g. [make, check]"),
-    }),
-    strict({
-      type: z.literal("env"),
-      name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
-      value: z.string(),
-    }),
+    strict(workflowStepShapes.init),
+    strict(workflowStepShapes.plan),
+    strict(workflowStepShapes.apply),
+    strict(workflowStepShapes.run),
+    strict(workflowStepShapes.env),
   ],
   {
     error: (issue) => {
@@ -184,7 +178,7 @@ export const Step = z.discriminatedUnion(
 );
 export type Step = z.infer<typeof Step>;
 
-export const EngineName = z.enum(["terraform", "tofu", "terragrunt"]);
+export const EngineName = z.enum(engineNames);
 export type EngineName = z.infer<typeof EngineName>;
 
 /** A Terraform-style version constraint (`~> 1.5`, `>= 1.2, < 2.0`), checked by the runner before any step. */
@@ -197,10 +191,10 @@ export const EngineVersion = z.string().check((context) => {
   }
 });
 
+/** The runner's engine fields, strict, with the version constraint checked when the config is read. */
 export const Engine = strict({
-  name: EngineName.default("terraform"),
+  ...RunnerEngine.shape,
   version: EngineVersion.optional(),
-  binary: z.string().optional(),
 });
 export type Engine = z.infer<typeof Engine>;
 
@@ -211,17 +205,11 @@ export const Workflow = strict({
   engine: Engine.prefault({}),
   plan: z
     .array(Step)
-    .default([
-      { type: "init", extra_args: [] },
-      { type: "plan", extra_args: [] },
-    ])
+    .default(defaultSteps.plan)
     .refine(needsStep("plan"), { error: "the plan steps need a { type: plan } step" }),
   apply: z
     .array(Step)
-    .default([
-      { type: "init", extra_args: [] },
-      { type: "apply", extra_args: [] },
-    ])
+    .default(defaultSteps.apply)
     .refine(needsStep("apply"), { error: "the apply steps need a { type: apply } step" }),
 });
 export type Workflow = z.infer<typeof Workflow>;

@@ -16,22 +16,51 @@ export const Engine = z.object({
 export type Engine = z.infer<typeof Engine>;
 
 const extraArgs = z.array(z.string()).default([]);
-const timeoutSeconds = z.number().int().positive().max(86_400).optional();
+const timeoutSeconds = z.number().int().min(1).max(86_400).optional();
+
+/**
+ * The fields of each workflow step kind: the one definition of a step, used by the runner protocol
+ * here and, made strict with config-error messages, by the repo config (domain/repo-config.ts).
+ */
+export const workflowStepShapes = {
+  init: { type: z.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  plan: { type: z.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  apply: { type: z.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds },
+  run: {
+    type: z.literal("run"),
+    cmd: z.array(z.string()).min(1, "cmd needs the program and its arguments, e.g. [make, check]"),
+    name: z.string().optional(),
+    timeout_seconds: timeoutSeconds,
+  },
+  env: {
+    type: z.literal("env"),
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
+    value: z.string(),
+  },
+} as const;
+export type WorkflowStepType = keyof typeof workflowStepShapes;
 
 /** One workflow step; `run` executes a custom command, `env` sets a variable for later steps. */
 export const WorkflowStep = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("init"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  z.object({ type: z.literal("plan"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  z.object({ type: z.literal("apply"), extra_args: extraArgs, timeout_seconds: timeoutSeconds }),
-  z.object({
-    type: z.literal("run"),
-    cmd: z.array(z.string()).min(1),
-    name: z.string().optional(),
-    timeout_seconds: timeoutSeconds,
-  }),
-  z.object({ type: z.literal("env"), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() }),
+  z.object(workflowStepShapes.init),
+  z.object(workflowStepShapes.plan),
+  z.object(workflowStepShapes.apply),
+  z.object(workflowStepShapes.run),
+  z.object(workflowStepShapes.env),
 ]);
 export type WorkflowStep = z.infer<typeof WorkflowStep>;
+
+/** The steps of a workflow that names none: init + plan, and init + apply. */
+export const defaultSteps: Record<"plan" | "apply", WorkflowStep[]> = {
+  plan: [
+    { type: "init", extra_args: [] },
+    { type: "plan", extra_args: [] },
+  ],
+  apply: [
+    { type: "init", extra_args: [] },
+    { type: "apply", extra_args: [] },
+  ],
+};
 
 export const Workflow = z.object({
   engine: Engine.default({ name: "terraform" }),

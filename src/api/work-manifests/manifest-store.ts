@@ -9,7 +9,7 @@ import {
   workManifestDirspaces,
   workManifests,
 } from "../../db/schema/index.ts";
-import { type ManifestKind, Workflow, type WorkflowStep } from "../../runner/protocol.ts";
+import { defaultSteps, type ManifestKind, Workflow, type WorkflowStep } from "../../runner/protocol.ts";
 
 export type WorkManifestRow = typeof workManifests.$inferSelect;
 export type WorkManifestDirspaceRow = typeof workManifestDirspaces.$inferSelect;
@@ -29,17 +29,6 @@ const StoredWorkflow = z.object({
   plan: z.array(z.unknown()).optional(),
   apply: z.array(z.unknown()).optional(),
 });
-
-const defaultSteps: Record<"plan" | "apply", WorkflowStep[]> = {
-  plan: [
-    { type: "init", extra_args: [] },
-    { type: "plan", extra_args: [] },
-  ],
-  apply: [
-    { type: "init", extra_args: [] },
-    { type: "apply", extra_args: [] },
-  ],
-};
 
 /** Resolves the steps a dirspace runs for a manifest kind; throws when the stored workflow is malformed. */
 export function resolveWorkflow(stored: unknown, kind: ManifestKind): Workflow {
