@@ -24965,7 +24965,9 @@ var StepReport = external_exports.object({
   name: external_exports.string().min(1).max(1e6).transform(shortStepName),
   success: external_exports.boolean(),
   exit_code: external_exports.number().int().nullable(),
-  output: external_exports.string().max(maxStepOutputChars)
+  output: external_exports.string().max(maxStepOutputChars),
+  /** How long the step took (runners before 0.2 do not say). */
+  duration_ms: external_exports.number().int().min(0).nullable().optional()
 });
 var DirspaceResult = external_exports.object({
   dir: external_exports.string().min(1),
@@ -34010,6 +34012,7 @@ async function runDirspace(context2) {
       }
       applyAnnounced = true;
     }
+    const stepStarted = performance.now();
     const outcome = await runStep(run, step, output2);
     if (outcome.failure) output2.push(redactor.redact(outcome.failure));
     const success2 = outcome.failure === void 0 && (outcome.exec?.success ?? true);
@@ -34017,7 +34020,8 @@ async function runDirspace(context2) {
       name,
       success: success2,
       exit_code: outcome.exec?.exitCode ?? null,
-      output: output2.toString()
+      output: output2.toString(),
+      duration_ms: Math.round(performance.now() - stepStarted)
     });
     if (!success2) return finish(run, false);
   }

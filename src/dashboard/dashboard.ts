@@ -14,8 +14,15 @@ import { sessionMiddleware } from "./auth/session-middleware.ts";
 import { SESSION_ACCESS_TTL_SECONDS } from "./auth/session-token.ts";
 import { createSessionService } from "./auth/sessions.ts";
 import type { DashboardEnv, DashboardServices } from "./context.ts";
+import { adminRoutes } from "./pages/admin.ts";
+import { apiKeyRoutes } from "./pages/api-keys.ts";
+import { auditRoutes } from "./pages/audit.ts";
 import { homeRoutes } from "./pages/home.ts";
 import { installationRoutes } from "./pages/installation.ts";
+import { lockRoutes } from "./pages/locks.ts";
+import { pullRoutes } from "./pages/pulls.ts";
+import { repositoryRoutes } from "./pages/repository.ts";
+import { runRoutes } from "./pages/runs.ts";
 import { pickTimeZone } from "./views/format.ts";
 import { messagePage } from "./views/pages.ts";
 
@@ -98,5 +105,12 @@ export function createDashboard(deps: AppDeps, options: DashboardOptions = {}): 
   app.route("/", authRoutes(services));
   app.route("/", homeRoutes(services));
   app.route("/", installationRoutes(services));
+  app.route("/", repositoryRoutes(services));
+  app.route("/", pullRoutes(services));
+  app.route("/", runRoutes(services));
+  app.route("/", lockRoutes(services));
+  app.route("/", auditRoutes(services));
+  app.route("/", apiKeyRoutes(services));
+  app.route("/", adminRoutes(services));
   return app;
 }

@@ -17,7 +17,7 @@ export type CommentOutcome =
   | { kind: "started"; manifestId: string };
 
 /** The commands that act on the PR, each with its handler. */
-type ActingCommand = Exclude<Command, { kind: "not-a-command" | "invalid" | "help" }>;
+export type ActingCommand = Exclude<Command, { kind: "not-a-command" | "invalid" | "help" }>;
 const handlers: {
   [K in ActingCommand["kind"]]: (
     pr: PrContext,
@@ -62,6 +62,11 @@ export async function handleComment(context: EvaluatorContext, event: CommentEve
     commentId: event.comment.id,
   });
   if (!pr) return { kind: "replied", what: "config_error" };
+  return actOnCommand(pr, command);
+}
+
+/** Runs a command that acts on the PR through its handler (comments and the dashboard's buttons alike). */
+export function actOnCommand(pr: PrContext, command: ActingCommand): Promise<CommentOutcome> {
   const handler = handlers[command.kind] as (
     pr: PrContext,
     command: ActingCommand,

@@ -55,6 +55,9 @@ const tasks: Record<string, TaskFactory> = {
   "refresh-repository": lazyTask(
     async () => (await import("./refresh-repository.ts")).createRefreshRepositoryTask,
   ),
+  "dashboard-command": lazyTask(
+    async () => (await import("./dashboard-command.ts")).createDashboardCommandTask,
+  ),
   "refresh-repositories": lazyTask(
     async () => (await import("./refresh-repository.ts")).createRefreshRepositoriesTask,
   ),

@@ -149,6 +149,8 @@ export const StepReport = z.object({
   success: z.boolean(),
   exit_code: z.number().int().nullable(),
   output: z.string().max(maxStepOutputChars),
+  /** How long the step took (runners before 0.2 do not say). */
+  duration_ms: z.number().int().min(0).nullable().optional(),
 });
 export type StepReport = z.infer<typeof StepReport>;
 

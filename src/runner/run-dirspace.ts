@@ -159,6 +159,7 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
       }
       applyAnnounced = true;
     }
+    const stepStarted = performance.now();
     const outcome = await runStep(run, step, output);
     if (outcome.failure) output.push(redactor.redact(outcome.failure));
     const success = outcome.failure === undefined && (outcome.exec?.success ?? true);
@@ -167,6 +168,7 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
       success,
       exit_code: outcome.exec?.exitCode ?? null,
       output: output.toString(),
+      duration_ms: Math.round(performance.now() - stepStarted),
     });
     if (!success) return finish(run, false);
   }

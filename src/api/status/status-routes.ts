@@ -40,7 +40,7 @@ export function createStatusRoutes(deps: AppDeps): Hono {
   return app;
 }
 
-async function readStatus(deps: AppDeps, serverApp: ServerApp | null): Promise<ServerStatus> {
+export async function readStatus(deps: AppDeps, serverApp: ServerApp | null): Promise<ServerStatus> {
   const worker = deps.workerStatus?.() ?? "absent";
   let app: ServerAppStatus | null = null;
   let credentialProblem: string | undefined;

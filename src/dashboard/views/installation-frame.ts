@@ -1,6 +1,9 @@
 // The frame of every installation page: crumbs back to the installation list and the section tabs.
+import type { Context } from "hono";
+import type { DashboardEnv } from "../context.ts";
 import type { DashboardInstallation } from "../guards.ts";
-import type { Crumb, Tab } from "./layout.ts";
+import type { Crumb, Html, Tab } from "./layout.ts";
+import { type PageInput, page } from "./pages.ts";
 
 export const sections = ["repositories", "pulls", "runs", "locks", "audit", "api-keys"] as const;
 export type Section = (typeof sections)[number];
@@ -43,4 +46,19 @@ export function installationCrumbs(installation: DashboardInstallation, ...rest:
     { label: installation.accountLogin, href: installation.base },
     ...rest,
   ];
+}
+
+/** A page of an installation: its crumbs (then `crumbs`), the section tabs, and the body. */
+export function installationPage(
+  c: Context<DashboardEnv>,
+  installation: DashboardInstallation,
+  input: { section: Section | null; title: string; crumbs?: Crumb[]; body: Html; live?: PageInput["live"] },
+): Html {
+  return page(c, {
+    title: input.title,
+    crumbs: installationCrumbs(installation, ...(input.crumbs ?? [])),
+    tabs: installationTabs(installation, input.section),
+    body: input.body,
+    ...(input.live ? { live: input.live } : {}),
+  });
 }

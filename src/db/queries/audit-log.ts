@@ -11,6 +11,10 @@ export const auditActions = [
   "lock.unlock",
   "apply",
   "repos.refresh",
+  "dashboard.plan",
+  "dashboard.apply",
+  "dashboard.unlock",
+  "dashboard.outcome",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -39,10 +43,17 @@ export interface AuditRow {
 export async function listAudit(
   executor: Executor,
   installationId: number,
-  options: { limit: number; direction: SortDirection; after?: readonly (string | number)[]; action?: string },
+  options: {
+    limit: number;
+    direction: SortDirection;
+    after?: readonly (string | number)[];
+    action?: string;
+    actor?: string;
+  },
 ): Promise<Page<AuditRow>> {
   const conditions: SQL[] = [eq(auditLog.installationId, installationId)];
   if (options.action) conditions.push(eq(auditLog.action, options.action));
+  if (options.actor) conditions.push(eq(auditLog.actor, options.actor));
   if (options.after) {
     conditions.push(
       keysetAfter(

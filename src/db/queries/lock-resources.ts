@@ -1,11 +1,13 @@
 // Tooling API view of dirspace locks: list one installation's locks and release them (audited).
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { TagQuery } from "../../domain/tag-query.ts";
 import type { Executor } from "../client.ts";
 import { locks, pullRequests, repositories } from "../schema/index.ts";
 import { recordAudit } from "./audit-log.ts";
 import { toPage } from "./cursor.ts";
 import { type PageRequest, repositoryIds } from "./installation-resources.ts";
 import { keysetAfter, keysetOrder } from "./keyset.ts";
+import { tagQueryCondition } from "./tag-query-sql.ts";
 
 /** Names come from scalar subqueries, not joins, so the planner starts from the installation's locks. */
 const lockColumns = {
@@ -14,6 +16,7 @@ const lockColumns = {
   dir: locks.dir,
   workspace: locks.workspace,
   pullRequest: sql<number>`(select ${pullRequests.number} from ${pullRequests} where ${pullRequests.id} = ${locks.pullRequestId})`,
+  pullRequestId: locks.pullRequestId,
   workManifestId: locks.workManifestId,
   acquiredAt: locks.acquiredAt,
   cursorTime: sql<string>`${locks.acquiredAt}::text`,
@@ -22,9 +25,19 @@ const lockColumns = {
 export async function listLocks(
   executor: Executor,
   installationId: number,
-  page: PageRequest & { repo?: string },
+  page: PageRequest & { repo?: string; tagQuery?: TagQuery },
 ) {
   const conditions: SQL[] = [eq(locks.installationId, installationId)];
+  if (page.tagQuery && page.tagQuery.kind !== "all") {
+    // A lock carries no tags of its own: the query matches its implicit dir: and workspace:.
+    conditions.push(
+      tagQueryCondition(page.tagQuery, {
+        dir: locks.dir,
+        workspace: locks.workspace,
+        tags: sql`'{}'::text[]`,
+      }),
+    );
+  }
   if (page.repo) {
     const ids = repositoryIds(executor, installationId, page.repo);
     conditions.push(inArray(locks.repositoryId, ids));

@@ -44,6 +44,8 @@ export interface StepResult {
   success: boolean;
   exit_code: number | null;
   output: string;
+  /** Absent from results of runners that did not time their steps. */
+  duration_ms?: number | null;
 }
 
 export const workManifests = pgTable(

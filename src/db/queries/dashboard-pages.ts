@@ -1,0 +1,437 @@
+// Dashboard reads of one installation (run inside its tenant transaction): a repository's dirspaces, a PR and its runs, a run.
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import type { Executor } from "../client.ts";
+import {
+  auditLog,
+  type ChangeSummary,
+  type DirspaceState,
+  defaultBranchSnapshots,
+  locks,
+  pullRequests,
+  repositories,
+  type StepResult,
+  type WorkManifestKind,
+  type WorkManifestState,
+  workManifestDirspaces,
+  workManifests,
+} from "../schema/index.ts";
+import { type Page, toPage } from "./cursor.ts";
+import type { PageRequest } from "./installation-resources.ts";
+import { keysetAfter, keysetOrder } from "./keyset.ts";
+
+export interface DashboardRepository {
+  id: number;
+  externalId: string;
+  fullName: string;
+  owner: string;
+  name: string;
+  defaultBranch: string;
+  private: boolean;
+  archived: boolean;
+}
+
+const repositoryColumns = {
+  id: repositories.id,
+  externalId: repositories.externalId,
+  fullName: repositories.fullName,
+  owner: repositories.owner,
+  name: repositories.name,
+  defaultBranch: repositories.defaultBranch,
+  private: repositories.private,
+  archived: repositories.archived,
+};
+
+export async function getRepositoryByName(
+  executor: Executor,
+  installationId: number,
+  fullName: string,
+): Promise<DashboardRepository | undefined> {
+  const [row] = await executor
+    .select(repositoryColumns)
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.installationId, installationId),
+        sql`lower(${repositories.fullName}) = lower(${fullName})`,
+        sql`${repositories.removedAt} is null`,
+      ),
+    );
+  return row;
+}
+
+/** Which latest result a dirspace row reports: a PR's plan, a PR's apply, or a run outside any PR (drift). */
+export type ResultSlot = "plan" | "apply" | "drift";
+
+export interface LatestResult {
+  slot: ResultSlot;
+  manifestId: string;
+  state: DirspaceState;
+  hasChanges: boolean | null;
+  summary: ChangeSummary | null;
+  pullRequest: number | null;
+  pullRequestId: number | null;
+  createdAt: Date;
+}
+
+export interface DirspaceStatus {
+  dir: string;
+  workspace: string;
+  tags: string[];
+  latest: Partial<Record<ResultSlot, LatestResult>>;
+}
+
+type LatestRow = {
+  dir: string;
+  workspace: string;
+  tags: string[];
+  slot: ResultSlot;
+  manifest_id: string;
+  state: DirspaceState;
+  has_changes: boolean | null;
+  summary: ChangeSummary | null;
+  pull_request: number | null;
+  pull_request_id: string | null;
+  created_at: string;
+} & Record<string, unknown>;
+
+/**
+ * The latest plan, apply and drift result of every dirspace seen in the scope (a repository, or one
+ * PR): one `distinct on` pass over the scope's dirspace rows, newest first.
+ */
+async function latestResults(
+  executor: Executor,
+  installationId: number,
+  scope: SQL,
+): Promise<DirspaceStatus[]> {
+  const rows = await executor.execute<LatestRow>(sql`
+    select distinct on (d.dir, d.workspace, slot)
+      d.dir, d.workspace, d.tags,
+      case when m.pull_request_id is null then 'drift' when m.kind = 'plan' then 'plan' else 'apply' end as slot,
+      m.id as manifest_id, d.state, d.has_changes, d.summary, m.pull_request_id,
+      (select p.number from pull_requests p where p.id = m.pull_request_id) as pull_request,
+      m.created_at
+    from work_manifests m
+    join work_manifest_dirspaces d on d.work_manifest_id = m.id
+    where m.installation_id = ${installationId} and d.installation_id = ${installationId} and ${scope}
+    order by d.dir, d.workspace, slot, m.created_at desc, m.id desc`);
+  const byDirspace = new Map<string, DirspaceStatus>();
+  for (const row of rows) {
+    const key = `${row.dir}\u0000${row.workspace}`;
+    let status = byDirspace.get(key);
+    if (!status) {
+      status = { dir: row.dir, workspace: row.workspace, tags: row.tags, latest: {} };
+      byDirspace.set(key, status);
+    }
+    status.latest[row.slot] = {
+      slot: row.slot,
+      manifestId: row.manifest_id,
+      state: row.state,
+      hasChanges: row.has_changes,
+      summary: row.summary,
+      pullRequest: row.pull_request === null ? null : Number(row.pull_request),
+      pullRequestId: row.pull_request_id === null ? null : Number(row.pull_request_id),
+      createdAt: new Date(row.created_at),
+    };
+  }
+  return [...byDirspace.values()];
+}
+
+/** Every dirspace of the repository (its default branch's, and any that ran) with its latest results. */
+export async function repositoryDirspaces(
+  executor: Executor,
+  installationId: number,
+  repositoryId: number,
+  defaultBranchDirspaces: readonly { dir: string; workspace: string; tags: string[] }[],
+): Promise<DirspaceStatus[]> {
+  const ran = await latestResults(executor, installationId, sql`m.repository_id = ${repositoryId}`);
+  const known = new Set(ran.map((status) => `${status.dir}\u0000${status.workspace}`));
+  const idle = defaultBranchDirspaces
+    .filter((dirspace) => !known.has(`${dirspace.dir}\u0000${dirspace.workspace}`))
+    .map((dirspace) => ({
+      dir: dirspace.dir,
+      workspace: dirspace.workspace,
+      tags: dirspace.tags,
+      latest: {},
+    }));
+  return [...ran, ...idle].sort(
+    (a, b) => a.dir.localeCompare(b.dir) || a.workspace.localeCompare(b.workspace),
+  );
+}
+
+/** The dirspaces Terragate last read from the repository's default branch (none before the first refresh). */
+export async function defaultBranchDirspaces(
+  executor: Executor,
+  installationId: number,
+  repositoryId: number,
+): Promise<{ dir: string; workspace: string; tags: string[] }[]> {
+  const [row] = await executor
+    .select({ dirspaces: defaultBranchSnapshots.dirspaces })
+    .from(defaultBranchSnapshots)
+    .where(
+      and(
+        eq(defaultBranchSnapshots.installationId, installationId),
+        eq(defaultBranchSnapshots.repositoryId, repositoryId),
+      ),
+    );
+  return row?.dirspaces ?? [];
+}
+
+export interface DashboardPullRequest {
+  id: number;
+  number: number;
+  state: "open" | "closed" | "merged";
+  title: string;
+  author: string;
+  baseBranch: string;
+  baseSha: string;
+  headBranch: string;
+  headSha: string;
+  draft: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  repository: DashboardRepository;
+}
+
+export async function getPullRequest(
+  executor: Executor,
+  installationId: number,
+  id: number,
+): Promise<DashboardPullRequest | undefined> {
+  const [row] = await executor
+    .select({
+      id: pullRequests.id,
+      number: pullRequests.number,
+      state: pullRequests.state,
+      title: pullRequests.title,
+      author: pullRequests.author,
+      baseBranch: pullRequests.baseBranch,
+      baseSha: pullRequests.baseSha,
+      headBranch: pullRequests.headBranch,
+      headSha: pullRequests.headSha,
+      draft: pullRequests.draft,
+      createdAt: pullRequests.createdAt,
+      updatedAt: pullRequests.updatedAt,
+      repository: repositoryColumns,
+    })
+    .from(pullRequests)
+    .innerJoin(repositories, eq(repositories.id, pullRequests.repositoryId))
+    .where(and(eq(pullRequests.installationId, installationId), eq(pullRequests.id, id)));
+  return row;
+}
+
+/** The PR's dirspaces with their latest plan and apply. */
+export function pullRequestDirspaces(
+  executor: Executor,
+  installationId: number,
+  pullRequestId: number,
+): Promise<DirspaceStatus[]> {
+  return latestResults(executor, installationId, sql`m.pull_request_id = ${pullRequestId}`);
+}
+
+export interface RunRow {
+  id: string;
+  kind: WorkManifestKind;
+  state: WorkManifestState;
+  requestedBy: string;
+  tagQuery: string;
+  headSha: string;
+  runUrl: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+  dirspaces: number;
+  failed: number;
+  cursorTime: string;
+}
+
+/** A page of the PR's runs, each with its dirspace count and failures (counted, not loaded). */
+export async function listPullRequestRuns(
+  executor: Executor,
+  installationId: number,
+  pullRequestId: number,
+  page: PageRequest,
+): Promise<Page<RunRow>> {
+  const conditions: SQL[] = [
+    eq(workManifests.installationId, installationId),
+    eq(workManifests.pullRequestId, pullRequestId),
+  ];
+  if (page.after) {
+    conditions.push(
+      keysetAfter(
+        [workManifests.createdAt, workManifests.id],
+        [sql`${page.after[0]}::timestamptz`, sql`${page.after[1]}::uuid`],
+        page.direction,
+      ),
+    );
+  }
+  const rows = await executor
+    .select({
+      id: workManifests.id,
+      kind: workManifests.kind,
+      state: workManifests.state,
+      requestedBy: workManifests.requestedBy,
+      tagQuery: workManifests.tagQuery,
+      headSha: workManifests.headSha,
+      runUrl: workManifests.runUrl,
+      createdAt: workManifests.createdAt,
+      completedAt: workManifests.completedAt,
+      dirspaces: sql<number>`(select count(*)::int from ${workManifestDirspaces} d where d.work_manifest_id = ${workManifests.id})`,
+      failed: sql<number>`(select count(*)::int from ${workManifestDirspaces} d where d.work_manifest_id = ${workManifests.id} and d.state = 'failure')`,
+      cursorTime: sql<string>`${workManifests.createdAt}::text`,
+    })
+    .from(workManifests)
+    .where(and(...conditions))
+    .orderBy(...keysetOrder([workManifests.createdAt, workManifests.id], page.direction))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit, (row) => [row.cursorTime, row.id]);
+}
+
+export async function pullRequestLocks(executor: Executor, installationId: number, pullRequestId: number) {
+  return executor
+    .select({ dir: locks.dir, workspace: locks.workspace, acquiredAt: locks.acquiredAt })
+    .from(locks)
+    .where(and(eq(locks.installationId, installationId), eq(locks.pullRequestId, pullRequestId)))
+    .orderBy(locks.dir, locks.workspace);
+}
+
+export interface RunDetail {
+  id: string;
+  kind: WorkManifestKind;
+  state: WorkManifestState;
+  requestedBy: string;
+  tagQuery: string;
+  baseRef: string;
+  baseSha: string;
+  headRef: string;
+  headSha: string;
+  runId: string | null;
+  runUrl: string | null;
+  failureReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  dispatchedAt: Date | null;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  pullRequestId: number | null;
+  pullRequest: number | null;
+  repo: string;
+}
+
+export async function getRun(executor: Executor, installationId: number, id: string) {
+  const [row] = await executor
+    .select({
+      id: workManifests.id,
+      kind: workManifests.kind,
+      state: workManifests.state,
+      requestedBy: workManifests.requestedBy,
+      tagQuery: workManifests.tagQuery,
+      baseRef: workManifests.baseRef,
+      baseSha: workManifests.baseSha,
+      headRef: workManifests.headRef,
+      headSha: workManifests.headSha,
+      runId: workManifests.runId,
+      runUrl: workManifests.runUrl,
+      failureReason: workManifests.failureReason,
+      createdAt: workManifests.createdAt,
+      updatedAt: workManifests.updatedAt,
+      dispatchedAt: workManifests.dispatchedAt,
+      startedAt: workManifests.startedAt,
+      completedAt: workManifests.completedAt,
+      pullRequestId: workManifests.pullRequestId,
+      pullRequest: sql<
+        number | null
+      >`(select ${pullRequests.number} from ${pullRequests} where ${pullRequests.id} = ${workManifests.pullRequestId})`,
+      repo: sql<string>`(select ${repositories.fullName} from ${repositories} where ${repositories.id} = ${workManifests.repositoryId})`,
+    })
+    .from(workManifests)
+    .where(and(eq(workManifests.installationId, installationId), eq(workManifests.id, id)));
+  return row as RunDetail | undefined;
+}
+
+export interface RunDirspace {
+  dir: string;
+  workspace: string;
+  state: DirspaceState;
+  success: boolean | null;
+  hasChanges: boolean | null;
+  summary: ChangeSummary | null;
+  exitCode: number | null;
+  steps: StepResult[] | null;
+  applyStartedAt: Date | null;
+  reportedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** The run's dirspaces; `withSteps` adds every step's full output (the run page), else only states (live polling). */
+export async function getRunDirspaces(
+  executor: Executor,
+  installationId: number,
+  id: string,
+  withSteps: boolean,
+): Promise<RunDirspace[]> {
+  return executor
+    .select({
+      dir: workManifestDirspaces.dir,
+      workspace: workManifestDirspaces.workspace,
+      state: workManifestDirspaces.state,
+      success: workManifestDirspaces.success,
+      hasChanges: workManifestDirspaces.hasChanges,
+      summary: workManifestDirspaces.summary,
+      exitCode: workManifestDirspaces.exitCode,
+      steps: withSteps ? workManifestDirspaces.steps : sql<null>`null`,
+      applyStartedAt: workManifestDirspaces.applyStartedAt,
+      reportedAt: workManifestDirspaces.reportedAt,
+      updatedAt: workManifestDirspaces.updatedAt,
+    })
+    .from(workManifestDirspaces)
+    .where(
+      and(
+        eq(workManifestDirspaces.installationId, installationId),
+        eq(workManifestDirspaces.workManifestId, id),
+      ),
+    )
+    .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
+}
+
+/** What changes while a run is live: its state and its dirspaces' states (the live page polls this). */
+export async function runVersion(executor: Executor, installationId: number, id: string) {
+  const rows = await executor.execute<{ version: string | null; state: string }>(sql`
+    select m.state,
+      m.state || ':' || coalesce((select string_agg(d.state || coalesce(d.reported_at::text, ''), ',' order by d.dir, d.workspace)
+        from work_manifest_dirspaces d where d.work_manifest_id = m.id), '') || ':' || m.updated_at::text as version
+    from work_manifests m where m.installation_id = ${installationId} and m.id = ${id}`);
+  const row = [...rows][0];
+  return row ? { state: row.state as WorkManifestState, version: row.version ?? "" } : undefined;
+}
+
+export interface DashboardActionRow {
+  actor: string;
+  action: string;
+  target: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** The latest dashboard presses on one PR and their outcomes (the audit log is their record). */
+export async function recentDashboardActions(
+  executor: Executor,
+  installationId: number,
+  repo: string,
+  prNumber: number,
+): Promise<DashboardActionRow[]> {
+  return executor
+    .select({
+      actor: auditLog.actor,
+      action: auditLog.action,
+      target: sql<Record<string, unknown>>`${auditLog.target}`,
+      createdAt: auditLog.createdAt,
+    })
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.installationId, installationId),
+        sql`${auditLog.action} like 'dashboard.%'`,
+        sql`${auditLog.target} @> ${JSON.stringify({ repo, pull_request: prNumber })}::jsonb`,
+      ),
+    )
+    .orderBy(sql`${auditLog.createdAt} desc`, sql`${auditLog.id} desc`)
+    .limit(8);
+}

@@ -1,0 +1,421 @@
+// Dashboard pages and actions over HTTP: what each page shows, tenant walls, CSRF, buttons evaluated like comments, live state, keys.
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  auditLog,
+  locks,
+  pullRequests,
+  workManifestDirspaces,
+  workManifests,
+} from "../../src/db/schema/index.ts";
+import { CookieClient, csrfOf } from "./cookie-client.ts";
+import { createDashboardBed, type DashboardBed } from "./dashboard-bed.ts";
+import { signInOverHttp } from "./sign-in.ts";
+
+let bed: DashboardBed;
+let acme: { id: number; repoId: number };
+let globex: { id: number; repoId: number };
+let alice: CookieClient;
+let bob: CookieClient;
+const bigOutput = `Terraform will perform the following actions:\n\n  # terraform_data.big will be created\n  + resource "terraform_data" "big" {\n${"      + line of the plan that keeps going\n".repeat(40_000)}    }\n\n  # terraform_data.old will be destroyed\n  - resource "terraform_data" "old" {}\n\nPlan: 1 to add, 0 to change, 1 to destroy.\nEND-OF-PLAN`;
+
+async function seedRun(input: {
+  installationId: number;
+  repositoryId: number;
+  pullRequestId: number | null;
+  kind: "plan" | "apply";
+  state: "running" | "completed";
+  dirspaces: Array<{
+    dir: string;
+    output: string;
+    state: "running" | "success" | "failure";
+    hasChanges?: boolean;
+  }>;
+}): Promise<string> {
+  const db = bed.database.client.db;
+  const [manifest] = await db
+    .insert(workManifests)
+    .values({
+      installationId: input.installationId,
+      repositoryId: input.repositoryId,
+      pullRequestId: input.pullRequestId,
+      vcs: "github",
+      kind: input.kind,
+      state: input.state,
+      baseRef: "main",
+      baseSha: "b".repeat(40),
+      headRef: "feature",
+      headSha: "a".repeat(40),
+      requestedBy: "alice",
+      runUrl: "https://ci.example/runs/77",
+      runId: "77",
+    })
+    .returning({ id: workManifests.id });
+  await db.insert(workManifestDirspaces).values(
+    input.dirspaces.map((dirspace) => ({
+      workManifestId: manifest!.id,
+      installationId: input.installationId,
+      dir: dirspace.dir,
+      workspace: "default",
+      tags: dirspace.dir.includes("prod") ? ["prod"] : [],
+      state: dirspace.state,
+      success: dirspace.state === "running" ? null : dirspace.state === "success",
+      hasChanges: dirspace.hasChanges ?? true,
+      summary: { add: 1, change: 0, destroy: 1, import: 0 },
+      exitCode: dirspace.state === "failure" ? 1 : 0,
+      steps: [
+        {
+          name: "init",
+          success: true,
+          exit_code: 0,
+          output: "Terraform has been successfully initialized!",
+          duration_ms: 1200,
+        },
+        {
+          name: "plan",
+          success: dirspace.state !== "failure",
+          exit_code: dirspace.state === "failure" ? 1 : 2,
+          output: dirspace.output,
+          duration_ms: 3400,
+        },
+      ],
+    })),
+  );
+  return manifest!.id;
+}
+
+async function seedPull(installationId: number, repositoryId: number, number: number, author: string) {
+  const [row] = await bed.database.client.db
+    .insert(pullRequests)
+    .values({
+      installationId,
+      repositoryId,
+      number,
+      title: `Change ${number}`,
+      author,
+      baseBranch: "main",
+      baseSha: "b".repeat(40),
+      headBranch: "feature",
+      headSha: "a".repeat(40),
+    })
+    .returning({ id: pullRequests.id });
+  return row!.id;
+}
+
+let acmePull: number;
+let globexPull: number;
+let acmeRun: string;
+let globexRun: string;
+
+beforeAll(async () => {
+  bed = await createDashboardBed({ admins: "github:alice" });
+  const a = bed.github.state.addRepo({ owner: "acme", name: "infra", installationId: 101 });
+  const b = bed.github.state.addRepo({ owner: "globex", name: "infra", installationId: 202 });
+  a.permissions.set("alice", "write");
+  a.permissions.set("dave", "admin");
+  b.permissions.set("bob", "admin");
+  for (const login of ["alice", "bob", "dave"]) bed.github.state.oauth.addUser(login);
+  bed.github.state.oauth.orgAdmins.add("globex/bob");
+  acme = await bed.seedGithubInstallation({ externalId: 101, owner: "acme" });
+  globex = await bed.seedGithubInstallation({ externalId: 202, owner: "globex" });
+  acmePull = await seedPull(acme.id, acme.repoId, 7, "alice");
+  globexPull = await seedPull(globex.id, globex.repoId, 9, "bob");
+  acmeRun = await seedRun({
+    installationId: acme.id,
+    repositoryId: acme.repoId,
+    pullRequestId: acmePull,
+    kind: "plan",
+    state: "completed",
+    dirspaces: [
+      { dir: "infra/prod", output: bigOutput, state: "success" },
+      { dir: "infra/dev", output: "Error: Invalid reference\n  on main.tf line 3", state: "failure" },
+    ],
+  });
+  globexRun = await seedRun({
+    installationId: globex.id,
+    repositoryId: globex.repoId,
+    pullRequestId: globexPull,
+    kind: "plan",
+    state: "completed",
+    dirspaces: [{ dir: "secret/globex", output: "globex-only output", state: "success" }],
+  });
+  await bed.database.client.db.insert(locks).values({
+    installationId: acme.id,
+    repositoryId: acme.repoId,
+    dir: "infra/prod",
+    workspace: "default",
+    pullRequestId: acmePull,
+  });
+  alice = new CookieClient();
+  await signInOverHttp(bed, alice, "alice");
+  bob = new CookieClient();
+  await signInOverHttp(bed, bob, "bob");
+}, 60_000);
+
+afterAll(async () => {
+  await bed?.close();
+});
+
+const acmeBase = () => `${bed.url}/i/github/101`;
+
+describe("pages", () => {
+  it("shows a repository's dirspaces with their latest plan, and its open PRs; q filters by tag", async () => {
+    const page = await alice.follow(`${acmeBase()}/repos/acme/infra`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("<code>infra/prod</code>");
+    expect(page.text).toContain("<code>infra/dev</code>");
+    expect(page.text).toContain(`href="/i/github/101/runs/${acmeRun}"`);
+    expect(page.text).toContain(`href="/i/github/101/pulls/${acmePull}">#7 Change 7`);
+    const filtered = await alice.follow(`${acmeBase()}/repos/acme/infra?q=prod`);
+    expect(filtered.text).toContain("<code>infra/prod</code>");
+    expect(filtered.text).not.toContain("<code>infra/dev</code>");
+    const bad = await alice.follow(`${acmeBase()}/repos/acme/infra?q=${encodeURIComponent("prod and (")}`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("q: ");
+  });
+
+  it("shows a PR's dirspaces, locks and runs, with Plan and Apply buttons", async () => {
+    const page = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`action="/i/github/101/pulls/${acmePull}/plan"`);
+    expect(page.text).toContain(`action="/i/github/101/pulls/${acmePull}/apply"`);
+    expect(page.text).toContain("2 dirspaces, 1 failed");
+    expect(page.text).toContain("1 dirspace is locked by this pull request");
+  });
+
+  it("shows every line of a run's output with diff colours, exit codes, timings and the CI link", async () => {
+    const page = await alice.follow(`${acmeBase()}/runs/${acmeRun}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("END-OF-PLAN");
+    expect(page.text.split("+ line of the plan that keeps going").length - 1).toBe(40_000);
+    expect(page.text).toContain(
+      '<span class="d">  - resource &quot;terraform_data&quot; &quot;old&quot; {}</span>',
+    );
+    expect(page.text).toContain('<span class="d">Error: Invalid reference</span>');
+    expect(page.text).toContain("exit 2 · 3.4 s");
+    expect(page.text).toContain('href="https://ci.example/runs/77"');
+    // The failed dirspace is open; a finished run does not poll.
+    expect(page.text).toMatch(/<details class="dirspace" id="ds-0" open>[\s\S]*infra\/dev/);
+    expect(page.text).not.toContain("data-live=");
+  });
+
+  it("lists runs by tag query, kind and order, and pages through them", async () => {
+    const prod = await alice.follow(`${acmeBase()}/runs?q=${encodeURIComponent("dir:infra/prod")}&kind=plan`);
+    expect(prod.text).toContain(`/runs/${acmeRun}"`);
+    const none = await alice.follow(`${acmeBase()}/runs?q=staging`);
+    expect(none.text).not.toContain(`/runs/${acmeRun}"`);
+    expect(none.text).toContain("No runs.");
+  });
+
+  it("answers 404 for another installation's pages, and for its rows under one's own installation", async () => {
+    for (const path of [
+      "/i/github/202",
+      `/i/github/202/pulls/${globexPull}`,
+      `/i/github/202/runs/${globexRun}`,
+      `/i/github/101/runs/${globexRun}`,
+      `/i/github/101/pulls/${globexPull}`,
+      "/i/github/101/repos/globex/infra",
+    ]) {
+      const page = await alice.follow(`${bed.url}${path}`);
+      expect(page.status, path).toBe(404);
+      expect(page.text).not.toContain("globex-only output");
+    }
+    const form = { _csrf: csrfOf((await alice.follow(`${acmeBase()}/locks`)).text) };
+    const foreign = await alice.request(`${bed.url}/i/github/101/pulls/${globexPull}/apply`, {
+      method: "POST",
+      form,
+    });
+    expect(foreign.status).toBe(404);
+  });
+
+  it("shows the admin page to server admins only", async () => {
+    const page = await alice.follow(`${bed.url}/admin`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Job queues");
+    expect(page.text).toContain("globex");
+    expect((await bob.follow(`${bed.url}/admin`)).status).toBe(404);
+  });
+});
+
+describe("actions", () => {
+  it("refuses a button press without the CSRF token, and one from another site", async () => {
+    const none = await alice.request(`${acmeBase()}/pulls/${acmePull}/plan`, { method: "POST", form: {} });
+    expect(none.status).toBe(403);
+    const token = csrfOf((await alice.follow(`${acmeBase()}/pulls/${acmePull}`)).text);
+    const crossSite = await alice.request(`${acmeBase()}/pulls/${acmePull}/plan`, {
+      method: "POST",
+      form: { _csrf: token },
+      headers: { origin: "https://evil.example" },
+    });
+    expect(crossSite.status).toBe(403);
+    const queued = await bed.database.client.db.execute(
+      sql`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'dashboard-command'`,
+    );
+    expect([...queued][0]).toEqual({ n: 0 });
+  });
+
+  it("Unlock from the locks page runs `terragate unlock` as the person, tells the PR, and is audited", async () => {
+    const repo = bed.github.state.repo("acme/infra");
+    repo.defaultBranch = "main";
+    bed.github.state.commit("acme/infra", "main", {
+      "infra/prod/main.tf": 'resource "terraform_data" "x" {}\n',
+    });
+    bed.github.state.commit("acme/infra", "feature", {
+      "infra/prod/main.tf": 'resource "terraform_data" "y" {}\n',
+    });
+    bed.github.state.openPullRequest("acme/infra", {
+      number: 7,
+      author: "alice",
+      base: "main",
+      head: "feature",
+      files: ["infra/prod/main.tf"],
+    });
+    const page = await alice.follow(`${acmeBase()}/locks`);
+    expect(page.text).toContain("<code>infra/prod</code>");
+    const response = await alice.request(`${acmeBase()}/locks/unlock`, {
+      method: "POST",
+      form: { _csrf: csrfOf(page.text), pull_request_id: String(acmePull) },
+    });
+    expect(response.status).toBe(303);
+    await bed.work();
+    expect(
+      await bed.database.client.db.select().from(locks).where(eq(locks.installationId, acme.id)),
+    ).toEqual([]);
+    const comments = bed.github.state.botComments("acme/infra", 7).map((comment) => comment.body);
+    expect(
+      comments.some((body) => body.includes("@alice pressed **unlock** in the Terragate dashboard")),
+    ).toBe(true);
+    expect(comments.some((body) => body.startsWith("<!-- terragate:unlock:pr-7 -->"))).toBe(true);
+    const entries = await bed.database.client.db
+      .select({ actor: auditLog.actor, action: auditLog.action, target: auditLog.target })
+      .from(auditLog)
+      .where(and(eq(auditLog.installationId, acme.id), sql`${auditLog.action} like 'dashboard.%'`));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ actor: "github:alice", action: "dashboard.unlock" }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: "dashboard.outcome",
+        target: expect.objectContaining({ outcome: "unlocked", released: 1 }),
+      }),
+    );
+    const audit = await alice.follow(`${acmeBase()}/audit?action=dashboard.unlock`);
+    expect(audit.text).toContain("github:alice");
+    expect(audit.text).not.toContain("dashboard.outcome</code>");
+  });
+
+  it("Plan runs as the signed-in person through the evaluator, and the PR says it came from the dashboard", async () => {
+    const acmeManifests = () =>
+      bed.database.client.db.select().from(workManifests).where(eq(workManifests.installationId, acme.id));
+    const before = (await acmeManifests()).length;
+    const page = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
+    const response = await alice.request(`${acmeBase()}/pulls/${acmePull}/plan`, {
+      method: "POST",
+      form: { _csrf: csrfOf(page.text), q: "" },
+    });
+    expect(response.status).toBe(303);
+    expect(response.location).toBe(`${acmeBase()}/pulls/${acmePull}?queued=plan`);
+    await bed.work();
+    const manifests = await acmeManifests();
+    expect(manifests.length).toBe(before + 1);
+    const started = manifests.find((row) => row.commentId?.startsWith("dashboard:"));
+    expect(started).toMatchObject({ kind: "plan", requestedBy: "alice" });
+    const after = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
+    expect(after.text).toContain("plan: run started");
+  });
+});
+
+describe("live", () => {
+  it("a running run's page polls a state that changes when a dirspace reports", async () => {
+    const id = await seedRun({
+      installationId: acme.id,
+      repositoryId: acme.repoId,
+      pullRequestId: acmePull,
+      kind: "apply",
+      state: "running",
+      dirspaces: [{ dir: "infra/live", output: "", state: "running" }],
+    });
+    const page = await alice.follow(`${acmeBase()}/runs/${id}`);
+    expect(page.text).toContain(`data-live="/i/github/101/runs/${id}/state"`);
+    const first = await alice.request(`${acmeBase()}/runs/${id}/state`, {
+      headers: { accept: "application/json" },
+    });
+    const before = JSON.parse(first.text);
+    expect(before).toMatchObject({ state: "running", live: true });
+    await bed.database.client.db
+      .update(workManifestDirspaces)
+      .set({ state: "success", reportedAt: new Date() })
+      .where(eq(workManifestDirspaces.workManifestId, id));
+    const second = JSON.parse(
+      (await alice.request(`${acmeBase()}/runs/${id}/state`, { headers: { accept: "application/json" } }))
+        .text,
+    );
+    expect(second.version).not.toBe(before.version);
+    const foreign = await bob.request(`${bed.url}/i/github/202/runs/${id}/state`, {
+      headers: { accept: "application/json" },
+    });
+    expect(foreign.status).toBe(404);
+  });
+});
+
+describe("API keys", () => {
+  it("an installation admin creates a key shown once, lists it without the secret, and revokes it (audited)", async () => {
+    const page = await bob.follow(`${bed.url}/i/github/202/api-keys`);
+    expect(page.status).toBe(200);
+    const created = await bob.request(`${bed.url}/i/github/202/api-keys`, {
+      method: "POST",
+      form: {
+        _csrf: csrfOf(page.text),
+        name: "ci reader",
+        capability: "installation_read",
+        unlock: "globex/infra",
+      },
+    });
+    expect(created.status).toBe(201);
+    const key = /<code id="new-key" class="wrap">(tgk_[^<]+)<\/code>/.exec(created.text)?.[1];
+    expect(key).toBeDefined();
+    const listed = await bob.follow(`${bed.url}/i/github/202/api-keys`);
+    expect(listed.text).toContain("ci reader");
+    expect(listed.text).toContain("installation_read unlock:globex/infra");
+    expect(listed.text).not.toContain(key!);
+    const refresh = await fetch(`${bed.url}/api/v1/access-token/refresh`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(refresh.status).toBe(200);
+    const revokeAction = /action="(\/i\/github\/202\/api-keys\/[^"]+\/revoke)"/.exec(listed.text)?.[1];
+    const revoked = await bob.request(`${bed.url}${revokeAction}`, {
+      method: "POST",
+      form: { _csrf: csrfOf(listed.text) },
+    });
+    expect(revoked.status).toBe(303);
+    const after = await fetch(`${bed.url}/api/v1/access-token/refresh`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(after.status).toBe(401);
+    const audit = await bob.follow(`${bed.url}/i/github/202/audit?actor=github:bob`);
+    expect(audit.text).toContain("api_key.create");
+    expect(audit.text).toContain("api_key.revoke");
+  });
+
+  it("refuses a key without capabilities, or with an unknown one, saying which", async () => {
+    const page = await bob.follow(`${bed.url}/i/github/202/api-keys`);
+    const empty = await bob.request(`${bed.url}/i/github/202/api-keys`, {
+      method: "POST",
+      form: { _csrf: csrfOf(page.text), name: "x" },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.text).toContain("choose at least one capability");
+    const bad = await bob.request(`${bed.url}/i/github/202/api-keys`, {
+      method: "POST",
+      form: { _csrf: csrfOf(page.text), name: "x", capability: "root" },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("unknown capability &quot;root&quot;");
+  });
+
+  it("is not there for a member who is not an admin", async () => {
+    expect((await alice.follow(`${acmeBase()}/api-keys`)).status).toBe(404);
+  });
+});
