@@ -14,6 +14,7 @@ const benchmarks: string[] = [
   "recovery",
   "gitlab",
   "background",
+  "dashboard",
 ];
 
 const self = fileURLToPath(import.meta.url);

@@ -103,17 +103,23 @@ async function latestResults(
   installationId: number,
   scope: SQL,
 ): Promise<DirspaceStatus[]> {
+  // The sort carries only the keys; the winners' states, summaries and PR numbers are read after it.
   const rows = await executor.execute<LatestRow>(sql`
-    select distinct on (d.dir, d.workspace, slot)
-      d.dir, d.workspace, d.tags,
-      case when m.pull_request_id is null then 'drift' when m.kind = 'plan' then 'plan' else 'apply' end as slot,
-      m.id as manifest_id, d.state, d.has_changes, d.summary, m.pull_request_id,
-      (select p.number from pull_requests p where p.id = m.pull_request_id) as pull_request,
-      m.created_at
-    from work_manifests m
-    join work_manifest_dirspaces d on d.work_manifest_id = m.id
-    where m.installation_id = ${installationId} and d.installation_id = ${installationId} and ${scope}
-    order by d.dir, d.workspace, slot, m.created_at desc, m.id desc`);
+    select l.dir, l.workspace, d.tags, l.slot, l.manifest_id, d.state, d.has_changes, d.summary,
+      l.pull_request_id, l.created_at,
+      (select p.number from pull_requests p where p.id = l.pull_request_id) as pull_request
+    from (
+      select distinct on (d.dir, d.workspace, slot)
+        d.dir, d.workspace, m.id as manifest_id, m.pull_request_id, m.created_at,
+        case when m.pull_request_id is null then 'drift' when m.kind = 'plan' then 'plan' else 'apply' end as slot
+      from work_manifests m
+      join work_manifest_dirspaces d on d.work_manifest_id = m.id
+      where m.installation_id = ${installationId} and ${scope}
+      order by d.dir, d.workspace, slot, m.created_at desc, m.id desc
+    ) l
+    join work_manifest_dirspaces d
+      on d.work_manifest_id = l.manifest_id and d.dir = l.dir and d.workspace = l.workspace
+    where d.installation_id = ${installationId}`);
   const byDirspace = new Map<string, DirspaceStatus>();
   for (const row of rows) {
     const key = `${row.dir}\u0000${row.workspace}`;

@@ -1,0 +1,241 @@
+// Dashboard benchmark: server time of a PR page with 100 runs × 20 dirspaces (p50/p99, against the repositories page),
+// compressed page weight (HTML + CSS + JS), and Chromium's first paint of a run page holding a 1 MB plan output.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import pino from "pino";
+import postgres from "postgres";
+import { createSigningKeyStore } from "../src/api/auth/signing-key-store.ts";
+import { loadConfig } from "../src/config/env.ts";
+import { signSessionToken } from "../src/dashboard/auth/session-token.ts";
+import { createDashboard } from "../src/dashboard/dashboard.ts";
+import { createDatabase } from "../src/db/client.ts";
+import { startEmbeddedPostgres } from "../src/db/embedded.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { findChromium, launchChromium } from "../test/dashboard/browser.ts";
+
+const RUNS = 100;
+const DIRSPACES = 20;
+const SAMPLES = 400;
+const PAINTS = 7;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** One installation, one repository, one PR with RUNS runs of DIRSPACES dirspaces each (2 KB of plan per step), and a 1 MB run. */
+async function seed(url: string): Promise<{ installationId: number; pullRequestId: number; bigRun: string }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [installation] = await sql`insert into installations (vcs, external_id, account_login)
+      values ('github', '1', 'acme') returning id`;
+    const installationId = Number(installation!["id"]);
+    const [repo] =
+      await sql`insert into repositories (installation_id, vcs, external_id, owner, name, full_name)
+      values (${installationId}, 'github', '10', 'acme', 'infra', 'acme/infra') returning id`;
+    const [pull] = await sql`insert into pull_requests (installation_id, repository_id, number, title, author,
+        base_branch, base_sha, head_branch, head_sha)
+      values (${installationId}, ${repo!["id"]}, 42, 'Big change', 'alice', 'main', ${"b".repeat(40)}, 'feature', ${"a".repeat(40)})
+      returning id`;
+    const pullRequestId = Number(pull!["id"]);
+    const plan = `  + resource "terraform_data" "x" {\n${'      + input = "value"\n'.repeat(80)}    }\nPlan: 1 to add, 0 to change, 0 to destroy.`;
+    const steps = JSON.stringify([
+      {
+        name: "init",
+        success: true,
+        exit_code: 0,
+        output: "Terraform has been successfully initialized!",
+        duration_ms: 900,
+      },
+      { name: "plan", success: true, exit_code: 2, output: plan, duration_ms: 2100 },
+    ]);
+    await sql`insert into work_manifests (installation_id, repository_id, pull_request_id, vcs, kind, state,
+        base_ref, base_sha, head_ref, head_sha, requested_by, created_at, updated_at, completed_at)
+      select ${installationId}, ${repo!["id"]}, ${pullRequestId}, 'github', (array['plan','apply'])[1 + g % 2], 'completed',
+        'main', md5(g::text), 'feature', md5((g + 1)::text), 'alice',
+        now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '40 seconds'
+      from generate_series(1, ${RUNS}) g`;
+    await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, tags, state,
+        success, has_changes, summary, exit_code, steps)
+      select m.id, m.installation_id, 'infra/stack' || d, 'default', array['prod'], 'success', true, true,
+        '{"add":1,"change":0,"destroy":0,"import":0}'::jsonb, 2, ${steps}::jsonb
+      from work_manifests m, generate_series(1, ${DIRSPACES}) d where m.pull_request_id = ${pullRequestId}`;
+    const line = '      + line of a plan that goes on = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\n';
+    const big = `Terraform will perform the following actions:\n${line.repeat(Math.ceil(1_048_576 / line.length))}Plan: 1 to add, 0 to change, 0 to destroy.`;
+    const [bigRun] =
+      await sql`insert into work_manifests (installation_id, repository_id, pull_request_id, vcs, kind, state,
+        base_ref, base_sha, head_ref, head_sha, requested_by)
+      values (${installationId}, ${repo!["id"]}, ${pullRequestId}, 'github', 'plan', 'completed', 'main', ${"b".repeat(40)}, 'feature', ${"a".repeat(40)}, 'alice')
+      returning id`;
+    await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, state, success, has_changes, exit_code, steps)
+      values (${bigRun!["id"]}, ${installationId}, 'infra/big', 'default', 'success', true, true, 2,
+        ${JSON.stringify([{ name: "plan", success: true, exit_code: 2, output: big, duration_ms: 60000 }])}::jsonb)`;
+    // Planner statistics, as autovacuum would have gathered them on a server with this history.
+    await sql`analyze`;
+    return { installationId, pullRequestId, bigRun: String(bigRun!["id"]) };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+async function gzipSize(response: Response): Promise<number> {
+  return (await response.arrayBuffer()).byteLength;
+}
+
+async function measure(databaseUrl: string): Promise<void> {
+  const seeded = await seed(databaseUrl);
+  const database = createDatabase(databaseUrl, { max: 10 });
+  const encryptionKey = Buffer.alloc(32, 7);
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    TERRAGATE_URL: "http://127.0.0.1:3000",
+    LOG_LEVEL: "silent",
+  });
+  const keyStore = createSigningKeyStore({ database, encryptionKey });
+  const dashboard = createDashboard(
+    { config, database, logger: pino({ level: "silent" }), encryptionKey },
+    { keyStore },
+  );
+  const token = await signSessionToken(
+    await keyStore.signingKey(),
+    {
+      sessionId: "00000000-0000-4000-8000-000000000001",
+      vcs: "github",
+      login: "alice",
+      userExternalId: "1",
+      memberships: [{ installationId: seeded.installationId, admin: true }],
+      serverAdmin: false,
+    },
+    3600,
+  );
+  const cookie = `tg_session=${token}`;
+  const origin = "http://127.0.0.1:3000";
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    Promise.resolve(dashboard.fetch(new Request(`${origin}${path}`, { headers: { cookie, ...headers } })));
+  const pages = {
+    "repositories (baseline)": "/i/github/1",
+    [`PR page (${RUNS} runs × ${DIRSPACES} dirspaces)`]: `/i/github/1/pulls/${seeded.pullRequestId}`,
+  };
+  const medians: number[] = [];
+  for (const [name, path] of Object.entries(pages)) {
+    const first = await get(path);
+    if (first.status !== 200)
+      throw new Error(`${path} answered ${first.status}: ${(await first.text()).slice(0, 300)}`);
+    for (let index = 0; index < 30; index++) await (await get(path)).arrayBuffer();
+    const times: number[] = [];
+    for (let index = 0; index < SAMPLES; index++) {
+      const started = performance.now();
+      await (await get(path)).arrayBuffer();
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    medians.push(percentile(times, 50));
+    console.log(
+      `  ${name.padEnd(44)} p50 ${percentile(times, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(times, 99).toFixed(2).padStart(6)} ms`,
+    );
+  }
+  console.log(
+    `  PR page / baseline p50: ${((medians[1] ?? 0) / (medians[0] ?? 1)).toFixed(2)}× (target: p99 < 50 ms)`,
+  );
+
+  const gzip = { "accept-encoding": "gzip" };
+  const prHtml = await gzipSize(await get(`/i/github/1/pulls/${seeded.pullRequestId}`, gzip));
+  const html = await (await get(`/i/github/1/pulls/${seeded.pullRequestId}`)).text();
+  const version = /dashboard\.css\?v=([0-9a-f]+)/.exec(html)?.[1];
+  const css = await gzipSize(await get(`/assets/dashboard.css?v=${version}`, gzip));
+  const js = await gzipSize(await get(`/assets/dashboard.js?v=${version}`, gzip));
+  const total = prHtml + css + js;
+  console.log(
+    `  PR page weight, gzip: HTML ${(prHtml / 1024).toFixed(1)} KB + CSS ${(css / 1024).toFixed(1)} KB + JS ${(js / 1024).toFixed(1)} KB = ${(total / 1024).toFixed(1)} KB (target < 200 KB)`,
+  );
+  const runPath = `/i/github/1/runs/${seeded.bigRun}`;
+  const runHtml = await gzipSize(await get(runPath, gzip));
+  const runTimes: number[] = [];
+  for (let index = 0; index < 20; index++) {
+    const started = performance.now();
+    await (await get(runPath)).arrayBuffer();
+    runTimes.push(performance.now() - started);
+  }
+  runTimes.sort((a, b) => a - b);
+  console.log(
+    `  run page with a 1 MB plan: server p50 ${percentile(runTimes, 50).toFixed(1)} ms, ${(runHtml / 1024).toFixed(0)} KB gzip`,
+  );
+
+  const chromium = findChromium();
+  if ("reason" in chromium) {
+    console.log(`  first paint: skipped, ${chromium.reason}`);
+  } else {
+    const server = serve({ fetch: dashboard.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    const browser = await launchChromium(chromium.path);
+    try {
+      const paints: number[] = [];
+      const loads: number[] = [];
+      for (let index = 0; index < PAINTS; index++) {
+        const context = await browser.newContext();
+        await context.addCookies([{ name: "tg_session", value: token, url: `http://127.0.0.1:${port}` }]);
+        const page = await context.newPage();
+        await page.goto(`http://127.0.0.1:${port}${runPath}`, { waitUntil: "load" });
+        const timing = await page.evaluate(() => {
+          // Runs in the page: the browser's performance timeline (typed loosely: no DOM library here).
+          const entries = (type: string) =>
+            (
+              performance.getEntriesByType as unknown as (
+                name: string,
+              ) => Array<{ name: string; startTime: number; duration: number }>
+            )(type);
+          return {
+            paint:
+              entries("paint").find((entry) => entry.name === "first-contentful-paint")?.startTime ??
+              Number.NaN,
+            load: entries("navigation")[0]?.duration ?? Number.NaN,
+          };
+        });
+        if (index > 0) {
+          paints.push(timing.paint);
+          loads.push(timing.load);
+        }
+        await context.close();
+      }
+      paints.sort((a, b) => a - b);
+      loads.sort((a, b) => a - b);
+      console.log(
+        `  run page with a 1 MB plan in Chromium: first contentful paint p50 ${percentile(paints, 50).toFixed(0)} ms (max ${paints.at(-1)?.toFixed(0)} ms), load p50 ${percentile(loads, 50).toFixed(0)} ms`,
+      );
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  }
+  await database.sql.end({ timeout: 5 });
+}
+
+export async function run(env: Record<string, string | undefined> = process.env): Promise<void> {
+  let serverUrl = env["DATABASE_URL"] ?? env["TEST_DATABASE_URL"];
+  let embeddedDir: string | undefined;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!serverUrl) {
+    embeddedDir = await mkdtemp(join(tmpdir(), "terragate-bench-"));
+    const embedded = await startEmbeddedPostgres({ directory: join(embeddedDir, "pg"), ephemeral: true });
+    serverUrl = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const name = `terragate_bench_dashboard_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    await migrate(url.toString());
+    await measure(url.toString());
+  } finally {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => undefined);
+    await admin.end({ timeout: 5 });
+    await stopEmbedded?.();
+    if (embeddedDir) await rm(embeddedDir, { recursive: true, force: true });
+  }
+}

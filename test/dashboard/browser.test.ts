@@ -1,0 +1,294 @@
+// The dashboard in a real browser: sign-in through the fake OAuth, a real terraform plan on the PR page, Apply refused and
+// allowed by policy, live run page, Unlock audited, tenant walls, refresh-token reuse, screenshots and an accessibility pass.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installations, locks, workManifests } from "../../src/db/schema/index.ts";
+import { workflowSnippet } from "../../src/render/replies.ts";
+import { mirrorCommit, startRunner } from "../e2e/e2e-bed.ts";
+import type { FakeDispatch } from "../fakes/github/state.ts";
+import { installationId, pullRequestEvent, repoFullName } from "../github/payloads.ts";
+import { git, terraformRoot } from "../runner/runner-fixtures.ts";
+import {
+  findChromium,
+  horizontalOverflow,
+  launchChromium,
+  screenshots,
+  seriousViolations,
+  viewports,
+} from "./browser.ts";
+import { createDashboardBed, type DashboardBed } from "./dashboard-bed.ts";
+
+const chromiumFound = findChromium();
+if ("reason" in chromiumFound) console.warn(`dashboard browser tests skipped: ${chromiumFound.reason}`);
+
+const config = `version: 1
+access_control:
+  policies:
+    - tag_query: ""
+      plan: ["*"]
+      apply: ["user:alice"]
+      unlock: ["user:alice"]
+`;
+
+let bed: DashboardBed;
+let browser: Browser;
+let root: string;
+let home: string;
+const contexts: BrowserContext[] = [];
+const base = `/i/github/${installationId}`;
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: viewports.desktop });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on("dialog", (dialog) => void dialog.accept());
+  return page;
+}
+
+/** Signs in as `login` through the sign-in button and the fake GitHub's authorize page. */
+async function signIn(page: Page, login: string, path = "/"): Promise<void> {
+  await page.goto(`${bed.url}${path}`);
+  await page.getByRole("link", { name: "Sign in with GitHub" }).click();
+  await page.getByLabel("Username").fill(login);
+  await page.getByRole("button", { name: "Authorize" }).click();
+  await page.waitForURL((url) => url.origin === bed.url && !url.search.includes("code="));
+}
+
+function lastDispatch(): FakeDispatch {
+  const dispatch = bed.github.state.dispatches.at(-1);
+  if (!dispatch) throw new Error("nothing was dispatched");
+  return dispatch;
+}
+
+async function runDispatched(): Promise<void> {
+  const run = await startRunner(root, home, lastDispatch());
+  expect(run.exitCode, run.stderr).toBe(0);
+  await bed.work();
+}
+
+/** Both widths saved, nothing wider than a phone, no serious accessibility problem. */
+async function checkPage(page: Page, name: string): Promise<void> {
+  await screenshots(page, name);
+  expect(await horizontalOverflow(page), `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
+  expect(await seriousViolations(page), `${name}: serious accessibility violations`).toEqual([]);
+}
+
+function bot(kind: string): string | undefined {
+  return bed.github.state
+    .botComments(repoFullName, 1)
+    .find((comment) => comment.body.startsWith(`<!-- terragate:${kind}:pr-1 -->`))?.body;
+}
+
+describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeout: 180_000 }, () => {
+  let alice: Page;
+  let pullPath: string;
+
+  beforeAll(async () => {
+    bed = await createDashboardBed({ accessTtlSeconds: 3, admins: "github:alice" });
+    browser = await launchChromium((chromiumFound as { path: string }).path);
+    const scratch = await mkdtemp(path.join(tmpdir(), "terragate-dashboard-"));
+    root = path.join(scratch, "repo");
+    home = path.join(scratch, "home");
+    await mkdir(path.join(root, ".github/workflows"), { recursive: true });
+    await mkdir(path.join(root, ".terragate"), { recursive: true });
+    await mkdir(home, { recursive: true });
+    await git(root, ["init", "-q", "-b", "main"]);
+    await writeFile(path.join(root, ".github/workflows/terragate.yml"), `${workflowSnippet(bed.url)}\n`);
+    await writeFile(path.join(root, ".terragate/config.yml"), config);
+    await writeFile(
+      path.join(root, ".gitignore"),
+      ".terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n",
+    );
+    await git(root, ["add", "."]);
+    await git(root, ["commit", "-q", "-m", "initial"]);
+    const repo = bed.github.state.addRepo({ owner: "acme", name: "infra", installationId });
+    bed.github.state
+      .addRepo({ owner: "globex", name: "infra", installationId: 202 })
+      .permissions.set("carol", "admin");
+    repo.permissions.set("alice", "admin");
+    repo.permissions.set("bob", "write");
+    for (const login of ["alice", "bob", "carol"]) bed.github.state.oauth.addUser(login);
+    bed.github.state.oauth.orgAdmins.add("acme/alice");
+    await mirrorCommit(bed.github, repoFullName, root, "main");
+    const db = bed.database.client.db;
+    await db
+      .insert(installations)
+      .values({ vcs: "github", externalId: String(installationId), accountLogin: "acme" });
+    await bed.seedGithubInstallation({ externalId: 202, owner: "globex" });
+
+    // A PR whose autoplan runs real terraform.
+    await git(root, ["checkout", "-q", "-B", "feature", "main"]);
+    await mkdir(path.join(root, "infra/a"), { recursive: true });
+    await writeFile(path.join(root, "infra/a/main.tf"), terraformRoot("a", 3));
+    await git(root, ["add", "."]);
+    await git(root, ["commit", "-q", "-m", "add infra/a"]);
+    await mirrorCommit(bed.github, repoFullName, root, "feature");
+    await git(root, ["checkout", "-q", "main"]);
+    const pull = bed.github.state.openPullRequest(repoFullName, {
+      number: 1,
+      author: "alice",
+      base: "main",
+      head: "feature",
+      files: ["infra/a/main.tf"],
+    });
+    expect(await bed.send("pull_request", pullRequestEvent("opened", pull))).toBe(202);
+    await bed.work();
+    await runDispatched();
+    alice = await newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await bed?.close();
+  });
+
+  it("signs in with GitHub and walks installations → repository → PR → run, showing the real plan", async () => {
+    await alice.goto(bed.url);
+    await checkPage(alice, "sign-in");
+    await signIn(alice, "alice");
+    await expect.poll(() => alice.locator("h1").textContent()).toBe("Installations");
+    await checkPage(alice, "installations");
+    await alice.getByRole("link", { name: "acme" }).click();
+    await checkPage(alice, "repositories");
+    await alice.getByRole("link", { name: "acme/infra" }).first().click();
+    expect(await alice.locator("table.dirspaces").textContent()).toContain("infra/a");
+    await checkPage(alice, "repository");
+    await alice.getByRole("link", { name: /#1 / }).click();
+    pullPath = new URL(alice.url()).pathname;
+    expect(await alice.locator("main").textContent()).toContain("+3 ~0 -0");
+    await checkPage(alice, "pull-request");
+    await alice
+      .locator("main table")
+      .first()
+      .getByRole("link", { name: /changes/ })
+      .click();
+    const output = await alice.locator("pre.out").allTextContents();
+    expect(output.join("\n")).toContain("Plan: 3 to add, 0 to change, 0 to destroy.");
+    // terraform's additions are green: their lines carry the add class.
+    expect(await alice.locator("pre.out span.a").count()).toBeGreaterThanOrEqual(3);
+    await checkPage(alice, "run");
+  });
+
+  it("refuses Apply for a member without the apply policy, and says so on the PR", async () => {
+    const bob = await newPage();
+    await signIn(bob, "bob", pullPath);
+    await bob.getByRole("button", { name: "Apply" }).click();
+    await bob.waitForURL(/queued=apply/);
+    const dispatches = bed.github.state.dispatches.length;
+    await bed.work();
+    expect(bed.github.state.dispatches.length).toBe(dispatches);
+    expect(bot("dashboard")).toContain("@bob pressed **apply** in the Terragate dashboard");
+    expect(bot("refusal")).toContain("bob");
+    await bob.reload();
+    expect(await bob.locator("main").textContent()).toContain("apply: refused");
+  });
+
+  it("applies for a member with the policy, and the running run's page updates without a reload", async () => {
+    await alice.goto(`${bed.url}${pullPath}`);
+    await alice.getByRole("button", { name: "Apply" }).click();
+    await alice.waitForURL(/queued=apply/);
+    await bed.work();
+    const dispatch = lastDispatch();
+    const manifestId = dispatch.inputs["work-manifest-id"]!;
+    const [manifest] = await bed.database.client.db
+      .select()
+      .from(workManifests)
+      .where(eq(workManifests.id, manifestId));
+    expect(manifest).toMatchObject({ kind: "apply", requestedBy: "alice", state: "dispatched" });
+    expect(bot("dashboard")).toContain("@alice pressed **apply** in the Terragate dashboard");
+
+    await alice.goto(`${bed.url}${base}/runs/${manifestId}`);
+    expect(await alice.locator("main").getAttribute("data-live")).toBe(`${base}/runs/${manifestId}/state`);
+    // A mark on the page's global object survives only if the page is never reloaded.
+    await alice.evaluate(() => {
+      (globalThis as unknown as { marker: number }).marker = 1;
+    });
+    await runDispatched();
+    await expect
+      .poll(() => alice.locator("main").textContent(), { timeout: 20_000 })
+      .toContain("Apply complete! Resources: 3 added");
+    expect(await alice.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(1);
+    expect(await alice.locator("main").getAttribute("data-live")).toBeNull();
+  });
+
+  it("unlocks from the locks page, and the audit log shows who did it", async () => {
+    expect(await bed.database.client.db.select().from(locks)).toHaveLength(1);
+    await alice.goto(`${bed.url}${base}/locks`);
+    await checkPage(alice, "locks");
+    await alice.getByRole("button", { name: "Unlock" }).click();
+    await alice.waitForURL(/queued=unlock/);
+    await bed.work();
+    expect(await bed.database.client.db.select().from(locks)).toEqual([]);
+    await alice.goto(`${bed.url}${base}/audit?action=dashboard.unlock`);
+    expect(await alice.locator("main table").textContent()).toContain("github:alice");
+    await alice.goto(`${bed.url}${base}/audit`);
+    expect(await alice.locator("main table").textContent()).toContain('"outcome":"unlocked"');
+    await checkPage(alice, "audit-log");
+  });
+
+  it("creates an API key shown once, and shows the admin page", async () => {
+    await alice.goto(`${bed.url}${base}/api-keys`);
+    await alice.getByLabel("Name").fill("deploy bot");
+    await alice.getByLabel("installation_read").check();
+    await alice.getByRole("button", { name: "Create key" }).click();
+    const key = await alice.locator("#new-key").textContent();
+    expect(key).toMatch(/^tgk_/);
+    await checkPage(alice, "api-keys");
+    await alice.reload();
+    expect(await alice.locator("main").textContent()).not.toContain(key!);
+    await alice.goto(`${bed.url}/admin`);
+    expect(await alice.locator("main").textContent()).toContain("Job queues");
+    await checkPage(alice, "admin");
+  });
+
+  it("keeps each person to their installations: another one's pages and buttons answer 404", async () => {
+    const carol = await newPage();
+    await signIn(carol, "carol");
+    expect(await carol.locator("main").textContent()).toContain("globex");
+    expect(await carol.locator("main").textContent()).not.toContain("acme");
+    const response = await carol.goto(`${bed.url}${pullPath}`);
+    expect(response?.status()).toBe(404);
+    const token = await carol.locator('meta[name="csrf-token"]').getAttribute("content");
+    const post = await carol.request.post(`${bed.url}${pullPath}/apply`, {
+      form: { _csrf: token ?? "" },
+      maxRedirects: 0,
+    });
+    expect(post.status()).toBe(404);
+  });
+
+  it("ends the session when an old refresh token is used again", async () => {
+    const page = await newPage();
+    await signIn(page, "alice", `${base}/locks`);
+    const refreshOf = async () =>
+      (await page.context().cookies()).find((cookie) => cookie.name === "tg_refresh")?.value;
+    const first = await refreshOf();
+    // Past the access token's 3 s the next page refreshes and rotates the refresh token; twice, so that
+    // the first token's successor was used too (a race of one page's requests has a short grace).
+    await page.waitForTimeout(3_500);
+    await page.reload();
+    const second = await refreshOf();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    await page.waitForTimeout(3_500);
+    await page.reload();
+    expect(await refreshOf()).not.toBe(second);
+
+    const thief = await browser.newContext();
+    contexts.push(thief);
+    await thief.addCookies([{ name: "tg_refresh", value: first!, url: bed.url }]);
+    const stolen = await thief.newPage();
+    await stolen.goto(`${bed.url}${base}/locks`);
+    expect(new URL(stolen.url()).pathname).toBe("/");
+    expect(await stolen.getByRole("link", { name: "Sign in with GitHub" }).count()).toBe(1);
+
+    await page.waitForTimeout(3_500);
+    await page.goto(`${bed.url}${base}/locks`);
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(await page.getByRole("link", { name: "Sign in with GitHub" }).count()).toBe(1);
+  });
+});

@@ -1,0 +1,79 @@
+// Real-browser helpers for dashboard tests: find Debian's chromium, launch it headless, screenshots at two widths, an axe pass.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import AxeBuilder from "@axe-core/playwright";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+/** Where screenshots go (gitignored; CI keeps it as an artifact). The README names this folder. */
+export const screenshotDir = path.resolve(import.meta.dirname, "../../test-artifacts/screenshots");
+
+const candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+/** The browser to drive: TERRAGATE_CHROMIUM, else the first installed candidate; a reason when there is none. */
+export function findChromium(): { path: string } | { reason: string } {
+  const wanted = process.env["TERRAGATE_CHROMIUM"];
+  if (wanted)
+    return existsSync(wanted) ? { path: wanted } : { reason: `TERRAGATE_CHROMIUM=${wanted} does not exist` };
+  const found = candidates.find((candidate) => existsSync(candidate));
+  return found
+    ? { path: found }
+    : {
+        reason: `no Chromium at ${candidates.join(", ")} (install Debian's chromium package: apt-get install -y chromium)`,
+      };
+}
+
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    // Playwright adds --headless itself when headless; the rest keep the browser off the network and quiet.
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+export const viewports = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 375, height: 812 },
+} as const;
+
+/** Full-page screenshots of the current page at desktop and phone width, named `<name>-desktop.png` and `<name>-phone.png`. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  const original = page.viewportSize();
+  for (const [label, size] of Object.entries(viewports)) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: path.join(screenshotDir, `${name}-${label}.png`), fullPage: true });
+  }
+  if (original) await page.setViewportSize(original);
+}
+
+/** At phone width nothing but scroll boxes may be wider than the screen (the page itself never scrolls sideways). */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  await page.setViewportSize(viewports.phone);
+  const overflow = await page.evaluate(() => {
+    // Runs in the page: the DOM's globals, typed here without pulling the DOM library into the project.
+    const view = globalThis as unknown as {
+      innerWidth: number;
+      document: { documentElement: { scrollWidth: number } };
+    };
+    return view.document.documentElement.scrollWidth - view.innerWidth;
+  });
+  await page.setViewportSize(viewports.desktop);
+  return overflow;
+}
+
+/** axe-core's serious and critical violations on the current page, as "rule: target" lines. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")}`));
+}
