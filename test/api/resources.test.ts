@@ -106,10 +106,38 @@ describe("work manifests", () => {
   });
 });
 
+describe("time zones", () => {
+  it("writes a listing's timestamps in `tz` with its offset, the same instants as in UTC", async () => {
+    const utc = await get<ManifestPage>("/work-manifests");
+    const paris = await get<ManifestPage>("/work-manifests?tz=Europe/Paris");
+    expect(paris.items[0]!.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00$/);
+    expect(paris.items.map((item) => Date.parse(item.created_at))).toEqual(
+      utc.items.map((item) => Date.parse(item.created_at)),
+    );
+    const repos = await get<{ items: { created_at: string }[] }>("/repos?tz=Asia/Kolkata");
+    expect(repos.items[0]!.created_at).toMatch(/\+05:30$/);
+  });
+
+  it("refuses a zone that does not exist, naming the parameter", async () => {
+    const response = await fixture.call(
+      "GET",
+      "/api/v1/github/installations/1001/work-manifests?tz=Mars/Olympus",
+      token,
+    );
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain("tz");
+  });
+});
+
 describe("locks", () => {
   it("lists locks and releases them with an audit entry", async () => {
     const listed = await get<{ items: { dir: string; pull_request: number }[] }>("/locks");
     expect(listed.items).toEqual([expect.objectContaining({ dir: "infra/prod", pull_request: 7 })]);
+    expect((await get<{ items: unknown[] }>("/locks?q=dir:infra/prod")).items).toHaveLength(1);
+    expect((await get<{ items: unknown[] }>("/locks?q=workspace:staging")).items).toEqual([]);
+    expect((await fixture.call("GET", "/api/v1/github/installations/1001/locks?q=(", token)).status).toBe(
+      400,
+    );
     const missingTarget = await fixture.call(
       "POST",
       "/api/v1/github/installations/1001/locks/unlock",

@@ -198,7 +198,7 @@ export function installationRoutes(deps: ApiDeps) {
         name: row.name,
         default_branch: row.defaultBranch,
         private: row.private,
-        created_at: iso(row.createdAt),
+        created_at: iso(row.createdAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     })
@@ -228,10 +228,10 @@ export function installationRoutes(deps: ApiDeps) {
         head_branch: row.headBranch,
         head_sha: row.headSha,
         draft: row.draft,
-        created_at: iso(row.createdAt),
-        updated_at: iso(row.updatedAt),
-        merged_at: iso(row.mergedAt),
-        closed_at: iso(row.closedAt),
+        created_at: iso(row.createdAt, query.tz),
+        updated_at: iso(row.updatedAt, query.tz),
+        merged_at: iso(row.mergedAt, query.tz),
+        closed_at: iso(row.closedAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     })
@@ -253,7 +253,7 @@ export function installationRoutes(deps: ApiDeps) {
         actor: row.actor,
         action: row.action,
         target: row.target,
-        created_at: iso(row.createdAt),
+        created_at: iso(row.createdAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     });

@@ -303,8 +303,8 @@ export function kvRoutes(deps: ApiDeps) {
         key: entry.key,
         value: entry.value,
         version: entry.version,
-        created_at: iso(entry.createdAt),
-        updated_at: iso(entry.updatedAt),
+        created_at: iso(entry.createdAt, query.tz),
+        updated_at: iso(entry.updatedAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     })

@@ -14,6 +14,8 @@ import {
   iso,
   PageQuery,
   pageOf,
+  parseQuery,
+  TagQueryParam,
   Timestamp,
 } from "./schemas.ts";
 
@@ -58,7 +60,7 @@ const listRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: InstallationParams,
-    query: PageQuery.extend({ repo: z.string().max(300).optional() }),
+    query: PageQuery.extend({ repo: z.string().max(300).optional(), q: TagQueryParam }),
   },
   responses: {
     200: {
@@ -110,6 +112,7 @@ export function lockRoutes(deps: ApiDeps) {
           direction: query.d,
           after: cursorFrom(query, 4),
           repo: query.repo,
+          tagQuery: parseQuery(query.q),
         }),
       );
       const items = page.items.map((row) => ({
@@ -118,7 +121,7 @@ export function lockRoutes(deps: ApiDeps) {
         workspace: row.workspace,
         pull_request: row.pullRequest,
         work_manifest_id: row.workManifestId,
-        acquired_at: iso(row.acquiredAt),
+        acquired_at: iso(row.acquiredAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     })

@@ -2,6 +2,8 @@
 
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { CursorError, decodeCursor } from "../../db/queries/cursor.ts";
+import { parseTagQuery, type TagQuery, TagQueryError } from "../../domain/tag-query.ts";
+import { isoInZone, parseTimeZone } from "../../domain/time-zone.ts";
 import { vcsNames } from "../../vcs/types.ts";
 import type { ApiEnv } from "../auth/access-token-auth.ts";
 import { ApiError, validationHook } from "./api-error.ts";
@@ -38,6 +40,18 @@ export const PageQuery = z.object({
     .enum(["asc", "desc"])
     .default("desc")
     .openapi({ description: "sort by creation time: desc (newest first, default) or asc" }),
+  tz: z
+    .string()
+    .max(64)
+    .default("UTC")
+    .refine(isTimeZone, {
+      message: "not a time zone: use an IANA name such as UTC, Europe/Paris or America/New_York",
+    })
+    .openapi({
+      description:
+        "IANA time zone of the listing's timestamps (ISO 8601 with that zone's offset); default UTC",
+      example: "Europe/Paris",
+    }),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
 
@@ -56,10 +70,20 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
 
 export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-01-31T12:00:00.000Z" });
 
-export function iso(date: Date): string;
-export function iso(date: Date | null): string | null;
-export function iso(date: Date | null): string | null {
-  return date === null ? null : date.toISOString();
+function isTimeZone(name: string): boolean {
+  try {
+    parseTimeZone(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** ISO 8601: UTC (`Z`) by default, or the listing's `tz` with its offset. */
+export function iso(date: Date, timeZone?: string): string;
+export function iso(date: Date | null, timeZone?: string): string | null;
+export function iso(date: Date | null, timeZone = "UTC"): string | null {
+  return date === null ? null : isoInZone(date, timeZone);
 }
 
 /** Decodes `next_page` for a listing keyed by `length` values, or answers 400 invalid_cursor. */
@@ -79,3 +103,24 @@ export function createRouter(): OpenAPIHono<ApiEnv> {
 }
 
 export const bearerSecurity = [{ accessToken: [] }];
+
+/** `q`: a tag query on dirspaces (their tags and the implicit `dir:` and `workspace:`). */
+export const TagQueryParam = z.string().max(1000).optional().openapi({
+  description: "tag query on dirspaces, e.g. `dir:aws/vpc and workspace:prod`",
+  example: "prod and not staging",
+});
+
+/** Parses `q`, or answers 400 invalid_tag_query with the column of the problem. */
+export function parseQuery(q: string | undefined): TagQuery | undefined {
+  if (q === undefined) return undefined;
+  try {
+    return parseTagQuery(q);
+  } catch (error) {
+    if (error instanceof TagQueryError) {
+      throw new ApiError(400, "invalid_tag_query", `q: ${error.message}`, {
+        details: { column: error.column, reason: error.reason },
+      });
+    }
+    throw error;
+  }
+}

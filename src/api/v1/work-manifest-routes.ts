@@ -8,7 +8,6 @@ import {
   listWorkManifests,
 } from "../../db/queries/work-manifest-resources.ts";
 import { dirspaceStates, workManifestKinds, workManifestStates } from "../../db/schema/index.ts";
-import { parseTagQuery, type TagQuery, TagQueryError } from "../../domain/tag-query.ts";
 import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
@@ -20,6 +19,8 @@ import {
   iso,
   PageQuery,
   pageOf,
+  parseQuery,
+  TagQueryParam,
   Timestamp,
 } from "./schemas.ts";
 
@@ -104,10 +105,6 @@ const Dirspace = z
   })
   .openapi("Dirspace");
 
-const TagQueryParam = z.string().max(1000).optional().openapi({
-  description: "tag query on dirspaces, e.g. `dir:aws/vpc and workspace:prod`",
-  example: "prod and not staging",
-});
 const RepoFilter = z
   .string()
   .max(300)
@@ -120,20 +117,6 @@ const ManifestParams = InstallationParams.extend({
     .uuid()
     .openapi({ param: { name: "wm", in: "path" }, description: "work manifest id" }),
 });
-
-function parseQuery(q: string | undefined): TagQuery | undefined {
-  if (q === undefined) return undefined;
-  try {
-    return parseTagQuery(q);
-  } catch (error) {
-    if (error instanceof TagQueryError) {
-      throw new ApiError(400, "invalid_tag_query", `q: ${error.message}`, {
-        details: { column: error.column, reason: error.reason },
-      });
-    }
-    throw error;
-  }
-}
 
 const listRoute = createRoute({
   method: "get",
@@ -213,7 +196,7 @@ const dirspacesRoute = createRoute({
 
 type ManifestRow = NonNullable<Awaited<ReturnType<typeof getWorkManifest>>>;
 
-function toWorkManifest(row: ManifestRow): z.infer<typeof WorkManifest> {
+function toWorkManifest(row: ManifestRow, timeZone = "UTC"): z.infer<typeof WorkManifest> {
   return {
     id: row.id,
     repo: row.repo,
@@ -229,9 +212,9 @@ function toWorkManifest(row: ManifestRow): z.infer<typeof WorkManifest> {
     run_id: row.runId,
     run_url: row.runUrl,
     failure_reason: row.failureReason,
-    created_at: iso(row.createdAt),
-    updated_at: iso(row.updatedAt),
-    completed_at: iso(row.completedAt),
+    created_at: iso(row.createdAt, timeZone),
+    updated_at: iso(row.updatedAt, timeZone),
+    completed_at: iso(row.completedAt, timeZone),
   };
 }
 
@@ -259,7 +242,10 @@ export function workManifestRoutes(deps: ApiDeps) {
           tagQuery,
         }),
       );
-      return c.json({ items: page.items.map(toWorkManifest), next_page: page.nextPage }, 200);
+      return c.json(
+        { items: page.items.map((row) => toWorkManifest(row, query.tz)), next_page: page.nextPage },
+        200,
+      );
     })
     .openapi(getRoute, async (c) => {
       const principal = authorize(c, "installation_read");
@@ -332,8 +318,8 @@ export function workManifestRoutes(deps: ApiDeps) {
         success: row.success,
         has_changes: row.hasChanges,
         summary: row.summary,
-        created_at: iso(row.createdAt),
-        updated_at: iso(row.updatedAt),
+        created_at: iso(row.createdAt, query.tz),
+        updated_at: iso(row.updatedAt, query.tz),
       }));
       return c.json({ items, next_page: page.nextPage }, 200);
     });
