@@ -10,6 +10,7 @@ import {
   dashboardCommandKinds,
   handleDashboardCommand,
 } from "../evaluator/handle-dashboard-command.ts";
+import { ModuleIndexStore } from "../evaluator/module-index-loader.ts";
 import { createProviderFor } from "../vcs/registry.ts";
 import { VcsError } from "../vcs/types.ts";
 import type { JobDeps } from "./task-list.ts";
@@ -28,7 +29,12 @@ export const DashboardCommandPayload = z.object({
 export type DashboardCommandPayload = z.infer<typeof DashboardCommandPayload>;
 
 export function createDashboardCommandTask(deps: JobDeps): Task {
-  const context: EvaluatorContext = { ...deps, deliveryId: null, providerFor: createProviderFor(deps) };
+  const context: EvaluatorContext = {
+    ...deps,
+    deliveryId: null,
+    providerFor: createProviderFor(deps),
+    moduleIndexes: new ModuleIndexStore(),
+  };
   return async (rawPayload) => {
     const payload = DashboardCommandPayload.parse(rawPayload);
     const db = deps.database.db;
