@@ -16,18 +16,10 @@ import { queueDashboardAction } from "../actions.ts";
 import type { DashboardEnv, DashboardServices } from "../context.ts";
 import { notFoundPage, requireCsrf, requireInstallation } from "../guards.ts";
 import { listQuery } from "../list-query.ts";
-import { badge, dirspaceLabel, pager, shortSha, time } from "../views/format.ts";
+import { badge, pager, time } from "../views/format.ts";
 import { installationPage } from "../views/installation-frame.ts";
-import { actionForm, filterForm, resultCell } from "../views/results.ts";
-import { runsTable } from "./runs.ts";
-
-const outcomeWords: Record<string, string> = {
-  started: "run started",
-  refused: "refused — the PR comment says why",
-  unlocked: "unlocked",
-  nothing_matched: "nothing matched",
-  config_error: "config error — see the PR comment",
-};
+import { pullRequestBody } from "../views/pull-request.ts";
+import { filterForm } from "../views/results.ts";
 
 export function pullRoutes(services: DashboardServices): Hono<DashboardEnv> {
   const app = new Hono<DashboardEnv>();
@@ -95,77 +87,25 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
       return { pull, dirspaces, runs, held, actions };
     });
     if (!found) notFoundPage(c, "This pull request");
-    const { pull, dirspaces, runs, held, actions } = found;
-    const tz = c.get("view").timeZone;
-    const words = platformFor(installation.vcs).words;
-    const base = `${installation.base}/pulls/${pull.id}`;
-    const csrfToken = c.get("view").csrfToken;
-    const queued = c.req.query("queued");
-    const queryField = html`<label class="grow">Tag query <input name="q" placeholder="all changed dirspaces"></label>`;
-    const body = html`<h1>${words.reference(pull.number)} ${pull.title || "(no title)"}</h1>
-<p class="muted">${pull.repository.fullName} · ${badge(pull.state)}${pull.draft ? " · draft" : ""} · by ${pull.author} · <code>${pull.headBranch}</code> → <code>${pull.baseBranch}</code> at <code>${shortSha(pull.headSha)}</code></p>
-${queued ? html`<p class="notice" role="status">${queued} requested: Terragate evaluates it as if you had commented <code>terragate ${queued}</code>; the ${words.changeRequest} says what happened.</p>` : ""}
-${
-  pull.state === "open"
-    ? html`<section class="actions" aria-label="Actions">
-${actionForm({ action: `${base}/plan`, label: "Plan", csrfToken, className: "primary", extra: queryField })}
-${actionForm({ action: `${base}/apply`, label: "Apply", csrfToken, className: "danger", confirm: `Apply the plans of ${words.reference(pull.number)}?`, extra: queryField })}
-</section>`
-    : ""
-}
-${
-  actions.length > 0
-    ? html`<h2>Dashboard actions</h2><ul class="list">${actions.map((entry) => {
-        const target = entry.target;
-        const what =
-          entry.action === "dashboard.outcome"
-            ? html`${String(target["command"])}: ${outcomeWords[String(target["outcome"])] ?? String(target["outcome"])}${
-                typeof target["work_manifest_id"] === "string"
-                  ? html` · <a href="${installation.base}/runs/${target["work_manifest_id"]}">run</a>`
-                  : ""
-              }`
-            : html`${entry.action.slice("dashboard.".length)} pressed by ${entry.actor}`;
-        return html`<li>${what} <span class="muted small">${time(entry.createdAt, tz)}</span></li>`;
-      })}</ul>`
-    : ""
-}
-<h2>Dirspaces</h2>
-${
-  dirspaces.length === 0
-    ? html`<p class="muted">Nothing has run for this ${words.changeRequest} yet.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>Dirspace</th><th>Latest plan</th><th>Latest apply</th><th class="hide-s">Lock</th></tr></thead><tbody>
-${dirspaces.map((dirspace) => {
-  const lock = held.find(
-    (candidate) => candidate.dir === dirspace.dir && candidate.workspace === dirspace.workspace,
-  );
-  return html`<tr><td>${dirspaceLabel(dirspace.dir, dirspace.workspace)}</td><td>${resultCell(installation.base, dirspace.latest.plan, tz)}</td><td>${resultCell(installation.base, dirspace.latest.apply, tz)}</td><td class="hide-s">${lock ? html`🔒 ${time(lock.acquiredAt, tz)}` : "—"}</td></tr>`;
-})}</tbody></table></div>`
-}
-${
-  held.length > 0
-    ? html`<p>${held.length} dirspace${held.length === 1 ? " is" : "s are"} locked by this ${words.changeRequest}. ${actionForm(
-        {
-          action: `${installation.base}/locks/unlock`,
-          label: "Unlock",
-          csrfToken,
-          fields: { pull_request_id: String(pull.id) },
-          confirm: `Release the locks of ${words.reference(pull.number)}?`,
-        },
-      )}</p>`
-    : ""
-}
-<h2>Runs</h2>
-${runsTable(installation, runs.items, tz, false)}
-${pager(new URL(c.req.url), runs.nextPage)}`;
     return c.html(
       installationPage(c, installation, {
         section: "pulls",
-        title: `${words.reference(pull.number)} ${pull.title}`,
+        title: `${platformFor(installation.vcs).words.reference(found.pull.number)} ${found.pull.title}`,
         crumbs: [
-          { label: pull.repository.fullName, href: `${installation.base}/repos/${pull.repository.fullName}` },
-          { label: words.reference(pull.number) },
+          {
+            label: found.pull.repository.fullName,
+            href: `${installation.base}/repos/${found.pull.repository.fullName}`,
+          },
+          { label: platformFor(installation.vcs).words.reference(found.pull.number) },
         ],
-        body,
+        body: pullRequestBody({
+          installation,
+          ...found,
+          timeZone: c.get("view").timeZone,
+          csrfToken: c.get("view").csrfToken,
+          queued: c.req.query("queued"),
+          pager: pager(new URL(c.req.url), found.runs.nextPage),
+        }),
       }),
     );
   });

@@ -12,7 +12,6 @@ import {
 } from "../../db/schema/index.ts";
 import { platformFor } from "../../vcs/registry.ts";
 import type { DashboardEnv, DashboardServices } from "../context.ts";
-import type { DashboardInstallation } from "../guards.ts";
 import { notFoundPage, requireInstallation } from "../guards.ts";
 import { listQuery, tagQueryParam } from "../list-query.ts";
 import { badge, changes, dirspaceLabel, duration, pager, shortSha, time } from "../views/format.ts";
@@ -20,44 +19,10 @@ import { installationPage } from "../views/installation-frame.ts";
 import type { Html } from "../views/layout.ts";
 import { renderOutput } from "../views/output.ts";
 import { filterForm } from "../views/results.ts";
+import { runsTable } from "../views/runs-table.ts";
 
 const uuidPattern = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const liveStates: readonly WorkManifestState[] = ["queued", "dispatched", "running"];
-
-export interface RunListRow {
-  id: string;
-  kind: WorkManifestKind;
-  state: WorkManifestState;
-  requestedBy: string;
-  createdAt: Date;
-  completedAt: Date | null;
-  headSha: string;
-  runUrl: string | null;
-  repo?: string;
-  pullRequest?: number | null;
-  dirspaces?: number;
-  failed?: number;
-}
-
-export function runsTable(
-  installation: DashboardInstallation,
-  runs: readonly RunListRow[],
-  timeZone: string,
-  withRepo: boolean,
-): Html {
-  if (runs.length === 0) return html`<p class="muted">No runs.</p>`;
-  return html`<div class="scroll"><table><thead><tr><th>Run</th><th>State</th>${withRepo ? html`<th>Where</th>` : ""}<th class="hide-s">By</th><th class="hide-s">Started</th><th class="hide-s">Took</th></tr></thead><tbody>
-${runs.map(
-  (
-    run,
-  ) => html`<tr><td><a href="${installation.base}/runs/${run.id}">${run.kind}</a> <code class="muted">${shortSha(run.headSha)}</code>${
-    run.dirspaces === undefined
-      ? ""
-      : html`<div class="muted small">${run.dirspaces} dirspace${run.dirspaces === 1 ? "" : "s"}${run.failed ? html`, ${run.failed} failed` : ""}</div>`
-  }</td><td>${badge(run.state)}</td>${withRepo ? html`<td>${run.repo}${run.pullRequest ? html` ${platformFor(installation.vcs).words.reference(run.pullRequest)}` : html` <span class="muted">(no ${platformFor(installation.vcs).words.changeRequestShort})</span>`}</td>` : ""}
-<td class="hide-s">${run.requestedBy}</td><td class="hide-s">${time(run.createdAt, timeZone)}</td><td class="hide-s">${run.completedAt ? duration(run.completedAt.getTime() - run.createdAt.getTime()) : "—"}</td></tr>`,
-)}</tbody></table></div>`;
-}
 
 function dirspaceSection(dirspace: RunDirspace, index: number, timeZone: string): Html {
   const steps = dirspace.steps ?? [];

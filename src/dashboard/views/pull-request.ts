@@ -1,0 +1,115 @@
+// The body of a PR page: its Plan and Apply buttons, the latest dashboard presses, dirspaces with locks, and runs.
+import { html } from "hono/html";
+import type {
+  DashboardActionRow,
+  DashboardPullRequest,
+  DirspaceStatus,
+  RunRow,
+} from "../../db/queries/dashboard-pages.ts";
+import type { VcsWords } from "../../vcs/platform.ts";
+import { platformFor } from "../../vcs/registry.ts";
+import type { DashboardInstallation } from "../guards.ts";
+import { badge, dirspaceLabel, shortSha, time } from "./format.ts";
+import type { Html } from "./layout.ts";
+import { actionForm, resultCell } from "./results.ts";
+import { runsTable } from "./runs-table.ts";
+
+const outcomeWords: Record<string, string> = {
+  started: "run started",
+  refused: "refused — the PR comment says why",
+  unlocked: "unlocked",
+  nothing_matched: "nothing matched",
+  config_error: "config error — see the PR comment",
+};
+
+export interface PullRequestView {
+  installation: DashboardInstallation;
+  pull: DashboardPullRequest;
+  dirspaces: DirspaceStatus[];
+  runs: { items: RunRow[] };
+  held: { dir: string; workspace: string; acquiredAt: Date }[];
+  actions: DashboardActionRow[];
+  timeZone: string;
+  csrfToken: string | undefined;
+  /** The command just pressed (`?queued=plan`), to say what happens next. */
+  queued: string | undefined;
+  pager: Html | string;
+}
+
+function actionButtons(view: PullRequestView, words: VcsWords): Html | string {
+  if (view.pull.state !== "open") return "";
+  const base = `${view.installation.base}/pulls/${view.pull.id}`;
+  const queryField = html`<label class="grow">Tag query <input name="q" placeholder="all changed dirspaces"></label>`;
+  return html`<section class="actions" aria-label="Actions">
+${actionForm({ action: `${base}/plan`, label: "Plan", csrfToken: view.csrfToken, className: "primary", extra: queryField })}
+${actionForm({
+  action: `${base}/apply`,
+  label: "Apply",
+  csrfToken: view.csrfToken,
+  className: "danger",
+  confirm: `Apply the plans of ${words.reference(view.pull.number)}?`,
+  extra: queryField,
+})}
+</section>`;
+}
+
+function recentActions(view: PullRequestView): Html | string {
+  if (view.actions.length === 0) return "";
+  return html`<h2>Dashboard actions</h2><ul class="list">${view.actions.map((entry) => {
+    const target = entry.target;
+    const manifestId = target["work_manifest_id"];
+    const what =
+      entry.action === "dashboard.outcome"
+        ? html`${String(target["command"])}: ${outcomeWords[String(target["outcome"])] ?? String(target["outcome"])}${
+            typeof manifestId === "string"
+              ? html` · <a href="${view.installation.base}/runs/${manifestId}">run</a>`
+              : ""
+          }`
+        : html`${entry.action.slice("dashboard.".length)} pressed by ${entry.actor}`;
+    return html`<li>${what} <span class="muted small">${time(entry.createdAt, view.timeZone)}</span></li>`;
+  })}</ul>`;
+}
+
+function dirspacesTable(view: PullRequestView, words: VcsWords): Html {
+  const { installation, timeZone } = view;
+  if (view.dirspaces.length === 0) {
+    return html`<p class="muted">Nothing has run for this ${words.changeRequest} yet.</p>`;
+  }
+  return html`<div class="scroll"><table><thead><tr><th>Dirspace</th><th>Latest plan</th><th>Latest apply</th><th class="hide-s">Lock</th></tr></thead><tbody>
+${view.dirspaces.map((dirspace) => {
+  const lock = view.held.find(
+    (candidate) => candidate.dir === dirspace.dir && candidate.workspace === dirspace.workspace,
+  );
+  return html`<tr><td>${dirspaceLabel(dirspace.dir, dirspace.workspace)}</td><td>${resultCell(installation.base, dirspace.latest.plan, timeZone)}</td><td>${resultCell(installation.base, dirspace.latest.apply, timeZone)}</td><td class="hide-s">${lock ? html`🔒 ${time(lock.acquiredAt, timeZone)}` : "—"}</td></tr>`;
+})}</tbody></table></div>`;
+}
+
+function locksLine(view: PullRequestView, words: VcsWords): Html | string {
+  const count = view.held.length;
+  if (count === 0) return "";
+  return html`<p>${count} dirspace${count === 1 ? " is" : "s are"} locked by this ${words.changeRequest}. ${actionForm(
+    {
+      action: `${view.installation.base}/locks/unlock`,
+      label: "Unlock",
+      csrfToken: view.csrfToken,
+      fields: { pull_request_id: String(view.pull.id) },
+      confirm: `Release the locks of ${words.reference(view.pull.number)}?`,
+    },
+  )}</p>`;
+}
+
+export function pullRequestBody(view: PullRequestView): Html {
+  const { pull, queued } = view;
+  const words = platformFor(view.installation.vcs).words;
+  return html`<h1>${words.reference(pull.number)} ${pull.title || "(no title)"}</h1>
+<p class="muted">${pull.repository.fullName} · ${badge(pull.state)}${pull.draft ? " · draft" : ""} · by ${pull.author} · <code>${pull.headBranch}</code> → <code>${pull.baseBranch}</code> at <code>${shortSha(pull.headSha)}</code></p>
+${queued ? html`<p class="notice" role="status">${queued} requested: Terragate evaluates it as if you had commented <code>terragate ${queued}</code>; the ${words.changeRequest} says what happened.</p>` : ""}
+${actionButtons(view, words)}
+${recentActions(view)}
+<h2>Dirspaces</h2>
+${dirspacesTable(view, words)}
+${locksLine(view, words)}
+<h2>Runs</h2>
+${runsTable(view.installation, view.runs.items, view.timeZone, false)}
+${view.pager}`;
+}
