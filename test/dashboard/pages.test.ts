@@ -174,6 +174,28 @@ describe("pages", () => {
     expect(bad.text).toContain("q: ");
   });
 
+  it("adds a drift column once runs outside any PR exist, saying which dirspaces drifted", async () => {
+    expect((await alice.follow(`${acmeBase()}/repos/acme/infra`)).text).not.toContain("<th>Drift</th>");
+    const drift = await seedRun({
+      installationId: acme.id,
+      repositoryId: acme.repoId,
+      pullRequestId: null,
+      kind: "plan",
+      state: "completed",
+      dirspaces: [
+        { dir: "infra/prod", output: "  ~ update in place", state: "success", hasChanges: true },
+        { dir: "infra/dev", output: "No changes.", state: "success", hasChanges: false },
+      ],
+    });
+    const page = await alice.follow(`${acmeBase()}/repos/acme/infra`);
+    expect(page.text).toContain("<th>Drift</th>");
+    const prodRow = /<tr><td><code>infra\/prod<\/code>[\s\S]*?<\/tr>/.exec(page.text)?.[0] ?? "";
+    expect(prodRow).toContain(`/runs/${drift}"><span class="badge s-failure">drifted</span>`);
+    const devRow = /<tr><td><code>infra\/dev<\/code>[\s\S]*?<\/tr>/.exec(page.text)?.[0] ?? "";
+    expect(devRow).toContain(">no drift</span>");
+    await bed.database.client.db.delete(workManifests).where(eq(workManifests.id, drift));
+  });
+
   it("shows a PR's dirspaces, locks and runs, with Plan and Apply buttons", async () => {
     const page = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
     expect(page.status).toBe(200);

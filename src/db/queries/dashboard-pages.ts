@@ -59,7 +59,7 @@ export async function getRepositoryByName(
   return row;
 }
 
-/** Which latest result a dirspace row reports: a PR's plan, a PR's apply, or a run outside any PR (drift). */
+/** Which latest result a dirspace row reports: a plan, an apply (a PR's, or a drift reconcile), or a drift check (a plan outside any PR). */
 export type ResultSlot = "plan" | "apply" | "drift";
 
 export interface LatestResult {
@@ -111,7 +111,8 @@ async function latestResults(
     from (
       select distinct on (d.dir, d.workspace, slot)
         d.dir, d.workspace, m.id as manifest_id, m.pull_request_id, m.created_at,
-        case when m.pull_request_id is null then 'drift' when m.kind = 'plan' then 'plan' else 'apply' end as slot
+        case when m.kind = 'drift' or (m.pull_request_id is null and m.kind = 'plan') then 'drift'
+          when m.kind = 'plan' then 'plan' else 'apply' end as slot
       from work_manifests m
       join work_manifest_dirspaces d on d.work_manifest_id = m.id
       where m.installation_id = ${installationId} and ${scope}
