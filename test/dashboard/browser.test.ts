@@ -216,6 +216,16 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
     expect(await alice.locator("main").getAttribute("data-live")).toBeNull();
   });
 
+  it("lists runs and pull requests, filtered by the URL's parameters", async () => {
+    await alice.goto(`${bed.url}${base}/runs?kind=apply`);
+    expect(await alice.locator("main table").textContent()).toContain("apply");
+    expect(await alice.locator("main table").textContent()).not.toContain("plan");
+    await checkPage(alice, "runs");
+    await alice.goto(`${bed.url}${base}/pulls`);
+    expect(await alice.locator("main table").textContent()).toContain("#1");
+    await checkPage(alice, "pull-requests");
+  });
+
   it("unlocks from the locks page, and the audit log shows who did it", async () => {
     expect(await bed.database.client.db.select().from(locks)).toHaveLength(1);
     await alice.goto(`${bed.url}${base}/locks`);
@@ -263,7 +273,9 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
 
   it("ends the session when an old refresh token is used again", async () => {
     const page = await newPage();
+    // Signed out, a page asked for leads to the sign-in and back to it.
     await signIn(page, "alice", `${base}/locks`);
+    expect(new URL(page.url()).pathname).toBe(`${base}/locks`);
     const refreshOf = async () =>
       (await page.context().cookies()).find((cookie) => cookie.name === "tg_refresh")?.value;
     const first = await refreshOf();
