@@ -9,7 +9,7 @@ import { startRun } from "./create-manifest.ts";
 import { type Decision, decide, decideLockRace, type RefusalProblem } from "./decide.ts";
 import { gatherApplyFacts } from "./gather-facts.ts";
 import type { CommentOutcome } from "./handle-comment.ts";
-import type { PrContext } from "./pr-context.ts";
+import { type PrContext, requestVia } from "./pr-context.ts";
 import { unlock } from "./unlock.ts";
 
 type QueryCommand = Extract<Command, { kind: QueryAction }>;
@@ -38,6 +38,7 @@ export async function unlockCommand(
     config: pr.state.config,
     pullRequest: pr.pullRequest,
     defaultBranch: pr.repo.defaultBranch,
+    via: requestVia(pr),
   });
 }
 

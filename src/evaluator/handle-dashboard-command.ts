@@ -5,7 +5,7 @@ import { platformFor } from "../vcs/registry.ts";
 import type { InstallationRef, RepoRef } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { type ActingCommand, actOnCommand, type CommentOutcome } from "./handle-comment.ts";
-import { loadPrContext } from "./pr-context.ts";
+import { dashboardCommentPrefix, loadPrContext } from "./pr-context.ts";
 
 export const dashboardCommandKinds = ["plan", "apply", "unlock"] as const;
 export type DashboardCommandKind = (typeof dashboardCommandKinds)[number];
@@ -58,7 +58,7 @@ export async function handleDashboardCommand(
     repo: command.repo,
     prNumber: command.prNumber,
     requester: command.login,
-    commentId: `dashboard:${command.actionId}`,
+    commentId: `${dashboardCommentPrefix}${command.actionId}`,
   });
   if (!pr) return { kind: "replied", what: "config_error" };
   return actOnCommand(pr, parsed as ActingCommand);

@@ -83,3 +83,11 @@ export async function loadPrContext(
     resolvePerson,
   };
 }
+
+/** A dashboard press stands in for a comment under this id prefix (one run per press, like one per comment). */
+export const dashboardCommentPrefix = "dashboard:";
+
+/** Where the request came from, for the audit log: a comment, or a button in the dashboard. */
+export function requestVia(pr: Pick<PrContext, "commentId">): "comment" | "dashboard" {
+  return pr.commentId?.startsWith(dashboardCommentPrefix) ? "dashboard" : "comment";
+}

@@ -22,6 +22,8 @@ export interface UnlockInput {
   config: RepoConfig;
   pullRequest: PullRequestInfo;
   defaultBranch: string;
+  /** What the audit entry says the unlock came through. */
+  via: "comment" | "dashboard";
 }
 
 export async function unlock(
@@ -68,7 +70,7 @@ export async function unlock(
   return { kind: "unlocked", count: released.length };
 }
 
-/** The `lock.unlock` entry of a comment unlock, beside the API's: who, from which PR, which locks of which PRs. */
+/** The `lock.unlock` entry of a comment (or dashboard) unlock, beside the API's: who, from which PR, which locks of which PRs. */
 async function auditUnlock(
   tx: Executor,
   input: UnlockInput,
@@ -81,7 +83,7 @@ async function auditUnlock(
     target: {
       repo: input.repository.fullName,
       pull_request: input.prNumber,
-      via: "comment",
+      via: input.via,
       dirspaces: released.map((lock) => ({
         dir: lock.dir,
         workspace: lock.workspace,

@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installations, locks, workManifests } from "../../src/db/schema/index.ts";
-import { workflowSnippet } from "../../src/render/replies.ts";
+import { workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 import { mirrorCommit, startRunner } from "../e2e/e2e-bed.ts";
 import type { FakeDispatch } from "../fakes/github/state.ts";
 import { installationId, pullRequestEvent, repoFullName } from "../github/payloads.ts";

@@ -321,6 +321,18 @@ describe("actions", () => {
         target: expect.objectContaining({ outcome: "unlocked", released: 1 }),
       }),
     );
+    const released = await bed.database.client.db
+      .select({ target: auditLog.target })
+      .from(auditLog)
+      .where(and(eq(auditLog.installationId, acme.id), eq(auditLog.action, "lock.unlock")));
+    expect(released).toEqual([
+      {
+        target: expect.objectContaining({
+          via: "dashboard",
+          dirspaces: [{ dir: "infra/prod", workspace: "default", pull_request: 7 }],
+        }),
+      },
+    ]);
     const audit = await alice.follow(`${acmeBase()}/audit?action=dashboard.unlock`);
     expect(audit.text).toContain("github:alice");
     expect(audit.text).not.toContain("dashboard.outcome</code>");
