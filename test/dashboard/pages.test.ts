@@ -8,6 +8,7 @@ import {
   workManifestDirspaces,
   workManifests,
 } from "../../src/db/schema/index.ts";
+import { createDashboardCommandTask } from "../../src/jobs/dashboard-command.ts";
 import { CookieClient, csrfOf } from "./cookie-client.ts";
 import { createDashboardBed, type DashboardBed } from "./dashboard-bed.ts";
 import { signInOverHttp } from "./sign-in.ts";
@@ -356,6 +357,24 @@ describe("actions", () => {
     expect(started).toMatchObject({ kind: "plan", requestedBy: "alice" });
     const after = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
     expect(after.text).toContain("plan: run started");
+
+    // A worker that died after starting the run retries the job: the same press starts nothing more.
+    const task = createDashboardCommandTask(bed.deps);
+    const payload = {
+      installationId: acme.id,
+      repositoryId: acme.repoId,
+      prNumber: 7,
+      kind: "plan",
+      argument: "",
+      actor: "github:alice",
+      login: "alice",
+      actionId: started!.commentId!.slice("dashboard:".length),
+    };
+    await task(payload, {} as never);
+    expect((await acmeManifests()).length).toBe(before + 1);
+    // A payload that is not one (a hand-added job) fails without acting.
+    await expect(task({ ...payload, kind: "destroy" }, {} as never)).rejects.toThrow(/kind/);
+    expect((await acmeManifests()).length).toBe(before + 1);
   });
 });
 
