@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   auditLog,
+  defaultBranchSnapshots,
   locks,
   pullRequests,
   workManifestDirspaces,
@@ -161,6 +162,18 @@ const acmeBase = () => `${bed.url}/i/github/101`;
 
 describe("pages", () => {
   it("shows a repository's dirspaces with their latest plan, and its open PRs; q filters by tag", async () => {
+    // A dirspace of the default branch that never ran is listed too, with no results yet.
+    await bed.database.client.db.insert(defaultBranchSnapshots).values({
+      repositoryId: acme.repoId,
+      installationId: acme.id,
+      branch: "main",
+      sha: "c".repeat(40),
+      configProblems: [],
+      dirspaces: [{ dir: "infra/idle", workspace: "default", tags: ["quiet"] }],
+    });
+    const idle = await alice.follow(`${acmeBase()}/repos/acme/infra?q=quiet`);
+    expect(idle.text).toContain("<code>infra/idle</code>");
+    expect(idle.text).not.toContain("<code>infra/prod</code>");
     const page = await alice.follow(`${acmeBase()}/repos/acme/infra`);
     expect(page.status).toBe(200);
     expect(page.text).toContain("<code>infra/prod</code>");

@@ -29,7 +29,7 @@ export function repositoryRoutes(services: DashboardServices): Hono<DashboardEnv
       const repository = await getRepositoryByName(tx, installation.id, fullName);
       if (!repository) return undefined;
       const [snapshot, pulls] = await Promise.all([
-        defaultBranchDirspaces(deps.database.db, installation.id, repository.id),
+        defaultBranchDirspaces(tx, installation.id, repository.id),
         listPullRequests(tx, installation.id, {
           limit: 50,
           direction: "desc",
