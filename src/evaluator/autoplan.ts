@@ -5,6 +5,7 @@ import type { DirspaceRef } from "../domain/dirspace.ts";
 import { buildRunNotes, type RunNotes } from "../domain/run-notes.ts";
 import { computeLayers, type DirspaceRunState, type StackLayers } from "../domain/stack-layers.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
@@ -106,6 +107,7 @@ export async function autoplan(context: EvaluatorContext, input: AutoplanInput):
         pullRequest,
         requestedBy: pullRequest.author,
         defaultBranch: input.defaultBranch,
+        words: platformFor(provider.vcs).words,
       }),
     );
   if (decision.kind === "refuse") {

@@ -4,6 +4,7 @@ import type { DirspaceRef } from "../domain/dirspace.ts";
 import type { StackLayers } from "../domain/stack-layers.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { renderNothingMatched, renderRepoConfig, replyMarker } from "../render/replies.ts";
+import { platformFor } from "../vcs/registry.ts";
 import { loadLayers, notesFor } from "./autoplan.ts";
 import { startRun } from "./create-manifest.ts";
 import { type Decision, decide, decideLockRace, type RefusalProblem } from "./decide.ts";
@@ -167,6 +168,7 @@ async function refuse(
       pullRequest: pr.pullRequest,
       requestedBy: pr.requester,
       defaultBranch: pr.repo.defaultBranch,
+      words: platformFor(pr.provider.vcs).words,
     }),
   );
   return { kind: "refused" };

@@ -1,6 +1,8 @@
 // The PR's state and base branch: pr_not_open, apply_after_merge (apply only once merged), destination_branches.
+
 import { describe, expect, it } from "vitest";
 import { renderRefusal } from "../render/refusal.ts";
+import { platforms } from "../vcs/registry.ts";
 import { decide } from "./decide.ts";
 import { input, pullRequest } from "./decide-fixture.ts";
 
@@ -30,6 +32,7 @@ describe("pr_not_open", () => {
         pullRequest: closed,
         requestedBy: "alice",
         defaultBranch: "main",
+        words: platforms.github.words,
       });
       expect(body).toContain("the PR is closed — reopen it to run commands");
     },
@@ -70,6 +73,7 @@ describe("apply_after_merge", () => {
       pullRequest,
       requestedBy: "alice",
       defaultBranch: "main",
+      words: platforms.github.words,
     });
     expect(body).toContain(
       "this repository applies after merge — merge the PR, then comment `terragate apply`",

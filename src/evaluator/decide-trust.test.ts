@@ -1,6 +1,8 @@
 // Who may make Terragate run: safe defaults, forks, autoplan for the author, config_update, default-branch tags, approvals.
+
 import { describe, expect, it } from "vitest";
 import { renderRefusal } from "../render/refusal.ts";
+import { platforms } from "../vcs/registry.ts";
 import { type Decision, decide, type RefusalProblem } from "./decide.ts";
 import { input, person, pullRequest } from "./decide-fixture.ts";
 
@@ -17,6 +19,7 @@ function render(decision: Decision, requestedBy = "alice"): string {
     pullRequest,
     requestedBy,
     defaultBranch: "main",
+    words: platforms.github.words,
   });
 }
 

@@ -1,6 +1,8 @@
 // The pure decision: autoplan, access control, apply requirements, plan validity and locks, without I/O.
+
 import { describe, expect, it } from "vitest";
 import { renderRefusal } from "../render/refusal.ts";
+import { platforms } from "../vcs/registry.ts";
 import { decide, decideLockRace } from "./decide.ts";
 import { input, person, pullRequest } from "./decide-fixture.ts";
 
@@ -178,6 +180,7 @@ describe("decide", () => {
       pullRequest,
       requestedBy: "alice",
       defaultBranch: "main",
+      words: platforms.github.words,
       now: new Date(Date.UTC(2026, 0, 1, 12)),
     });
     expect(body).toBe(

@@ -4,6 +4,7 @@ import { upsertInstallation, upsertPullRequest, upsertRepository } from "../db/q
 import { type StatusTarget, statusTarget } from "../db/queries/work-manifest-creation.ts";
 import { parseTagQuery } from "../domain/tag-query.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { CheckRunRerequestedEvent } from "../vcs/types.ts";
 import { loadLayers, notesFor } from "./autoplan.ts";
 import type { EvaluatorContext } from "./context.ts";
@@ -80,6 +81,7 @@ export async function handleCheckRunRerequested(
           pullRequest,
           requestedBy: event.sender,
           defaultBranch: event.repo.defaultBranch,
+          words: platformFor(provider.vcs).words,
         }),
       );
       continue;

@@ -6,6 +6,7 @@ import type { RepositoryRow } from "../db/queries/vcs-sync.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { renderUnlocked, replyMarker } from "../render/replies.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
 import { type AccessTagsOf, accessDenials, type PersonFacts } from "./access.ts";
 import type { EvaluatorContext } from "./context.ts";
@@ -53,6 +54,7 @@ export async function unlock(
         pullRequest: input.pullRequest,
         requestedBy: input.user.login,
         defaultBranch: input.defaultBranch,
+        words: platformFor(provider.vcs).words,
       }),
     );
     return { kind: "refused" };

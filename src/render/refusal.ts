@@ -67,24 +67,38 @@ function allowedText(allowed: string[], source: PolicySource, defaultBranch: str
   return `allowed: ${who} (${sourceText(source, defaultBranch)})`;
 }
 
-function forkLine(problem: Extract<RefusalProblem, { rule: "fork" }>, defaultBranch: string): string {
+function forkLine(
+  problem: Extract<RefusalProblem, { rule: "fork" }>,
+  defaultBranch: string,
+  words: RefusalWords,
+): string {
+  const cr = words.changeRequestShort;
   const from = problem.headRepository
     ? `the fork ${code(problem.headRepository)}`
     : "a fork that no longer exists";
   const file = `${code(repoConfigPath)} on ${code(defaultBranch)}`;
   return problem.forkPrs === "refuse"
-    ? `this PR comes from ${from}, and Terragate runs nothing for PRs from forks (${code("fork_prs: refuse")}, the default) — an admin can set ${code("fork_prs: allow")} in ${file}; then people ${code("access_control")} allows can run it by comment after reviewing the code`
-    : `this PR comes from ${from}: PRs from forks are never planned on push (${code("fork_prs: allow")} runs them only on a comment) — someone allowed to plan can review the code and comment ${code("terragate plan")}`;
+    ? `this ${cr} comes from ${from}, and Terragate runs nothing for ${cr}s from forks (${code("fork_prs: refuse")}, the default) — an admin can set ${code("fork_prs: allow")} in ${file}; then people ${code("access_control")} allows can run it by comment after reviewing the code`
+    : `this ${cr} comes from ${from}: ${cr}s from forks are never planned on push (${code("fork_prs: allow")} runs them only on a comment) — someone allowed to plan can review the code and comment ${code("terragate plan")}`;
+}
+
+/** How the VCS names change requests: `#42` and "PR" on GitHub, `!42` and "MR" on GitLab. */
+export interface RefusalWords {
+  changeRequestShort: string;
+  reference(number: number): string;
 }
 
 interface LineContext {
   pullRequest: { headSha: string; baseSha: string };
   defaultBranch: string;
   now: Date;
+  words: RefusalWords;
 }
 
 function problemLine(problem: RefusalProblem, context: LineContext): string {
-  const { pullRequest: pr, defaultBranch, now } = context;
+  const { pullRequest: pr, defaultBranch, now, words } = context;
+  const cr = words.changeRequestShort;
+  const ref = words.reference;
   switch (problem.rule) {
     case "access": {
       const action = problem.action.replace("_", "-");
@@ -93,20 +107,20 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
     case "config_update": {
       const files = problem.files.slice(0, 5).map(code).join(", ");
       const more = problem.files.length > 5 ? ` and ${problem.files.length - 5} more` : "";
-      return `this PR changes ${files}${more}, so running ${listDirspaces(problem.dirspaces)} needs ${code("config_update")}, which @${problem.who} lacks; ${allowedText(problem.allowed, problem.source, defaultBranch)} — one of them must review the change and comment ${code("terragate plan")}`;
+      return `this ${cr} changes ${files}${more}, so running ${listDirspaces(problem.dirspaces)} needs ${code("config_update")}, which @${problem.who} lacks; ${allowedText(problem.allowed, problem.source, defaultBranch)} — one of them must review the change and comment ${code("terragate plan")}`;
     }
     case "fork":
-      return forkLine(problem, defaultBranch);
+      return forkLine(problem, defaultBranch, words);
     case "no_plan":
-      return `no plan for ${listDirspaces(problem.dirspaces)} in this PR — comment ${code("terragate plan")}`;
+      return `no plan for ${listDirspaces(problem.dirspaces)} in this ${cr} — comment ${code("terragate plan")}`;
     case "stale_plan":
       return problem.planHeadSha !== pr.headSha
-        ? `the plan for ${listDirspaces([problem.dirspace])} is from ${code(shortSha(problem.planHeadSha))} but the PR is at ${code(shortSha(pr.headSha))} — comment ${code("terragate plan")}`
+        ? `the plan for ${listDirspaces([problem.dirspace])} is from ${code(shortSha(problem.planHeadSha))} but the ${cr} is at ${code(shortSha(pr.headSha))} — comment ${code("terragate plan")}`
         : `the plan for ${listDirspaces([problem.dirspace])} was made against base ${code(shortSha(problem.planBaseSha))} but the base is now ${code(shortSha(pr.baseSha))} — comment ${code("terragate plan")}`;
     case "superseded":
-      return `#${problem.pullRequestNumber} ${problem.kind} ${listDirspaces([problem.dirspace])} after this plan — comment ${code("terragate plan")}`;
+      return `${ref(problem.pullRequestNumber)} ${problem.kind} ${listDirspaces([problem.dirspace])} after this plan — comment ${code("terragate plan")}`;
     case "locked":
-      return `${listDirspaces(problem.dirspaces)} locked by #${problem.pullRequestNumber} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close #${problem.pullRequestNumber}, or comment ${code(`terragate unlock ${problem.pullRequestNumber}`)}`;
+      return `${listDirspaces(problem.dirspaces)} locked by ${ref(problem.pullRequestNumber)} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close ${ref(problem.pullRequestNumber)}, or comment ${code(`terragate unlock ${problem.pullRequestNumber}`)}`;
     case "layer_order": {
       const query = problem.applyFirst.map((dirspace) => `dir:${dirspace.dir}`);
       const unique = [...new Set(query)];
@@ -114,7 +128,7 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
         unique.length === 0
           ? "apply what they depend on first"
           : `apply ${listDirspaces(problem.applyFirst)} first: comment ${code(`terragate apply ${unique.join(" or ")}`)}`;
-      return `${listDirspaces(problem.dirspaces)} depend${problem.dirspaces.length === 1 ? "s" : ""} on changes of this PR that are not applied yet (stacks order, from ${code(repoConfigPath)} on ${code(defaultBranch)}) — ${next}, then plan and apply the next layer`;
+      return `${listDirspaces(problem.dirspaces)} depend${problem.dirspaces.length === 1 ? "s" : ""} on changes of this ${cr} that are not applied yet (stacks order, from ${code(repoConfigPath)} on ${code(defaultBranch)}) — ${next}, then plan and apply the next layer`;
     }
     case "approval": {
       const parts = [`${problem.have} of ${problem.need} required approval${problem.need === 1 ? "" : "s"}`];
@@ -141,15 +155,15 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
           ", ",
         )} requested changes — get their approval or have the review dismissed, then comment ${code("terragate apply")}`;
     case "merge_conflicts":
-      return `the PR has merge conflicts — resolve them, then ${code("terragate plan")} again`;
+      return `the ${cr} has merge conflicts — resolve them, then ${code("terragate plan")} again`;
     case "status_checks":
       return `status checks are not green: ${problem.failing.slice(0, 10).map(code).join(", ")} — wait for them or fix them, then comment ${code("terragate apply")}`;
     case "draft":
-      return `the PR is a draft — mark it ready for review, then comment ${code("terragate apply")}`;
+      return `the ${cr} is a draft — mark it ready for review, then comment ${code("terragate apply")}`;
     case "apply_after_merge":
-      return "this repository applies after merge — merge the PR, then comment `terragate apply`";
+      return `this repository applies after merge — merge the ${cr}, then comment ${code("terragate apply")}`;
     case "pr_not_open":
-      return `the PR is ${problem.state} — reopen it to run commands`;
+      return `the ${cr} is ${problem.state} — reopen it to run commands`;
     default: {
       const unreachable: never = problem;
       return unreachable;
@@ -166,6 +180,8 @@ export interface RefusalInput {
   requestedBy: string;
   /** Where access control and fork_prs are read from, named in the lines that cite them. */
   defaultBranch: string;
+  /** The VCS's words for change requests (the platform's). */
+  words: RefusalWords;
   now?: Date;
 }
 
@@ -177,7 +193,7 @@ export function renderRefusal(input: RefusalInput): string {
     `:no_entry: **Cannot ${verb[input.action]}** ${listDirspaces(input.dirspaces)}`,
     ...input.problems.map(
       (problem) =>
-        `- ${problemLine(problem, { pullRequest: input.pullRequest, defaultBranch: input.defaultBranch, now })}`,
+        `- ${problemLine(problem, { pullRequest: input.pullRequest, defaultBranch: input.defaultBranch, now, words: input.words })}`,
     ),
     "",
     `Requested by @${input.requestedBy} · ${code(shortSha(input.pullRequest.headSha))}`,

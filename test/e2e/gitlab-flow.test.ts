@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gitlabCiSnippet } from "../../src/vcs/gitlab/ci-snippet.ts";
 import type { FakeMergeRequest, FakePipeline, FakeProject } from "../fakes/gitlab/state.ts";
 import { createGitlabBed, type GitlabBed } from "../gitlab/gitlab-bed.ts";
-import { project as hookProject, mergeRequestHook, noteHook } from "../gitlab/payloads.ts";
+import { project as hookProject, mergeRequestHook, noteHook, pipelineHook } from "../gitlab/payloads.ts";
 import { git, runnerEnv, terraformRoot } from "../runner/runner-fixtures.ts";
 import { readState } from "./e2e-bed.ts";
 
@@ -90,6 +90,10 @@ function botNote(mergeRequest: FakeMergeRequest, kind: string): string | undefin
     (note) =>
       note.authorId === botId && note.body.includes(`<!-- terragate:${kind}:pr-${mergeRequest.iid} -->`),
   )?.body;
+}
+
+function openMergeRequest(iid: number, sourceBranch: string): FakeMergeRequest {
+  return bed.gitlab.state.openMergeRequest(project, { iid, author: "alice", sourceBranch });
 }
 
 function lastPipeline(): FakePipeline {
@@ -259,5 +263,113 @@ describe("a merge request end to end", { timeout: 120_000 }, () => {
     expect(run.exitCode, run.stderr).toBe(0);
     await bed.work();
     expect(botNote(mergeRequest, "plan")).toContain("Plan: 1 to add, 0 to change, 0 to destroy.");
+  });
+  it("refuses an apply of a plan made before the latest push", async () => {
+    await branch("feature-3", { "infra/c/main.tf": terraformRoot("c", 1) });
+    const mergeRequest = openMergeRequest(3, "feature-3");
+    await sendMergeRequest(mergeRequest, "open");
+    expect((await startRunner(lastPipeline())).exitCode).toBe(0);
+    await bed.work();
+
+    // A push whose hook is still on its way: the plan on record is for the previous head.
+    await git(root, ["checkout", "-q", "feature-3"]);
+    await writeFile(path.join(root, "infra/c/main.tf"), terraformRoot("c", 2));
+    await git(root, ["commit", "-q", "-am", "second commit"]);
+    await git(root, ["checkout", "-q", "main"]);
+    mergeRequest.headSha = await mirror("feature-3");
+    const pipelines = project.pipelines.length;
+    await sendNote(mergeRequest, "alice", "terragate apply");
+    expect(project.pipelines.length).toBe(pipelines);
+    expect(botNote(mergeRequest, "refusal")).toMatch(/made for .*`terragate plan`|terragate plan/s);
+    expect(botNote(mergeRequest, "refusal")).toContain(mergeRequest.headSha.slice(0, 7));
+  });
+
+  it("refuses an apply on a dirspace another MR holds the lock of, naming that MR", async () => {
+    // !1 applied infra/a: under lock_policy apply it holds the lock until it merges.
+    await branch("feature-4", { "infra/a/main.tf": terraformRoot("a", 3) });
+    const mergeRequest = openMergeRequest(4, "feature-4");
+    await sendMergeRequest(mergeRequest, "open");
+    expect((await startRunner(lastPipeline())).exitCode).toBe(0);
+    await bed.work();
+    const pipelines = project.pipelines.length;
+    await sendNote(mergeRequest, "alice", "terragate apply");
+    expect(project.pipelines.length).toBe(pipelines);
+    expect(botNote(mergeRequest, "refusal")).toMatch(/lock/i);
+    expect(botNote(mergeRequest, "refusal")).toContain("!1");
+  });
+
+  it("refuses a command from a member with read access only (Reporter)", async () => {
+    await branch("feature-5", { "infra/d/main.tf": terraformRoot("d", 1) });
+    const mergeRequest = openMergeRequest(5, "feature-5");
+    const pipelines = project.pipelines.length;
+    await sendNote(mergeRequest, "rita", "terragate plan");
+    expect(project.pipelines.length).toBe(pipelines);
+    expect(botNote(mergeRequest, "refusal")).toContain("rita");
+  });
+
+  it("runs nothing for an MR from a fork", async () => {
+    const fork = bed.gitlab.state.addProject("mallory/infra");
+    const sha = await branch("feature-6", { "infra/e/main.tf": terraformRoot("e", 1) });
+    fork.branches.set("feature-6", sha);
+    const mergeRequest = openMergeRequest(6, "feature-6");
+    mergeRequest.sourceProjectId = fork.id;
+    const pipelines = project.pipelines.length;
+    await sendMergeRequest(mergeRequest, "open");
+    await sendNote(mergeRequest, "alice", "terragate plan");
+    expect(project.pipelines.length).toBe(pipelines);
+    expect(botNote(mergeRequest, "refusal")).toMatch(/fork/);
+  });
+
+  it("answers a hook with a wrong token 401 and stores nothing", async () => {
+    const before = await bed.database.client.sql`select count(*)::int as n from webhook_deliveries`;
+    const response = await bed.send(
+      "Merge Request Hook",
+      mergeRequestHook({ action: "open", project: hookProjectOf() }),
+      {
+        token: "not-the-secret",
+      },
+    );
+    expect(response.status).toBe(401);
+    const after = await bed.database.client.sql`select count(*)::int as n from webhook_deliveries`;
+    expect(after[0]!["n"]).toBe(before[0]!["n"]);
+  });
+
+  it("answers a broken config with a note naming the line and column", async () => {
+    await branch("feature-7", {
+      "infra/f/main.tf": terraformRoot("f", 1),
+      ".terragate/config.yml": "version: 1\nworkflows: [\n  - tag_query: ''\n",
+    });
+    const mergeRequest = openMergeRequest(7, "feature-7");
+    const pipelines = project.pipelines.length;
+    await sendMergeRequest(mergeRequest, "open");
+    expect(project.pipelines.length).toBe(pipelines);
+    expect(botNote(mergeRequest, "config-error")).toMatch(/\.terragate\/config\.yml.*\d+:\d+/s);
+  });
+
+  it("fails the statuses and releases the lock of a pipeline that was canceled", async () => {
+    await branch("feature-8", { "infra/g/main.tf": terraformRoot("g", 1) });
+    const mergeRequest = openMergeRequest(8, "feature-8");
+    await sendMergeRequest(mergeRequest, "open");
+    expect((await startRunner(lastPipeline())).exitCode).toBe(0);
+    await bed.work();
+    await sendNote(mergeRequest, "alice", "terragate apply");
+    const applyPipeline = lastPipeline();
+    const locked = await bed.database.client.sql`select dir from locks where dir = 'infra/g'`;
+    expect([...locked]).toEqual([{ dir: "infra/g" }]);
+
+    const response = await bed.send(
+      "Pipeline Hook",
+      pipelineHook({
+        id: applyPipeline.id,
+        status: "canceled",
+        project: hookProjectOf(),
+        sha: applyPipeline.sha,
+      }),
+    );
+    expect(response.status).toBe(202);
+    await bed.work();
+    expect(statusOf("terragate apply: infra/g (default)")).toMatchObject({ status: "failed" });
+    expect([...(await bed.database.client.sql`select dir from locks where dir = 'infra/g'`)]).toEqual([]);
+    expect(botNote(mergeRequest, "apply")).toMatch(/canceled|cancelled/);
   });
 });
