@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { currentTraceparent } from "../tracing/tracing.ts";
+import type { TaskName, TaskPayloads } from "./task-payloads.ts";
 
 export interface AddJobOptions {
   /** Jobs with the same queue name run one at a time, in order (e.g. one queue per PR). */
@@ -18,10 +19,10 @@ export interface AddJobOptions {
  * Adds a graphile-worker job in the same transaction as the rows it refers to, so the job exists
  * exactly when they do: visible only after commit, gone after rollback.
  */
-export async function addJob<TPayload extends object>(
+export async function addJob<Task extends TaskName>(
   executor: Executor,
-  taskIdentifier: string,
-  payload: TPayload,
+  taskIdentifier: Task,
+  payload: TaskPayloads[Task],
   options: AddJobOptions = {},
 ): Promise<void> {
   // The job continues the trace that added it (the task wrapper reads `traceparent`).

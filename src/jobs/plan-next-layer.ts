@@ -21,7 +21,7 @@ export function planNextLayerJob(
   repository: Pick<RepositoryRow, "vcs" | "externalId">,
   pullRequest: Pick<PullRequestRow, "number">,
   workManifestId: string,
-): { task: string; payload: PlanNextLayerPayload; options: AddJobOptions } {
+): { task: "plan-next-layer"; payload: PlanNextLayerPayload; options: AddJobOptions } {
   return {
     task: "plan-next-layer",
     payload: { workManifestId },

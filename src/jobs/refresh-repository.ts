@@ -10,6 +10,7 @@ import { queueRefresh } from "./queue-refresh.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const RefreshRepositoryPayload = z.object({ repositoryId: z.number().int().positive() });
+export type RefreshRepositoryPayload = z.infer<typeof RefreshRepositoryPayload>;
 
 /** Queues a refresh of every repository of live installations; returns how many. */
 export async function queueAllRefreshes(executor: Executor): Promise<number> {

@@ -6,6 +6,7 @@ import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import type { Metrics } from "../server/metrics.ts";
 import { withSpan } from "../tracing/tracing.ts";
+import type { TaskName } from "./task-payloads.ts";
 
 /** What every task factory receives. */
 export interface JobDeps {
@@ -44,8 +45,8 @@ function lazyTask(load: () => Promise<TaskFactory>): TaskFactory {
   };
 }
 
-/** Task name → factory. Add a task by adding its file and one line here. */
-const tasks: Record<string, TaskFactory> = {
+/** Task name → factory: exactly the names of task-payloads.ts. Add a task by adding its file and one line here and there. */
+const tasks: Record<TaskName, TaskFactory> = {
   "evaluate-event": lazyTask(async () => (await import("./evaluate-event.ts")).createEvaluateEventTask),
   "dispatch-run": lazyTask(async () => (await import("./dispatch-run.ts")).createDispatchRunTask),
   "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),

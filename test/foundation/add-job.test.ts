@@ -33,14 +33,19 @@ test("the job is invisible to other connections until commit, then visible with 
     await addJob(
       tx,
       "evaluate-event",
-      { deliveryId: "d-1" },
+      { vcs: "github", deliveryId: "d-1" },
       { queueName: "pr:acme/infra#42", jobKey: "k-1" },
     );
     seenInside = await jobs();
   });
   expect(seenInside).toEqual([]);
   expect(await jobs()).toEqual([
-    { task: "evaluate-event", payload: { deliveryId: "d-1" }, queue: "pr:acme/infra#42", key: "k-1" },
+    {
+      task: "evaluate-event",
+      payload: { vcs: "github", deliveryId: "d-1" },
+      queue: "pr:acme/infra#42",
+      key: "k-1",
+    },
   ]);
 });
 

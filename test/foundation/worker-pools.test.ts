@@ -4,11 +4,11 @@ import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
-import { addJob } from "../../src/jobs/add-job.ts";
 import { startWorker, type WorkerHandle } from "../../src/jobs/worker.ts";
 import { heartbeat, type PoolLivenessTiming, reclaimJobs } from "../../src/jobs/worker-pools.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { addProbeJob } from "../harness/probe-job.ts";
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -68,7 +68,7 @@ async function worker(
 
 /** A job locked by `poolId` `secondsAgo` seconds ago, as a process killed while running it leaves it. */
 async function strandedJob(poolId: string, secondsAgo: number): Promise<string> {
-  await database.client.db.transaction((tx) => addJob(tx, "probe", {}));
+  await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
   const [job] = await database.client.sql<{ id: string }[]>`
     update graphile_worker._private_jobs
     set locked_by = ${poolId}, locked_at = now() - make_interval(secs => ${secondsAgo}), attempts = 1
@@ -120,7 +120,7 @@ test("a live pool keeps its running job: another worker never takes it", async (
     await held;
   };
   await worker({ probe: slow });
-  await database.client.db.transaction((tx) => addJob(tx, "probe", {}));
+  await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
   await until(() => runs === 1, 5_000);
   // A second process sweeping for several stale periods: the first pool's heartbeat is fresh.
   await worker({ probe: slow });
@@ -205,7 +205,7 @@ test("a stranded job is unlocked with the reason recorded, and its pool forgotte
 
 test("a gracefully stopped worker leaves no heartbeat row behind", async () => {
   const handle = await worker({ probe: async () => {} });
-  await database.client.db.transaction((tx) => addJob(tx, "probe", {}));
+  await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
   await until(async () => (await jobs()).length === 0, 5_000);
   expect((await database.client.sql`select pool_id from worker_pools`).length).toBe(1);
   await handle.stop(1_000);

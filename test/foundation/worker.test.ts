@@ -3,11 +3,11 @@ import type pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
-import { addJob } from "../../src/jobs/add-job.ts";
 import { startWorker, type WorkerHandle } from "../../src/jobs/worker.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createMetrics, type Metrics } from "../../src/server/metrics.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { addProbeJob } from "../harness/probe-job.ts";
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -75,8 +75,8 @@ test("runs committed jobs and records durations and failures by task", async () 
   });
   expect(worker.status()).toBe("running");
   await database.client.db.transaction(async (tx) => {
-    await addJob(tx, "probe-ok", { n: 1 });
-    await addJob(tx, "probe-fail", {}, { maxAttempts: 1 });
+    await addProbeJob(tx, "probe-ok", { n: 1 });
+    await addProbeJob(tx, "probe-fail", {}, { maxAttempts: 1 });
   });
   await until(async () => (await pendingJobs()).every((job) => job.attempts >= 1 && !job.locked));
   await until(async () => (await metrics.registry.metrics()).includes('outcome="error"'));
@@ -108,7 +108,7 @@ test("stop waits for a running job to finish before resolving", async () => {
       },
     },
   });
-  await addJob(database.client.db, "probe-slow", {});
+  await addProbeJob(database.client.db, "probe-slow", {});
   await until(async () => started);
   const stopping = worker.stop(10_000);
   expect(worker.status()).toBe("stopping");
@@ -132,7 +132,7 @@ test("a job still running at the deadline is returned to the queue and stop reso
       },
     },
   });
-  await addJob(database.client.db, "probe-stuck", {});
+  await addProbeJob(database.client.db, "probe-stuck", {});
   await until(async () => started);
   const begin = Date.now();
   await worker.stop(500);

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { removedOutputNote, retentionBatchSize } from "../../src/db/queries/retention.ts";
-import { addJob } from "../../src/jobs/add-job.ts";
 import { createHousekeepingTask, retentionPolicy, runHousekeeping } from "../../src/jobs/housekeeping.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { addProbeJob } from "../harness/probe-job.ts";
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -89,7 +89,7 @@ test("removes deliveries, outputs and tokens past their retention, and keeps eve
   await seedDelivery("old-unprocessed-dead", 40, false);
   await seedDelivery("old-unprocessed-queued", 40, false);
   // The queued one's evaluation job is still waiting (e.g. retrying): its delivery must survive.
-  await addJob(
+  await addProbeJob(
     database.client.db,
     "evaluate-event",
     { vcs: "github", deliveryId: "old-unprocessed-queued" },
@@ -213,7 +213,7 @@ test("one pass at a time: a second process finds the pass taken and does nothing
 
 test("collects graphile-worker's unused queues and task identifiers, keeping this deployment's tasks", async () => {
   // A finished PR's queue and a task an older version ran: both are left behind once their jobs are gone.
-  await addJob(database.client.db, "retired-task", {}, { queueName: "pr:github:1:42" });
+  await addProbeJob(database.client.db, "retired-task", {}, { queueName: "pr:github:1:42" });
   await database.client.sql`delete from graphile_worker._private_jobs`;
   await database.client.sql`
     insert into graphile_worker._private_tasks (identifier)
