@@ -113,7 +113,7 @@ describe("errors", () => {
     expect(response.headers.get("X-Request-Id")).toBe("boom-1");
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
-      error: { code: "internal_error", message: expect.stringContaining("boom-1") },
+      error: { code: "internal", message: expect.stringContaining("boom-1") },
     });
     expect(text).not.toMatch(/hunter2|10\.0\.0\.5|at .*\.ts/);
     const logged = lines.find((line) => line["msg"] === "request failed");

@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type AccessTokenClaims, AccessTokenError, verifyAccessToken } from "../../crypto/jwt.ts";
 import { ApiError } from "../v1/api-error.ts";
+import { bearerCredential } from "./bearer.ts";
 import type { Capability } from "./capabilities.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { SigningKeyStore } from "./signing-key-store.ts";
@@ -13,14 +14,13 @@ export interface ApiEnv {
 
 /** Reads `Authorization: Bearer <token>`; throws 401 with what to send instead. */
 export function bearerToken(c: Context): string {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) {
+  const token = bearerCredential(c.req.header("authorization"));
+  if (!token) {
     throw new ApiError(401, "unauthorized", "send `Authorization: Bearer <access token>`", {
       headers: { "WWW-Authenticate": 'Bearer realm="terragate"' },
     });
   }
-  return match[1];
+  return token;
 }
 
 export function rateLimitError(retryAfterSeconds: number): ApiError {

@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { errorBody } from "../v1/api-error.ts";
+import { bearerCredential } from "./bearer.ts";
 
 /**
  * "Admin" means the operator of this Terragate server: whoever holds TERRAGATE_ADMIN_TOKEN (set in
@@ -20,7 +21,7 @@ export function requireAdminToken(options: { adminToken: string | undefined }): 
         403,
       );
     }
-    const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+    const presented = bearerCredential(c.req.header("authorization"));
     if (!presented || !timingSafeEqual(digest(presented), expected)) {
       return c.json(
         errorBody("unauthorized", "admin routes need `Authorization: Bearer <TERRAGATE_ADMIN_TOKEN>`"),

@@ -1,14 +1,10 @@
-// The top-level error and not-found handlers: JSON bodies {"error":{code,message}}, logged, never a stack trace.
+// The top-level error and not-found handlers: the API's one error shape (api-error.ts), logged, never a stack trace.
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type ApiErrorCode, errorBody } from "../v1/api-error.ts";
 
-/** The body of every error response. */
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-const codeByStatus: Record<number, string> = {
+const codeByStatus: Partial<Record<number, ApiErrorCode>> = {
   400: "bad_request",
   401: "unauthorized",
   403: "forbidden",
@@ -17,14 +13,10 @@ const codeByStatus: Record<number, string> = {
   409: "conflict",
   413: "payload_too_large",
   415: "unsupported_media_type",
-  422: "unprocessable_entity",
-  429: "too_many_requests",
+  422: "validation_failed",
+  429: "rate_limited",
   503: "unavailable",
 };
-
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
-}
 
 export function errorHandler(): ErrorHandler {
   return function onError(error: Error, c: Context) {
@@ -32,12 +24,15 @@ export function errorHandler(): ErrorHandler {
     if (error instanceof HTTPException && error.status < 500) {
       logger?.info({ status: error.status, err: error.message }, "request refused");
       const status = error.status as ContentfulStatusCode;
-      return c.json(errorBody(codeByStatus[status] ?? "error", error.message || "Request refused"), status);
+      return c.json(
+        errorBody(codeByStatus[status] ?? "bad_request", error.message || "Request refused"),
+        status,
+      );
     }
     logger?.error({ err: error }, "request failed");
     return c.json(
       errorBody(
-        "internal_error",
+        "internal",
         `Internal server error; quote request id ${c.get("requestId") ?? "-"} when reporting it`,
       ),
       500,

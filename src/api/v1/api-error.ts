@@ -1,4 +1,6 @@
-// Errors of the tooling API: one JSON shape `{"error": {"code", "message", "details"}}` for every failure.
+// Errors of the HTTP API: one JSON shape `{"error": {"code", "message", "details"}}` for every failure
+// (the tooling API's handlers and the server's top-level handler alike; the runner endpoints speak the
+// runner protocol's own `{error, issues}`).
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -13,12 +15,15 @@ export const apiErrorCodes = [
   "token_expired",
   "forbidden",
   "not_found",
+  "method_not_allowed",
   "version_conflict",
   "conflict",
   "payload_too_large",
+  "unsupported_media_type",
   "rate_limited",
   "internal",
   "bad_gateway",
+  "unavailable",
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
 

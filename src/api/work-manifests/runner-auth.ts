@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { type ManifestClaims, verifyManifestToken, WorkTokenError } from "../../crypto/work-token.ts";
 import type { ManifestOperation } from "../../runner/protocol.ts";
+import { bearerCredential } from "../auth/bearer.ts";
 
 /** An HTTP error with the status and a message the runner prints for the person reading the CI log. */
 export class RunnerApiError extends Error {
@@ -24,15 +25,14 @@ export class RunnerApiError extends Error {
 }
 
 export function bearerToken(c: Context): string {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) {
+  const token = bearerCredential(c.req.header("authorization"));
+  if (!token) {
     throw new RunnerApiError(
       401,
       "missing `Authorization: Bearer <token>` (a work token, OIDC token or manifest token)",
     );
   }
-  return match[1];
+  return token;
 }
 
 /** Checks the manifest JWT of a call after initiate: valid, bound to this manifest, allowed this operation. */
