@@ -1,8 +1,13 @@
-// A GitHub test bed: fake GitHub, a migrated test database, the real app and task list, signed webhook deliveries.
+// The test bed: fake GitHub, a migrated test database, the real app and task list, signed webhook deliveries;
+// with `serve`, the app also listens on a port so a runner process can reach it (the end-to-end tests).
 import { createHmac, randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
 import type pg from "pg";
 import { createApp } from "../../src/api/app.ts";
 import { type Config, loadConfig } from "../../src/config/env.ts";
+import type { DashboardOptions } from "../../src/dashboard/dashboard.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { createTaskList, type JobDeps } from "../../src/jobs/task-list.ts";
 import { createLogger } from "../../src/logging/logger.ts";
@@ -17,6 +22,8 @@ import { installationId, repoFullName } from "./payloads.ts";
 export const webhookSecret = "test-webhook-secret";
 
 export interface Testbed {
+  /** The server's URL: where it listens with `serve`, else the URL links are made with. */
+  url: string;
   github: FakeGithub;
   database: TestDatabase;
   config: Config;
@@ -36,17 +43,47 @@ export function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-export async function createTestbed(): Promise<Testbed> {
+export interface TestbedOptions {
+  /** Serve the app over HTTP on a free port (runner processes call it); TERRAGATE_URL is then that URL. */
+  serve?: boolean;
+  /** Environment overrides given the fake GitHub's URL (undefined removes a variable). */
+  env?: (githubUrl: string) => Record<string, string | undefined>;
+  dashboard?: DashboardOptions;
+}
+
+/** The app on a free port of 127.0.0.1; it answers 503 until `holder.app` is set. */
+async function serveApp(holder: { app?: Hono }): Promise<{ url: string; close: () => Promise<void> }> {
+  let resolveUrl: (url: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const server = serve(
+    {
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => holder.app?.fetch(request) ?? new Response("starting", { status: 503 }),
+    },
+    (info: AddressInfo) => resolveUrl(`http://127.0.0.1:${info.port}`),
+  );
+  const url = await ready;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+export async function createTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const github = await startFakeGithub();
   const database = await createTestDatabase();
+  const holder: { app?: Hono } = {};
+  const served = options.serve ? await serveApp(holder) : undefined;
+  const url = served?.url ?? "https://terragate.test";
   const config = loadConfig({
     APP_ID: "1",
     PRIVATE_KEY: testAppPrivateKey(),
     WEBHOOK_SECRET: webhookSecret,
     GITHUB_API_URL: github.url,
-    TERRAGATE_URL: "https://terragate.test",
+    TERRAGATE_URL: url,
     DATABASE_URL: database.url,
     LOG_LEVEL: "silent",
+    ...options.env?.(github.url),
   });
   const deps: JobDeps = {
     config,
@@ -55,10 +92,12 @@ export async function createTestbed(): Promise<Testbed> {
     encryptionKey: Buffer.alloc(32, 7),
   };
   const pool = createPgPool(database.url, { max: 4, applicationName: "terragate-test-worker" });
-  const app = createApp(deps);
+  const app = createApp({ ...deps, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
+  holder.app = app;
   const taskList = createTaskList(deps);
 
   const testbed: Testbed = {
+    url,
     github,
     database,
     config,
@@ -92,6 +131,7 @@ export async function createTestbed(): Promise<Testbed> {
       await database.reset();
     },
     async close() {
+      await served?.close();
       await pool.end();
       await database.close();
       await github.close();
