@@ -7,7 +7,7 @@ import type { InitiateRequest, InitiateResponse } from "../../runner/protocol.ts
 import type { AppDeps } from "../app.ts";
 import { buildManifestResponse } from "./initiate.ts";
 import type { WorkManifestRow } from "./manifest-store.ts";
-import { findManifest, findPullRequest, listDirspaces } from "./manifest-store.ts";
+import { findManifest, findPullRequest, listManifestDirspaces } from "./manifest-store.ts";
 import { RunnerApiError } from "./runner-auth.ts";
 import { boundRunId, type RunnerCredential } from "./runner-identity.ts";
 
@@ -74,7 +74,7 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
     await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
-  const dirspaces = await listDirspaces(db, id);
+  const dirspaces = await listManifestDirspaces(db, id);
   const response = await buildManifestResponse(deps, vcs, manifest, repository, pullRequest, dirspaces);
   if (response.type === "invalid") {
     await db.transaction((tx) => abortManifest(tx, id, response.reason, "failed"));

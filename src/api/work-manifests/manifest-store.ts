@@ -49,7 +49,10 @@ export async function findManifest(db: Executor, id: string): Promise<WorkManife
   return row;
 }
 
-export async function listDirspaces(db: Executor, manifestId: string): Promise<WorkManifestDirspaceRow[]> {
+export async function listManifestDirspaces(
+  db: Executor,
+  manifestId: string,
+): Promise<WorkManifestDirspaceRow[]> {
   return db
     .select()
     .from(workManifestDirspaces)
@@ -94,7 +97,7 @@ export async function markApplyStarted(
     )
     .returning({ dir: workManifestDirspaces.dir });
   if (rows.length > 0) return "recorded";
-  const known = (await listDirspaces(db, id)).some((d) => d.dir === dir && d.workspace === workspace);
+  const known = (await listManifestDirspaces(db, id)).some((d) => d.dir === dir && d.workspace === workspace);
   return known ? "not_running" : "unknown_dirspace";
 }
 

@@ -6,7 +6,7 @@ import type { PlanUpload } from "../../runner/protocol.ts";
 import type { AppDeps } from "../app.ts";
 import {
   latestSuccessfulPlan,
-  listDirspaces,
+  listManifestDirspaces,
   planById,
   planContext,
   type StoredPlan,
@@ -24,7 +24,7 @@ export async function storeUploadedPlan(
 ): Promise<number> {
   const { db } = deps.database;
   const id = manifest.id;
-  const dirspaces = await listDirspaces(db, id);
+  const dirspaces = await listManifestDirspaces(db, id);
   if (!dirspaces.some((d) => d.dir === upload.dir && d.workspace === upload.workspace)) {
     throw new RunnerApiError(
       400,
@@ -73,7 +73,7 @@ export async function planForApply(
   workspace: string,
 ): Promise<{ plan: StoredPlan; bytes: Buffer }> {
   const { db } = deps.database;
-  const dirspace = (await listDirspaces(db, manifest.id)).find(
+  const dirspace = (await listManifestDirspaces(db, manifest.id)).find(
     (d) => d.dir === dir && d.workspace === workspace,
   );
   if (!dirspace) {

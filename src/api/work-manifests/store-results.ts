@@ -8,7 +8,7 @@ import { finishWithResults, isFinished } from "../../jobs/manifest-lifecycle.ts"
 import type { DirspaceResult, ResultsBody } from "../../runner/protocol.ts";
 import {
   findManifest,
-  listDirspaces,
+  listManifestDirspaces,
   type WorkManifestDirspaceRow,
   type WorkManifestRow,
 } from "./manifest-store.ts";
@@ -79,7 +79,7 @@ export async function storeResults(
     // Finished meanwhile: by this very upload sent twice at once (a repeat), or by someone else.
     const now = await findManifest(db, manifest.id);
     if (!now) return { type: "conflict", reason: `work manifest ${manifest.id} is gone` };
-    return repeatOrConflict(now, await listDirspaces(db, manifest.id), body);
+    return repeatOrConflict(now, await listManifestDirspaces(db, manifest.id), body);
   }
   return { type: "stored", state, stored: body.dirspaces.length };
 }

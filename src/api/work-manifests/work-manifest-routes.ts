@@ -8,7 +8,7 @@ import { initiateRun } from "./initiate-run.ts";
 import {
   findManifest,
   findRepository,
-  listDirspaces,
+  listManifestDirspaces,
   markApplyStarted,
   type WorkManifestRow,
 } from "./manifest-store.ts";
@@ -159,7 +159,7 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     await requireManifestClaims(c, deps.encryptionKey, id, "results:write");
     const results = await readBody(c.req.raw, resultsBody);
     const manifest = await loadManifest(id);
-    const outcome = await storeResults(db, manifest, await listDirspaces(db, id), results);
+    const outcome = await storeResults(db, manifest, await listManifestDirspaces(db, id), results);
     if (outcome.type === "conflict") throw new RunnerApiError(409, outcome.reason);
     if (outcome.type === "invalid") throw new RunnerApiError(400, "invalid results", outcome.issues);
     return c.json({ state: outcome.state, stored: outcome.stored });
