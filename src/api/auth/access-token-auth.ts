@@ -7,9 +7,17 @@ import type { Capability } from "./capabilities.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { SigningKeyStore } from "./signing-key-store.ts";
 
+/** The installation a `/{vcs}/installations/{installation}/…` URL names, checked against the token. */
+export interface TenantInstallation {
+  /** The internal id every query of the route is scoped by. */
+  id: number;
+  vcs: string;
+  externalId: string;
+}
+
 /** The Hono environment of the authenticated API routes. */
 export interface ApiEnv {
-  Variables: { principal: AccessTokenClaims };
+  Variables: { principal: AccessTokenClaims; installation: TenantInstallation };
 }
 
 /** Reads `Authorization: Bearer <token>`; throws 401 with what to send instead. */
@@ -132,4 +140,18 @@ export function tenantInstallation(principal: AccessTokenClaims, vcs: string, in
     );
   }
   return principal.installationId;
+}
+
+/**
+ * The tenant middleware of `/{vcs}/installations/{installation}/…` and `/{vcs}/kv/{installation}/…`: checks the token belongs to that
+ * installation (404 otherwise, before any capability is looked at) and sets `c.get("installation")`.
+ */
+export function requireTenant(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const vcs = c.req.param("vcs") ?? "";
+    const externalId = c.req.param("installation") ?? "";
+    const id = tenantInstallation(c.get("principal"), vcs, externalId);
+    c.set("installation", { id, vcs, externalId });
+    await next();
+  };
 }

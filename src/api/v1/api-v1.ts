@@ -3,7 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppDeps } from "../app.ts";
-import { type ApiEnv, requireAccessToken } from "../auth/access-token-auth.ts";
+import { type ApiEnv, requireAccessToken, requireTenant } from "../auth/access-token-auth.ts";
 import { capabilityDescriptions } from "../auth/capabilities.ts";
 import { createRateLimiter } from "../auth/rate-limiter.ts";
 import { createSigningKeyStore, type SigningKeyStore } from "../auth/signing-key-store.ts";
@@ -68,6 +68,10 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
       isPublic: (path) => path.endsWith("/access-token/refresh") || path.endsWith("/openapi.json"),
     }),
   );
+
+  // Every per-installation route: the token's installation or 404, then c.get("installation").
+  api.use("/:vcs/installations/:installation/*", requireTenant());
+  api.use("/:vcs/kv/:installation/*", requireTenant());
 
   api.route("/", accessTokenRoutes(apiDeps));
   api.route("/", apiKeyRoutes(apiDeps));

@@ -8,7 +8,7 @@ import {
 } from "../../db/queries/installation-resources.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { pullRequestStates } from "../../db/schema/index.ts";
-import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { authorize } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { errorResponses } from "./api-error.ts";
 import {
@@ -179,9 +179,8 @@ export function installationRoutes(deps: ApiDeps) {
       return c.json({ items, next_page: null }, 200);
     })
     .openapi(reposRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const page = await withTenant(deps.database, installationId, (tx) =>
         listRepositories(tx, installationId, {
@@ -203,9 +202,8 @@ export function installationRoutes(deps: ApiDeps) {
       return c.json({ items, next_page: page.nextPage }, 200);
     })
     .openapi(pullRequestsRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const page = await withTenant(deps.database, installationId, (tx) =>
         listPullRequests(tx, installationId, {
@@ -236,9 +234,8 @@ export function installationRoutes(deps: ApiDeps) {
       return c.json({ items, next_page: page.nextPage }, 200);
     })
     .openapi(auditRoute, async (c) => {
-      const principal = authorize(c, "audit_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "audit_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const page = await withTenant(deps.database, installationId, (tx) =>
         listAudit(tx, installationId, {

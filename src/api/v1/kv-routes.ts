@@ -12,7 +12,7 @@ import {
   setKv,
 } from "../../db/queries/kv.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
-import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { authorize } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
 import { bearerSecurity, createRouter, cursorFrom, iso, PageQuery, Timestamp, Vcs } from "./schemas.ts";
@@ -243,8 +243,9 @@ const commitRoute = createRoute({
 export function kvRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(getRoute, async (c) => {
-      const { vcs, installation, key } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_read"), vcs, installation);
+      const { key } = c.req.valid("param");
+      authorize(c, "kv_read");
+      const installationId = c.get("installation").id;
       const entry = await withTenant(deps.database, installationId, (tx) => getKv(tx, installationId, key));
       if (!entry) throw new ApiError(404, "not_found", `key ${JSON.stringify(key)} does not exist`);
       return c.json(
@@ -259,8 +260,9 @@ export function kvRoutes(deps: ApiDeps) {
       );
     })
     .openapi(putRoute, async (c) => {
-      const { vcs, installation, key } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_write"), vcs, installation);
+      const { key } = c.req.valid("param");
+      authorize(c, "kv_write");
+      const installationId = c.get("installation").id;
       const { value } = c.req.valid("json");
       checkSize(value, "value");
       const version = await withTenant(deps.database, installationId, (tx) =>
@@ -269,16 +271,18 @@ export function kvRoutes(deps: ApiDeps) {
       return c.json({ key, version }, 200);
     })
     .openapi(deleteRoute, async (c) => {
-      const { vcs, installation, key } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_write"), vcs, installation);
+      const { key } = c.req.valid("param");
+      authorize(c, "kv_write");
+      const installationId = c.get("installation").id;
       const deleted = await withTenant(deps.database, installationId, (tx) =>
         deleteKv(tx, installationId, key),
       );
       return c.json({ key, deleted }, 200);
     })
     .openapi(casRoute, async (c) => {
-      const { vcs, installation, key } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_write"), vcs, installation);
+      const { key } = c.req.valid("param");
+      authorize(c, "kv_write");
+      const installationId = c.get("installation").id;
       const body = c.req.valid("json");
       checkSize(body.value, "value");
       const result = await withTenant(deps.database, installationId, (tx) =>
@@ -288,8 +292,9 @@ export function kvRoutes(deps: ApiDeps) {
       return c.json({ key, version: result.version }, 200);
     })
     .openapi(iterRoute, async (c) => {
-      const { vcs, installation, prefix } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_read"), vcs, installation);
+      const { prefix } = c.req.valid("param");
+      authorize(c, "kv_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const after = cursorFrom(query, 1)?.[0];
       const page = await withTenant(deps.database, installationId, (tx) =>
@@ -309,16 +314,17 @@ export function kvRoutes(deps: ApiDeps) {
       return c.json({ items, next_page: page.nextPage }, 200);
     })
     .openapi(countRoute, async (c) => {
-      const { vcs, installation, prefix } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_read"), vcs, installation);
+      const { prefix } = c.req.valid("param");
+      authorize(c, "kv_read");
+      const installationId = c.get("installation").id;
       const count = await withTenant(deps.database, installationId, (tx) =>
         countKv(tx, installationId, prefix),
       );
       return c.json({ count }, 200);
     })
     .openapi(commitRoute, async (c) => {
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(authorize(c, "kv_write"), vcs, installation);
+      authorize(c, "kv_write");
+      const installationId = c.get("installation").id;
       const { ops } = c.req.valid("json");
       for (const [index, operation] of ops.entries()) {
         if (operation.op !== "delete") checkSize(operation.value, `ops.${index}.value`);

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { listLocks, unlock } from "../../db/queries/lock-resources.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
-import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { authorize } from "../auth/access-token-auth.ts";
 import { mayUnlock } from "../auth/capabilities.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
@@ -102,9 +102,8 @@ const unlockRoute = createRoute({
 export function lockRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(listRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const page = await withTenant(deps.database, installationId, (tx) =>
         listLocks(tx, installationId, {
@@ -127,8 +126,7 @@ export function lockRoutes(deps: ApiDeps) {
     })
     .openapi(unlockRoute, async (c) => {
       const principal = c.get("principal");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      const installationId = c.get("installation").id;
       const body = c.req.valid("json");
       // Checked before the repository is looked up: a key not allowed here learns nothing about it.
       if (!mayUnlock(principal.capabilities, body.repo)) {

@@ -5,7 +5,7 @@ import { recordAudit } from "../../db/queries/audit-log.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { repositories } from "../../db/schema/index.ts";
 import { queueRefresh } from "../../jobs/queue-refresh.ts";
-import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { authorize } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses, validationDetails } from "./api-error.ts";
 import { bearerSecurity, createRouter, InstallationParams } from "./schemas.ts";
@@ -46,8 +46,7 @@ const refreshRoute = createRoute({
 export function refreshRoutes(deps: ApiDeps) {
   return createRouter().openapi(refreshRoute, async (c) => {
     const principal = authorize(c, "repos_refresh");
-    const { vcs, installation } = c.req.valid("param");
-    const installationId = tenantInstallation(principal, vcs, installation);
+    const installationId = c.get("installation").id;
     const body = (await c.req.json().catch(() => ({}))) as unknown;
     const parsed = RefreshBody.safeParse(body ?? {});
     if (!parsed.success) {

@@ -8,7 +8,7 @@ import {
   listWorkManifests,
 } from "../../db/queries/work-manifest-resources.ts";
 import { dirspaceStates, workManifestKinds, workManifestStates } from "../../db/schema/index.ts";
-import { authorize, tenantInstallation } from "../auth/access-token-auth.ts";
+import { authorize } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
 import {
@@ -225,9 +225,8 @@ function notFound(wm: string): ApiError {
 export function workManifestRoutes(deps: ApiDeps) {
   return createRouter()
     .openapi(listRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const tagQuery = parseQuery(query.q);
       const page = await withTenant(deps.database, installationId, (tx) =>
@@ -248,9 +247,9 @@ export function workManifestRoutes(deps: ApiDeps) {
       );
     })
     .openapi(getRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation, wm } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const { wm } = c.req.valid("param");
+      const installationId = c.get("installation").id;
       const found = await withTenant(deps.database, installationId, async (tx) => {
         const manifest = await getWorkManifest(tx, installationId, wm);
         return (
@@ -272,9 +271,9 @@ export function workManifestRoutes(deps: ApiDeps) {
       return c.json({ ...toWorkManifest(found.manifest), dirspaces }, 200);
     })
     .openapi(outputsRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation, wm } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const { wm } = c.req.valid("param");
+      const installationId = c.get("installation").id;
       const found = await withTenant(deps.database, installationId, async (tx) => {
         const manifest = await getWorkManifest(tx, installationId, wm);
         return manifest && getWorkManifestDirspaces(tx, installationId, wm, true);
@@ -291,9 +290,8 @@ export function workManifestRoutes(deps: ApiDeps) {
       return c.json({ items }, 200);
     })
     .openapi(dirspacesRoute, async (c) => {
-      const principal = authorize(c, "installation_read");
-      const { vcs, installation } = c.req.valid("param");
-      const installationId = tenantInstallation(principal, vcs, installation);
+      authorize(c, "installation_read");
+      const installationId = c.get("installation").id;
       const query = c.req.valid("query");
       const tagQuery = parseQuery(query.q);
       const page = await withTenant(deps.database, installationId, (tx) =>
