@@ -1,4 +1,5 @@
 // Every graphile-worker task by name, with its payload: addJob and the task list take only these names.
+import type { DashboardCommandPayload } from "./dashboard-command.ts";
 import type { DispatchRunPayload } from "./dispatch-run.ts";
 import type { EvaluateEventPayload } from "./evaluate-event.ts";
 import type { PlanNextLayerPayload } from "./plan-next-layer.ts";
@@ -18,6 +19,7 @@ export interface TaskPayloads {
   "report-results": ReportResultsPayload;
   "plan-next-layer": PlanNextLayerPayload;
   "refresh-repository": RefreshRepositoryPayload;
+  "dashboard-command": DashboardCommandPayload;
   "sweep-runs": CronPayload;
   housekeeping: CronPayload;
   "refresh-repositories": CronPayload;
