@@ -124,7 +124,7 @@ describe("POST /api/v1/gitlab/installations", () => {
     expect(group.hooks).toHaveLength(1);
     expect(group.hooks[0]?.token).not.toBe(oldSecret);
     expect((await rows()).installations).toHaveLength(1);
-    bed.app = createApp(bed.deps);
+    bed.renewApp();
     const payload = mergeRequestHook({
       action: "open",
       project: hookProject({ id: infra.id, path_with_namespace: "acme/infra" }),

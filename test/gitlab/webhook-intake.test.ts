@@ -127,7 +127,7 @@ describe("authentication", () => {
       .update(installations)
       .set({ deletedAt: new Date() })
       .where(eq(installations.externalId, "7"));
-    bed.app = (await import("../../src/api/app.ts")).createApp(bed.deps);
+    bed.renewApp();
     expect((await bed.send("Merge Request Hook", mergeRequestHook({ action: "open" }))).status).toBe(401);
   });
 });
