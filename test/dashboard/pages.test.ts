@@ -392,6 +392,31 @@ describe("actions", () => {
 });
 
 describe("live", () => {
+  it("a PR page polls while a press waits for its outcome, and stops once it has one", async () => {
+    const path = `${bed.url}/i/github/202/pulls/${globexPull}`;
+    const state = async () =>
+      JSON.parse((await bob.request(`${path}/state`, { headers: { accept: "application/json" } })).text);
+    const quiet = await bob.follow(path);
+    expect(quiet.text).not.toContain("data-live=");
+    const pressed = await bob.request(`${path}/plan`, {
+      method: "POST",
+      form: { _csrf: csrfOf(quiet.text) },
+    });
+    expect(pressed.status).toBe(303);
+    const waiting = await bob.follow(path);
+    expect(waiting.text).toContain(`data-live="/i/github/202/pulls/${globexPull}/state"`);
+    const before = await state();
+    expect(before.live).toBe(true);
+    await bed.work();
+    const after = await state();
+    expect(after.version).not.toBe(before.version);
+    expect(after.live).toBe(false);
+    expect((await bob.follow(path)).text).not.toContain("data-live=");
+    expect((await alice.request(`${path}/state`, { headers: { accept: "application/json" } })).status).toBe(
+      404,
+    );
+  });
+
   it("a running run's page polls a state that changes when a dirspace reports", async () => {
     const id = await seedRun({
       installationId: acme.id,

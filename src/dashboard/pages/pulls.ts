@@ -6,6 +6,7 @@ import {
   listPullRequestRuns,
   pullRequestDirspaces,
   pullRequestLocks,
+  pullRequestVersion,
   recentDashboardActions,
 } from "../../db/queries/dashboard-pages.ts";
 import { listPullRequests } from "../../db/queries/installation-resources.ts";
@@ -74,7 +75,7 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
     const found = await withTenant(deps.database, installation.id, async (tx) => {
       const pull = await getPullRequest(tx, installation.id, id);
       if (!pull) return undefined;
-      const [dirspaces, runs, held, actions] = await Promise.all([
+      const [dirspaces, runs, held, actions, version] = await Promise.all([
         pullRequestDirspaces(tx, installation.id, pull.id),
         listPullRequestRuns(tx, installation.id, pull.id, {
           limit: 20,
@@ -83,10 +84,12 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
         }),
         pullRequestLocks(tx, installation.id, pull.id),
         recentDashboardActions(tx, installation.id, pull.repository.fullName, pull.number),
+        pullRequestVersion(tx, installation.id, pull),
       ]);
-      return { pull, dirspaces, runs, held, actions };
+      return { pull, dirspaces, runs, held, actions, version };
     });
     if (!found) notFoundPage(c, "This pull request");
+    const stateUrl = `${installation.base}/pulls/${found.pull.id}/state`;
     return c.html(
       installationPage(c, installation, {
         section: "pulls",
@@ -106,8 +109,20 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
           queued: c.req.query("queued"),
           pager: pager(new URL(c.req.url), found.runs.nextPage),
         }),
+        ...(found.version.live ? { live: { stateUrl, version: found.version.version } } : {}),
       }),
     );
+  });
+
+  /** What an open PR page polls while a run or a press is under way. */
+  app.get("/i/:vcs/:installation/pulls/:id{[0-9]+}/state", async (c) => {
+    const installation = await requireInstallation(c, services);
+    const version = await withTenant(deps.database, installation.id, async (tx) => {
+      const pull = await getPullRequest(tx, installation.id, Number(c.req.param("id")));
+      return pull ? pullRequestVersion(tx, installation.id, pull) : undefined;
+    });
+    if (!version) return c.json({ error: { code: "not_found", message: "no such pull request" } }, 404);
+    return c.json(version);
   });
 
   app.post("/i/:vcs/:installation/pulls/:id{[0-9]+}/:action{plan|apply}", async (c) => {

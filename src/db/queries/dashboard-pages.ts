@@ -442,3 +442,33 @@ export async function recentDashboardActions(
     .orderBy(sql`${auditLog.createdAt} desc`, sql`${auditLog.id} desc`)
     .limit(8);
 }
+
+/**
+ * What changes on a PR page while something is under way: its runs (count, latest update), locks and
+ * dashboard presses. `live` while a run is queued or running, or a press waits for its outcome.
+ */
+export async function pullRequestVersion(
+  executor: Executor,
+  installationId: number,
+  pull: { id: number; number: number; repository: { fullName: string } },
+) {
+  const target = JSON.stringify({ repo: pull.repository.fullName, pull_request: pull.number });
+  const rows = await executor.execute<{ version: string; live_runs: number; pending: number }>(sql`
+    with runs as (
+      select count(*)::int as total,
+        count(*) filter (where state in ('queued', 'dispatched', 'running'))::int as live,
+        coalesce(max(updated_at)::text, '') as updated
+      from work_manifests where installation_id = ${installationId} and pull_request_id = ${pull.id}
+    ), presses as (
+      select count(*) filter (where action <> 'dashboard.outcome')::int as asked,
+        count(*) filter (where action = 'dashboard.outcome')::int as answered
+      from audit_log
+      where installation_id = ${installationId} and action like 'dashboard.%' and target @> ${target}::jsonb
+    )
+    select runs.total || ':' || runs.updated || ':' || presses.asked || ':' || presses.answered || ':' ||
+        (select count(*) from locks l where l.installation_id = ${installationId} and l.pull_request_id = ${pull.id}) as version,
+      runs.live as live_runs, presses.asked - presses.answered as pending
+    from runs, presses`);
+  const row = [...rows][0];
+  return { version: row?.version ?? "", live: (row?.live_runs ?? 0) > 0 || (row?.pending ?? 0) > 0 };
+}
