@@ -6,6 +6,7 @@ import {
   defaultBranchSnapshots,
   locks,
   pullRequests,
+  repositories,
   workManifestDirspaces,
   workManifests,
 } from "../../src/db/schema/index.ts";
@@ -270,6 +271,63 @@ describe("pages", () => {
     expect(page.text).toContain("Job queues");
     expect(page.text).toContain("globex");
     expect((await bob.follow(`${bed.url}/admin`)).status).toBe(404);
+  });
+});
+
+describe("GitLab", () => {
+  it("shows a group's merge requests and runs in GitLab's words, and queues presses on the MR's own queue", async () => {
+    const erin = bed.gitlab.state.addUser("erin");
+    bed.gitlab.state.setMember("group", 77, erin, 30);
+    const group = await bed.seedGitlabInstallation({ externalId: 77, login: "acme-group" });
+    const [repo] = await bed.database.client.db
+      .insert(repositories)
+      .values({
+        installationId: group.id,
+        vcs: "gitlab",
+        externalId: "555",
+        owner: "acme-group",
+        name: "infra",
+        fullName: "acme-group/infra",
+      })
+      .returning({ id: repositories.id });
+    const mr = await seedPull(group.id, repo!.id, 5, "erin");
+    const run = await seedRun({
+      installationId: group.id,
+      repositoryId: repo!.id,
+      pullRequestId: mr,
+      kind: "plan",
+      state: "completed",
+      dirspaces: [{ dir: "infra/gl", output: "  + gitlab plan", state: "success" }],
+    });
+    const client = new CookieClient();
+    const authorize = await client.request(`${bed.url}/auth/gitlab/sign-in`);
+    const consent = await client.request(authorize.location!);
+    const fields = Object.fromEntries(
+      [...consent.text.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]),
+    );
+    const approved = await client.request(`${bed.gitlab.url}/oauth/authorize`, {
+      method: "POST",
+      form: { ...fields, login: "erin" },
+    });
+    await client.follow(approved.location!);
+    const list = await client.follow(`${bed.url}/i/gitlab/77/pulls`);
+    expect(list.text).toContain("<h1>Merge requests</h1>");
+    expect(list.text).toContain(`href="/i/gitlab/77/pulls/${mr}">!5 Change 5`);
+    expect((await client.follow(`${bed.url}/i/gitlab/77/runs/${run}`)).text).toContain(">!5</a>");
+    expect((await client.follow(`${bed.url}/i/github/101/runs/${acmeRun}`)).status).toBe(404);
+    const page = await client.follow(`${bed.url}/i/gitlab/77/pulls/${mr}`);
+    await client.request(`${bed.url}/i/gitlab/77/pulls/${mr}/plan`, {
+      method: "POST",
+      form: { _csrf: csrfOf(page.text) },
+    });
+    const jobs = await bed.database.client.db.execute(
+      sql`select q.queue_name from graphile_worker._private_jobs j
+        join graphile_worker._private_job_queues q on q.id = j.job_queue_id where j.payload->>'login' = 'erin'`,
+    );
+    expect([...jobs]).toEqual([{ queue_name: "gitlab:pr:555:5" }]);
+    await bed.database.client.db.execute(
+      sql`delete from graphile_worker._private_jobs where payload->>'login' = 'erin'`,
+    );
   });
 });
 
