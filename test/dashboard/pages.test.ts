@@ -211,6 +211,19 @@ describe("pages", () => {
     await bed.database.client.db.delete(workManifests).where(eq(workManifests.id, drift));
   });
 
+  it("shows what a PR's author wrote as text, never as markup", async () => {
+    const id = await seedPull(acme.id, acme.repoId, 66, "mallory");
+    await bed.database.client.db
+      .update(pullRequests)
+      .set({ title: '<img src=x onerror="alert(1)">', headBranch: "<b>branch</b>" })
+      .where(eq(pullRequests.id, id));
+    const page = await alice.follow(`${acmeBase()}/pulls/${id}`);
+    expect(page.text).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+    expect(page.text).toContain("<code>&lt;b&gt;branch&lt;/b&gt;</code>");
+    expect(page.text).not.toContain("<img src=x");
+    await bed.database.client.db.delete(pullRequests).where(eq(pullRequests.id, id));
+  });
+
   it("shows a PR's dirspaces, locks and runs, with Plan and Apply buttons", async () => {
     const page = await alice.follow(`${acmeBase()}/pulls/${acmePull}`);
     expect(page.status).toBe(200);
