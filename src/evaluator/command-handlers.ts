@@ -20,7 +20,12 @@ export async function showRepoConfig(pr: PrContext): Promise<CommentOutcome> {
   await pr.provider.upsertComment(
     pr.prNumber,
     replyMarker(pr.prNumber, "repo-config"),
-    renderRepoConfig(pr.prNumber, pr.state.config, pr.pullRequest.headRef),
+    renderRepoConfig(
+      pr.prNumber,
+      pr.state.config,
+      pr.pullRequest.headRef,
+      platformFor(pr.provider.vcs).limits.comment,
+    ),
   );
   return { kind: "replied", what: "repo-config" };
 }

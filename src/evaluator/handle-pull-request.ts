@@ -12,6 +12,7 @@ import {
 import { dirspaceKey } from "../domain/dirspace.ts";
 import { locksOnMerge, releasesLocksOn } from "../domain/locks.ts";
 import { configErrorMarker, renderConfigError } from "../render/replies.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { PrEvent } from "../vcs/types.ts";
 import { autoplan } from "./autoplan.ts";
 import type { EvaluatorContext } from "./context.ts";
@@ -44,7 +45,12 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     await provider.upsertComment(
       event.pullRequest.number,
       configErrorMarker(event.pullRequest.number),
-      renderConfigError(event.pullRequest.number, state.ref, state.problems),
+      renderConfigError(
+        event.pullRequest.number,
+        state.ref,
+        state.problems,
+        platformFor(provider.vcs).limits.comment,
+      ),
     );
     return { kind: "config_error" };
   }

@@ -7,6 +7,7 @@ import {
   upsertRepository,
 } from "../db/queries/vcs-sync.ts";
 import { configErrorMarker, renderConfigError } from "../render/replies.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { InstallationRef, PullRequestInfo, RepoRef, VcsProvider } from "../vcs/types.ts";
 import type { PersonFacts } from "./access.ts";
 import type { EvaluatorContext } from "./context.ts";
@@ -64,7 +65,7 @@ export async function loadPrContext(
     await provider.upsertComment(
       prNumber,
       configErrorMarker(prNumber),
-      renderConfigError(prNumber, state.ref, state.problems),
+      renderConfigError(prNumber, state.ref, state.problems, platformFor(provider.vcs).limits.comment),
     );
     return null;
   }

@@ -5,8 +5,8 @@ import type { DirspaceRef } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
 import { listDirspaces } from "./refusal.ts";
 
-/** GitHub refuses comments over 65536 characters; stay well below. */
-export const commentBudget = 60_000;
+/** Room kept in a comment for the text around a clipped block (heading, fences, hint). */
+const frameChars = 500;
 
 export function configErrorMarker(prNumber: number): string {
   return `<!-- terragate:config-error:pr-${prNumber} -->`;
@@ -21,13 +21,19 @@ function clip(text: string, budget: number): string {
 }
 
 /** `path:line:col: message` lines in a code block, so they can be pasted into an editor's "go to". */
-export function renderConfigError(prNumber: number, ref: string, problems: string[]): string {
+/** `commentLimit`: the platform's comment limit (VcsPlatform.limits.comment). */
+export function renderConfigError(
+  prNumber: number,
+  ref: string,
+  problems: string[],
+  commentLimit: number,
+): string {
   return [
     configErrorMarker(prNumber),
     `:warning: **Terragate cannot read its config** at ${"`"}${ref}${"`"} — nothing was run.`,
     "",
     "```",
-    clip(problems.join("\n"), commentBudget - 500),
+    clip(problems.join("\n"), commentLimit - frameChars),
     "```",
     "",
     "Fix the file and push; the next push or command reads it again.",
@@ -49,8 +55,13 @@ export function renderHelp(prNumber: number, intro?: string): string {
   ].join("\n");
 }
 
-export function renderRepoConfig(prNumber: number, config: RepoConfig, ref: string): string {
-  const yaml = clip(stringify(config), commentBudget - 500);
+export function renderRepoConfig(
+  prNumber: number,
+  config: RepoConfig,
+  ref: string,
+  commentLimit: number,
+): string {
+  const yaml = clip(stringify(config), commentLimit - frameChars);
   return [
     replyMarker(prNumber, "repo-config"),
     `**Effective Terragate config** for this PR (${"`"}${ref}${"`"}; access control and apply requirements from the default branch):`,

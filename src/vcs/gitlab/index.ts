@@ -9,6 +9,7 @@ import type { OAuthProvider } from "../oauth.ts";
 import type { ProviderSource, VcsPlatform } from "../platform.ts";
 import { type InstallationRef, UnsupportedEventError, type VcsEvent } from "../types.ts";
 import { gitlabCiSnippet } from "./ci-snippet.ts";
+import { gitlabNoteLimit, gitlabStatusesPerRunCap, gitlabStatusTextLimit } from "./limits.ts";
 import { normalizeGitlabEvent } from "./normalize-event.ts";
 import { gitlabRunnerIdentity } from "./runner-identity.ts";
 
@@ -63,12 +64,11 @@ export const gitlabPlatform: VcsPlatform = {
     reference: (number) => `!${number}`,
   },
   limits: {
-    /** A note body may hold at most 1,000,000 characters. */
-    comment: 1_000_000,
+    comment: gitlabNoteLimit,
     /** Commit status descriptions are 255-character strings; the rest goes to the MR note. */
-    statusSummary: 255,
-    statusText: 255,
-    statusesPerManifest: 50,
+    statusSummary: gitlabStatusTextLimit,
+    statusText: gitlabStatusTextLimit,
+    statusesPerManifest: gitlabStatusesPerRunCap,
     statusKind: "commit_status",
   },
   links: {
