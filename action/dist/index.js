@@ -24909,7 +24909,7 @@ var InitiateRequest = external_exports.object({
   run_id: external_exports.union([external_exports.string().min(1).max(200), external_exports.number().int()]).transform(String),
   sha: external_exports.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit sha")
 });
-var manifestKinds = ["plan", "apply", "autoapprove"];
+var manifestKinds = ["plan", "apply", "autoapprove", "drift"];
 var ManifestDirspace = external_exports.object({
   dir: external_exports.string(),
   workspace: external_exports.string(),
@@ -33907,8 +33907,10 @@ function runStep(run, step, output2) {
 }
 
 // src/runner/run-dirspace.ts
-function mayChangeInfrastructure(kind, step) {
-  return step.type === "apply" || step.type === "run" && kind !== "plan";
+function mayChangeInfrastructure(kind, step, planned) {
+  if (step.type === "apply") return true;
+  if (step.type !== "run") return false;
+  return kind === "drift" ? planned : kind !== "plan";
 }
 function dirspacePath(repoRoot, dir) {
   const root = path11.resolve(repoRoot);
@@ -34003,7 +34005,9 @@ async function runDirspace(context2) {
     }
     const output2 = new CappedOutput(context2.outputLimits);
     const name = stepName(step);
-    if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
+    const changing = mayChangeInfrastructure(manifest.kind, step, run.planReady);
+    if (manifest.kind === "drift" && changing && run.hasChanges === false) break;
+    if (!applyAnnounced && changing) {
       const refused = await announceApply(run);
       if (refused) {
         output2.push(redactor.redact(refused));

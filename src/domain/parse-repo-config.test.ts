@@ -67,6 +67,8 @@ describe("parseRepoConfig defaults", () => {
           apply_force: ["role:maintain"],
           apply_autoapprove: ["role:maintain"],
           unlock: ["role:write"],
+          // Drift never reconciles unless a policy names it.
+          reconcile: [],
           config_update: ["role:write"],
         },
       ],
@@ -80,7 +82,7 @@ describe("parseRepoConfig defaults", () => {
       apply_after_merge: false,
     });
     expect(defaults.automerge).toEqual({ enabled: false, merge_strategy: "squash", delete_branch: false });
-    expect(defaults.drift).toEqual({ enabled: false, schedules: {} });
+    expect(defaults.drift).toEqual({ enabled: false, reconcile: false, schedules: {} });
   });
 
   it("fills workflow and policy defaults inside entries", () => {
@@ -111,6 +113,7 @@ describe("parseRepoConfig defaults", () => {
         apply_force: [],
         apply_autoapprove: [],
         unlock: [],
+        reconcile: [],
         config_update: ["role:write"],
       },
     ]);
@@ -162,6 +165,32 @@ destination_branches: ["main"]
     expect(parsed.workflows[1]?.plan[1]).toEqual({ type: "run", cmd: ["make", "check"] });
     expect(parsed.drift.schedules["nightly"]).toEqual({ cron: "0 3 * * *", tag_query: "prod" });
     expect(parsed.destination_branches).toEqual(["main"]);
+  });
+
+  it("reads drift schedules with shorthands, windows and reconcile", () => {
+    const parsed = config(`drift:
+  enabled: true
+  reconcile: true
+  schedules:
+    nightly: { cron: "30 2 * * 1-5", tag_query: prod, window: { start: "22:00", end: "06:00", time_zone: Europe/Berlin } }
+    hourly-check: { cron: hourly, reconcile: false }
+access_control:
+  policies:
+    - { tag_query: prod, reconcile: [app] }
+`);
+    expect(parsed.drift).toEqual({
+      enabled: true,
+      reconcile: true,
+      schedules: {
+        nightly: {
+          cron: "30 2 * * 1-5",
+          tag_query: "prod",
+          window: { start: "22:00", end: "06:00", time_zone: "Europe/Berlin" },
+        },
+        "hourly-check": { cron: "hourly", tag_query: "", reconcile: false },
+      },
+    });
+    expect(parsed.access_control.policies?.[0]?.reconcile).toEqual(["app"]);
   });
 });
 
@@ -341,9 +370,42 @@ describe("parseRepoConfig errors", () => {
     ],
     [
       "bad cron",
-      "drift:\n  schedules:\n    nightly: { cron: daily }\n",
+      "drift:\n  schedules:\n    nightly: { cron: every day }\n",
       [
-        'config.yml:3:22: drift.schedules.nightly.cron: expected a 5-field cron expression such as "0 3 * * *"',
+        'config.yml:3:22: drift.schedules.nightly.cron: expected a 5-field cron expression such as "0 3 * * *", or hourly, daily or weekly',
+      ],
+    ],
+    [
+      "cron field out of range",
+      "drift:\n  schedules:\n    nightly: { cron: '61 3 * * *' }\n",
+      [
+        "config.yml:3:22: drift.schedules.nightly.cron: not a valid cron expression: Invalid value for minute: 61",
+      ],
+    ],
+    [
+      "drift window in an unknown time zone",
+      "drift:\n  schedules:\n    nightly:\n      cron: daily\n      window: { start: '22:00', end: '06:00', time_zone: Mars/Olympus }\n",
+      [
+        'config.yml:5:58: drift.schedules.nightly.window.time_zone: unknown time zone; expected an IANA name such as "Europe/Berlin", or "UTC"',
+      ],
+    ],
+    [
+      "drift window time not HH:MM",
+      "drift:\n  schedules:\n    nightly:\n      cron: hourly\n      window: { start: '9pm', end: '06:00' }\n",
+      [
+        'config.yml:5:24: drift.schedules.nightly.window.start: expected a time of day such as "22:00" (24-hour HH:MM)',
+      ],
+    ],
+    [
+      "drift schedule with an unknown key",
+      "drift:\n  schedules:\n    nightly: { cron: daily, tagquery: prod }\n",
+      ["config.yml:3:29: drift.schedules.nightly.tagquery: unknown key; did you mean tag_query?"],
+    ],
+    [
+      "reconcile list naming a person",
+      "access_control:\n  policies:\n    - reconcile: [user:alice]\n",
+      [
+        'config.yml:3:19: access_control.policies[0].reconcile[0]: scheduled drift runs reconcile as the app: expected "app" (or "*")',
       ],
     ],
     [

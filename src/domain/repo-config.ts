@@ -1,6 +1,7 @@
 // The repo config (`.terragate/config.yml`): zod schema with every default, merge rules and JSON Schema.
 import { z } from "zod";
 import { defaultSteps, engineNames, Engine as RunnerEngine, workflowStepShapes } from "../runner/protocol.ts";
+import { cronProblem, isTimeZone } from "./drift-schedule.ts";
 import { globProblem } from "./glob.ts";
 import { didYouMean } from "./suggest.ts";
 import { parseTagQuery, TagQueryError } from "./tag-query.ts";
@@ -264,6 +265,16 @@ export const AccessPolicy = strict({
   apply_force: principals,
   apply_autoapprove: principals,
   unlock: principals,
+  reconcile: z
+    .array(
+      z.enum(["app", "*"], {
+        error: 'scheduled drift runs reconcile as the app: expected "app" (or "*")',
+      }),
+    )
+    .default([])
+    .describe(
+      "Whether scheduled drift runs may apply their plan here (drift.reconcile): `app` (or `*`) lets them; empty, the default, never.",
+    ),
   config_update: z
     .array(Principal)
     .default(defaultConfigUpdate)
@@ -285,6 +296,7 @@ export const defaultAccessPolicy: AccessPolicy = {
   apply_force: ["role:maintain"],
   apply_autoapprove: ["role:maintain"],
   unlock: ["role:write"],
+  reconcile: [],
   config_update: defaultConfigUpdate,
 };
 
@@ -304,17 +316,47 @@ export const Automerge = strict({
   delete_branch: z.boolean().default(false),
 });
 
-export const DriftSchedule = strict({
-  cron: z
-    .string()
-    .regex(/^\S+(\s+\S+){4}$/, { error: 'expected a 5-field cron expression such as "0 3 * * *"' }),
-  tag_query: TagQueryText,
+/** A drift schedule's cron: 5 fields, or hourly | daily | weekly (at a minute Terragate picks per repository). */
+export const DriftCron = z.string().check((context) => {
+  const problem = cronProblem(context.value);
+  if (problem !== undefined) context.issues.push({ code: "custom", input: context.value, message: problem });
 });
+
+const TimeOfDay = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, {
+  error: 'expected a time of day such as "22:00" (24-hour HH:MM)',
+});
+
+/** Hours of the day in which a schedule may start a drift run; its cron is read in this time zone too. */
+export const DriftWindow = strict({
+  start: TimeOfDay,
+  end: TimeOfDay,
+  time_zone: z.string().default("UTC").refine(isTimeZone, {
+    error: 'unknown time zone; expected an IANA name such as "Europe/Berlin", or "UTC"',
+  }),
+}).refine((window) => window.start !== window.end, {
+  error: "start and end are the same time; the window would be empty",
+});
+
+export const DriftScheduleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, {
+  error: "a schedule name uses letters, digits, _, . and - (at most 64 characters)",
+});
+
+export const DriftSchedule = strict({
+  cron: DriftCron,
+  tag_query: TagQueryText,
+  window: DriftWindow.optional(),
+  /** Overrides `drift.reconcile` for this schedule. */
+  reconcile: z.boolean().optional(),
+});
+export type DriftSchedule = z.infer<typeof DriftSchedule>;
 
 export const Drift = strict({
   enabled: z.boolean().default(false),
-  schedules: z.record(z.string(), DriftSchedule).default({}),
+  /** Apply the drift plan on the default branch, where the access policy's `reconcile` list allows it. */
+  reconcile: z.boolean().default(false),
+  schedules: z.record(DriftScheduleName, DriftSchedule).default({}),
 });
+export type Drift = z.infer<typeof Drift>;
 
 /** A stack name, as `depends_on` lists refer to it. */
 export const StackName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/, {

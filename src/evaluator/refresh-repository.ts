@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import { defaultBranchSnapshots, repositories, type SnapshotDirspace } from "../db/schema/index.ts";
+import { reconcileAllowed } from "../domain/drift.ts";
 import { evaluateRepo } from "../domain/match.ts";
 import type { ModuleIndex } from "../domain/module-index/build.ts";
 import { formatConfigProblem, parseRepoConfig, repoConfigPath } from "../domain/parse-repo-config.ts";
@@ -10,6 +11,7 @@ import { defaultRepoConfig } from "../domain/repo-config.ts";
 import { buildStackSnapshot, type StackSnapshot } from "../domain/stack-snapshot.ts";
 import { platformFor } from "../vcs/registry.ts";
 import type { RepositoryInfo, VcsProvider } from "../vcs/types.ts";
+import { policyFor } from "./access.ts";
 import { readModuleIndex } from "./module-index-loader.ts";
 
 /** The check run (GitLab: commit status) a broken default-branch config is reported under. */
@@ -25,28 +27,50 @@ export function readSnapshot(
   configText: string | null,
   tree: readonly string[],
   moduleIndex?: ModuleIndex,
-): { problems: string[]; drift: unknown; dirspaces: SnapshotDirspace[]; stacks: StackSnapshot | null } {
+): {
+  problems: string[];
+  drift: unknown;
+  parallelism: number;
+  dirspaces: SnapshotDirspace[];
+  stacks: StackSnapshot | null;
+} {
   const parsed =
     configText === null
       ? { ok: true as const, config: defaultRepoConfig() }
       : parseRepoConfig(configText, repoConfigPath);
   if (!parsed.ok) {
-    return { problems: parsed.problems.map(formatConfigProblem), drift: null, dirspaces: [], stacks: null };
+    return {
+      problems: parsed.problems.map(formatConfigProblem),
+      drift: null,
+      parallelism: 4,
+      dirspaces: [],
+      stacks: null,
+    };
   }
+  const { config } = parsed;
   const { dirspaces } = evaluateRepo({
     files: [...tree],
-    config: parsed.config,
+    config,
     changedFiles: [],
     ...(moduleIndex ? { moduleIndex } : {}),
   });
   return {
     problems: [],
-    drift: parsed.config.drift,
-    stacks: moduleIndex ? buildStackSnapshot(parsed.config, dirspaces, moduleIndex, repoConfigPath) : null,
+    drift: config.drift,
+    parallelism: config.parallelism,
+    stacks: moduleIndex ? buildStackSnapshot(config, dirspaces, moduleIndex, repoConfigPath) : null,
+    // What a drift run needs without reading the repository again: each dirspace's workflow, and
+    // whether its access policy lets drift reconcile it.
     dirspaces: dirspaces.map((dirspace) => ({
       dir: dirspace.dir,
       workspace: dirspace.workspace,
       tags: dirspace.tags,
+      workflow: {
+        engine: dirspace.workflow.engine,
+        plan: dirspace.workflow.plan,
+        apply: dirspace.workflow.apply,
+      },
+      reconcile: reconcileAllowed(policyFor(config, dirspace.tags).policy),
     })),
   };
 }
@@ -117,6 +141,7 @@ export async function refreshRepository(input: RefreshInput): Promise<RefreshOut
     sha,
     configProblems: snapshot.problems,
     drift: snapshot.drift,
+    parallelism: snapshot.parallelism,
     dirspaces: snapshot.dirspaces,
     stacks: snapshot.stacks,
     refreshedAt: sql`now()`,

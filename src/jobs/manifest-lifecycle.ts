@@ -7,7 +7,7 @@
 //     ├─dispatchFailed─▶ failed                   │
 //     └──────────abort (aborted | failed), fail (failed): from any unfinished state
 //
-// A drift manifest (no PR) will take the same path; nothing here needs a pull request.
+// A drift manifest (no PR) takes the same path; nothing here needs a pull request.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
@@ -66,6 +66,7 @@ async function move<M extends ManifestMove>(
       id: workManifests.id,
       pullRequestId: workManifests.pullRequestId,
       kind: workManifests.kind,
+      repositoryId: workManifests.repositoryId,
     });
   return moved;
 }
@@ -73,6 +74,7 @@ async function move<M extends ManifestMove>(
 interface Moved {
   id: string;
   pullRequestId: number | null;
+  repositoryId: number;
   kind: WorkManifestKind;
 }
 

@@ -29,6 +29,7 @@ import { VcsError, type VcsProvider } from "../vcs/types.ts";
 import { addJob } from "./add-job.ts";
 import { releaseUnusedLocks } from "./fail-manifest.ts";
 import { planNextLayerJob } from "./plan-next-layer.ts";
+import { reportDrift } from "./report-drift.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const ReportResultsPayload = z.object({ workManifestId: z.uuid() });
@@ -213,8 +214,18 @@ export async function reportResults(
   const { manifest, repository, installation, pullRequest } = rows;
   const platform = platformFor(manifest.vcs);
   if (manifest.state !== "completed") await releaseUnusedLocks(db, manifestId);
-  const report = buildReport(deps.config, platform, rows, await layerStates(db, rows));
   const provider = await providerFor(installation, repository.owner, repository.name);
+  if (manifest.kind === "drift") {
+    // A drift run has no PR and no statuses (a thousand repositories would be ten thousand calls): its issue is its report.
+    await reportDrift(deps, provider, platform, {
+      repositoryId: repository.id,
+      installationId: installation.id,
+      fullName: repository.fullName,
+      defaultBranch: repository.defaultBranch,
+    });
+    return;
+  }
+  const report = buildReport(deps.config, platform, rows, await layerStates(db, rows));
   await publishStatuses(db, provider, platform, rows, report);
 
   if (!pullRequest) return;

@@ -52,6 +52,7 @@ const tasks: Record<TaskName, TaskFactory> = {
   "report-results": lazyTask(async () => (await import("./report-results.ts")).createReportResultsTask),
   "plan-next-layer": lazyTask(async () => (await import("./plan-next-layer.ts")).createPlanNextLayerTask),
   "sweep-runs": lazyTask(async () => (await import("./sweep-runs.ts")).createSweepRunsTask),
+  "drift-schedules": lazyTask(async () => (await import("./drift-schedules.ts")).createDriftSchedulesTask),
   housekeeping: lazyTask(async () => (await import("./housekeeping.ts")).createHousekeepingTask),
   "refresh-repository": lazyTask(
     async () => (await import("./refresh-repository.ts")).createRefreshRepositoryTask,

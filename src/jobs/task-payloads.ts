@@ -23,5 +23,6 @@ export interface TaskPayloads {
   "sweep-runs": CronPayload;
   housekeeping: CronPayload;
   "refresh-repositories": CronPayload;
+  "drift-schedules": CronPayload;
 }
 export type TaskName = keyof TaskPayloads;

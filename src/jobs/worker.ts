@@ -10,6 +10,7 @@ import {
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "../server/metrics.ts";
+import { driftSchedulesCron } from "./drift-cron.ts";
 import { housekeepingCron } from "./housekeeping.ts";
 import { type JobTracker, trackJobs } from "./job-tracker.ts";
 import { refreshRepositoriesCron } from "./refresh-cron.ts";
@@ -139,7 +140,7 @@ function startRunner(
     // Scheduled tasks are registered here in code, never read from a crontab file in the working directory.
     // Only with the sweep task present: a custom task list (tests) gets no schedule it cannot run.
     parsedCronItems: parseCronItems(
-      [sweepRunsCron, housekeepingCron, refreshRepositoriesCron].filter(
+      [sweepRunsCron, housekeepingCron, refreshRepositoriesCron, driftSchedulesCron].filter(
         (item) => taskList[item.task] !== undefined,
       ),
     ),

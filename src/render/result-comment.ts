@@ -14,15 +14,17 @@ const MIN_OUTPUT_SHARE = 6_000;
 /** Characters kept free below the limit (line endings GitHub may normalize). */
 const SAFETY_MARGIN = 64;
 
-const markerKind: Record<ManifestKind, "plan" | "apply"> = {
+const markerKind: Record<ManifestKind, "plan" | "apply" | "drift"> = {
   plan: "plan",
   apply: "apply",
   autoapprove: "apply",
+  drift: "drift",
 };
 const title: Record<ManifestKind, string> = {
   plan: "plan",
   apply: "apply",
   autoapprove: "apply (auto-approved)",
+  drift: "drift check",
 };
 
 /** Hidden marker that finds this PR's comment for one kind of run (part 1 carries the plain marker). */

@@ -1,13 +1,15 @@
 // The names of Terragate's check runs and commit statuses: made here only, matched back through their external id.
 import type { DirspaceRef } from "../domain/dirspace.ts";
 
-export type StatusKind = "plan" | "apply" | "autoapprove";
+export type StatusKind = "plan" | "apply" | "autoapprove" | "drift";
 
 /** An autoapprove run is an apply as far as people are concerned. */
-const shownKind = { plan: "plan", apply: "apply", autoapprove: "apply" } as const satisfies Record<
-  StatusKind,
-  string
->;
+const shownKind = {
+  plan: "plan",
+  apply: "apply",
+  autoapprove: "apply",
+  drift: "drift",
+} as const satisfies Record<StatusKind, string>;
 
 /** `terragate plan: infra/a (default)`. */
 export function statusName(kind: StatusKind, dirspace: DirspaceRef): string {

@@ -74,7 +74,7 @@ export const InitiateRequest = z.object({
 });
 export type InitiateRequest = z.infer<typeof InitiateRequest>;
 
-export const manifestKinds = ["plan", "apply", "autoapprove"] as const;
+export const manifestKinds = ["plan", "apply", "autoapprove", "drift"] as const;
 export type ManifestKind = (typeof manifestKinds)[number];
 
 export const ManifestDirspace = z.object({

@@ -34,9 +34,14 @@ export interface DirspaceRunContext {
   defer?: (work: Promise<void>) => void;
 }
 
-/** Steps that can change infrastructure: `apply`, and in an apply (or auto-approved) run, custom commands. */
-function mayChangeInfrastructure(kind: Manifest["kind"], step: WorkflowStep): boolean {
-  return step.type === "apply" || (step.type === "run" && kind !== "plan");
+/**
+ * Steps that can change infrastructure: `apply`, and custom commands of an apply (or auto-approved)
+ * run, or of a drift run's reconcile (the steps after its plan).
+ */
+function mayChangeInfrastructure(kind: Manifest["kind"], step: WorkflowStep, planned: boolean): boolean {
+  if (step.type === "apply") return true;
+  if (step.type !== "run") return false;
+  return kind === "drift" ? planned : kind !== "plan";
 }
 
 /** Resolves a manifest dir inside the checkout; refuses anything that would leave it. */
@@ -150,7 +155,10 @@ export async function runDirspace(context: DirspaceRunContext): Promise<Dirspace
     }
     const output = new CappedOutput(context.outputLimits);
     const name = stepName(step);
-    if (!applyAnnounced && mayChangeInfrastructure(manifest.kind, step)) {
+    const changing = mayChangeInfrastructure(manifest.kind, step, run.planReady);
+    // A drift run reconciles only what drifted: nothing to apply when its plan found no changes.
+    if (manifest.kind === "drift" && changing && run.hasChanges === false) break;
+    if (!applyAnnounced && changing) {
       const refused = await announceApply(run);
       if (refused) {
         output.push(redactor.redact(refused));

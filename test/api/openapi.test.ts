@@ -115,6 +115,7 @@ describe("openapi.json", () => {
       ],
       ["get /{vcs}/installations/{installation}/dirspaces", `${gh}/dirspaces`],
       ["get /{vcs}/installations/{installation}/locks", `${gh}/locks`],
+      ["get /{vcs}/installations/{installation}/drift", `${gh}/drift?q=prod`],
       [
         "post /{vcs}/installations/{installation}/locks/unlock",
         `${gh}/locks/unlock`,

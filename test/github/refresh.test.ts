@@ -62,11 +62,16 @@ describe("a push to the default branch", () => {
       enabled: true,
       schedules: { nightly: { cron: "0 3 * * *", tag_query: "prod" } },
     });
-    expect(row?.dirspaces).toContainEqual({
-      dir: "infra/a",
-      workspace: "default",
-      tags: ["prod", "dir:infra/a", "workspace:default"],
-    });
+    expect(row?.dirspaces).toContainEqual(
+      expect.objectContaining({
+        dir: "infra/a",
+        workspace: "default",
+        tags: ["prod", "dir:infra/a", "workspace:default"],
+        // What a drift run needs: the workflow, and no reconcile unless a policy names the app.
+        workflow: expect.objectContaining({ engine: { name: "terraform" } }),
+        reconcile: false,
+      }),
+    );
     expect(row?.dirspaces.map((dirspace) => dirspace.dir).sort()).toEqual(["infra/a", "infra/b", "infra/c"]);
 
     // The same commit again (a redelivery under a new id, or a second push event): nothing is read again.

@@ -12,6 +12,7 @@ import { accessTokenRoutes } from "./access-token-routes.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorBody } from "./api-error.ts";
 import { apiKeyRoutes } from "./api-key-routes.ts";
+import { driftRoutes } from "./drift-routes.ts";
 import { installationRoutes } from "./installation-routes.ts";
 import { kvRoutes } from "./kv-routes.ts";
 import { lockRoutes } from "./lock-routes.ts";
@@ -78,6 +79,7 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
   api.route("/", installationRoutes(apiDeps));
   api.route("/", workManifestRoutes(apiDeps));
   api.route("/", lockRoutes(apiDeps));
+  api.route("/", driftRoutes(apiDeps));
   api.route("/", refreshRoutes(apiDeps));
   api.route("/", stackRoutes(apiDeps));
   api.route("/", kvRoutes(apiDeps));

@@ -105,7 +105,7 @@ const Dirspace = z
   })
   .openapi("Dirspace");
 
-const RepoFilter = z
+export const RepoFilter = z
   .string()
   .max(300)
   .optional()

@@ -15,6 +15,8 @@ const operationsByKind: Record<WorkManifestRow["kind"], ManifestOperation[]> = {
   plan: ["plans:write", "results:write"],
   apply: ["plans:read", "apply:start", "results:write"],
   autoapprove: ["plans:write", "apply:start", "results:write"],
+  // apply:start only reaches dirspaces drift may reconcile (the server checks each one when it is asked).
+  drift: ["plans:write", "apply:start", "results:write"],
 };
 
 export type ManifestResponse = { type: "manifest"; manifest: Manifest } | { type: "invalid"; reason: string };

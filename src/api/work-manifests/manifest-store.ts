@@ -3,6 +3,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "../../db/client.ts";
 import {
+  locks,
   plans,
   pullRequests,
   repositories,
@@ -28,6 +29,8 @@ const StoredWorkflow = z.object({
   steps: z.array(z.unknown()).optional(),
   plan: z.array(z.unknown()).optional(),
   apply: z.array(z.unknown()).optional(),
+  /** Drift only: the scheduler found this dirspace may be reconciled, so its apply steps follow the plan. */
+  reconcile: z.boolean().optional(),
 });
 
 /** Resolves the steps a dirspace runs for a manifest kind; throws when the stored workflow is malformed. */
@@ -39,8 +42,48 @@ export function resolveWorkflow(stored: unknown, kind: ManifestKind): Workflow {
   if (workflow.steps !== undefined) steps = Workflow.shape.steps.parse(workflow.steps);
   else if (kind === "plan") steps = list("plan");
   else if (kind === "apply") steps = list("apply");
+  else if (kind === "drift") steps = workflow.reconcile ? [...list("plan"), ...list("apply")] : list("plan");
   else steps = [...list("plan"), ...list("apply")];
   return { engine: workflow.engine, steps };
+}
+
+/**
+ * Why a drift run may not apply (reconcile) a dirspace now, or null when it may: the scheduler must
+ * have found the dirspace's access policy allows it, and no pull request may hold its lock (drift
+ * never applies under a PR's feet; the PR's apply goes first).
+ */
+export async function reconcileRefusal(
+  db: Executor,
+  manifest: WorkManifestRow,
+  dir: string,
+  workspace: string,
+): Promise<string | null> {
+  const [row] = await db
+    .select({ workflow: workManifestDirspaces.workflow })
+    .from(workManifestDirspaces)
+    .where(
+      and(
+        eq(workManifestDirspaces.workManifestId, manifest.id),
+        eq(workManifestDirspaces.dir, dir),
+        eq(workManifestDirspaces.workspace, workspace),
+      ),
+    );
+  if (!row) return null;
+  const stored = StoredWorkflow.safeParse(row.workflow ?? {});
+  if (!stored.success || stored.data.reconcile !== true) {
+    return `${dir} (${workspace}) is not reconciled by drift runs: its access policy's reconcile list does not name app, or drift.reconcile is off`;
+  }
+  const [lock] = await db
+    .select({ number: pullRequests.number })
+    .from(locks)
+    .innerJoin(pullRequests, eq(pullRequests.id, locks.pullRequestId))
+    .where(
+      and(eq(locks.repositoryId, manifest.repositoryId), eq(locks.dir, dir), eq(locks.workspace, workspace)),
+    );
+  if (lock) {
+    return `reconcile of ${dir} (${workspace}) refused: pull request #${lock.number} holds its lock, so nothing was applied; a later drift run reconciles it once #${lock.number} is merged or closed`;
+  }
+  return null;
 }
 
 export async function findManifest(db: Executor, id: string): Promise<WorkManifestRow | undefined> {

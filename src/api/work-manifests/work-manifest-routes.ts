@@ -10,6 +10,7 @@ import {
   findRepository,
   listManifestDirspaces,
   markApplyStarted,
+  reconcileRefusal,
   type WorkManifestRow,
 } from "./manifest-store.ts";
 import { planForApply, storeUploadedPlan } from "./plan-transfer.ts";
@@ -139,6 +140,10 @@ export function createWorkManifestRoutes(deps: AppDeps, vcs: Vcs): Hono {
     await requireManifestClaims(c, deps.encryptionKey, id, "apply:start");
     const { dir, workspace } = await readBody(c.req.raw, applyStartedBody);
     const manifest = await loadManifest(id);
+    if (manifest.kind === "drift") {
+      const refusal = await reconcileRefusal(db, manifest, dir, workspace);
+      if (refusal !== null) throw new RunnerApiError(409, refusal);
+    }
     const outcome = await markApplyStarted(db, id, dir, workspace);
     if (outcome === "unknown_dirspace") {
       throw new RunnerApiError(400, `${dir} (${workspace}) is not a dirspace of work manifest ${id}`);

@@ -34,8 +34,9 @@ export interface NewWorkManifest {
 
 /**
  * Inserts the manifest and its dirspaces; call inside the transaction that also adds its dispatch
- * job. Returns null, inserting nothing, when the comment already started a run: the unique index
- * on (repository, comment id) decides, so two deliveries of one comment can never both insert.
+ * job. Returns null, inserting nothing, when a unique index says the run exists already: the comment
+ * already started one (repository, comment id), so two deliveries of one comment can never both
+ * insert; or, for drift, the repository has a drift run in flight.
  */
 export async function insertWorkManifest(
   executor: Executor,
@@ -45,10 +46,7 @@ export async function insertWorkManifest(
   const [inserted] = await executor
     .insert(workManifests)
     .values({ ...row, traceParent: currentTraceparent() ?? null })
-    .onConflictDoNothing({
-      target: [workManifests.repositoryId, workManifests.commentId],
-      where: sql`${workManifests.commentId} is not null`,
-    })
+    .onConflictDoNothing()
     .returning({ id: workManifests.id });
   if (!inserted) return null;
   if (dirspaces.length > 0) {

@@ -1,5 +1,5 @@
 // What Terragate last read from each repository's default branch: its config (drift schedules) and dirspaces, per commit.
-import { bigint, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import type { StackSnapshot } from "../../domain/stack-snapshot.ts";
 import { installations, repositories } from "./installations.ts";
 
@@ -8,6 +8,10 @@ export interface SnapshotDirspace {
   dir: string;
   workspace: string;
   tags: string[];
+  /** `{ engine, plan, apply }` from the default branch's workflows (absent in snapshots read before drift ran). */
+  workflow?: Record<string, unknown>;
+  /** Whether the access policy matching this dirspace lets scheduled drift reconcile it (`reconcile: [app]`). */
+  reconcile?: boolean;
 }
 
 /**
@@ -31,5 +35,7 @@ export const defaultBranchSnapshots = pgTable("default_branch_snapshots", {
   dirspaces: jsonb("dirspaces").$type<SnapshotDirspace[]>().notNull(),
   /** The stack ordering (null in rows read before stacks were kept, and while the config is broken). */
   stacks: jsonb("stacks").$type<StackSnapshot>(),
+  /** The config's `parallelism`, for drift runs. */
+  parallelism: integer("parallelism").notNull().default(4),
   refreshedAt: timestamp("refreshed_at", { withTimezone: true }).notNull().defaultNow(),
 });

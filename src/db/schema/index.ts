@@ -5,6 +5,7 @@ export * from "./app-credentials.ts";
 export * from "./audit-log.ts";
 export * from "./dashboard-sessions.ts";
 export * from "./default-branch-snapshots.ts";
+export * from "./drift.ts";
 export * from "./gitlab-connections.ts";
 export * from "./installations.ts";
 export * from "./kv.ts";

@@ -16,7 +16,8 @@ import {
 import { installations, repositories, vcsValues } from "./installations.ts";
 import { pullRequests } from "./pull-requests.ts";
 
-export const workManifestKinds = ["plan", "apply", "autoapprove"] as const;
+/** `drift`: a scheduled plan of the default branch's head, without a PR (and, with reconcile, its apply). */
+export const workManifestKinds = ["plan", "apply", "autoapprove", "drift"] as const;
 export type WorkManifestKind = (typeof workManifestKinds)[number];
 
 export const workManifestStates = [
@@ -95,6 +96,10 @@ export const workManifests = pgTable(
     index("work_manifests_state_idx")
       .on(table.state, table.updatedAt)
       .where(sql`${table.state} in ('queued', 'dispatched', 'running')`),
+    // At most one drift run of a repository is in flight: the scheduler's insert loses against this.
+    uniqueIndex("work_manifests_one_drift_in_flight_key")
+      .on(table.repositoryId)
+      .where(sql`${table.kind} = 'drift' and ${table.state} in ('queued', 'dispatched', 'running')`),
     // A comment starts at most one run, whatever delivery (or replay of it) carried the comment.
     uniqueIndex("work_manifests_repository_comment_key")
       .on(table.repositoryId, table.commentId)

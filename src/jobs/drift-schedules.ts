@@ -1,0 +1,192 @@
+// drift-schedules (cron, every minute): starts a drift run for each schedule firing that is due, once across replicas.
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Task } from "graphile-worker";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { Database, Executor } from "../db/client.ts";
+import { insertWorkManifest } from "../db/queries/work-manifest-creation.ts";
+import {
+  defaultBranchSnapshots,
+  driftFirings,
+  installations,
+  repositories,
+  type SnapshotDirspace,
+} from "../db/schema/index.ts";
+import { dueSlot } from "../domain/drift-schedule.ts";
+import { Drift, type DriftSchedule } from "../domain/repo-config.ts";
+import { evaluateTagQuery, parseTagQuery } from "../domain/tag-query.ts";
+import { queueDispatch } from "./manifest-lifecycle.ts";
+import type { JobDeps } from "./task-list.ts";
+
+/** A repository whose default branch enables drift, as its latest snapshot says. */
+interface DriftRepository {
+  repositoryId: number;
+  installationId: number;
+  vcs: "github" | "gitlab";
+  fullName: string;
+  branch: string;
+  sha: string;
+  parallelism: number;
+  drift: unknown;
+  dirspaces: SnapshotDirspace[];
+}
+
+export type FiringOutcome =
+  | { type: "started"; manifestId: string }
+  | { type: "skipped"; reason: string }
+  /** Another tick (or replica) claimed this firing first. */
+  | { type: "taken" };
+
+export interface DriftTickResult {
+  due: number;
+  started: number;
+  skipped: number;
+  taken: number;
+}
+
+/** Repositories with drift enabled on a default branch whose config is valid, not archived, still installed. */
+async function driftRepositories(db: Executor): Promise<DriftRepository[]> {
+  return db
+    .select({
+      repositoryId: defaultBranchSnapshots.repositoryId,
+      installationId: defaultBranchSnapshots.installationId,
+      vcs: repositories.vcs,
+      fullName: repositories.fullName,
+      branch: defaultBranchSnapshots.branch,
+      sha: defaultBranchSnapshots.sha,
+      parallelism: defaultBranchSnapshots.parallelism,
+      drift: defaultBranchSnapshots.drift,
+      dirspaces: defaultBranchSnapshots.dirspaces,
+    })
+    .from(defaultBranchSnapshots)
+    .innerJoin(repositories, eq(repositories.id, defaultBranchSnapshots.repositoryId))
+    .innerJoin(installations, eq(installations.id, defaultBranchSnapshots.installationId))
+    .where(
+      and(
+        sql`${defaultBranchSnapshots.drift} ->> 'enabled' = 'true'`,
+        sql`cardinality(${defaultBranchSnapshots.configProblems}) = 0`,
+        eq(repositories.archived, false),
+        isNull(repositories.removedAt),
+        isNull(installations.suspendedAt),
+        isNull(installations.deletedAt),
+      ),
+    )
+    .orderBy(defaultBranchSnapshots.repositoryId);
+}
+
+/** The dirspaces a schedule checks: those its tag query matches (all of them for an empty query). */
+export function scheduledDirspaces(schedule: DriftSchedule, dirspaces: readonly SnapshotDirspace[]) {
+  const query = parseTagQuery(schedule.tag_query);
+  return dirspaces.filter((dirspace) => evaluateTagQuery(query, new Set(dirspace.tags)));
+}
+
+/**
+ * Claims one firing and, when this call claimed it, creates its drift manifest and dispatch job in
+ * the same transaction: a crash leaves neither or both. At most one drift run per repository is in
+ * flight (a unique index); a firing that meets one is recorded as skipped.
+ */
+export async function fireSchedule(
+  db: Database,
+  repo: DriftRepository,
+  name: string,
+  schedule: DriftSchedule,
+  reconcile: boolean,
+  slot: Date,
+): Promise<FiringOutcome> {
+  return db.transaction(async (tx): Promise<FiringOutcome> => {
+    const [claimed] = await tx
+      .insert(driftFirings)
+      .values({ repositoryId: repo.repositoryId, schedule: name, slot })
+      .onConflictDoNothing()
+      .returning({ slot: driftFirings.slot });
+    if (!claimed) return { type: "taken" };
+    const record = (set: { workManifestId?: string; skipped?: string }) =>
+      tx
+        .update(driftFirings)
+        .set(set)
+        .where(
+          and(
+            eq(driftFirings.repositoryId, repo.repositoryId),
+            eq(driftFirings.schedule, name),
+            eq(driftFirings.slot, slot),
+          ),
+        );
+    const dirspaces = scheduledDirspaces(schedule, repo.dirspaces);
+    if (dirspaces.length === 0) {
+      const reason = `no dirspace matches the tag query ${JSON.stringify(schedule.tag_query)}`;
+      await record({ skipped: reason });
+      return { type: "skipped", reason };
+    }
+    const manifestId = await insertWorkManifest(tx, {
+      installationId: repo.installationId,
+      repositoryId: repo.repositoryId,
+      pullRequestId: null,
+      vcs: repo.vcs,
+      kind: "drift",
+      baseRef: repo.branch,
+      baseSha: repo.sha,
+      headRef: repo.branch,
+      headSha: repo.sha,
+      requestedBy: `schedule:${name}`,
+      tagQuery: schedule.tag_query,
+      commentId: null,
+      runConfig: {
+        parallelism: repo.parallelism,
+        drift: { schedule: name, slot: slot.toISOString(), reconcile },
+      },
+      dirspaces: dirspaces.map((dirspace) => ({
+        dir: dirspace.dir,
+        workspace: dirspace.workspace,
+        tags: dirspace.tags,
+        workflow: { ...(dirspace.workflow ?? {}), reconcile: reconcile && dirspace.reconcile === true },
+        planId: null,
+      })),
+    });
+    if (manifestId === null) {
+      const reason = "a drift run of this repository is still in flight";
+      await record({ skipped: reason });
+      return { type: "skipped", reason };
+    }
+    await record({ workManifestId: manifestId });
+    await queueDispatch(tx, manifestId);
+    return { type: "started", manifestId };
+  });
+}
+
+/** One tick of the scheduler at `now`: fires every schedule that is due and not yet fired. */
+export async function scheduleDrift(db: Database, now: Date, logger: Logger): Promise<DriftTickResult> {
+  const result: DriftTickResult = { due: 0, started: 0, skipped: 0, taken: 0 };
+  for (const repo of await driftRepositories(db)) {
+    const parsed = Drift.safeParse(repo.drift);
+    if (!parsed.success || !parsed.data.enabled) continue;
+    for (const [name, schedule] of Object.entries(parsed.data.schedules)) {
+      const slot = dueSlot(schedule, `${repo.repositoryId}/${name}`, now);
+      if (slot === null) continue;
+      result.due++;
+      const reconcile = schedule.reconcile ?? parsed.data.reconcile;
+      const outcome = await fireSchedule(db, repo, name, schedule, reconcile, slot);
+      result[outcome.type === "started" ? "started" : outcome.type]++;
+      if (outcome.type === "skipped") {
+        logger.info({ repo: repo.fullName, schedule: name, reason: outcome.reason }, "drift firing skipped");
+      } else if (outcome.type === "started") {
+        logger.info(
+          { repo: repo.fullName, schedule: name, workManifestId: outcome.manifestId },
+          "drift run queued",
+        );
+      }
+    }
+  }
+  return result;
+}
+
+/** graphile-worker's cron payload: the firing's time, which is the tick's "now". */
+const CronPayload = z.looseObject({ _cron: z.object({ ts: z.string() }).optional() });
+
+export function createDriftSchedulesTask(deps: JobDeps): Task {
+  return async (rawPayload) => {
+    const payload = CronPayload.parse(rawPayload ?? {});
+    const now = payload._cron ? new Date(payload._cron.ts) : new Date();
+    const result = await scheduleDrift(deps.database.db, now, deps.logger);
+    if (result.due > 0) deps.logger.info({ ...result, at: now.toISOString() }, "drift schedules ticked");
+  };
+}

@@ -1,0 +1,58 @@
+// Repositories whose default-branch snapshot enables drift, written straight to the database (tests and the bench).
+import type { Database } from "../../src/db/client.ts";
+import { defaultBranchSnapshots, installations, repositories } from "../../src/db/schema/index.ts";
+import type { Drift } from "../../src/domain/repo-config.ts";
+
+export interface DriftSeed {
+  installationId: number;
+  repositoryIds: number[];
+}
+
+/** `count` repositories of one installation, each with `dirspaces` dirspaces (every one tagged `prod`). */
+export async function seedDriftRepositories(
+  db: Database,
+  options: { count: number; dirspaces: number; drift: Drift; externalId?: string; sha?: string },
+): Promise<DriftSeed> {
+  const [installation] = await db
+    .insert(installations)
+    .values({ vcs: "github", externalId: options.externalId ?? "4242", accountLogin: "acme" })
+    .returning({ id: installations.id });
+  const installationId = installation!.id;
+  const repositoryIds: number[] = [];
+  for (let start = 0; start < options.count; start += 500) {
+    const batch = Array.from({ length: Math.min(500, options.count - start) }, (_, offset) => {
+      const name = `infra-${start + offset}`;
+      return {
+        installationId,
+        vcs: "github" as const,
+        externalId: String(100_000 + start + offset),
+        owner: "acme",
+        name,
+        fullName: `acme/${name}`,
+      };
+    });
+    const rows = await db.insert(repositories).values(batch).returning({ id: repositories.id });
+    repositoryIds.push(...rows.map((row) => row.id));
+  }
+  const dirspaces = Array.from({ length: options.dirspaces }, (_, index) => ({
+    dir: `stacks/s${index}`,
+    workspace: "default",
+    tags: ["prod", `dir:stacks/s${index}`, "workspace:default"],
+    workflow: { engine: { name: "terraform" } },
+    reconcile: false,
+  }));
+  for (let start = 0; start < repositoryIds.length; start += 500) {
+    await db.insert(defaultBranchSnapshots).values(
+      repositoryIds.slice(start, start + 500).map((repositoryId) => ({
+        repositoryId,
+        installationId,
+        branch: "main",
+        sha: options.sha ?? "a".repeat(40),
+        configProblems: [],
+        drift: options.drift,
+        dirspaces,
+      })),
+    );
+  }
+  return { installationId, repositoryIds };
+}
