@@ -1,5 +1,5 @@
 // drift-schedules (cron, every minute): starts a drift run for each schedule firing that is due, once across replicas.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gte, isNull, sql } from "drizzle-orm";
 import type { Task } from "graphile-worker";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -12,7 +12,7 @@ import {
   repositories,
   type SnapshotDirspace,
 } from "../db/schema/index.ts";
-import { dueSlot } from "../domain/drift-schedule.ts";
+import { driftLookbackMs, dueSlot } from "../domain/drift-schedule.ts";
 import { Drift, type DriftSchedule } from "../domain/repo-config.ts";
 import { evaluateTagQuery, parseTagQuery } from "../domain/tag-query.ts";
 import { queueDispatch } from "./manifest-lifecycle.ts";
@@ -153,9 +153,27 @@ export async function fireSchedule(
   });
 }
 
+/** Firings claimed within the lookback: a tick skips them without a transaction each (the claim still decides). */
+async function claimedFirings(db: Executor, now: Date): Promise<Set<string>> {
+  const rows = await db
+    .select({
+      repositoryId: driftFirings.repositoryId,
+      schedule: driftFirings.schedule,
+      slot: driftFirings.slot,
+    })
+    .from(driftFirings)
+    .where(gte(driftFirings.slot, new Date(now.getTime() - driftLookbackMs)));
+  return new Set(rows.map((row) => firingKey(row.repositoryId, row.schedule, row.slot)));
+}
+
+function firingKey(repositoryId: number, schedule: string, slot: Date): string {
+  return `${repositoryId}\u0000${schedule}\u0000${slot.getTime()}`;
+}
+
 /** One tick of the scheduler at `now`: fires every schedule that is due and not yet fired. */
 export async function scheduleDrift(db: Database, now: Date, logger: Logger): Promise<DriftTickResult> {
   const result: DriftTickResult = { due: 0, started: 0, skipped: 0, taken: 0 };
+  const claimed = await claimedFirings(db, now);
   for (const repo of await driftRepositories(db)) {
     const parsed = Drift.safeParse(repo.drift);
     if (!parsed.success || !parsed.data.enabled) continue;
@@ -163,6 +181,10 @@ export async function scheduleDrift(db: Database, now: Date, logger: Logger): Pr
       const slot = dueSlot(schedule, `${repo.repositoryId}/${name}`, now);
       if (slot === null) continue;
       result.due++;
+      if (claimed.has(firingKey(repo.repositoryId, name, slot))) {
+        result.taken++;
+        continue;
+      }
       const reconcile = schedule.reconcile ?? parsed.data.reconcile;
       const outcome = await fireSchedule(db, repo, name, schedule, reconcile, slot);
       result[outcome.type === "started" ? "started" : outcome.type]++;
