@@ -56,9 +56,12 @@ function issueRow(config: Config, platform: VcsPlatform, fullName: string, state
   };
 }
 
+/** The server's reason from the runner's note about a refused apply, or the note's last line. */
 function lastLine(text: string): string {
   const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").slice(0, 300);
+  const line = lines[lines.length - 1] ?? "";
+  const refusal = /→ \d{3}: (.*)\)$/.exec(line);
+  return (refusal?.[1] ?? line).slice(0, 300);
 }
 
 /** Pure: drift anywhere → publish the table; everything in sync (or reconciled) → close; failures only → update only. */

@@ -11,11 +11,20 @@ export interface DriftSeed {
 /** `count` repositories of one installation, each with `dirspaces` dirspaces (every one tagged `prod`). */
 export async function seedDriftRepositories(
   db: Database,
-  options: { count: number; dirspaces: number; drift: Drift; externalId?: string; sha?: string },
+  options: {
+    count: number;
+    dirspaces: number;
+    drift: Drift;
+    externalId?: string;
+    sha?: string;
+    owner?: string;
+  },
 ): Promise<DriftSeed> {
+  const owner = options.owner ?? "acme";
+  const externalId = options.externalId ?? "4242";
   const [installation] = await db
     .insert(installations)
-    .values({ vcs: "github", externalId: options.externalId ?? "4242", accountLogin: "acme" })
+    .values({ vcs: "github", externalId, accountLogin: owner })
     .returning({ id: installations.id });
   const installationId = installation!.id;
   const repositoryIds: number[] = [];
@@ -25,10 +34,10 @@ export async function seedDriftRepositories(
       return {
         installationId,
         vcs: "github" as const,
-        externalId: String(100_000 + start + offset),
-        owner: "acme",
+        externalId: `${externalId}${100_000 + start + offset}`,
+        owner,
         name,
-        fullName: `acme/${name}`,
+        fullName: `${owner}/${name}`,
       };
     });
     const rows = await db.insert(repositories).values(batch).returning({ id: repositories.id });

@@ -121,7 +121,7 @@ export async function startTestServer(
 }
 
 export interface ManifestSpec {
-  kind: "plan" | "apply" | "autoapprove";
+  kind: "plan" | "apply" | "autoapprove" | "drift";
   dirspaces: Array<{ dir: string; workspace?: string; workflow?: unknown }>;
   baseSha: string;
   headSha: string;
