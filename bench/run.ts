@@ -15,6 +15,7 @@ const benchmarks: string[] = [
   "gitlab",
   "background",
   "dashboard",
+  "drift",
 ];
 
 const self = fileURLToPath(import.meta.url);
