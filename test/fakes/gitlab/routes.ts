@@ -13,6 +13,7 @@ import {
   withProject,
 } from "./route-helpers.ts";
 import { ciRoutes } from "./routes-ci.ts";
+import { issueRoutes } from "./routes-issues.ts";
 import type { FakeRequest, FakeResponse } from "./server.ts";
 import type { FakeGitlabState } from "./state.ts";
 
@@ -230,4 +231,5 @@ export const routes: Route[] = [
     }),
   },
   ...ciRoutes,
+  ...issueRoutes,
 ];
