@@ -9,6 +9,7 @@ import {
   clearOldRunOutputs,
   deleteFinishedManifestTokens,
   deleteOldDeliveries,
+  deleteOldDriftFirings,
   type RetentionKind,
   type RetentionPolicy,
 } from "../db/queries/retention.ts";
@@ -66,11 +67,13 @@ export async function runHousekeeping(options: HousekeepingOptions): Promise<Hou
       const webhookDeliveries = await deleteOldDeliveries(database.db, policy.deliveriesDays, signal);
       const runOutputs = await clearOldRunOutputs(database.db, policy.outputsDays, signal);
       const workTokens = await deleteFinishedManifestTokens(database.db, policy.finishedTokensDays, signal);
+      const driftFirings = await deleteOldDriftFirings(database.db, signal);
       const workerGarbage = await collectWorkerGarbage(options.pgPool, options.taskIdentifiers);
       return {
         webhook_deliveries: webhookDeliveries,
         run_outputs: runOutputs,
         work_tokens: workTokens,
+        drift_firings: driftFirings,
         ...workerGarbage,
       };
     } finally {

@@ -50,7 +50,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   const housekeepingRowsRemoved = new Counter({
     name: "terragate_housekeeping_rows_removed_total",
-    help: "Rows housekeeping removed past their retention, by what (webhook_deliveries, run_outputs, work_tokens, job_queues, task_identifiers).",
+    help: "Rows housekeeping removed past their retention, by what (webhook_deliveries, run_outputs, work_tokens, drift_firings, job_queues, task_identifiers).",
     labelNames: ["what"] as const,
     registers: [registry],
   });

@@ -104,8 +104,16 @@ test("removes deliveries, outputs and tokens past their retention, and keeps eve
   // A run of an open PR still going after months (stuck until the sweeper acts) keeps everything.
   const stillRunning = await seedManifest(ids, "running", 200);
 
+  // Drift firings: a week old is gone, six days old stays.
+  await database.client.sql`
+    insert into drift_firings (repository_id, schedule, slot)
+    values (${ids.repositoryId}, 'nightly', now() - interval '8 days'), (${ids.repositoryId}, 'nightly', now() - interval '6 days')`;
+
   const result = await runHousekeeping({ database: database.client, pgPool: pool, policy, taskIdentifiers });
-  expect(result).toMatchObject({ webhook_deliveries: 2, run_outputs: 2, work_tokens: 3 });
+  expect(result).toMatchObject({ webhook_deliveries: 2, run_outputs: 2, work_tokens: 3, drift_firings: 1 });
+  const firings = await database.client.sql<{ age: number }[]>`
+    select extract(day from now() - slot)::int as age from drift_firings`;
+  expect(firings.map((row) => row.age)).toEqual([6]);
 
   const deliveries = await database.client.sql<{ delivery_id: string }[]>`
     select delivery_id from webhook_deliveries order by delivery_id`;
@@ -141,7 +149,7 @@ test("removes deliveries, outputs and tokens past their retention, and keeps eve
 
   // A second pass finds nothing more: pruned outputs are not pruned again.
   const again = await runHousekeeping({ database: database.client, pgPool: pool, policy, taskIdentifiers });
-  expect(again).toMatchObject({ webhook_deliveries: 0, run_outputs: 0, work_tokens: 0 });
+  expect(again).toMatchObject({ webhook_deliveries: 0, run_outputs: 0, work_tokens: 0, drift_firings: 0 });
 });
 
 test("retention settings decide the cut-off; bad values are refused with the variable's name", async () => {

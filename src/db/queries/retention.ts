@@ -10,6 +10,7 @@ export const retentionKinds = [
   "webhook_deliveries",
   "run_outputs",
   "work_tokens",
+  "drift_firings",
   "job_queues",
   "task_identifiers",
 ] as const;
@@ -111,6 +112,28 @@ export function deleteFinishedManifestTokens(
       )
       delete from work_tokens t using doomed where t.token_hash = doomed.token_hash
       returning t.token_hash`);
+    return [...rows].length;
+  }, signal);
+}
+
+/**
+ * Drift schedule firings older than a week. A tick looks back 25 hours for a firing it owes, so an
+ * older claim decides nothing any more; without this, hourly schedules would add 8,760 rows a year each.
+ */
+export const driftFiringsKeptDays = 7;
+
+export function deleteOldDriftFirings(db: Database, signal?: AbortSignal): Promise<number> {
+  return inBatches(async () => {
+    const rows = await db.execute(sql`
+      with doomed as (
+        select repository_id, schedule, slot from drift_firings
+        where slot < now() - make_interval(days => ${driftFiringsKeptDays})
+        limit ${retentionBatchSize}
+        for update skip locked
+      )
+      delete from drift_firings f using doomed
+      where f.repository_id = doomed.repository_id and f.schedule = doomed.schedule and f.slot = doomed.slot
+      returning f.slot`);
     return [...rows].length;
   }, signal);
 }
