@@ -67,6 +67,9 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace },
   });
   if (config.stepSummaryPath) await appendFile(config.stepSummaryPath, jobSummary(outcome));
+  // Later steps of the job can tell a scheduled drift check from a PR's plan: steps.<id>.outputs.kind.
+  const outputPath = env["GITHUB_OUTPUT"];
+  if (outputPath && outcome.type !== "done") await appendFile(outputPath, `kind=${outcome.manifest.kind}\n`);
   if (outcome.type === "done") {
     write(`terragate: nothing to run: ${outcome.reason}`);
     return;

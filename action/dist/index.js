@@ -34301,6 +34301,9 @@ async function main(env2) {
     log: { info: (line) => write(`terragate: ${line}`), dirspace: printDirspace }
   });
   if (config2.stepSummaryPath) await appendFile(config2.stepSummaryPath, jobSummary(outcome));
+  const outputPath = env2["GITHUB_OUTPUT"];
+  if (outputPath && outcome.type !== "done") await appendFile(outputPath, `kind=${outcome.manifest.kind}
+`);
   if (outcome.type === "done") {
     write(`terragate: nothing to run: ${outcome.reason}`);
     return;

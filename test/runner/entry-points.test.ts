@@ -129,6 +129,7 @@ describe("entry points", () => {
   it("the bundled action authenticates with OIDC, groups each dirspace, writes the job summary and fails readably", async () => {
     const { inserted, run, eventPath } = await dispatchedRun([{ dir: "infra/a" }, { dir: "infra/broken" }]);
     const summaryPath = path.join(repo.home, "summary.md");
+    const outputPath = path.join(repo.home, "output.txt");
     const result = await execa("node", [action], {
       cwd: repo.root,
       reject: false,
@@ -137,6 +138,7 @@ describe("entry points", () => {
       env: {
         ...actionEnv(run, inserted, eventPath),
         GITHUB_STEP_SUMMARY: summaryPath,
+        GITHUB_OUTPUT: outputPath,
         "INPUT_WORK-TOKEN": "",
       },
     });
@@ -149,6 +151,8 @@ describe("entry points", () => {
     const summary = await readFile(summaryPath, "utf8");
     expect(summary).toContain("| `infra/a` (default) | ✅ success | 3 | 0 | 0 |");
     expect(summary).toContain("| `infra/broken` (default) | ❌ failed at plan | – | – | – |");
+    // The workflow's later steps see the kind (a drift run says drift).
+    expect(await readFile(outputPath, "utf8")).toBe("kind=plan\n");
     expect(await state(inserted.manifestId)).toBe("failed");
   });
 
