@@ -91,7 +91,8 @@ async function forget(...names: string[]): Promise<void> {
   await writeFile(file, JSON.stringify(state, null, 2));
 }
 
-async function driftApi(q: string): Promise<Array<{ dir: string; status: string; label: string }>> {
+/** GET under /api/v1/github/installations/42 with a fresh read-only access token. */
+async function api<T>(path: string): Promise<T> {
   const [installation] = await bed.database.client.db.select().from(installations);
   const created = await createApiKey(bed.database.client.db, {
     installationId: installation!.id,
@@ -104,11 +105,19 @@ async function driftApi(q: string): Promise<Array<{ dir: string; status: string;
     headers: { authorization: `Bearer ${created.key}` },
   });
   const { access_token } = (await refreshed.json()) as { access_token: string };
-  const response = await fetch(`${bed.url}/api/v1/github/installations/42/drift?q=${encodeURIComponent(q)}`, {
+  const response = await fetch(`${bed.url}/api/v1/github/installations/42${path}`, {
     headers: { authorization: `Bearer ${access_token}` },
   });
   expect(response.status).toBe(200);
-  return ((await response.json()) as { items: Array<{ dir: string; status: string; label: string }> }).items;
+  return (await response.json()) as T;
+}
+
+async function driftApi(q: string): Promise<Array<{ dir: string; status: string; label: string }>> {
+  return (
+    await api<{ items: Array<{ dir: string; status: string; label: string }> }>(
+      `/drift?q=${encodeURIComponent(q)}`,
+    )
+  ).items;
 }
 
 beforeAll(async () => {
@@ -167,6 +176,13 @@ describe("drift detection end to end", { timeout: 180_000 }, () => {
       { dir: "infra/d", status: "drifted", label: "drifted (+1 ~0 −0)" },
     ]);
     expect(await driftApi("dir:infra/other")).toEqual([]);
+    const runs = await api<{ items: Array<{ id: string; kind: string; pull_request: number | null }> }>(
+      "/work-manifests?kind=drift",
+    );
+    expect(runs.items).toEqual([
+      expect.objectContaining({ id: first.manifestId, kind: "drift", pull_request: null }),
+    ]);
+    expect((await api<{ items: unknown[] }>("/work-manifests?kind=plan")).items).toEqual([]);
     // Drift takes no lock.
     expect(await bed.database.client.db.select().from(locks)).toEqual([]);
 
