@@ -4,7 +4,7 @@ import type { Task } from "graphile-worker";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Database, Executor } from "../db/client.ts";
-import { insertWorkManifest } from "../db/queries/work-manifest-creation.ts";
+import { insertWorkManifest, type NewWorkManifest } from "../db/queries/work-manifest-creation.ts";
 import {
   defaultBranchSnapshots,
   driftFirings,
@@ -18,16 +18,23 @@ import { evaluateTagQuery, parseTagQuery } from "../domain/tag-query.ts";
 import { queueDispatch } from "./manifest-lifecycle.ts";
 import type { JobDeps } from "./task-list.ts";
 
-/** A repository whose default branch enables drift, as its latest snapshot says. */
+/**
+ * A repository whose default branch enables drift, as its latest snapshot says: only what deciding
+ * whether a schedule is due needs (the dirspaces are read when a firing is claimed).
+ */
 interface DriftRepository {
   repositoryId: number;
   installationId: number;
   vcs: "github" | "gitlab";
   fullName: string;
+  drift: unknown;
+}
+
+/** What a firing plans: the default branch's head as the last refresh read it. */
+interface DriftSnapshot {
   branch: string;
   sha: string;
   parallelism: number;
-  drift: unknown;
   dirspaces: SnapshotDirspace[];
 }
 
@@ -52,11 +59,7 @@ async function driftRepositories(db: Executor): Promise<DriftRepository[]> {
       installationId: defaultBranchSnapshots.installationId,
       vcs: repositories.vcs,
       fullName: repositories.fullName,
-      branch: defaultBranchSnapshots.branch,
-      sha: defaultBranchSnapshots.sha,
-      parallelism: defaultBranchSnapshots.parallelism,
       drift: defaultBranchSnapshots.drift,
-      dirspaces: defaultBranchSnapshots.dirspaces,
     })
     .from(defaultBranchSnapshots)
     .innerJoin(repositories, eq(repositories.id, defaultBranchSnapshots.repositoryId))
@@ -78,6 +81,41 @@ async function driftRepositories(db: Executor): Promise<DriftRepository[]> {
 export function scheduledDirspaces(schedule: DriftSchedule, dirspaces: readonly SnapshotDirspace[]) {
   const query = parseTagQuery(schedule.tag_query);
   return dirspaces.filter((dirspace) => evaluateTagQuery(query, new Set(dirspace.tags)));
+}
+
+/** The drift manifest of one firing: the matched dirspaces at the snapshot's head, reconcile marked per dirspace. */
+function driftManifest(
+  repo: DriftRepository,
+  snapshot: DriftSnapshot,
+  firing: { name: string; schedule: DriftSchedule; reconcile: boolean; slot: Date },
+  dirspaces: SnapshotDirspace[],
+): NewWorkManifest {
+  const { name, schedule, reconcile, slot } = firing;
+  return {
+    installationId: repo.installationId,
+    repositoryId: repo.repositoryId,
+    pullRequestId: null,
+    vcs: repo.vcs,
+    kind: "drift",
+    baseRef: snapshot.branch,
+    baseSha: snapshot.sha,
+    headRef: snapshot.branch,
+    headSha: snapshot.sha,
+    requestedBy: `schedule:${name}`,
+    tagQuery: schedule.tag_query,
+    commentId: null,
+    runConfig: {
+      parallelism: snapshot.parallelism,
+      drift: { schedule: name, slot: slot.toISOString(), reconcile },
+    },
+    dirspaces: dirspaces.map((dirspace) => ({
+      dir: dirspace.dir,
+      workspace: dirspace.workspace,
+      tags: dirspace.tags,
+      workflow: { ...(dirspace.workflow ?? {}), reconcile: reconcile && dirspace.reconcile === true },
+      planId: null,
+    })),
+  };
 }
 
 /**
@@ -111,37 +149,25 @@ export async function fireSchedule(
             eq(driftFirings.slot, slot),
           ),
         );
-    const dirspaces = scheduledDirspaces(schedule, repo.dirspaces);
-    if (dirspaces.length === 0) {
+    const [snapshot] = await tx
+      .select({
+        branch: defaultBranchSnapshots.branch,
+        sha: defaultBranchSnapshots.sha,
+        parallelism: defaultBranchSnapshots.parallelism,
+        dirspaces: defaultBranchSnapshots.dirspaces,
+      })
+      .from(defaultBranchSnapshots)
+      .where(eq(defaultBranchSnapshots.repositoryId, repo.repositoryId));
+    const dirspaces = snapshot ? scheduledDirspaces(schedule, snapshot.dirspaces) : [];
+    if (!snapshot || dirspaces.length === 0) {
       const reason = `no dirspace matches the tag query ${JSON.stringify(schedule.tag_query)}`;
       await record({ skipped: reason });
       return { type: "skipped", reason };
     }
-    const manifestId = await insertWorkManifest(tx, {
-      installationId: repo.installationId,
-      repositoryId: repo.repositoryId,
-      pullRequestId: null,
-      vcs: repo.vcs,
-      kind: "drift",
-      baseRef: repo.branch,
-      baseSha: repo.sha,
-      headRef: repo.branch,
-      headSha: repo.sha,
-      requestedBy: `schedule:${name}`,
-      tagQuery: schedule.tag_query,
-      commentId: null,
-      runConfig: {
-        parallelism: repo.parallelism,
-        drift: { schedule: name, slot: slot.toISOString(), reconcile },
-      },
-      dirspaces: dirspaces.map((dirspace) => ({
-        dir: dirspace.dir,
-        workspace: dirspace.workspace,
-        tags: dirspace.tags,
-        workflow: { ...(dirspace.workflow ?? {}), reconcile: reconcile && dirspace.reconcile === true },
-        planId: null,
-      })),
-    });
+    const manifestId = await insertWorkManifest(
+      tx,
+      driftManifest(repo, snapshot, { name, schedule, reconcile, slot }, dirspaces),
+    );
     if (manifestId === null) {
       const reason = "a drift run of this repository is still in flight";
       await record({ skipped: reason });
