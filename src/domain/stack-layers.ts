@@ -10,6 +10,8 @@ export interface LayeredDirspace {
   state: DirspaceRunState;
   /** Changed dirspaces this one depends on (directly or through others) that are not applied yet. */
   blockedBy: DirspaceRef[];
+  /** Every changed dirspace this one depends on, applied or not (a plan must postdate their applies). */
+  dependsOn: DirspaceRef[];
 }
 
 export type LayerState = "applied" | "current" | "waiting";
@@ -45,7 +47,7 @@ export interface LayerInput {
 /**
  * Layers of a PR's changed dirspaces. A changed dirspace's layer is one more than the highest layer of
  * the changed dirspaces it depends on, through any path (unchanged dirspaces in between pass the order on).
- * `blockedBy` lists the changed, unapplied dirspaces each depends on: one bitset per node, unioned along
+ * `blockedBy` lists the changed, unapplied dirspaces each depends on (`dependsOn` all of them): one bitset per node, unioned along
  * the topological order, so the cost is linear in the graph's size times (changed dirspaces / 32).
  */
 export function computeLayers(input: LayerInput): StackLayers {
@@ -64,13 +66,13 @@ export function computeLayers(input: LayerInput): StackLayers {
   }
   const stateOf = (id: number): DirspaceRunState =>
     input.states.get(dirspaceKey(graph.nodes[id]!)) ?? "unplanned";
-  // Bit positions for the changed dirspaces that still need applying.
-  const pending = changedIds.filter((id) => stateOf(id) !== "applied");
+  // Bit positions for the changed dirspaces (applied ones too: a plan must come after their apply).
+  const tracked = changedIds;
   const bitOf = new Int32Array(total).fill(-1);
-  pending.forEach((id, bit) => {
+  tracked.forEach((id, bit) => {
     bitOf[id] = bit;
   });
-  const words = Math.ceil(pending.length / 32);
+  const words = Math.ceil(tracked.length / 32);
   const blockers = words === 0 ? [] : Array.from({ length: total }, () => new Uint32Array(words));
   const depth = new Int32Array(total);
   for (const id of graph.order) {
@@ -89,15 +91,15 @@ export function computeLayers(input: LayerInput): StackLayers {
     dir: graph.nodes[id]!.dir,
     workspace: graph.nodes[id]!.workspace,
   });
-  const blockersOf = (id: number): DirspaceRef[] => {
+  const dependencyIdsOf = (id: number): number[] => {
     if (words === 0) return [];
     const bits = blockers[id]!;
-    const refs: DirspaceRef[] = [];
-    for (let bit = 0; bit < pending.length; bit++)
-      if ((bits[bit >>> 5]! >>> (bit & 31)) & 1) refs.push(refOf(pending[bit]!));
-    return refs.sort(compareDirspaces);
+    const ids: number[] = [];
+    for (let bit = 0; bit < tracked.length; bit++)
+      if ((bits[bit >>> 5]! >>> (bit & 31)) & 1) ids.push(tracked[bit]!);
+    return ids.sort((a, b) => compareDirspaces(graph.nodes[a]!, graph.nodes[b]!));
   };
-  return assemble(changedIds, depth, stateOf, refOf, blockersOf, unknown);
+  return assemble(changedIds, depth, stateOf, refOf, dependencyIdsOf, unknown);
 }
 
 function assemble(
@@ -105,7 +107,7 @@ function assemble(
   depth: Int32Array,
   stateOf: (id: number) => DirspaceRunState,
   refOf: (id: number) => DirspaceRef,
-  blockersOf: (id: number) => DirspaceRef[],
+  dependencyIdsOf: (id: number) => number[],
   unknown: DirspaceRef[],
 ): StackLayers {
   const byDepth = new Map<number, number[]>();
@@ -120,7 +122,11 @@ function assemble(
     const index = layers.length;
     const dirspaces = byDepth
       .get(level)!
-      .map((id) => ({ dirspace: refOf(id), state: stateOf(id), blockedBy: blockersOf(id) }))
+      .map((id) => {
+        const dependencies = dependencyIdsOf(id);
+        const blockedBy = dependencies.filter((dependency) => stateOf(dependency) !== "applied").map(refOf);
+        return { dirspace: refOf(id), state: stateOf(id), blockedBy, dependsOn: dependencies.map(refOf) };
+      })
       .sort((a, b) => compareDirspaces(a.dirspace, b.dirspace));
     const applied = dirspaces.every((entry) => entry.state === "applied");
     let state: LayerState = "waiting";

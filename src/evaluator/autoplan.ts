@@ -19,16 +19,24 @@ type LoadedState = Extract<RepoState, { ok: true }>;
  * The PR's changed dirspaces in layers, with their states at the head. Plans asked for before
  * `replanBefore` count as unplanned: they were made before a dependency was applied.
  */
+export interface LayerFacts {
+  layers: StackLayers;
+  /** When each dirspace was last applied at the head, by dirspaceKey. */
+  appliedAt: Map<string, Date>;
+}
+
 export async function loadLayers(
   context: EvaluatorContext,
   pullRequestRow: PullRequestRow,
   pullRequest: PullRequestInfo,
   state: LoadedState,
   replanBefore?: Date,
-): Promise<StackLayers> {
+): Promise<LayerFacts> {
   const facts = await dirspaceRunStates(context.database.db, pullRequestRow.id, pullRequest.headSha);
   const states = new Map<string, DirspaceRunState>();
+  const appliedAt = new Map<string, Date>();
   for (const [key, fact] of facts) {
+    if (fact.appliedAt) appliedAt.set(key, fact.appliedAt);
     const stale =
       replanBefore !== undefined &&
       fact.state === "planned" &&
@@ -36,11 +44,12 @@ export async function loadLayers(
       fact.plannedAt < replanBefore;
     states.set(key, stale ? "unplanned" : fact.state);
   }
-  return computeLayers({
+  const layers = computeLayers({
     graph: state.stackGraph,
     changed: state.dirspaces.filter((dirspace) => dirspace.changed),
     states,
   });
+  return { layers, appliedAt };
 }
 
 /** The notes a run's comment shows, from the state the decision was made on. */
@@ -78,7 +87,13 @@ export type AutoplanOutcome =
 export async function autoplan(context: EvaluatorContext, input: AutoplanInput): Promise<AutoplanOutcome> {
   const { provider, pullRequest, state } = input;
   const author = await createPersonResolver(provider, state.config)(pullRequest.author);
-  const layers = await loadLayers(context, input.pullRequestRow, pullRequest, state, input.replanBefore);
+  const { layers, appliedAt } = await loadLayers(
+    context,
+    input.pullRequestRow,
+    pullRequest,
+    state,
+    input.replanBefore,
+  );
   const decision = decide({
     request: { kind: "autoplan", author, trigger: input.trigger },
     pullRequest,
@@ -93,6 +108,7 @@ export async function autoplan(context: EvaluatorContext, input: AutoplanInput):
     supersessions: [],
     locksHeldByOthers: [],
     layers,
+    appliedAt,
   });
   const number = pullRequest.number;
   const explain = (problems: RefusalProblem[], dirspaces: DirspaceRef[]) =>

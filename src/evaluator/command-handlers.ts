@@ -79,7 +79,7 @@ async function decideQuery(
 ): Promise<{ decision: Decision; layers: StackLayers }> {
   const db = pr.evaluator.database.db;
   const user = await pr.resolvePerson(pr.requester);
-  const layers = await loadLayers(pr.evaluator, pr.pullRequestRow, pr.pullRequest, pr.state);
+  const { layers, appliedAt } = await loadLayers(pr.evaluator, pr.pullRequestRow, pr.pullRequest, pr.state);
   const facts =
     command.kind === "plan"
       ? { reviews: [], statusChecks: [], latestPlans: [], supersessions: [], locksHeldByOthers: [] }
@@ -110,6 +110,7 @@ async function decideQuery(
     configChanges: pr.state.configChanges,
     ...facts,
     layers,
+    appliedAt,
   });
   return { decision, layers };
 }

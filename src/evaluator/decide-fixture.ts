@@ -82,6 +82,7 @@ export function input(overrides: Overrides = {}): DecisionInput {
     supersessions: [],
     locksHeldByOthers: [],
     layers,
+    appliedAt: new Map(),
     ...rest,
   };
 }

@@ -69,6 +69,8 @@ export interface DecisionInput {
   locksHeldByOthers: LockFact[];
   /** The changed dirspaces in apply order (the default branch's ordering rules), with their states at the head. */
   layers: StackLayers;
+  /** When each changed dirspace was last applied at the head, by dirspaceKey (for plans older than that). */
+  appliedAt: ReadonlyMap<string, Date>;
 }
 
 /** What a refusal is about: a command, or the plan on push. */
@@ -100,6 +102,8 @@ export type RefusalProblem =
   | { rule: "locked"; dirspaces: DirspaceRef[]; pullRequestNumber: number; acquiredAt: Date }
   /** Dirspaces that depend on changed dirspaces not applied yet; `applyFirst` can be applied now. */
   | { rule: "layer_order"; dirspaces: DirspaceRef[]; applyFirst: DirspaceRef[] }
+  /** The plan was made before a dirspace it depends on was applied: it may read outputs that changed since. */
+  | { rule: "planned_before_dependency"; dirspace: DirspaceRef; dependency: DirspaceRef }
   | RequirementProblem
   | { rule: "pr_not_open"; state: PullRequestInfo["state"] };
 
@@ -368,6 +372,13 @@ export function lockDirspacesFor(
   return locksOnApply(config.lock_policy, targets.map(ref), changed.map(ref));
 }
 
+/** A changed dirspace this one depends on that was applied after `since`, if any. */
+function appliedSince(input: DecisionInput, dirspace: DirspaceRef, since: Date): DirspaceRef | undefined {
+  return layerEntry(input, dirspace)?.dependsOn.find(
+    (dependency) => (input.appliedAt.get(dirspaceKey(dependency))?.getTime() ?? 0) > since.getTime(),
+  );
+}
+
 /** Each target needs its latest successful plan, made at the PR's current shas and not superseded since. */
 function planValidity(
   input: DecisionInput,
@@ -389,6 +400,11 @@ function planValidity(
         planHeadSha: plan.headSha,
         planBaseSha: plan.baseSha,
       });
+      continue;
+    }
+    const applied = appliedSince(input, dirspace, plan.createdAt);
+    if (applied) {
+      problems.push({ rule: "planned_before_dependency", dirspace: ref(dirspace), dependency: applied });
       continue;
     }
     const later = input.supersessions.find(

@@ -53,7 +53,7 @@ export async function handleCheckRunRerequested(
     const state = await loadRepoState(provider, event.repo.defaultBranch, pullRequest, context.moduleIndexes);
     if (!state.ok) continue;
     const user = await createPersonResolver(provider, state.config)(event.sender);
-    const layers = await loadLayers(context, pullRequestRow, pullRequest, state);
+    const { layers, appliedAt } = await loadLayers(context, pullRequestRow, pullRequest, state);
     const decision = decide({
       request: { kind: "command", action: "plan", tagQuery: parseTagQuery(query), tagQueryText: query, user },
       pullRequest,
@@ -68,6 +68,7 @@ export async function handleCheckRunRerequested(
       supersessions: [],
       locksHeldByOthers: [],
       layers,
+      appliedAt,
     });
     if (decision.kind === "refuse") {
       await provider.upsertComment(

@@ -121,6 +121,8 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
       return `${ref(problem.pullRequestNumber)} ${problem.kind} ${listDirspaces([problem.dirspace])} after this plan — comment ${code("terragate plan")}`;
     case "locked":
       return `${listDirspaces(problem.dirspaces)} locked by ${ref(problem.pullRequestNumber)} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close ${ref(problem.pullRequestNumber)}, or comment ${code(`terragate unlock ${problem.pullRequestNumber}`)}`;
+    case "planned_before_dependency":
+      return `the plan for ${listDirspaces([problem.dirspace])} was made before ${listDirspaces([problem.dependency])}, which it depends on, was applied — comment ${code(`terragate plan dir:${problem.dirspace.dir}`)} (or wait for the plan Terragate started after that apply)`;
     case "layer_order": {
       const query = problem.applyFirst.map((dirspace) => `dir:${dirspace.dir}`);
       const unique = [...new Set(query)];

@@ -153,6 +153,13 @@ describe("ordered stack layers", () => {
     expect(next).toHaveLength(4);
     expect(next[3]!.kind).toBe("plan");
     expect(await manifestDirs(next[3]!.id)).toEqual(["live/db", "live/web"]);
+
+    // Until that plan succeeds, web's only plan predates vpc's apply: applying it is refused.
+    await comment(bed, 9, "terragate apply dir:live/web", "alice");
+    expect(await manifests(bed)).toHaveLength(4);
+    expect(refusal(bed, 9)).toContain(
+      "the plan for `live/web` (default) was made before `live/vpc` (default), which it depends on, was applied",
+    );
     const comment4 = bed.github.state
       .botComments(repoFullName, 9)
       .find((candidate) => candidate.body.includes("terragate:apply:pr-9"))!.body;

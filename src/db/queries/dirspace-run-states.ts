@@ -14,6 +14,8 @@ export interface DirspaceRunFact {
   apply: DirspaceState | null;
   /** Whether its latest plan at the head has changes (null: unknown or no plan). */
   hasChanges: boolean | null;
+  /** When its latest successful apply at the head finished (null without one). */
+  appliedAt: Date | null;
 }
 
 /**
@@ -34,13 +36,15 @@ export async function dirspaceRunStates(
     dir: string;
     workspace: string;
     applied: boolean;
+    applied_at: string | Date | null;
     apply_state: DirspaceState | null;
     plan_state: DirspaceState | null;
     plan_has_changes: boolean | null;
     planned_at: string | Date | null;
   }>(sql`
     with runs as (
-      select wd.dir, wd.workspace, wm.kind, wd.state, wd.has_changes, wm.created_at
+      select wd.dir, wd.workspace, wm.kind, wd.state, wd.has_changes, wm.created_at,
+        coalesce(wm.completed_at, wd.updated_at) as finished_at
       from work_manifest_dirspaces wd
       join work_manifests wm on wm.id = wd.work_manifest_id
       where wm.pull_request_id = ${pullRequestId} and wm.head_sha = ${headSha}
@@ -52,12 +56,13 @@ export async function dirspaceRunStates(
     ),
     applies as (
       select distinct on (dir, workspace) dir, workspace, state,
-        bool_or(state = 'success') over (partition by dir, workspace) as applied
+        bool_or(state = 'success') over (partition by dir, workspace) as applied,
+        max(finished_at) filter (where state = 'success') over (partition by dir, workspace) as applied_at
       from runs where kind in ('apply', 'autoapprove')
       order by dir, workspace, created_at desc
     )
     select coalesce(p.dir, a.dir) as dir, coalesce(p.workspace, a.workspace) as workspace,
-      coalesce(a.applied, false) as applied, a.state as apply_state, p.state as plan_state,
+      coalesce(a.applied, false) as applied, a.state as apply_state, a.applied_at, p.state as plan_state,
       p.has_changes as plan_has_changes, p.created_at as planned_at
     from latest_plans p
     full join applies a on a.dir = p.dir and a.workspace = p.workspace`);
@@ -74,6 +79,7 @@ export async function dirspaceRunStates(
       plan: row.plan_state,
       apply: row.apply_state,
       hasChanges: row.plan_state === null ? null : row.plan_has_changes,
+      appliedAt: row.applied_at === null ? null : new Date(row.applied_at),
     });
   }
   return facts;
