@@ -80,8 +80,10 @@ export async function loadRepoState(
   const baseTree = baseConfig.then((base) =>
     base.ok && usesDefaultBranchTags(base.config) ? provider.listTree(defaultBranch) : [],
   );
-  const headTree = provider.listTree(pullRequest.headSha);
-  const headIndex = headTree.then((tree) => moduleIndexes.load(provider, pullRequest.headSha, tree));
+  // Blob shas let the index re-read only files whose content it has not summarized before.
+  const headBlobs = provider.listTreeBlobs(pullRequest.headSha);
+  const headTree = headBlobs.then((blobs) => [...blobs.keys()]);
+  const headIndex = headBlobs.then((blobs) => moduleIndexes.load(provider, pullRequest.headSha, blobs));
   // Awaited below; if the config fails first, the index's failure is not unhandled.
   headIndex.catch(() => {});
   const [base, head, tree, defaultBranchTree, changedFiles] = await Promise.all([

@@ -1,4 +1,4 @@
-// The module index of a commit, read through the VCS: only Terraform, OpenTofu and Terragrunt files, once per commit.
+// The module index of a commit, read through the VCS: only Terraform, OpenTofu and Terragrunt files, each content once.
 import { buildModuleIndex, type ModuleIndex } from "../domain/module-index/build.ts";
 import { LruMap } from "../domain/module-index/cache.ts";
 import { type FileSummary, isIndexedFile, summarizeFile } from "../domain/module-index/summarize.ts";
@@ -7,33 +7,101 @@ import type { VcsProvider } from "../vcs/types.ts";
 /** Files read at once: a monorepo has thousands of .tf files, and the VCS rate-limits bursts. */
 const readConcurrency = 8;
 
+/** A summary depends only on the file's text and its kind (Terragrunt or Terraform, from the name). */
+function summaryKey(path: string, blobSha: string): string {
+  return `${path.endsWith(".hcl") ? "h" : "t"}:${blobSha}`;
+}
+
+interface PendingRead {
+  path: string;
+  resolve: (summary: FileSummary) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Indexes by repository and commit sha. A sha names content that never changes, so an entry never
- * goes stale; the bound keeps a busy server's memory flat (an index is small next to its tree).
+ * Indexes by repository and commit sha, and file summaries by blob sha. A sha names content that
+ * never changes, so no entry goes stale: a PR's new head re-reads only the files whose content no
+ * earlier commit had (its changed files), not the whole repository. The bounds keep memory flat.
  */
 export class ModuleIndexStore {
   private readonly indexes: LruMap<Promise<ModuleIndex>>;
+  private readonly summaries: LruMap<Promise<FileSummary>>;
 
-  constructor(commits = 64) {
+  constructor(commits = 64, summaries = 50_000) {
     this.indexes = new LruMap(commits);
+    this.summaries = new LruMap(summaries);
   }
 
   /**
-   * The index of `sha` (a commit sha, never a branch name: a branch moves). Concurrent callers of
-   * the same commit share one read; a failed read is forgotten so the next evaluation retries it.
+   * The index of `sha` (a commit sha, never a branch name: a branch moves), whose files and blob
+   * shas are `blobs`. Concurrent callers share reads; a failed read is forgotten so the next
+   * evaluation retries it.
    */
-  load(provider: VcsProvider, sha: string, files: readonly string[]): Promise<ModuleIndex> {
+  load(provider: VcsProvider, sha: string, blobs: ReadonlyMap<string, string>): Promise<ModuleIndex> {
     const key = `${provider.vcs}:${provider.repoFullName}@${sha}`;
     const cached = this.indexes.get(key);
     if (cached) return cached;
-    const loading = readModuleIndex(provider, sha, files);
+    const loading = this.read(provider, sha, blobs);
     this.indexes.set(key, loading);
-    // A failed read is forgotten, so the next evaluation of the commit reads again.
     loading.catch(() => {
       if (this.indexes.get(key) === loading) this.indexes.delete(key);
     });
     return loading;
   }
+
+  private async read(
+    provider: VcsProvider,
+    sha: string,
+    blobs: ReadonlyMap<string, string>,
+  ): Promise<ModuleIndex> {
+    const files = [...blobs.keys()];
+    const summaries = new Map<string, Promise<FileSummary>>();
+    const reads: PendingRead[] = [];
+    for (const [path, blobSha] of blobs) {
+      if (!isIndexedFile(path)) continue;
+      const key = summaryKey(path, blobSha);
+      let summary = this.summaries.get(key);
+      if (!summary) {
+        const { promise, resolve, reject } = Promise.withResolvers<FileSummary>();
+        reads.push({ path, resolve, reject });
+        // Handled by whoever awaits it; a failed read is forgotten so a later commit reads it again.
+        promise.catch(() => {
+          if (this.summaries.get(key) === promise) this.summaries.delete(key);
+        });
+        this.summaries.set(key, promise);
+        summary = promise;
+      }
+      summaries.set(path, summary);
+    }
+    await readSummaries(provider, sha, reads);
+    const byPath = new Map<string, FileSummary>();
+    for (const [path, summary] of summaries) byPath.set(path, await summary);
+    return buildModuleIndex({ files, summaries: byPath });
+  }
+}
+
+/** Reads each file at `sha` (bounded parallelism); every pending read settles, even after a failure. */
+async function readSummaries(provider: VcsProvider, sha: string, reads: PendingRead[]): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (next < reads.length) {
+      const read = reads[next++]!;
+      if (failure) {
+        read.reject(failure.error);
+        continue;
+      }
+      try {
+        const text = await provider.getFile(read.path, sha);
+        // A file listed in the tree but unreadable (a huge blob) indexes as empty.
+        read.resolve(summarizeFile(read.path, text ?? ""));
+      } catch (error) {
+        failure ??= { error };
+        read.reject(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(readConcurrency, reads.length) }, worker));
 }
 
 /** Reads every indexed file of the tree at `sha` (bounded parallelism) and builds the index. */

@@ -166,6 +166,11 @@ export interface VcsProvider {
   listChangedFiles(prNumber: number): Promise<string[]>;
   /** Paths of every file (blob) in the tree at a commit sha or a branch name. */
   listTree(sha: string): Promise<string[]>;
+  /**
+   * The same files, each with its blob sha (a hash of its content: an unchanged file keeps its sha,
+   * so what was read from it once need not be read again).
+   */
+  listTreeBlobs(sha: string): Promise<Map<string, string>>;
   createCheckRun(input: CheckRunInput): Promise<{ id: string }>;
   updateCheckRun(id: string, update: CheckRunUpdate): Promise<void>;
   /**

@@ -52,6 +52,8 @@ function entryType(type: string): TreeEntry["type"] {
 
 export interface GitTrees {
   listFiles(treeish: string): Promise<string[]>;
+  /** Every file by path, with its blob sha. */
+  listBlobs(treeish: string): Promise<Map<string, string>>;
   /** Every path a PR changes (a rename gives both paths), however many files it touches. */
   changedFiles(prNumber: number): Promise<string[]>;
 }
@@ -113,6 +115,7 @@ export function createGitTrees(
 
   return {
     listFiles: (treeish) => reader.listFiles(treeish),
+    listBlobs: (treeish) => reader.listBlobs(treeish),
     async changedFiles(prNumber) {
       const { data: pull } = await octokit.rest.pulls.get({ ...base, pull_number: prNumber });
       if (pull.changed_files <= pullRequestFilesLimit) {

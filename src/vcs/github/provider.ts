@@ -155,6 +155,7 @@ export function createGithubProvider(
     listChangedFiles: (prNumber) => run(`list files of #${prNumber}`, () => trees.changedFiles(prNumber)),
 
     listTree: (sha) => run(`list tree at ${sha}`, () => trees.listFiles(sha)),
+    listTreeBlobs: (sha) => run(`list tree at ${sha}`, () => trees.listBlobs(sha)),
 
     createCheckRun: (input: CheckRunInput) =>
       run(`create check run "${input.name}"`, async () => {

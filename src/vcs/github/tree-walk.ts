@@ -43,6 +43,8 @@ export function createLimiter(limit: number): <T>(run: () => Promise<T>) => Prom
 export interface TreeReader {
   /** Every file (blob) path under a commit or tree. */
   listFiles(treeish: string): Promise<string[]>;
+  /** Every file (blob) under a commit or tree, by path, with its blob sha. */
+  listBlobs(treeish: string): Promise<Map<string, string>>;
   /** Paths that differ between two commits or trees: added, removed or changed files. */
   diff(base: string, head: string): Promise<string[]>;
 }
@@ -57,23 +59,26 @@ export function createTreeReader(fetchTree: FetchTree, concurrency = 8): TreeRea
   const get = (treeish: string, recursive: boolean) => limit(() => fetchTree(treeish, recursive));
   const prefixed = (prefix: string, path: string) => (prefix === "" ? path : `${prefix}/${path}`);
 
-  const listFiles = async (treeish: string, prefix: string): Promise<string[]> => {
+  /** Every file (blob) under a tree as [path, blob sha]. */
+  const listBlobs = async (treeish: string, prefix: string): Promise<[string, string][]> => {
     const listing = await get(treeish, true);
     if (!listing.truncated) {
       return listing.entries
         .filter((entry) => entry.type === "blob" && !skipped(entry.path))
-        .map((entry) => prefixed(prefix, entry.path));
+        .map((entry) => [prefixed(prefix, entry.path), entry.sha]);
     }
     const top = await get(treeish, false);
     const files = top.entries
       .filter((entry) => entry.type === "blob")
-      .map((entry) => prefixed(prefix, entry.path));
+      .map((entry): [string, string] => [prefixed(prefix, entry.path), entry.sha]);
     const subtrees = top.entries.filter((entry) => entry.type === "tree" && !skippedTreeDirs.has(entry.path));
     const nested = await Promise.all(
-      subtrees.map((tree) => listFiles(tree.sha, prefixed(prefix, tree.path))),
+      subtrees.map((tree) => listBlobs(tree.sha, prefixed(prefix, tree.path))),
     );
     return files.concat(...nested);
   };
+  const listFiles = async (treeish: string, prefix: string): Promise<string[]> =>
+    (await listBlobs(treeish, prefix)).map(([path]) => path);
 
   const flatDiff = (base: TreeListing, head: TreeListing, prefix: string): string[] => {
     const files = (listing: TreeListing) =>
@@ -117,6 +122,7 @@ export function createTreeReader(fetchTree: FetchTree, concurrency = 8): TreeRea
 
   return {
     listFiles: (treeish) => listFiles(treeish, ""),
+    listBlobs: async (treeish) => new Map(await listBlobs(treeish, "")),
     diff: (base, head) => diff(base, head, ""),
   };
 }

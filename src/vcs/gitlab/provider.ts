@@ -168,6 +168,8 @@ export function createGitlabProvider(options: GitlabProviderOptions): VcsProvide
       return [...(await treeBlobs(client, projectId, sha)).keys()];
     },
 
+    listTreeBlobs: (sha) => treeBlobs(client, projectId, sha),
+
     createCheckRun: (input) => createCommitStatus(client, projectId, input),
     updateCheckRun: (id, update) => updateCommitStatus(client, projectId, id, update),
 
