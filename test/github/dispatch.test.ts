@@ -1,5 +1,6 @@
 // dispatch-run: missing workflow file, retries on 5xx, giving up loudly, and the aggregate check run above 50 dirspaces.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDatabase } from "../../src/db/client.ts";
 import { workManifests } from "../../src/db/schema/index.ts";
 import { attemptDispatch } from "../../src/jobs/dispatch-attempt.ts";
 import { createGithubProviderSource } from "../../src/vcs/github/provider-source.ts";
@@ -175,6 +176,58 @@ describe("dispatch-run", () => {
     // The job that lost finds the manifest dispatched and does nothing.
     await bed.work();
     expect(bed.github.state.dispatches).toHaveLength(1);
+  });
+
+  it("ten dispatches at once on a pool of four connections all finish: none waits for a second connection", async () => {
+    const roots = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`stacks/s${index}/main.tf`, ""]));
+    seedRepository(bed.github, roots);
+    // Every first dispatch fails, so each manifest waits queued with an earlier attempt to look for.
+    bed.github.state.fail({ method: "POST", pathPattern: /\/dispatches$/, status: 502, times: 10 });
+    for (let index = 0; index < 10; index++) {
+      const pull = openPullRequest(bed.github, {
+        number: index + 1,
+        changed: { [`stacks/s${index}/main.tf`]: "# changed" },
+      });
+      await bed.send("pull_request", pullRequestEvent("opened", pull));
+    }
+    await bed.work();
+    await fastForwardRetries();
+    const manifests = await bed.database.client.db.select().from(workManifests);
+    expect(manifests.map((manifest) => manifest.state)).toEqual(Array(10).fill("queued"));
+
+    const small = createDatabase(bed.database.url, { max: 4, applicationName: "terragate-test-small-pool" });
+    try {
+      const provider = await createGithubProviderSource(bed.deps).providerFor("42", "acme", "infra");
+      const all = Promise.all(
+        manifests.map((manifest) =>
+          attemptDispatch(
+            small,
+            provider,
+            {
+              manifestId: manifest.id,
+              installationId: manifest.installationId,
+              defaultBranch: "main",
+              publicUrl: bed.config.publicUrl,
+              dispatch: platforms.github.dispatch,
+            },
+            bed.deps.logger,
+          ),
+        ),
+      );
+      all.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<"hung">((resolve) => {
+        timer = setTimeout(() => resolve("hung"), 10_000);
+      });
+      const outcomes = await Promise.race([all, hung]).finally(() => clearTimeout(timer));
+      expect(outcomes, "the dispatches waited for connections the pool could not give").not.toBe("hung");
+      expect(outcomes).toEqual(Array(10).fill({ type: "dispatched", runId: expect.any(String), adopted: false }));
+    } finally {
+      await small.sql.end({ timeout: 0 });
+    }
+    expect(bed.github.state.dispatches).toHaveLength(10);
+    const after = await bed.database.client.db.select().from(workManifests);
+    expect(after.map((manifest) => manifest.state)).toEqual(Array(10).fill("dispatched"));
   });
 
   it("gives up loudly after the last attempt: manifest failed, check runs failed, a comment", async () => {
