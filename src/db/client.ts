@@ -23,6 +23,19 @@ export interface DatabaseOptions {
   applicationName?: string;
 }
 
+/** Connections a process's pool keeps for HTTP requests and short queries, beside its running jobs. */
+export const requestConnections = 10;
+
+/**
+ * The size of a process's pool: ten connections plus one per job its worker runs at once (0 when
+ * it runs no worker). A job holds at most one connection at a time (a dispatch keeps its lock's
+ * connection across the call to GitHub), so running jobs never take the connections requests need,
+ * whatever TERRAGATE_WORKER_CONCURRENCY is.
+ */
+export function processPoolSize(workerConcurrency: number): number {
+  return requestConnections + workerConcurrency;
+}
+
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseClient {
   const sql = postgres(url, {
     max: options.max ?? 10,
@@ -42,7 +55,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
  * Every top-level transaction is a span (nested ones are savepoints of it). Wrapping the client's one
  * method here keeps span code out of the many places that open transactions.
  */
-function traceTransactions(db: Database): void {
+export function traceTransactions(db: Database): void {
   const transaction = db.transaction.bind(db);
   db.transaction = ((run, config) =>
     withSpan("db transaction", { "db.system.name": "postgresql" }, () => transaction(run, config), {

@@ -95,7 +95,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     "-c",
     "unix_socket_directories=",
     "-c",
-    "max_connections=200",
+    // The one process it serves opens up to 2 × TERRAGATE_WORKER_CONCURRENCY (at most 100) + 12, CLI commands a few.
+    "max_connections=250",
     ...(options.ephemeral
       ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
       : []),

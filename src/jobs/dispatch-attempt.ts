@@ -4,14 +4,15 @@
 // calls GitHub. When an earlier attempt's answer was lost (a 5xx after GitHub created the run, a crash),
 // the run it may have created is found by its title (`run-name: terragate <manifest id>`) and adopted,
 // with the token that attempt sent; otherwise the earlier tokens are revoked and the workflow dispatched
-// again. An advisory lock keeps two workers from dispatching the same manifest at the same time.
+// again. An advisory lock keeps two workers from dispatching the same manifest at the same time; the
+// attempt's queries run on the connection holding it, so an attempt needs one connection, never two.
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import type postgres from "postgres";
 import { createWorkToken } from "../crypto/work-token.ts";
 import type { Database, DatabaseClient } from "../db/client.ts";
 import { bindWorkToken, insertWorkToken, revokeWorkTokens } from "../db/queries/work-tokens.ts";
 import { workManifests, workTokens } from "../db/schema/index.ts";
+import { withSessionLock } from "../db/session-lock.ts";
 import type { VcsDispatch } from "../vcs/platform.ts";
 import { VcsError, type VcsProvider, type WorkflowRunInfo } from "../vcs/types.ts";
 import { markDispatched } from "./manifest-lifecycle.ts";
@@ -50,33 +51,6 @@ export interface DispatchTarget {
   dispatch: VcsDispatch;
   /** The job's last attempt: dispatch rather than wait for an earlier attempt's run to be listed. */
   finalAttempt?: boolean;
-}
-
-/**
- * Runs `work` holding a session-level advisory lock on the manifest's dispatch, on a connection of its
- * own: a second worker cannot dispatch the same manifest meanwhile, and a worker that dies (kill -9,
- * lost connection) lets go at once. Returns undefined when another worker holds the lock.
- */
-async function withDispatchLock<T>(
-  sql: postgres.Sql,
-  manifestId: string,
-  work: () => Promise<T>,
-): Promise<T | undefined> {
-  const key = `terragate:dispatch:${manifestId}`;
-  const connection = await sql.reserve();
-  try {
-    const [row] = await connection<
-      { locked: boolean }[]
-    >`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as locked`;
-    if (!row?.locked) return undefined;
-    try {
-      return await work();
-    } finally {
-      await connection`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
-    }
-  } finally {
-    connection.release();
-  }
 }
 
 async function isQueued(db: Database, manifestId: string): Promise<boolean> {
@@ -137,8 +111,9 @@ export async function attemptDispatch(
   logger: Logger,
 ): Promise<DispatchAttempt> {
   const id = target.manifestId;
-  const outcome = await withDispatchLock(database.sql, id, async (): Promise<DispatchAttempt> => {
-    const { db } = database;
+  // Everything under the lock runs on the lock's connection: a dispatch never waits for a second one.
+  const lockKey = `terragate:dispatch:${id}`;
+  const outcome = await withSessionLock(database, lockKey, async (db): Promise<DispatchAttempt> => {
     // Checked under the lock: the worker that held it before may have dispatched meanwhile.
     if (!(await isQueued(db, id))) return { type: "not_queued" };
     const attempts = await earlierAttempts(db, id);

@@ -13,6 +13,7 @@ import {
   type RetentionKind,
   type RetentionPolicy,
 } from "../db/queries/retention.ts";
+import { withSessionLock } from "../db/session-lock.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { JobDeps } from "./task-list.ts";
 
@@ -58,30 +59,21 @@ export interface HousekeepingOptions {
 /** One pass; undefined when another process holds the pass (it is doing the same work). */
 export async function runHousekeeping(options: HousekeepingOptions): Promise<HousekeepingResult | undefined> {
   const { database, policy, signal } = options;
-  const session = await database.sql.reserve();
-  try {
-    const [lock] = await session<{ locked: boolean }[]>`
-      select pg_try_advisory_lock(hashtext(${housekeepingLockKey})) as locked`;
-    if (!lock?.locked) return undefined;
-    try {
-      const webhookDeliveries = await deleteOldDeliveries(database.db, policy.deliveriesDays, signal);
-      const runOutputs = await clearOldRunOutputs(database.db, policy.outputsDays, signal);
-      const workTokens = await deleteFinishedManifestTokens(database.db, policy.finishedTokensDays, signal);
-      const driftFirings = await deleteOldDriftFirings(database.db, signal);
-      const workerGarbage = await collectWorkerGarbage(options.pgPool, options.taskIdentifiers);
-      return {
-        webhook_deliveries: webhookDeliveries,
-        run_outputs: runOutputs,
-        work_tokens: workTokens,
-        drift_firings: driftFirings,
-        ...workerGarbage,
-      };
-    } finally {
-      await session`select pg_advisory_unlock(hashtext(${housekeepingLockKey}))`;
-    }
-  } finally {
-    session.release();
-  }
+  // The deletions run on the lock's connection: a pass needs one connection of the pool, never two.
+  return withSessionLock(database, housekeepingLockKey, async (db) => {
+    const webhookDeliveries = await deleteOldDeliveries(db, policy.deliveriesDays, signal);
+    const runOutputs = await clearOldRunOutputs(db, policy.outputsDays, signal);
+    const workTokens = await deleteFinishedManifestTokens(db, policy.finishedTokensDays, signal);
+    const driftFirings = await deleteOldDriftFirings(db, signal);
+    const workerGarbage = await collectWorkerGarbage(options.pgPool, options.taskIdentifiers);
+    return {
+      webhook_deliveries: webhookDeliveries,
+      run_outputs: runOutputs,
+      work_tokens: workTokens,
+      drift_firings: driftFirings,
+      ...workerGarbage,
+    };
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
-import { createDatabase, type DatabaseClient } from "../db/client.ts";
+import { createDatabase, type DatabaseClient, processPoolSize } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPgPool } from "../db/pg-pool.ts";
 import { readPoolUsage } from "../db/pool-usage.ts";
@@ -73,7 +73,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const metrics = createMetrics();
     const applicationName = `terragate-${hostname()}-${process.pid}`.slice(0, 63);
-    const database: DatabaseClient = createDatabase(location.url, { applicationName });
+    const database: DatabaseClient = createDatabase(location.url, {
+      applicationName,
+      max: processPoolSize(options.worker ? config.TERRAGATE_WORKER_CONCURRENCY : 0),
+    });
     cleanups.push(() => database.close());
     metrics.addPool("app", () => readPoolUsage(database, applicationName));
 

@@ -179,7 +179,9 @@ describe("dispatch-run", () => {
   });
 
   it("ten dispatches at once on a pool of four connections all finish: none waits for a second connection", async () => {
-    const roots = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`stacks/s${index}/main.tf`, ""]));
+    const roots = Object.fromEntries(
+      Array.from({ length: 10 }, (_, index) => [`stacks/s${index}/main.tf`, ""]),
+    );
     seedRepository(bed.github, roots);
     // Every first dispatch fails, so each manifest waits queued with an earlier attempt to look for.
     bed.github.state.fail({ method: "POST", pathPattern: /\/dispatches$/, status: 502, times: 10 });
@@ -221,7 +223,9 @@ describe("dispatch-run", () => {
       });
       const outcomes = await Promise.race([all, hung]).finally(() => clearTimeout(timer));
       expect(outcomes, "the dispatches waited for connections the pool could not give").not.toBe("hung");
-      expect(outcomes).toEqual(Array(10).fill({ type: "dispatched", runId: expect.any(String), adopted: false }));
+      expect(outcomes).toEqual(
+        Array(10).fill({ type: "dispatched", runId: expect.any(String), adopted: false }),
+      );
     } finally {
       await small.sql.end({ timeout: 0 });
     }

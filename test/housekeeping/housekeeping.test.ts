@@ -2,6 +2,7 @@
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
+import { createDatabase } from "../../src/db/client.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { removedOutputNote, retentionBatchSize } from "../../src/db/queries/retention.ts";
 import { createHousekeepingTask, retentionPolicy, runHousekeeping } from "../../src/jobs/housekeeping.ts";
@@ -198,7 +199,7 @@ test("deletes in batches: more rows than one batch are all removed, none left be
 test("one pass at a time: a second process finds the pass taken and does nothing", async () => {
   const holder = await database.client.sql.reserve();
   try {
-    await holder`select pg_advisory_lock(hashtext('terragate:housekeeping'))`;
+    await holder`select pg_advisory_lock(hashtextextended('terragate:housekeeping', 0))`;
     await seedDelivery("old", 45, true);
     const skipped = await runHousekeeping({
       database: database.client,
@@ -212,11 +213,29 @@ test("one pass at a time: a second process finds the pass taken and does nothing
     >`select count(*)::int as count from webhook_deliveries`;
     expect(left?.count).toBe(1);
   } finally {
-    await holder`select pg_advisory_unlock(hashtext('terragate:housekeeping'))`;
+    await holder`select pg_advisory_unlock(hashtextextended('terragate:housekeeping', 0))`;
     holder.release();
   }
   const ran = await runHousekeeping({ database: database.client, pgPool: pool, policy, taskIdentifiers });
   expect(ran?.webhook_deliveries).toBe(1);
+});
+
+test("a pass needs one connection of the pool: it finishes on a pool of one", async () => {
+  await seedDelivery("old", 45, true);
+  const single = createDatabase(database.url, { max: 1, applicationName: "terragate-test-single" });
+  try {
+    const pass = runHousekeeping({ database: single, pgPool: pool, policy, taskIdentifiers });
+    pass.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<"hung">((resolve) => {
+      timer = setTimeout(() => resolve("hung"), 5_000);
+    });
+    const result = await Promise.race([pass, hung]).finally(() => clearTimeout(timer));
+    expect(result, "the pass waited for a second connection").not.toBe("hung");
+    expect(result === "hung" ? undefined : result?.webhook_deliveries).toBe(1);
+  } finally {
+    await single.sql.end({ timeout: 0 });
+  }
 });
 
 test("collects graphile-worker's unused queues and task identifiers, keeping this deployment's tasks", async () => {
