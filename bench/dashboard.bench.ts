@@ -1,23 +1,25 @@
-// Dashboard benchmark: server time of a PR page with 100 runs × 20 dirspaces (p50/p99, against the repositories page),
-// compressed page weight (HTML + CSS + JS), and Chromium's first paint of a run page holding a 1 MB plan output.
+// Dashboard benchmark: server time of a PR page with 100 and with 1,000 runs × 20 dirspaces (p50/p99, against the
+// repositories page), compressed page weight (HTML + CSS + JS), Chromium's first paint of a run page holding a 1 MB
+// plan output, and the peak RSS of the serving part apart from the browser driver's.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import pino from "pino";
+import { createInterface } from "node:readline";
 import postgres from "postgres";
 import { createSigningKeyStore } from "../src/api/auth/signing-key-store.ts";
-import { loadConfig } from "../src/config/env.ts";
+import { nodeFlags } from "../src/config/node-flags.ts";
 import { signSessionToken } from "../src/dashboard/auth/session-token.ts";
-import { createDashboard } from "../src/dashboard/dashboard.ts";
 import { createDatabase } from "../src/db/client.ts";
-import { startEmbeddedPostgres } from "../src/db/embedded.ts";
+import { freePort, startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { findChromium, launchChromium } from "../test/dashboard/browser.ts";
 
 const RUNS = 100;
+/** The same PR page ten times longer: its cost should not grow with the history. */
+const LONG_RUNS = 1000;
 const DIRSPACES = 20;
 const SAMPLES = 400;
 const PAINTS = 7;
@@ -26,8 +28,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** One installation, one repository, one PR with RUNS runs of DIRSPACES dirspaces each (2 KB of plan per step), and a 1 MB run. */
-async function seed(url: string): Promise<{ installationId: number; pullRequestId: number; bigRun: string }> {
+/**
+ * One installation, one repository, a PR with RUNS and one with LONG_RUNS runs of DIRSPACES dirspaces each
+ * (2 KB of plan per step), and a 1 MB run.
+ */
+async function seed(
+  url: string,
+): Promise<{ installationId: number; pullRequestId: number; longPullRequestId: number; bigRun: string }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [installation] = await sql`insert into installations (vcs, external_id, account_login)
@@ -36,11 +43,6 @@ async function seed(url: string): Promise<{ installationId: number; pullRequestI
     const [repo] =
       await sql`insert into repositories (installation_id, vcs, external_id, owner, name, full_name)
       values (${installationId}, 'github', '10', 'acme', 'infra', 'acme/infra') returning id`;
-    const [pull] = await sql`insert into pull_requests (installation_id, repository_id, number, title, author,
-        base_branch, base_sha, head_branch, head_sha)
-      values (${installationId}, ${repo!["id"]}, 42, 'Big change', 'alice', 'main', ${"b".repeat(40)}, 'feature', ${"a".repeat(40)})
-      returning id`;
-    const pullRequestId = Number(pull!["id"]);
     const plan = `  + resource "terraform_data" "x" {\n${'      + input = "value"\n'.repeat(80)}    }\nPlan: 1 to add, 0 to change, 0 to destroy.`;
     const steps = JSON.stringify([
       {
@@ -52,17 +54,33 @@ async function seed(url: string): Promise<{ installationId: number; pullRequestI
       },
       { name: "plan", success: true, exit_code: 2, output: plan, duration_ms: 2100 },
     ]);
-    await sql`insert into work_manifests (installation_id, repository_id, pull_request_id, vcs, kind, state,
-        base_ref, base_sha, head_ref, head_sha, requested_by, created_at, updated_at, completed_at)
-      select ${installationId}, ${repo!["id"]}, ${pullRequestId}, 'github', (array['plan','apply'])[1 + g % 2], 'completed',
-        'main', md5(g::text), 'feature', md5((g + 1)::text), 'alice',
-        now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '40 seconds'
-      from generate_series(1, ${RUNS}) g`;
-    await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, tags, state,
-        success, has_changes, summary, exit_code, steps)
-      select m.id, m.installation_id, 'infra/stack' || d, 'default', array['prod'], 'success', true, true,
-        '{"add":1,"change":0,"destroy":0,"import":0}'::jsonb, 2, ${steps}::jsonb
-      from work_manifests m, generate_series(1, ${DIRSPACES}) d where m.pull_request_id = ${pullRequestId}`;
+    const seedPull = async (number: number, runs: number): Promise<number> => {
+      const [pull] =
+        await sql`insert into pull_requests (installation_id, repository_id, number, title, author,
+          base_branch, base_sha, head_branch, head_sha)
+        values (${installationId}, ${repo!["id"]}, ${number}, 'Big change', 'alice', 'main', ${"b".repeat(40)}, 'feature', ${"a".repeat(40)})
+        returning id`;
+      const pullRequestId = Number(pull!["id"]);
+      await sql`insert into work_manifests (installation_id, repository_id, pull_request_id, vcs, kind, state,
+          base_ref, base_sha, head_ref, head_sha, requested_by, created_at, updated_at, completed_at)
+        select ${installationId}, ${repo!["id"]}, ${pullRequestId}, 'github', (array['plan','apply'])[1 + g % 2], 'completed',
+          'main', md5(g::text), 'feature', md5((g + 1)::text), 'alice',
+          now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '40 seconds'
+        from generate_series(1, ${runs}) g`;
+      // One run per statement, as the evaluator writes them (the latest-result trigger runs per statement).
+      const manifests =
+        await sql`select id from work_manifests where pull_request_id = ${pullRequestId} order by created_at`;
+      for (const manifest of manifests) {
+        await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, tags, state,
+            success, has_changes, summary, exit_code, steps)
+          select ${manifest["id"]}, ${installationId}, 'infra/stack' || d, 'default', array['prod'], 'success', true, true,
+            '{"add":1,"change":0,"destroy":0,"import":0}'::jsonb, 2, ${steps}::jsonb
+          from generate_series(1, ${DIRSPACES}) d`;
+      }
+      return pullRequestId;
+    };
+    const pullRequestId = await seedPull(42, RUNS);
+    const longPullRequestId = await seedPull(43, LONG_RUNS);
     const line = '      + line of a plan that goes on = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\n';
     const big = `Terraform will perform the following actions:\n${line.repeat(Math.ceil(1_048_576 / line.length))}Plan: 1 to add, 0 to change, 0 to destroy.`;
     const [bigRun] =
@@ -75,30 +93,78 @@ async function seed(url: string): Promise<{ installationId: number; pullRequestI
         ${JSON.stringify([{ name: "plan", success: true, exit_code: 2, output: big, duration_ms: 60000 }])}::jsonb)`;
     // Planner statistics, as autovacuum would have gathered them on a server with this history.
     await sql`analyze`;
-    return { installationId, pullRequestId, bigRun: String(bigRun!["id"]) };
+    return { installationId, pullRequestId, longPullRequestId, bigRun: String(bigRun!["id"]) };
   } finally {
     await sql.end({ timeout: 5 });
   }
 }
 
-async function gzipSize(response: Response): Promise<number> {
-  return (await response.arrayBuffer()).byteLength;
+/** Bytes on the wire (compressed when the server compressed): node:http does not decompress. */
+function wireSize(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (response) => {
+      let size = 0;
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+      });
+      response.on("end", () => resolve(size));
+      response.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+/**
+ * The real server (`terragate serve`'s runtime, HTTP only) in a process of its own, as in the GitHub
+ * benchmark: its peak RSS is the server's alone, apart from this process's seeding and browser driver.
+ */
+async function startServer(databaseUrl: string, encryptionKey: Buffer) {
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    TERRAGATE_ENCRYPTION_KEY: encryptionKey.toString("base64"),
+    TERRAGATE_URL: `http://127.0.0.1:${port}`,
+    PORT: String(port),
+    LOG_LEVEL: "silent",
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      new URL("./github-bench-server.ts", import.meta.url).pathname,
+      JSON.stringify(env),
+      "http-only",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`dashboard benchmark server exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line.startsWith("listening ")) resolve();
+    });
+  });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    /** Stops the server; resolves to its peak RSS in MiB. */
+    stop: async (): Promise<number> => {
+      const rss = new Promise<number>((resolve) => {
+        lines.on("line", (line) => {
+          if (line.startsWith("rss ")) resolve(Number(line.slice(4)));
+        });
+        child.once("exit", () => resolve(Number.NaN));
+      });
+      child.kill("SIGTERM");
+      return rss;
+    },
+  };
 }
 
 async function measure(databaseUrl: string): Promise<void> {
   const seeded = await seed(databaseUrl);
-  const database = createDatabase(databaseUrl, { max: 10 });
   const encryptionKey = Buffer.alloc(32, 7);
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    TERRAGATE_URL: "http://127.0.0.1:3000",
-    LOG_LEVEL: "silent",
-  });
+  // The session is signed here with the server's key store (same database and key), as sign-in would.
+  const database = createDatabase(databaseUrl, { max: 1 });
   const keyStore = createSigningKeyStore({ database, encryptionKey });
-  const dashboard = createDashboard(
-    { config, database, logger: pino({ level: "silent" }), encryptionKey },
-    { keyStore },
-  );
   const token = await signSessionToken(
     await keyStore.signingKey(),
     {
@@ -111,16 +177,36 @@ async function measure(databaseUrl: string): Promise<void> {
     },
     3600,
   );
+  await database.sql.end({ timeout: 5 });
+  const server = await startServer(databaseUrl, encryptionKey);
+  try {
+    await measureAgainst(server.origin, seeded, token);
+  } finally {
+    console.log(
+      `  server process peak RSS (HTTP; every request above, the 1 MB run page and Chromium's page loads): ${await server.stop()} MiB (target < 300 MB)`,
+    );
+  }
+  console.log(
+    `  benchmark process (seeding, requests, playwright-core driving Chromium) peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  );
+}
+
+async function measureAgainst(
+  origin: string,
+  seeded: Awaited<ReturnType<typeof seed>>,
+  token: string,
+): Promise<void> {
   const cookie = `tg_session=${token}`;
-  const origin = "http://127.0.0.1:3000";
   const get = (path: string, headers: Record<string, string> = {}) =>
-    Promise.resolve(dashboard.fetch(new Request(`${origin}${path}`, { headers: { cookie, ...headers } })));
+    fetch(`${origin}${path}`, { headers: { cookie, ...headers } });
   const pages = {
     "repositories (baseline)": "/i/github/1",
     [`PR page (${RUNS} runs × ${DIRSPACES} dirspaces)`]: `/i/github/1/pulls/${seeded.pullRequestId}`,
+    [`PR page (${LONG_RUNS} runs × ${DIRSPACES} dirspaces)`]: `/i/github/1/pulls/${seeded.longPullRequestId}`,
     "repository page (the same history)": "/i/github/1/repos/acme/infra",
   };
   const medians: number[] = [];
+  const p99s: number[] = [];
   for (const [name, path] of Object.entries(pages)) {
     const first = await get(path);
     if (first.status !== 200)
@@ -134,26 +220,31 @@ async function measure(databaseUrl: string): Promise<void> {
     }
     times.sort((a, b) => a - b);
     medians.push(percentile(times, 50));
+    p99s.push(percentile(times, 99));
     console.log(
       `  ${name.padEnd(44)} p50 ${percentile(times, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(times, 99).toFixed(2).padStart(6)} ms`,
     );
   }
+  const ratio = (a: number | undefined, b: number | undefined) => ((a ?? 0) / (b ?? 1)).toFixed(2);
   console.log(
-    `  PR page / baseline p50: ${((medians[1] ?? 0) / (medians[0] ?? 1)).toFixed(2)}× (target: p99 < 50 ms); repository page / baseline p50: ${((medians[2] ?? 0) / (medians[0] ?? 1)).toFixed(2)}×`,
+    `  PR page / baseline p50: ${ratio(medians[1], medians[0])}× (target: p99 < 50 ms); repository page / baseline p50: ${ratio(medians[3], medians[0])}×`,
+  );
+  console.log(
+    `  PR page ${LONG_RUNS} runs / ${RUNS} runs: p50 ${ratio(medians[2], medians[1])}×, p99 ${ratio(p99s[2], p99s[1])}× (target: near 1, the latest results do not grow with history)`,
   );
 
-  const gzip = { "accept-encoding": "gzip" };
-  const prHtml = await gzipSize(await get(`/i/github/1/pulls/${seeded.pullRequestId}`, gzip));
+  const gzip = { "accept-encoding": "gzip", cookie };
+  const prHtml = await wireSize(`${origin}/i/github/1/pulls/${seeded.pullRequestId}`, gzip);
   const html = await (await get(`/i/github/1/pulls/${seeded.pullRequestId}`)).text();
   const version = /dashboard\.css\?v=([0-9a-f]+)/.exec(html)?.[1];
-  const css = await gzipSize(await get(`/assets/dashboard.css?v=${version}`, gzip));
-  const js = await gzipSize(await get(`/assets/dashboard.js?v=${version}`, gzip));
+  const css = await wireSize(`${origin}/assets/dashboard.css?v=${version}`, gzip);
+  const js = await wireSize(`${origin}/assets/dashboard.js?v=${version}`, gzip);
   const total = prHtml + css + js;
   console.log(
     `  PR page weight, gzip: HTML ${(prHtml / 1024).toFixed(1)} KB + CSS ${(css / 1024).toFixed(1)} KB + JS ${(js / 1024).toFixed(1)} KB = ${(total / 1024).toFixed(1)} KB (target < 200 KB)`,
   );
   const runPath = `/i/github/1/runs/${seeded.bigRun}`;
-  const runHtml = await gzipSize(await get(runPath, gzip));
+  const runHtml = await wireSize(`${origin}${runPath}`, gzip);
   const runTimes: number[] = [];
   for (let index = 0; index < 20; index++) {
     const started = performance.now();
@@ -169,18 +260,21 @@ async function measure(databaseUrl: string): Promise<void> {
   if ("reason" in chromium) {
     console.log(`  first paint: skipped, ${chromium.reason}`);
   } else {
-    const server = serve({ fetch: dashboard.fetch, port: 0, hostname: "127.0.0.1" });
-    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-    const port = (server.address() as AddressInfo).port;
     const browser = await launchChromium(chromium.path);
     try {
       const paints: number[] = [];
       const loads: number[] = [];
       for (let index = 0; index < PAINTS; index++) {
         const context = await browser.newContext();
-        await context.addCookies([{ name: "tg_session", value: token, url: `http://127.0.0.1:${port}` }]);
+        await context.addCookies([{ name: "tg_session", value: token, url: origin }]);
         const page = await context.newPage();
-        await page.goto(`http://127.0.0.1:${port}${runPath}`, { waitUntil: "load" });
+        await page.goto(`${origin}${runPath}`, { waitUntil: "load" });
+        // The paint entry can land just after the load event: wait for it rather than read a gap.
+        await page.waitForFunction(
+          "performance.getEntriesByType('paint').some((entry) => entry.name === 'first-contentful-paint')",
+          undefined,
+          { timeout: 10_000 },
+        );
         const timing = await page.evaluate(() => {
           // Runs in the page: the browser's performance timeline (typed loosely: no DOM library here).
           const entries = (type: string) =>
@@ -209,10 +303,8 @@ async function measure(databaseUrl: string): Promise<void> {
       );
     } finally {
       await browser.close();
-      server.close();
     }
   }
-  await database.sql.end({ timeout: 5 });
 }
 
 export async function run(env: Record<string, string | undefined> = process.env): Promise<void> {

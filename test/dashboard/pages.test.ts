@@ -28,6 +28,7 @@ async function seedRun(input: {
   pullRequestId: number | null;
   kind: "plan" | "apply";
   state: "running" | "completed";
+  createdAt?: Date;
   dirspaces: Array<{
     dir: string;
     output: string;
@@ -52,6 +53,7 @@ async function seedRun(input: {
       requestedBy: "alice",
       runUrl: "https://ci.example/runs/77",
       runId: "77",
+      ...(input.createdAt ? { createdAt: input.createdAt } : {}),
     })
     .returning({ id: workManifests.id });
   await db.insert(workManifestDirspaces).values(
@@ -209,6 +211,69 @@ describe("pages", () => {
     const devRow = /<tr><td><code>infra\/dev<\/code>[\s\S]*?<\/tr>/.exec(page.text)?.[0] ?? "";
     expect(devRow).toContain(">no drift</span>");
     await bed.database.client.db.delete(workManifests).where(eq(workManifests.id, drift));
+  });
+
+  it("shows each dirspace's newest result whatever order runs are written in, and the next newest once it is deleted", async () => {
+    const pull = await seedPull(acme.id, acme.repoId, 71, "alice");
+    const run = (state: "success" | "failure", minutesAgo: number) =>
+      seedRun({
+        installationId: acme.id,
+        repositoryId: acme.repoId,
+        pullRequestId: pull,
+        kind: "plan",
+        state: "completed",
+        createdAt: new Date(Date.now() - minutesAgo * 60_000),
+        dirspaces: [{ dir: "infra/order", output: "plan", state }],
+      });
+    const cell = async (path: string) =>
+      /<tr><td><code>infra\/order<\/code>[\s\S]*?<\/tr>/.exec(
+        (await alice.follow(`${acmeBase()}${path}`)).text,
+      )?.[0] ?? "";
+    const newest = await run("success", 10);
+    const older = await run("failure", 20);
+    for (const path of [`/pulls/${pull}`, "/repos/acme/infra"]) {
+      expect(await cell(path), path).toContain(`/runs/${newest}"><span class="badge s-success">`);
+    }
+    // A run whose writing fails half-way (here: the second dirspace row breaks a constraint) leaves no trace.
+    const [half] = await bed.database.client.db
+      .insert(workManifests)
+      .values({
+        installationId: acme.id,
+        repositoryId: acme.repoId,
+        pullRequestId: pull,
+        vcs: "github",
+        kind: "plan",
+        state: "completed",
+        baseRef: "main",
+        baseSha: "b".repeat(40),
+        headRef: "feature",
+        headSha: "a".repeat(40),
+        requestedBy: "alice",
+      })
+      .returning({ id: workManifests.id });
+    const row = {
+      workManifestId: half!.id,
+      installationId: acme.id,
+      dir: "infra/order",
+      workspace: "default",
+    };
+    await expect(bed.database.client.db.insert(workManifestDirspaces).values([row, row])).rejects.toThrow();
+    expect(await cell(`/pulls/${pull}`)).toContain(`/runs/${newest}"`);
+    // Another installation's session sees none of these rows.
+    const foreign = await bed.database.client.sql.begin(async (tx) => {
+      await tx.unsafe("set local role terragate_app");
+      await tx`select set_config('terragate.installation_id', ${String(globex.id)}, true)`;
+      return tx<
+        { count: number }[]
+      >`select count(*)::int as count from dirspace_latest_results where pull_request_id = ${pull}`;
+    });
+    expect(foreign[0]!.count).toBe(0);
+    await bed.database.client.db.delete(workManifests).where(eq(workManifests.id, newest));
+    for (const path of [`/pulls/${pull}`, "/repos/acme/infra"]) {
+      expect(await cell(path), path).toContain(`/runs/${older}"><span class="badge s-failure">`);
+    }
+    await bed.database.client.db.delete(pullRequests).where(eq(pullRequests.id, pull));
+    expect(await cell("/repos/acme/infra")).not.toContain("/runs/");
   });
 
   it("shows what a PR's author wrote as text, never as markup", async () => {

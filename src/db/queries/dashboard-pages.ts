@@ -8,6 +8,7 @@ import {
   defaultBranchSnapshots,
   locks,
   pullRequests,
+  type ResultSlot,
   repositories,
   type StepResult,
   type WorkManifestKind,
@@ -59,8 +60,7 @@ export async function getRepositoryByName(
   return row;
 }
 
-/** Which latest result a dirspace row reports: a plan, an apply (a PR's, or a drift reconcile), or a drift check (a plan outside any PR). */
-export type ResultSlot = "plan" | "apply" | "drift";
+export type { ResultSlot };
 
 export interface LatestResult {
   slot: ResultSlot;
@@ -96,31 +96,23 @@ type LatestRow = {
 
 /**
  * The latest plan, apply and drift result of every dirspace seen in the scope (a repository, or one
- * PR): one `distinct on` pass over the scope's dirspace rows, newest first.
+ * PR), from dirspace_latest_results: one row per dirspace and slot, whatever the scope's history.
  */
 async function latestResults(
   executor: Executor,
   installationId: number,
   scope: SQL,
 ): Promise<DirspaceStatus[]> {
-  // The sort carries only the keys; the winners' states, summaries and PR numbers are read after it.
   const rows = await executor.execute<LatestRow>(sql`
-    select l.dir, l.workspace, d.tags, l.slot, l.manifest_id, d.state, d.has_changes, d.summary,
-      l.pull_request_id, l.created_at,
-      (select p.number from pull_requests p where p.id = l.pull_request_id) as pull_request
-    from (
-      select distinct on (d.dir, d.workspace, slot)
-        d.dir, d.workspace, m.id as manifest_id, m.pull_request_id, m.created_at,
-        case when m.kind = 'drift' or (m.pull_request_id is null and m.kind = 'plan') then 'drift'
-          when m.kind = 'plan' then 'plan' else 'apply' end as slot
-      from work_manifests m
-      join work_manifest_dirspaces d on d.work_manifest_id = m.id
-      where m.installation_id = ${installationId} and ${scope}
-      order by d.dir, d.workspace, slot, m.created_at desc, m.id desc
-    ) l
+    select r.dir, r.workspace, d.tags, r.slot, r.work_manifest_id as manifest_id, d.state, d.has_changes,
+      d.summary, m.pull_request_id, r.created_at,
+      (select p.number from pull_requests p where p.id = m.pull_request_id) as pull_request
+    from dirspace_latest_results r
     join work_manifest_dirspaces d
-      on d.work_manifest_id = l.manifest_id and d.dir = l.dir and d.workspace = l.workspace
-    where d.installation_id = ${installationId}`);
+      on d.work_manifest_id = r.work_manifest_id and d.dir = r.dir and d.workspace = r.workspace
+    join work_manifests m on m.id = r.work_manifest_id
+    where r.installation_id = ${installationId} and ${scope}
+    order by r.dir, r.workspace, r.slot`);
   const byDirspace = new Map<string, DirspaceStatus>();
   for (const row of rows) {
     const key = `${row.dir}\u0000${row.workspace}`;
@@ -150,7 +142,11 @@ export async function repositoryDirspaces(
   repositoryId: number,
   defaultBranchDirspaces: readonly { dir: string; workspace: string; tags: string[] }[],
 ): Promise<DirspaceStatus[]> {
-  const ran = await latestResults(executor, installationId, sql`m.repository_id = ${repositoryId}`);
+  const ran = await latestResults(
+    executor,
+    installationId,
+    sql`r.repository_id = ${repositoryId} and r.pull_request_id is null`,
+  );
   const known = new Set(ran.map((status) => `${status.dir}\u0000${status.workspace}`));
   const idle = defaultBranchDirspaces
     .filter((dirspace) => !known.has(`${dirspace.dir}\u0000${dirspace.workspace}`))
@@ -232,7 +228,7 @@ export function pullRequestDirspaces(
   installationId: number,
   pullRequestId: number,
 ): Promise<DirspaceStatus[]> {
-  return latestResults(executor, installationId, sql`m.pull_request_id = ${pullRequestId}`);
+  return latestResults(executor, installationId, sql`r.pull_request_id = ${pullRequestId}`);
 }
 
 export interface RunRow {

@@ -169,3 +169,46 @@ export const workTokens = pgTable(
   },
   (table) => [index("work_tokens_work_manifest_idx").on(table.workManifestId)],
 );
+
+/** Which latest result a dirspace shows: a plan, an apply (a PR's, or a drift reconcile), or a drift check (a plan outside any PR). */
+export const resultSlots = ["plan", "apply", "drift"] as const;
+export type ResultSlot = (typeof resultSlots)[number];
+
+/**
+ * The newest run of each dirspace in each slot, per repository (pull_request_id null) and per PR: what
+ * the dashboard's repository and PR pages show, read in one index lookup per dirspace whatever the
+ * history. Written only by triggers on work_manifest_dirspaces (migration 0014), in the statement that
+ * inserts or deletes result rows: an older run inserted later does not replace a newer one, and a
+ * deleted result gives way to the newest one left.
+ */
+export const dirspaceLatestResults = pgTable(
+  "dirspace_latest_results",
+  {
+    installationId: bigint("installation_id", { mode: "number" })
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    repositoryId: bigint("repository_id", { mode: "number" })
+      .notNull()
+      .references(() => repositories.id, { onDelete: "cascade" }),
+    /** Null: the repository's latest (any PR, drift); set: that PR's latest. */
+    pullRequestId: bigint("pull_request_id", { mode: "number" }).references(() => pullRequests.id, {
+      onDelete: "cascade",
+    }),
+    dir: text("dir").notNull(),
+    workspace: text("workspace").notNull(),
+    slot: text("slot", { enum: resultSlots }).notNull(),
+    /** No foreign key: the delete trigger replaces a deleted result by the next newest one. */
+    workManifestId: uuid("work_manifest_id").notNull(),
+    /** The manifest's created_at: newest (created_at, work_manifest_id) wins, as the run lists order. */
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("dirspace_latest_results_repository_key")
+      .on(table.repositoryId, table.dir, table.workspace, table.slot)
+      .where(sql`${table.pullRequestId} is null`),
+    uniqueIndex("dirspace_latest_results_pull_request_key")
+      .on(table.pullRequestId, table.dir, table.workspace, table.slot)
+      .where(sql`${table.pullRequestId} is not null`),
+    index("dirspace_latest_results_work_manifest_idx").on(table.workManifestId),
+  ],
+);
