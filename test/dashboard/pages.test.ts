@@ -29,6 +29,7 @@ async function seedRun(input: {
   kind: "plan" | "apply";
   state: "running" | "completed";
   createdAt?: Date;
+  runConfig?: Record<string, unknown>;
   dirspaces: Array<{
     dir: string;
     output: string;
@@ -54,6 +55,7 @@ async function seedRun(input: {
       runUrl: "https://ci.example/runs/77",
       runId: "77",
       ...(input.createdAt ? { createdAt: input.createdAt } : {}),
+      ...(input.runConfig ? { runConfig: input.runConfig } : {}),
     })
     .returning({ id: workManifests.id });
   await db.insert(workManifestDirspaces).values(
@@ -274,6 +276,68 @@ describe("pages", () => {
     }
     await bed.database.client.db.delete(pullRequests).where(eq(pullRequests.id, pull));
     expect(await cell("/repos/acme/infra")).not.toContain("/runs/");
+  });
+
+  it("lists a stacked PR's layers in order, each dirspace with its state and why it is included", async () => {
+    const pull = await seedPull(acme.id, acme.repoId, 72, "alice");
+    const ref = (dir: string) => ({ dir, workspace: "default" });
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const base = {
+      installationId: acme.id,
+      repositoryId: acme.repoId,
+      pullRequestId: pull,
+      state: "completed",
+    } as const;
+    await seedRun({
+      ...base,
+      kind: "apply",
+      createdAt: minutesAgo(30),
+      dirspaces: [{ dir: "stack/network", output: "Apply complete!", state: "success" }],
+    });
+    const layered = await seedRun({
+      ...base,
+      kind: "plan",
+      createdAt: minutesAgo(20),
+      runConfig: {
+        notes: {
+          layers: [[ref("stack/network")], [ref("stack/app"), ref("stack/db")]],
+          reasons: [
+            { ...ref("stack/app"), reasons: ["uses modules/net, changed", "<script>alert(1)</script>"] },
+          ],
+          waits: [{ dirspace: ref("stack/db"), waitsFor: [ref("stack/network")] }],
+          indexErrors: [],
+        },
+      },
+      dirspaces: [{ dir: "stack/app", output: "Plan: 1 to add", state: "success" }],
+    });
+    // A newer run whose stored notes are broken (a crash between versions, a hand edit) does not hide the good ones.
+    await seedRun({
+      ...base,
+      kind: "plan",
+      createdAt: minutesAgo(10),
+      runConfig: { notes: { layers: "not a list" } },
+      dirspaces: [{ dir: "elsewhere", output: "No changes.", state: "success", hasChanges: false }],
+    });
+    const page = (await alice.follow(`${acmeBase()}/pulls/${pull}`)).text;
+    const section = /<h2>Stack layers<\/h2>[\s\S]*?<\/ol>/.exec(page)?.[0] ?? "";
+    expect(section).toContain(`/runs/${layered}">the latest run</a>`);
+    const layers = section.split("<li>Layer ").slice(1);
+    expect(layers).toHaveLength(2);
+    expect(layers[0]).toMatch(/^1 <span class="badge s-success">applied<\/span>/);
+    expect(layers[0]).toMatch(
+      /<code>stack\/network<\/code>[\s\S]*?>applied<\/span>[\s\S]*?its own files changed/,
+    );
+    expect(layers[1]).toMatch(/^2 <span class="badge s-running">current<\/span>/);
+    expect(layers[1]).toMatch(
+      /<code>stack\/app<\/code>[\s\S]*?>planned<\/span>[\s\S]*?uses modules\/net, changed; &lt;script&gt;/,
+    );
+    expect(layers[1]).toMatch(
+      /<code>stack\/db<\/code>[\s\S]*?>not planned<\/span>[\s\S]*?planned before <code>stack\/network<\/code> \(default\) was applied/,
+    );
+    expect(section).not.toContain("<script>");
+    // A PR no stack orders has no such section.
+    expect((await alice.follow(`${acmeBase()}/pulls/${acmePull}`)).text).not.toContain("Stack layers");
+    await bed.database.client.db.delete(pullRequests).where(eq(pullRequests.id, pull));
   });
 
   it("shows what a PR's author wrote as text, never as markup", async () => {

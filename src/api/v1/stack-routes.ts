@@ -1,16 +1,11 @@
 // The Stack API: a repository's stacks and graph at the default branch, and a pull request's layers with their states.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { dirspaceRunStates } from "../../db/queries/dirspace-run-states.ts";
-import {
-  findRepository,
-  latestRunNotes,
-  pullRequestsNumbered,
-  stackSnapshot,
-} from "../../db/queries/stack-queries.ts";
+import { pullRequestLayers } from "../../db/queries/pull-request-layers.ts";
+import { findRepository, pullRequestsNumbered, stackSnapshot } from "../../db/queries/stack-queries.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { dirspaceStates } from "../../db/schema/index.ts";
-import { dirspaceKey, formatDirspace } from "../../domain/dirspace.ts";
+import { formatDirspace } from "../../domain/dirspace.ts";
 import { type ApiEnv, authorize, tenantInstallation } from "../auth/access-token-auth.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { ApiError, errorResponses } from "./api-error.ts";
@@ -263,36 +258,26 @@ async function pullRequestStacks(
       );
     }
     const { pullRequest, repository } = candidates[0]!;
-    const recorded = await latestRunNotes(tx, pullRequest.id);
-    const facts = await dirspaceRunStates(tx, pullRequest.id, pullRequest.headSha);
-    let current: number | null = null;
-    const layers = (recorded?.notes.layers ?? []).map((layer, index) => {
-      const dirspaces = layer.map((dirspace) => {
-        const fact = facts.get(dirspaceKey(dirspace));
-        return {
-          id: formatDirspace(dirspace),
-          dir: dirspace.dir,
-          workspace: dirspace.workspace,
-          state: fact?.state ?? ("unplanned" as const),
-          plan: fact?.plan ?? null,
-          apply: fact?.apply ?? null,
-          has_changes: fact?.hasChanges ?? null,
-        };
-      });
-      let state: "applied" | "current" | "waiting" = "waiting";
-      if (dirspaces.every((dirspace) => dirspace.state === "applied")) state = "applied";
-      else if (current === null) {
-        current = index;
-        state = "current";
-      }
-      return { index, state, dirspaces };
-    });
+    const recorded = await pullRequestLayers(tx, pullRequest);
+    const layers = (recorded?.layers ?? []).map((layer) => ({
+      index: layer.index,
+      state: layer.state,
+      dirspaces: layer.dirspaces.map((dirspace) => ({
+        id: formatDirspace(dirspace),
+        dir: dirspace.dir,
+        workspace: dirspace.workspace,
+        state: dirspace.state,
+        plan: dirspace.plan,
+        apply: dirspace.apply,
+        has_changes: dirspace.hasChanges,
+      })),
+    }));
     return {
       repo: repository.fullName,
       number: pullRequest.number,
       head_sha: pullRequest.headSha,
       recorded_at: recorded ? iso(recorded.recordedAt) : null,
-      current_layer: current,
+      current_layer: recorded?.current ?? null,
       layers,
     };
   });

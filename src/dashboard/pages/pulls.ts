@@ -10,6 +10,7 @@ import {
   recentDashboardActions,
 } from "../../db/queries/dashboard-pages.ts";
 import { listPullRequests } from "../../db/queries/installation-resources.ts";
+import { pullRequestLayers } from "../../db/queries/pull-request-layers.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { type PullRequestState, pullRequestStates } from "../../db/schema/index.ts";
 import { platformFor } from "../../vcs/registry.ts";
@@ -75,7 +76,7 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
     const found = await withTenant(deps.database, installation.id, async (tx) => {
       const pull = await getPullRequest(tx, installation.id, id);
       if (!pull) return undefined;
-      const [dirspaces, runs, held, actions, version] = await Promise.all([
+      const [dirspaces, runs, held, actions, version, layers] = await Promise.all([
         pullRequestDirspaces(tx, installation.id, pull.id),
         listPullRequestRuns(tx, installation.id, pull.id, {
           limit: 20,
@@ -85,8 +86,9 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
         pullRequestLocks(tx, installation.id, pull.id),
         recentDashboardActions(tx, installation.id, pull.repository.fullName, pull.number),
         pullRequestVersion(tx, installation.id, pull),
+        pullRequestLayers(tx, pull),
       ]);
-      return { pull, dirspaces, runs, held, actions, version };
+      return { pull, dirspaces, runs, held, actions, version, layers };
     });
     if (!found) notFoundPage(c, "This pull request");
     const stateUrl = `${installation.base}/pulls/${found.pull.id}/state`;

@@ -6,6 +6,7 @@ import type {
   DirspaceStatus,
   RunRow,
 } from "../../db/queries/dashboard-pages.ts";
+import type { LayerDirspace, PullRequestLayers } from "../../db/queries/pull-request-layers.ts";
 import type { VcsWords } from "../../vcs/platform.ts";
 import { platformFor } from "../../vcs/registry.ts";
 import type { DashboardInstallation } from "../guards.ts";
@@ -28,6 +29,8 @@ export interface PullRequestView {
   dirspaces: DirspaceStatus[];
   runs: { items: RunRow[] };
   held: { dir: string; workspace: string; acquiredAt: Date }[];
+  /** The stack layers the latest run recorded (null or none: no stacks ordered this PR). */
+  layers: PullRequestLayers | null;
   actions: DashboardActionRow[];
   timeZone: string;
   csrfToken: string | undefined;
@@ -84,6 +87,44 @@ ${view.dirspaces.map((dirspace) => {
 })}</tbody></table></div>`;
 }
 
+/** Dirspaces shown per layer before "and N more": the list stays short on a PR touching hundreds. */
+const shownPerLayer = 10;
+
+const layerStateWords: Record<string, { badge: string; label: string }> = {
+  applied: { badge: "success", label: "applied" },
+  current: { badge: "running", label: "current" },
+  waiting: { badge: "queued", label: "waiting" },
+  planned: { badge: "running", label: "planned" },
+  unplanned: { badge: "queued", label: "not planned" },
+};
+
+function layerDirspace(entry: LayerDirspace, waiting: boolean): Html {
+  const word = layerStateWords[waiting && entry.state !== "applied" ? "waiting" : entry.state]!;
+  const why = entry.reasons.length > 0 ? entry.reasons.join("; ") : "its own files changed";
+  return html`<li>${dirspaceLabel(entry.dir, entry.workspace)} ${badge(word.badge, word.label)}
+<div class="muted small">${why}${
+    entry.plannedBefore.length > 0
+      ? html` · planned before ${entry.plannedBefore.map((ref, index) => html`${index > 0 ? ", " : ""}<code>${ref.dir}</code> (${ref.workspace})`)} ${entry.plannedBefore.length === 1 ? "was" : "were"} applied: plan it again after that apply`
+      : ""
+  }</div></li>`;
+}
+
+/** The stack layers in apply order, each dirspace with its state at the head and why it is in the PR. */
+function layersSection(view: PullRequestView): Html | string {
+  const recorded = view.layers;
+  if (!recorded || recorded.layers.length === 0) return "";
+  return html`<h2>Stack layers</h2>
+<p class="muted small">Each layer is applied before the next is planned · as <a href="${view.installation.base}/runs/${recorded.manifestId}">the latest run</a> recorded them ${time(recorded.recordedAt, view.timeZone)}</p>
+<ol class="layers">${recorded.layers.map((layer) => {
+    const word = layerStateWords[layer.state]!;
+    const shown = layer.dirspaces.slice(0, shownPerLayer);
+    const more = layer.dirspaces.length - shown.length;
+    return html`<li>Layer ${layer.index + 1} ${badge(word.badge, word.label)}<ul class="list">${shown.map(
+      (entry) => layerDirspace(entry, layer.state === "waiting"),
+    )}${more > 0 ? html`<li class="muted">and ${more} more</li>` : ""}</ul></li>`;
+  })}</ol>`;
+}
+
 function locksLine(view: PullRequestView, words: VcsWords): Html | string {
   const count = view.held.length;
   if (count === 0) return "";
@@ -109,6 +150,7 @@ ${recentActions(view)}
 <h2>Dirspaces</h2>
 ${dirspacesTable(view, words)}
 ${locksLine(view, words)}
+${layersSection(view)}
 <h2>Runs</h2>
 ${runsTable(view.installation, view.runs.items, view.timeZone, false)}
 ${view.pager}`;

@@ -1,8 +1,7 @@
-// What the Stack API reads: a repository's default-branch stack snapshot, and a pull request's stored layers.
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { RunNotes } from "../../domain/run-notes.ts";
+// What the Stack API reads: a repository's default-branch stack snapshot, and pull requests by number.
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { defaultBranchSnapshots, pullRequests, repositories, workManifests } from "../schema/index.ts";
+import { defaultBranchSnapshots, pullRequests, repositories } from "../schema/index.ts";
 
 /**
  * A repository of the installation by its full name (any case) or its numeric id, as the `{repo}`
@@ -45,18 +44,4 @@ export async function pullRequestsNumbered(executor: Executor, installationId: n
     .innerJoin(repositories, eq(repositories.id, pullRequests.repositoryId))
     .where(and(eq(pullRequests.installationId, installationId), eq(pullRequests.number, number)))
     .orderBy(repositories.fullName);
-}
-
-/** The layers the PR's latest run recorded (null when no run recorded any). */
-export async function latestRunNotes(executor: Executor, pullRequestId: number) {
-  const rows = await executor
-    .select({ id: workManifests.id, runConfig: workManifests.runConfig, createdAt: workManifests.createdAt })
-    .from(workManifests)
-    .where(and(eq(workManifests.pullRequestId, pullRequestId), sql`${workManifests.runConfig} ? 'notes'`))
-    .orderBy(desc(workManifests.createdAt))
-    .limit(1);
-  const row = rows[0];
-  if (!row) return null;
-  const parsed = RunNotes.safeParse((row.runConfig as { notes?: unknown }).notes);
-  return parsed.success ? { manifestId: row.id, notes: parsed.data, recordedAt: row.createdAt } : null;
 }
