@@ -51,16 +51,18 @@ BEGIN
   FOR gone IN
     DELETE FROM dirspace_latest_results t USING old_rows o
     WHERE t.work_manifest_id = o.work_manifest_id AND t.dir = o.dir AND t.workspace = o.workspace
-    RETURNING t.repository_id, t.pull_request_id, t.dir, t.workspace, t.slot
+    RETURNING t.installation_id, t.repository_id, t.pull_request_id, t.dir, t.workspace, t.slot
   LOOP
+    -- Nothing to refill when the repository or PR itself is being deleted.
+    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM repositories r WHERE r.id = gone.repository_id)
+      OR (gone.pull_request_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pull_requests p WHERE p.id = gone.pull_request_id));
     INSERT INTO dirspace_latest_results (installation_id, repository_id, pull_request_id, dir, workspace, slot, work_manifest_id, created_at)
     SELECT m.installation_id, m.repository_id, gone.pull_request_id, d.dir, d.workspace, gone.slot, m.id, m.created_at
     FROM work_manifest_dirspaces d JOIN work_manifests m ON m.id = d.work_manifest_id
-    WHERE d.dir = gone.dir AND d.workspace = gone.workspace AND m.repository_id = gone.repository_id
+    WHERE d.installation_id = gone.installation_id AND d.dir = gone.dir AND d.workspace = gone.workspace
+      AND m.repository_id = gone.repository_id
       AND (gone.pull_request_id IS NULL OR m.pull_request_id = gone.pull_request_id)
       AND CASE WHEN m.kind = 'drift' OR (m.pull_request_id IS NULL AND m.kind = 'plan') THEN 'drift' WHEN m.kind = 'plan' THEN 'plan' ELSE 'apply' END = gone.slot
-      AND EXISTS (SELECT 1 FROM repositories r WHERE r.id = gone.repository_id)
-      AND (gone.pull_request_id IS NULL OR EXISTS (SELECT 1 FROM pull_requests p WHERE p.id = gone.pull_request_id))
     ORDER BY m.created_at DESC, m.id DESC
     LIMIT 1;
   END LOOP;
