@@ -194,6 +194,22 @@ function moduleIndexBench(): string[] {
   };
   for (let i = 0; i < 10; i++) moduleOnly();
   const moduleSamples = Array.from({ length: 200 }, () => time(moduleOnly));
+  // What a PR evaluation adds with the head's index cached: affected dirspaces, their graph and layers.
+  const evaluatorStep = () => {
+    const hit = cache.get("head")!;
+    const evaluation = evaluateRepo({
+      files: tree.files,
+      config,
+      changedFiles: tree.changedFiles,
+      moduleIndex: hit,
+    });
+    const built = buildStackGraph({ dirspaces: evaluation.dirspaces, ordering: config, moduleIndex: hit });
+    if (!built.ok) throw new Error("benchmark graph has a cycle");
+    const changed = evaluation.dirspaces.filter((dirspace) => dirspace.changed);
+    computeLayers({ graph: built.graph, changed, states: new Map() });
+  };
+  for (let i = 0; i < 10; i++) evaluatorStep();
+  const evaluatorSamples = Array.from({ length: 200 }, () => time(evaluatorStep));
   let naiveChanged: string[] = [];
   const naive = () => {
     naiveChanged = naiveAffectedRoots(tree.files, tree.contents, tree.changedFiles);
@@ -207,6 +223,7 @@ function moduleIndexBench(): string[] {
     `  cold   (parse + index + affected)        ${stats(coldSamples)}  target < 2 s`,
     `  cached (commit hit + affected)           ${stats(cachedSamples)}  target < 50 ms (includes discovering the 5000 roots)`,
     `  cached, module part only                 ${stats(moduleSamples)}`,
+    `  evaluator step (cached + graph + layers) ${stats(evaluatorSamples)}  what each PR evaluation adds`,
     `  naive  (each root loads its module tree)  ${stats(naiveSamples)}`,
     `  ratio naive/cold at p50: ${(p50(naiveSamples) / p50(coldSamples)).toFixed(1)}×; naive/cached: ${(p50(naiveSamples) / p50(cachedSamples)).toFixed(0)}×`,
     `  changed roots: ${fastChanged.length}; fast and naive ${agree ? "agree" : "DISAGREE"}`,
