@@ -4,22 +4,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runOnce, Logger as WorkerLogger } from "graphile-worker";
-import pino from "pino";
 import postgres from "postgres";
-import { loadConfig } from "../src/config/env.ts";
-import { createDatabase, type Database } from "../src/db/client.ts";
+import { createDatabase } from "../src/db/client.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrate.ts";
-import { createPgPool } from "../src/db/pg-pool.ts";
-import { insertWorkManifest } from "../src/db/queries/work-manifest-creation.ts";
-import { scheduleDrift } from "../src/jobs/drift-schedules.ts";
-import { queueDispatch } from "../src/jobs/manifest-lifecycle.ts";
-import { createTaskList } from "../src/jobs/task-list.ts";
 import { workflowSnippet } from "../src/vcs/github/workflow-snippet.ts";
 import { seedDriftRepositories } from "../test/drift/drift-seed.ts";
-import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { startFakeGithub } from "../test/fakes/github/server.ts";
+import { peakRssMiB, runBenchSide } from "./bench-process.ts";
+import type { DriftServerInput, DriftServerResult } from "./drift-bench-server.ts";
 import { describe } from "./github.bench.ts";
 
 const REPOSITORIES = Number(process.env["TERRAGATE_BENCH_DRIFT_REPOSITORIES"] ?? 1_000);
@@ -32,55 +25,19 @@ const drift = {
   schedules: { nightly: { cron: "0 3 * * *", tag_query: "prod" } },
 };
 
-/** The minimum the scheduler must do: the same manifests and dispatch jobs, inserted without looking at schedules. */
-async function baseline(db: Database, installationId: number, repositoryIds: number[]): Promise<number> {
-  const dirspaces = Array.from({ length: DIRSPACES }, (_, index) => ({
-    dir: `stacks/s${index}`,
-    workspace: "default",
-    tags: ["prod"],
-    workflow: { engine: { name: "terraform" } },
-    planId: null,
-  }));
-  const started = performance.now();
-  for (const repositoryId of repositoryIds) {
-    await db.transaction(async (tx) => {
-      const id = await insertWorkManifest(tx, {
-        installationId,
-        repositoryId,
-        pullRequestId: null,
-        vcs: "github",
-        kind: "drift",
-        baseRef: "main",
-        baseSha: "b".repeat(40),
-        headRef: "main",
-        headSha: "b".repeat(40),
-        requestedBy: "baseline",
-        tagQuery: "prod",
-        commentId: null,
-        runConfig: { parallelism: 4 },
-        dirspaces,
-      });
-      if (id) await queueDispatch(tx, id);
-    });
-  }
-  return performance.now() - started;
-}
-
 async function measure(databaseUrl: string): Promise<void> {
   const github = await startFakeGithub();
-  // Each dispatch holds one connection for its advisory lock and queries on another: room for every worker.
-  const database = createDatabase(databaseUrl, { max: 24 });
-  const db = database.db;
+  const database = createDatabase(databaseUrl, { max: 4 });
   try {
     // Baseline repositories (another installation), and the ones the scheduler serves.
-    const base = await seedDriftRepositories(db, {
+    const base = await seedDriftRepositories(database.db, {
       count: REPOSITORIES,
       dirspaces: DIRSPACES,
       drift: { ...drift, enabled: false },
       externalId: "4241",
       owner: "baseline",
     });
-    const seed = await seedDriftRepositories(db, {
+    await seedDriftRepositories(database.db, {
       count: REPOSITORIES,
       dirspaces: DIRSPACES,
       drift,
@@ -92,57 +49,21 @@ async function measure(databaseUrl: string): Promise<void> {
         ".github/workflows/terragate.yml": workflowSnippet(),
       });
     }
-    const logger = pino({ level: "silent" });
-
-    const baselineMs = await baseline(db, base.installationId, base.repositoryIds);
-    await database.sql`delete from work_manifests where installation_id = ${base.installationId}`;
-    await database.sql`delete from graphile_worker._private_jobs`;
-
-    const started = performance.now();
-    const result = await scheduleDrift(db, new Date("2026-03-02T03:00:10Z"), logger);
-    const createMs = performance.now() - started;
-    if (result.started !== REPOSITORIES) {
-      throw new Error(`expected ${REPOSITORIES} drift runs, got ${JSON.stringify(result)}`);
-    }
-    // Every later minute: each repository's latest firing is owed (within the lookback) and already claimed.
-    const idle: number[] = [];
-    for (let tick = 1; tick <= IDLE_TICKS; tick++) {
-      const tickStarted = performance.now();
-      const idleResult = await scheduleDrift(
-        db,
-        new Date(Date.parse("2026-03-02T03:00:10Z") + tick * 60_000),
-        logger,
-      );
-      idle.push(performance.now() - tickStarted);
-      if (idleResult.started + idleResult.skipped !== 0) throw new Error("an idle tick fired something");
-    }
-
-    const config = loadConfig({
-      APP_ID: "1",
-      PRIVATE_KEY: testAppPrivateKey(),
-      WEBHOOK_SECRET: "bench",
-      GITHUB_API_URL: github.url,
-      TERRAGATE_URL: "https://terragate.bench",
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: "silent",
-    });
-    const taskList = createTaskList({ config, database, logger, encryptionKey: Buffer.alloc(32, 3) });
-    const pool = createPgPool(databaseUrl, { max: 12, applicationName: "drift-bench-worker" });
     const requestsBefore = github.state.requests.length;
-    const dispatchStarted = performance.now();
-    // Ten workers at once, each taking jobs until none is left (as a deployment's worker would).
-    const workerLogger = new WorkerLogger(() => () => {});
-    const dispatchTask = { "dispatch-run": taskList["dispatch-run"]! };
-    await Promise.all(
-      Array.from({ length: 10 }, () =>
-        runOnce({ pgPool: pool, taskList: dispatchTask, noHandleSignals: true, logger: workerLogger }),
-      ),
+    // The server's side (scheduler, dispatch workers, and the baseline) in its own process.
+    const { result, peakRssMiB: serverPeak } = await runBenchSide<DriftServerResult>(
+      new URL("./drift-bench-server.ts", import.meta.url),
+      {
+        databaseUrl,
+        githubUrl: github.url,
+        baseInstallationId: base.installationId,
+        baseRepositoryIds: base.repositoryIds,
+        repositories: REPOSITORIES,
+        dirspaces: DIRSPACES,
+        idleTicks: IDLE_TICKS,
+      } satisfies DriftServerInput,
     );
-    const [left] = await database.sql<{ queued: number }[]>`
-      select count(*)::int as queued from work_manifests where kind = 'drift' and state = 'queued'`;
-    if (left?.queued !== 0) throw new Error(`${left?.queued} drift runs were not dispatched`);
-    const dispatchMs = performance.now() - dispatchStarted;
-    await pool.end();
+    const { baselineMs, createMs, idle, dispatchMs, started } = result;
     const calls = github.state.requests.length - requestsBefore;
     const dispatched = github.state.dispatches.length;
 
@@ -153,7 +74,7 @@ async function measure(databaseUrl: string): Promise<void> {
       `  ${describe("tick with every firing already claimed (the other 1,439 minutes of a day)", idle)}`,
     );
     console.log(
-      `  create ${result.started} drift manifests (${(result.started * DIRSPACES).toLocaleString("en")} dirspaces) + dispatch jobs: ${(createMs / 1000).toFixed(2)} s (${(createMs / REPOSITORIES).toFixed(2)} ms per repository); baseline (same rows, inserted directly) ${(baselineMs / 1000).toFixed(2)} s; ratio ${(createMs / baselineMs).toFixed(2)}×`,
+      `  create ${started} drift manifests (${(started * DIRSPACES).toLocaleString("en")} dirspaces) + dispatch jobs: ${(createMs / 1000).toFixed(2)} s (${(createMs / REPOSITORIES).toFixed(2)} ms per repository); baseline (same rows, inserted directly) ${(baselineMs / 1000).toFixed(2)} s; ratio ${(createMs / baselineMs).toFixed(2)}×`,
     );
     console.log(
       `  dispatch all ${dispatched} runs (10 workers, fake GitHub): ${(dispatchMs / 1000).toFixed(2)} s (${(dispatched / (dispatchMs / 1000)).toFixed(0)} per second)`,
@@ -161,7 +82,12 @@ async function measure(databaseUrl: string): Promise<void> {
     console.log(
       `  GitHub API calls: ${calls} in all, ${(calls / REPOSITORIES).toFixed(2)} per repository (scheduling itself makes none)`,
     );
-    console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    console.log(
+      `  server process (scheduler + dispatch workers) peak RSS ${serverPeak} MiB (target < 300 MB)`,
+    );
+    console.log(
+      `  benchmark process (fake GitHub with ${REPOSITORIES.toLocaleString("en")} repositories, seeding) peak RSS ${peakRssMiB().toFixed(0)} MiB`,
+    );
   } finally {
     await database.close();
     await github.close();
