@@ -1,6 +1,10 @@
-// GET /health: 200 when the database answers (with the worker's state), 503 when it does not.
+// GET /health: 200 when the database answers (with the worker's state), 503 when it does not; broken installations listed.
 import { Hono } from "hono";
 import type { DatabaseClient } from "../db/client.ts";
+import {
+  type BrokenGitlabInstallation,
+  listBrokenGitlabInstallations,
+} from "../db/queries/gitlab-connections.ts";
 import type { WorkerStatus } from "../jobs/worker.ts";
 
 export interface HealthDeps {
@@ -15,6 +19,11 @@ export interface HealthBody {
   status: "ok" | "unavailable";
   database: "ok" | "unreachable";
   worker: WorkerStatus | "absent";
+  /**
+   * Installations whose VCS token was refused (revoked or expired): the server is healthy, but nothing
+   * runs for them until they are connected again. Each names its group or project and how it broke.
+   */
+  broken_installations: BrokenGitlabInstallation[];
 }
 
 export function healthRoutes(deps: HealthDeps): Hono {
@@ -24,7 +33,14 @@ export function healthRoutes(deps: HealthDeps): Hono {
     const database = (await databaseAnswers(deps.database, timeoutMs)) ? "ok" : "unreachable";
     const worker = deps.workerStatus?.() ?? "absent";
     const healthy = database === "ok" && worker !== "failed";
-    const body: HealthBody = { status: healthy ? "ok" : "unavailable", database, worker };
+    const broken =
+      database === "ok" ? await listBrokenGitlabInstallations(deps.database.db).catch(() => []) : [];
+    const body: HealthBody = {
+      status: healthy ? "ok" : "unavailable",
+      database,
+      worker,
+      broken_installations: broken,
+    };
     c.header("Cache-Control", "no-store");
     return c.json(body, healthy ? 200 : 503);
   });

@@ -72,7 +72,7 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
       return;
     }
     try {
-      const complete = await platform.completeEvent(event, context.providerFor);
+      const complete = await platform.completeEvent(event, context);
       await runHandler({ ...context, logger: log, deliveryId: delivery.id }, complete);
     } catch (error) {
       // Worth another attempt (graphile-worker backs off); a 4xx will not get better by retrying.

@@ -37,6 +37,12 @@ export type EventProviderFor = (
   repo: string,
 ) => Promise<VcsProvider>;
 
+/** What completing an event may use: providers, and the database (installation state). */
+export interface EventContext {
+  providerFor: EventProviderFor;
+  database: DatabaseClient;
+}
+
 /** The sizes a VCS accepts and how it shows results, in characters. */
 export interface VcsLimits {
   /** Largest comment (GitHub) or note (GitLab) body. */
@@ -143,7 +149,7 @@ export interface VcsPlatform {
    * Reads what the event's payload lacks from the VCS (GitLab's Merge Request Hook carries neither the
    * base sha nor the author's username); the event itself when it has everything.
    */
-  completeEvent(event: VcsEvent, providerFor: EventProviderFor): Promise<VcsEvent>;
+  completeEvent(event: VcsEvent, context: EventContext): Promise<VcsEvent>;
   createProviderSource(deps: PlatformDeps): ProviderSource;
   /** The dashboard's sign-in through this VCS; resolves to null while none is configured. */
   createSignIn(deps: PlatformDeps): () => Promise<OAuthProvider | null>;

@@ -41,7 +41,12 @@ describe("GET /health", () => {
     });
     const response = await app.request("/health");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok", database: "ok", worker: "running" });
+    expect(await response.json()).toEqual({
+      status: "ok",
+      database: "ok",
+      worker: "running",
+      broken_installations: [],
+    });
   });
 
   test("503 when the database is gone", async () => {
@@ -58,6 +63,7 @@ describe("GET /health", () => {
         status: "unavailable",
         database: "unreachable",
         worker: "absent",
+        broken_installations: [],
       });
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {

@@ -21,6 +21,7 @@ export interface GitlabBed extends AppBed {
     /** The access token stored for the installation (default glpat-test) and its user (default id 900). */
     token?: string;
     botUserId?: number;
+    tokenExpiresAt?: string | null;
   }): Promise<number>;
   /** Sends a hook as GitLab does; returns the response. */
   send(
@@ -41,6 +42,7 @@ export async function createGitlabBed(options: { http?: boolean } = {}): Promise
   const gitlab = await startFakeGitlab();
   const core = await createAppBed({
     ...(options.http ? { serve: true } : {}),
+    captureLogs: true,
     env: (databaseUrl) => ({
       DATABASE_URL: databaseUrl,
       GITLAB_URL: gitlab.url,
@@ -69,7 +71,7 @@ export async function createGitlabBed(options: { http?: boolean } = {}): Promise
           hookId: null,
           botUserId: input.botUserId ?? 900,
           botUsername: "group_bot",
-          tokenExpiresAt: null,
+          tokenExpiresAt: input.tokenExpiresAt ?? null,
         }),
       ),
     send: (hook, payload, sendOptions = {}) => {
@@ -87,6 +89,7 @@ export async function createGitlabBed(options: { http?: boolean } = {}): Promise
       );
     },
     async reset() {
+      core.logs.length = 0;
       Object.assign(gitlab.state, new FakeGitlabState());
       await core.database.reset();
       // A fresh app: the webhook secrets the last one cached belonged to the rows just emptied.

@@ -1,6 +1,7 @@
 // What every test bed shares: a migrated test database, the real app (optionally served over HTTP for runner
 // processes), the real task list and a worker pool to drain jobs with. The VCS beds add their fake and sender.
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import { serve } from "@hono/node-server";
 import type pg from "pg";
 import { createApp } from "../../src/api/app.ts";
@@ -18,6 +19,8 @@ export interface AppBedOptions {
   /** The environment given the database's URL (undefined removes a variable); TERRAGATE_URL is added. */
   env: (databaseUrl: string) => Record<string, string | undefined>;
   dashboard?: DashboardOptions;
+  /** Keep the warnings and errors the app and jobs log in `logs` (else nothing is logged). */
+  captureLogs?: boolean;
 }
 
 export interface AppBed {
@@ -27,6 +30,8 @@ export interface AppBed {
   config: Config;
   deps: JobDeps;
   pool: pg.Pool;
+  /** Warnings and errors logged, parsed (with `captureLogs`); empty it to start afresh. */
+  logs: Array<Record<string, unknown>>;
   /** Replaced by renewApp(); read it anew after a renewal. */
   readonly app: ReturnType<typeof createApp>;
   /** A fresh app on the same deps (its caches emptied), served in place of the old one. */
@@ -60,10 +65,19 @@ export async function createAppBed(options: AppBedOptions): Promise<AppBed> {
   const served = options.serve ? await serveApp(holder) : undefined;
   const url = served?.url ?? "https://terragate.test";
   const config = loadConfig({ TERRAGATE_URL: url, LOG_LEVEL: "silent", ...options.env(database.url) });
+  const logs: Array<Record<string, unknown>> = [];
+  const captured = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(JSON.parse(line));
+      callback();
+    },
+  });
   const deps: JobDeps = {
     config,
     database: database.client,
-    logger: createLogger({ LOG_LEVEL: process.env["TEST_LOG_LEVEL"] === "debug" ? "debug" : "silent" }),
+    logger: options.captureLogs
+      ? createLogger({ LOG_LEVEL: "warn" }, captured)
+      : createLogger({ LOG_LEVEL: process.env["TEST_LOG_LEVEL"] === "debug" ? "debug" : "silent" }),
     encryptionKey: Buffer.alloc(32, 7),
   };
   const pool = createPgPool(database.url, { max: 4, applicationName: "terragate-test-worker" });
@@ -76,6 +90,7 @@ export async function createAppBed(options: AppBedOptions): Promise<AppBed> {
     config,
     deps,
     pool,
+    logs,
     get app() {
       return holder.app!;
     },

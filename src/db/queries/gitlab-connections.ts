@@ -1,5 +1,5 @@
 // GitLab installations: storing a connection (installation + sealed token + webhook secret hash) and reading them for intake.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { type GitlabNamespaceKind, gitlabConnections, installations, repositories } from "../schema/index.ts";
 
@@ -28,6 +28,9 @@ export interface GitlabConnectionRecord {
   botUsername: string;
   accessTokenSealed: Buffer | null;
   brokenAt: Date | null;
+  brokenReason: string | null;
+  /** YYYY-MM-DD when GitLab reported an expiry for the token. */
+  tokenExpiresAt: string | null;
 }
 
 export class GitlabConnectionConflictError extends Error {
@@ -54,6 +57,8 @@ export async function listGitlabConnections(executor: Executor): Promise<GitlabC
       botUsername: gitlabConnections.botUsername,
       accessTokenSealed: installations.accessTokenSealed,
       brokenAt: gitlabConnections.brokenAt,
+      brokenReason: gitlabConnections.brokenReason,
+      tokenExpiresAt: gitlabConnections.tokenExpiresAt,
     })
     .from(gitlabConnections)
     .innerJoin(installations, eq(installations.id, gitlabConnections.installationId))
@@ -170,4 +175,39 @@ export async function gitlabProjectId(
     )
     .limit(1);
   return row?.externalId ?? null;
+}
+
+/** A GitLab installation whose token GitLab refused, as the health endpoint lists it. */
+export interface BrokenGitlabInstallation {
+  installation: string;
+  kind: GitlabNamespaceKind;
+  path: string;
+  instanceUrl: string;
+  since: string;
+  reason: string;
+}
+
+/** Every GitLab installation marked broken (its token revoked or expired), oldest first. */
+export async function listBrokenGitlabInstallations(executor: Executor): Promise<BrokenGitlabInstallation[]> {
+  const rows = await executor
+    .select({
+      externalId: installations.externalId,
+      kind: gitlabConnections.kind,
+      path: gitlabConnections.fullPath,
+      instanceUrl: gitlabConnections.instanceUrl,
+      brokenAt: gitlabConnections.brokenAt,
+      brokenReason: gitlabConnections.brokenReason,
+    })
+    .from(gitlabConnections)
+    .innerJoin(installations, eq(installations.id, gitlabConnections.installationId))
+    .where(and(isNull(installations.deletedAt), isNotNull(gitlabConnections.brokenAt)))
+    .orderBy(gitlabConnections.brokenAt);
+  return rows.map((row) => ({
+    installation: `gitlab:${row.externalId}`,
+    kind: row.kind,
+    path: row.path,
+    instanceUrl: row.instanceUrl,
+    since: (row.brokenAt ?? new Date(0)).toISOString(),
+    reason: row.brokenReason ?? "GitLab refused the access token",
+  }));
 }

@@ -33,7 +33,7 @@ export interface GitlabClientOptions {
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
   /** Told when GitLab refuses the token (401): the installation is then broken until connected again. */
-  onUnauthorized?: (error: VcsError) => void;
+  onUnauthorized?: (error: VcsError) => Promise<void>;
 }
 
 const resourceClasses = {
@@ -103,7 +103,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
           return await run(api);
         } catch (error) {
           const vcsError = toVcsError(what, url, error);
-          if (vcsError.kind === "unauthorized") options.onUnauthorized?.(vcsError);
+          if (vcsError.kind === "unauthorized") await options.onUnauthorized?.(vcsError);
           if (!vcsError.retryable || attempt >= attempts) throw vcsError;
           const retryAfter = retryAfterMs(error);
           const backoff = baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);

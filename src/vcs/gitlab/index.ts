@@ -6,7 +6,7 @@ import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-ro
 import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gitlab/webhook-routes.ts";
 import type { Config } from "../../config/env.ts";
 import type { OAuthProvider } from "../oauth.ts";
-import type { ProviderSource, VcsPlatform } from "../platform.ts";
+import type { EventContext, ProviderSource, VcsPlatform } from "../platform.ts";
 import { type InstallationRef, UnsupportedEventError, type VcsEvent } from "../types.ts";
 import { gitlabCiSnippet } from "./ci-snippet.ts";
 import { gitlabNoteLimit, gitlabStatusesPerRunCap, gitlabStatusTextLimit } from "./limits.ts";
@@ -36,12 +36,14 @@ function normalizeEvent(hook: string, payload: unknown, delivery: { installation
  * A Merge Request Hook lacks the base sha and (unless the author acted) the author's username: the
  * merge request is read once through the API, which also gives its current head, draft and fork state.
  */
-async function completeEvent(
-  event: VcsEvent,
-  providerFor: Parameters<VcsPlatform["completeEvent"]>[1],
-): Promise<VcsEvent> {
+async function completeEvent(event: VcsEvent, context: EventContext): Promise<VcsEvent> {
   if (event.type !== "pull_request") return event;
-  const provider = await providerFor(event.installation, event.repo.owner, event.repo.name);
+  const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
+  if (event.action !== "closed") {
+    // A token that was refused or expires soon is said on the MR (first: the calls below may fail for it).
+    const { noteTokenTrouble } = await import("./token-notes.ts");
+    await noteTokenTrouble(context.database, provider, event);
+  }
   const current = await provider.getPullRequest(event.pullRequest.number);
   // A close or merge keeps the hook's state: the API may already show a later reopen.
   return { ...event, pullRequest: { ...current, state: event.pullRequest.state } };

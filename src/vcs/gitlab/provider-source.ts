@@ -58,19 +58,22 @@ export function createGitlabProviderSource(deps: PlatformDeps): ProviderSource {
     const client = createGitlabClient({
       url: connection.instanceUrl,
       token,
-      onUnauthorized: (error) => {
-        void markGitlabConnectionBroken(deps.database.db, connection.installationId, error.message)
-          .then((marked) => {
-            if (marked) {
-              deps.logger.error(
-                { installation: `gitlab:${connection.externalId}`, path: connection.fullPath },
-                `GitLab refused the access token of ${connection.kind} ${connection.fullPath}: the installation is broken; ${reconnectAdvice(connection)}`,
-              );
-            }
-          })
-          .catch((markError: unknown) =>
-            deps.logger.error({ err: markError }, "could not mark the GitLab installation broken"),
+      onUnauthorized: async (error) => {
+        try {
+          const marked = await markGitlabConnectionBroken(
+            deps.database.db,
+            connection.installationId,
+            error.message,
           );
+          if (marked) {
+            deps.logger.error(
+              { installation: `gitlab:${connection.externalId}`, path: connection.fullPath },
+              `GitLab refused the access token of ${connection.kind} ${connection.fullPath}: installation gitlab:${connection.externalId} is broken; ${reconnectAdvice(connection)}`,
+            );
+          }
+        } catch (markError) {
+          deps.logger.error({ err: markError }, "could not mark the GitLab installation broken");
+        }
       },
     });
     const entry = { key, client, projectIds: new Map<string, string>() };
