@@ -1,13 +1,19 @@
-// Bundles the GitHub Action's entry into action/dist/index.js; `--check` fails when the committed bundle is stale.
+// Bundles the GitHub Action's entry into action/dist/index.js and `terragate run` into action/dist/terragate-run.js
+// (what the GitLab CI component downloads); `--check` fails when a committed bundle is stale.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
-const outfile = fileURLToPath(new URL("./dist/index.js", import.meta.url));
+const bundles = [
+  { entry: "./index.ts", outfile: "./dist/index.js" },
+  { entry: "./run-cli.ts", outfile: "./dist/terragate-run.js" },
+].map((bundle) => ({
+  entry: fileURLToPath(new URL(bundle.entry, import.meta.url)),
+  outfile: fileURLToPath(new URL(bundle.outfile, import.meta.url)),
+}));
 
-/** Builds the bundle in memory: one ESM file for Node 24 with every dependency inlined. */
-export async function bundleAction(): Promise<string> {
+/** Builds a bundle in memory: one ESM file for Node 24 with every dependency inlined. */
+export async function bundleAction(entry = bundles[0]!.entry): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -25,26 +31,28 @@ export async function bundleAction(): Promise<string> {
     },
   });
   const file = result.outputFiles[0];
-  if (!file) throw new Error("esbuild produced no output for action/index.ts");
+  if (!file) throw new Error(`esbuild produced no output for ${entry}`);
   return file.text;
 }
 
 async function main(args: string[]): Promise<number> {
-  const bundle = await bundleAction();
-  if (args.includes("--check")) {
-    const committed = await readFile(outfile, "utf8").catch(() => "");
-    if (committed !== bundle) {
-      process.stderr.write(
-        "action/dist/index.js is out of date with the action's source: run `npm run build:action` and commit action/dist.\n",
-      );
-      return 1;
-    }
-    process.stdout.write("action/dist/index.js is up to date.\n");
-    return 0;
-  }
   await mkdir(new URL("./dist/", import.meta.url), { recursive: true });
-  await writeFile(outfile, bundle);
-  process.stdout.write(`wrote ${outfile} (${bundle.length} bytes)\n`);
+  for (const { entry, outfile } of bundles) {
+    const bundle = await bundleAction(entry);
+    if (args.includes("--check")) {
+      const committed = await readFile(outfile, "utf8").catch(() => "");
+      if (committed !== bundle) {
+        process.stderr.write(
+          `${outfile} is out of date with its source: run \`npm run build:action\` and commit action/dist.\n`,
+        );
+        return 1;
+      }
+      process.stdout.write(`${outfile} is up to date.\n`);
+      continue;
+    }
+    await writeFile(outfile, bundle);
+    process.stdout.write(`wrote ${outfile} (${bundle.length} bytes)\n`);
+  }
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// GitLab benchmark: webhook ack latency at 200/s (token check + store + enqueue) against GitHub's ack on the same server, peak RSS.
+// GitLab benchmark: webhook ack latency at 200/s against GitHub's ack on the same server; MR opened → pipeline
+// created; GitLab API calls per MR event for 1/10/100 dirspaces; peak RSS.
 
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
@@ -8,12 +9,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { nodeFlags } from "../src/config/node-flags.ts";
 import { freePort } from "../src/db/embedded.ts";
+import { gitlabCiSnippet } from "../src/vcs/gitlab/ci-snippet.ts";
 import { testAppPrivateKey } from "../test/fakes/github/app-key.ts";
 import { type FakeGitlab, startFakeGitlab } from "../test/fakes/gitlab/server.ts";
 import { example } from "../test/github/payloads.ts";
 import { mergeRequestHook, noteHook, project } from "../test/gitlab/payloads.ts";
 
 const ACK_RATE = 200;
+const PIPELINE_SAMPLES = 30;
 const ACK_SECONDS = 30;
 const BASELINE_SECONDS = 10;
 const adminToken = "bench-admin-token-0123456789abcdef0123456789";
@@ -40,8 +43,8 @@ function describe(label: string, samples: number[]): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The real runtime in a child process (embedded PostgreSQL in a fresh data dir), HTTP only. */
-async function startServer(gitlab: FakeGitlab) {
+/** The real runtime in a child process (embedded PostgreSQL in a fresh data dir), HTTP only or with its worker. */
+async function startServer(gitlab: FakeGitlab, mode: "http-only" | "worker" = "http-only") {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-gitlab-bench-"));
   const env = {
     TERRAGATE_URL: "https://terragate.bench",
@@ -57,12 +60,7 @@ async function startServer(gitlab: FakeGitlab) {
   };
   const child = spawn(
     process.execPath,
-    [
-      ...nodeFlags,
-      new URL("./github-bench-server.ts", import.meta.url).pathname,
-      JSON.stringify(env),
-      "http-only",
-    ],
+    [...nodeFlags, new URL("./github-bench-server.ts", import.meta.url).pathname, JSON.stringify(env), mode],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout });
@@ -153,7 +151,83 @@ async function connectGroup(gitlab: FakeGitlab, base: string): Promise<string> {
   return secret;
 }
 
+async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the server");
+    await sleep(1);
+  }
+}
+
+/** A GitLab API path with its ids and shas replaced, to count calls by kind. */
+function callKind(method: string, path: string): string {
+  return `${method} ${path
+    .replace(/^\/projects\/[^/]+/, "/projects/{id}")
+    .replace(/\/[0-9a-f]{40}/g, "/{sha}")
+    .replace(/\/\d+/g, "/{n}")
+    .replace(/\/files\/.*\/raw$/, "/files/{path}/raw")}`;
+}
+
+/** MR opened → pipeline created, with the worker running and the fake GitLab answering at once; calls per event. */
+async function pipelineLatencyAndCalls(): Promise<void> {
+  const gitlab = await startFakeGitlab();
+  const server = await startServer(gitlab, "worker");
+  try {
+    const secret = await connectGroup(gitlab, server.base);
+    const alice = gitlab.state.addUser("alice");
+    gitlab.state.group("acme")!.members.set(alice.id, 40);
+    const base: Record<string, string> = { ".gitlab-ci.yml": gitlabCiSnippet() };
+    for (let index = 0; index < 100; index++) base[`stacks/s${index}/main.tf`] = "";
+    const infra = gitlab.state.addProject("acme/infra", { files: base });
+    const hookProject = project({ id: infra.id, path_with_namespace: infra.path });
+    const url = `${server.base}/api/v1/gitlab/events`;
+    let iid = 1;
+    const send = async (changedRoots: number) => {
+      const number = iid++;
+      const changed = { ...base };
+      for (let index = 0; index < changedRoots; index++)
+        changed[`stacks/s${index}/main.tf`] = `# mr ${number}`;
+      gitlab.state.commit(infra, `mr-${number}`, changed);
+      gitlab.state.openMergeRequest(infra, { iid: number, author: "alice", sourceBranch: `mr-${number}` });
+      const body = JSON.stringify(mergeRequestHook({ action: "open", iid: number, project: hookProject }));
+      const pipelinesBefore = infra.pipelines.length;
+      const statusesBefore = infra.statuses.length;
+      const requestsBefore = gitlab.state.requests.length;
+      const started = Date.now();
+      await deliver(url, "Merge Request Hook", body, secret, 202);
+      await waitFor(() => infra.pipelines.length > pipelinesBefore);
+      const createdAt = Date.parse(infra.pipelines.at(-1)?.createdAt ?? "");
+      const expectedStatuses = changedRoots > 50 ? 1 : changedRoots;
+      await waitFor(() => infra.statuses.length >= statusesBefore + expectedStatuses);
+      // Let the dispatch job's status updates (the pipeline's link) land before counting.
+      await sleep(150);
+      return { latency: createdAt - started, requests: gitlab.state.requests.slice(requestsBefore) };
+    };
+    for (let i = 0; i < 10; i++) await send(1);
+    const latencies: number[] = [];
+    for (let i = 0; i < PIPELINE_SAMPLES; i++) latencies.push((await send(1)).latency);
+    console.log(describe("MR opened → pipeline created (worker running, fake GitLab instant)", latencies));
+    console.log("  target p50 < 100 ms");
+    for (const roots of [1, 10, 100]) {
+      const { requests } = await send(roots);
+      const byKind = new Map<string, number>();
+      for (const request of requests) {
+        const kind = callKind(request.method, request.path);
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      }
+      const detail = [...byKind.entries()].map(([kind, count]) => `${count}× ${kind}`).join(", ");
+      console.log(
+        `GitLab API calls for one MR event with ${roots} affected dirspace(s): ${requests.length} (${detail})`,
+      );
+    }
+  } finally {
+    console.log(`  server process peak RSS (HTTP + worker): ${await server.stop()} MiB`);
+    await gitlab.close();
+  }
+}
+
 export async function run(): Promise<void> {
+  await pipelineLatencyAndCalls();
   const gitlab = await startFakeGitlab();
   const server = await startServer(gitlab);
   try {

@@ -1,10 +1,13 @@
 // The GitLab CI component (templates/terragate.yml) with the README's .gitlab-ci.yml, run offline by gitlab-ci-local in shell mode.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
@@ -20,9 +23,9 @@ function readmeGitlabCi(): string {
 
 let project: string;
 
-/** A stand-in for `terragate run`: records its arguments and environment, prints result lines, exits as told. */
+/** A stand-in for `terragate run`, served as the runner file: records its arguments and environment, prints result lines, exits as told. */
 const fakeTerragate = `
-const fs = require("node:fs");
+import fs from "node:fs";
 fs.writeFileSync("fake-terragate.json", JSON.stringify({
   args: process.argv.slice(2),
   manifest: process.env.TERRAGATE_WORK_MANIFEST_ID,
@@ -33,17 +36,36 @@ console.log("ok infra/a (default) (+1 ~0 -0)");
 if (process.env.FAKE_FAIL) { console.log("FAILED infra/b (prod)"); process.exit(1); }
 `;
 
+let runnerServer: Server;
+let runnerUrl: string;
+
+beforeAll(async () => {
+  // The file the component downloads (its runner_url), from a local server: the test runs offline.
+  runnerServer = createServer((request, response) => {
+    if (request.url !== "/terragate-run.js") {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/javascript" }).end(fakeTerragate);
+  });
+  await new Promise<void>((resolve) => runnerServer.listen(0, "127.0.0.1", resolve));
+  runnerUrl = `http://127.0.0.1:${(runnerServer.address() as AddressInfo).port}/terragate-run.js`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => runnerServer.close(() => resolve()));
+});
+
 beforeEach(async () => {
   project = mkdtempSync(join(tmpdir(), "terragate-component-"));
   mkdirSync(join(project, "templates"));
   copyFileSync(join(root, "templates/terragate.yml"), join(project, "templates/terragate.yml"));
-  writeFileSync(join(project, "fake-terragate.cjs"), fakeTerragate);
   // The README's file, with the include pointed at this checkout and terragate replaced by the stand-in.
   const ci = readmeGitlabCi()
     .replace(/- remote: \S+/, "- local: templates/terragate.yml")
     .replace(
       /( +)server_url: (\S+)\n/,
-      `$1server_url: $2\n$1command: node ${join(project, "fake-terragate.cjs")}\n$1terraform_version: ""\n`,
+      `$1server_url: $2\n$1runner_url: ${runnerUrl}\n$1runner_sha256: ${createHash("sha256").update(fakeTerragate).digest("hex")}\n$1terraform_version: ""\n`,
     );
   writeFileSync(join(project, ".gitlab-ci.yml"), ci);
   const git = (...args: string[]) =>

@@ -103,26 +103,26 @@ function lastPipeline(): FakePipeline {
 }
 
 /** `terragate run` as the component's job starts it: inputs as variables, the pipeline's id, cwd = the checkout. */
-function startRunner(pipeline: FakePipeline, env: Record<string, string> = {}) {
+function startRunner(
+  pipeline: FakePipeline,
+  env: Record<string, string> = {},
+  entry = path.join(projectRoot, "src/main.ts"),
+) {
   const inputs = pipeline.inputs ?? {};
-  return execa(
-    "node",
-    [path.join(projectRoot, "src/main.ts"), "run", "--vcs", "gitlab", "--api-url", bed.url],
-    {
-      cwd: root,
-      reject: false,
-      extendEnv: false,
-      env: {
-        ...runnerEnv(home),
-        GITLAB_CI: "true",
-        CI_PIPELINE_ID: String(pipeline.id),
-        CI_JOB_ID: String(pipeline.id + 1000),
-        TERRAGATE_WORK_MANIFEST_ID: String(inputs["terragate_work_manifest_id"] ?? ""),
-        TERRAGATE_WORK_TOKEN: String(inputs["terragate_work_token"] ?? ""),
-        ...env,
-      },
+  return execa("node", [entry, "run", "--vcs", "gitlab", "--api-url", bed.url], {
+    cwd: root,
+    reject: false,
+    extendEnv: false,
+    env: {
+      ...runnerEnv(home),
+      GITLAB_CI: "true",
+      CI_PIPELINE_ID: String(pipeline.id),
+      CI_JOB_ID: String(pipeline.id + 1000),
+      TERRAGATE_WORK_MANIFEST_ID: String(inputs["terragate_work_manifest_id"] ?? ""),
+      TERRAGATE_WORK_TOKEN: String(inputs["terragate_work_token"] ?? ""),
+      ...env,
     },
-  );
+  });
 }
 
 function statusOf(name: string) {
@@ -255,11 +255,12 @@ describe("a merge request end to end", { timeout: 120_000 }, () => {
       expect(await response.text()).toContain(message);
     }
 
-    // The component's job: TERRAGATE_ID_TOKEN, no work token.
-    const run = await startRunner(pipeline, {
-      TERRAGATE_WORK_TOKEN: "",
-      TERRAGATE_ID_TOKEN: await idToken(),
-    });
+    // The component's job: the downloaded one-file runner, TERRAGATE_ID_TOKEN, no work token.
+    const run = await startRunner(
+      pipeline,
+      { TERRAGATE_WORK_TOKEN: "", TERRAGATE_ID_TOKEN: await idToken() },
+      path.join(projectRoot, "action/dist/terragate-run.js"),
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     await bed.work();
     expect(botNote(mergeRequest, "plan")).toContain("Plan: 1 to add, 0 to change, 0 to destroy.");

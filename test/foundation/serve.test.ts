@@ -107,7 +107,12 @@ test("serve starts on an empty data dir, keeps data across restarts, and stops c
   const port = await freePort();
 
   const first = startServe(dataDir, port);
-  expect(await waitForHealth(first, port)).toEqual({ status: "ok", database: "ok", worker: "running" });
+  expect(await waitForHealth(first, port)).toEqual({
+    status: "ok",
+    database: "ok",
+    worker: "running",
+    broken_installations: [],
+  });
   expect(first.output()).toContain(`embedded PostgreSQL keeps its data in ${join(dataDir, "postgres")}`);
   const keyFile = join(dataDir, "encryption.key");
   expect((await stat(keyFile)).mode & 0o777).toBe(0o600);

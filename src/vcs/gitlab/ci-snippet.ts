@@ -27,7 +27,6 @@ export function gitlabCiSnippet(serverUrl = "https://terragate.example.com"): st
     `  - remote: ${componentRemoteUrl}`,
     "    inputs:",
     `      server_url: ${serverUrl}`,
-    "      package: terragate@0.1.0",
     "      work_manifest_id: $[[ inputs.terragate_work_manifest_id ]]",
     "      work_token: $[[ inputs.terragate_work_token ]]",
     "",
