@@ -34346,8 +34346,10 @@ main(args[0] === "run" ? args.slice(1) : args).then(
     process.exitCode = code;
   },
   (error62) => {
-    process.stderr.write(`terragate run: ${error62 instanceof Error ? error62.stack ?? error62.message : String(error62)}
-`);
+    process.stderr.write(
+      `terragate run: ${error62 instanceof Error ? error62.stack ?? error62.message : String(error62)}
+`
+    );
     process.exitCode = 1;
   }
 );
