@@ -25,6 +25,7 @@ export async function showRepoConfig(pr: PrContext): Promise<CommentOutcome> {
       pr.state.config,
       pr.pullRequest.headRef,
       platformFor(pr.provider.vcs).limits.comment,
+      platformFor(pr.provider.vcs).words.changeRequestShort,
     ),
   );
   return { kind: "replied", what: "repo-config" };
@@ -59,7 +60,13 @@ export async function runQueryCommand(pr: PrContext, command: QueryCommand): Pro
       await pr.provider.upsertComment(
         pr.prNumber,
         refusalMarker(pr.prNumber),
-        renderNothingMatched(pr.prNumber, decision.action, decision.tagQueryText, decision.changedCount),
+        renderNothingMatched(
+          pr.prNumber,
+          decision.action,
+          decision.tagQueryText,
+          decision.changedCount,
+          platformFor(pr.provider.vcs).words.changeRequestShort,
+        ),
       );
       return { kind: "replied", what: "nothing_matched" };
     case "refuse":

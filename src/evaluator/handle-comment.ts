@@ -3,6 +3,7 @@
 import { runOfComment } from "../db/queries/work-manifest-creation.ts";
 import { type Command, parseCommand } from "../domain/command.ts";
 import { renderHelp, replyMarker } from "../render/replies.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { CommentEvent, VcsProvider } from "../vcs/types.ts";
 import { runQueryCommand, showRepoConfig, unlockCommand } from "./command-handlers.ts";
 import type { EvaluatorContext } from "./context.ts";
@@ -80,6 +81,10 @@ async function replyHelp(
   command: Extract<Command, { kind: "invalid" | "help" }>,
 ): Promise<CommentOutcome> {
   const intro = command.kind === "invalid" ? `:grey_question: ${command.message}` : undefined;
-  await provider.upsertComment(prNumber, replyMarker(prNumber, "help"), renderHelp(prNumber, intro));
+  await provider.upsertComment(
+    prNumber,
+    replyMarker(prNumber, "help"),
+    renderHelp(prNumber, intro, platformFor(provider.vcs).words.changeRequestShort),
+  );
   return { kind: "replied", what: command.kind };
 }

@@ -67,7 +67,7 @@ export async function unlock(
   await provider.upsertComment(
     input.prNumber,
     replyMarker(input.prNumber, "unlock"),
-    renderUnlocked(input.prNumber, released, input.numbers),
+    renderUnlocked(input.prNumber, released, input.numbers, platformFor(provider.vcs).words.reference),
   );
   return { kind: "unlocked", count: released.length };
 }

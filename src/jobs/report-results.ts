@@ -168,7 +168,7 @@ async function publishStatuses(
     return;
   }
   for (const [index, dirspace] of report.dirspaces.entries()) {
-    const check = renderCheckRun(report, dirspace, platform.limits);
+    const check = renderCheckRun(report, dirspace, platform.limits, platform.words.changeRequestShort);
     const update = {
       status: "completed" as const,
       conclusion: check.conclusion,

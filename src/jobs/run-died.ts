@@ -2,6 +2,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { repositories, workManifests } from "../db/schema/index.ts";
+import { platformFor } from "../vcs/registry.ts";
 import type { WorkflowJobEvent } from "../vcs/types.ts";
 import { failDeadManifest } from "./manifest-lifecycle.ts";
 
@@ -11,22 +12,24 @@ export interface RunDiedDeps {
   database: { db: Database };
 }
 
-function reasonFor(event: WorkflowJobEvent): string | undefined {
+/** Why the manifests of an ended run fail, in the VCS's words ("CI run"/"pipeline"); undefined when the run did not die. */
+export function runDiedReason(event: WorkflowJobEvent): string | undefined {
   if (event.action !== "completed") return undefined;
   const conclusion = event.conclusion ?? "unknown";
+  const words = platformFor(event.installation.vcs).words;
   if (deadConclusions.has(conclusion)) {
-    return `the CI run ended with "${conclusion}" before reporting results (${event.runUrl}); see its log, then comment \`terragate plan\` to try again`;
+    return `the ${words.ciRun} ended with "${conclusion}" before reporting results (${event.runUrl}); see its log, then comment \`terragate plan\` to try again`;
   }
   // A whole run that finished while its manifest still waits never sent results (the step was skipped or crashed).
   if (event.source === "workflow_run") {
-    return `the CI run finished (${conclusion}) without reporting results (${event.runUrl}); check the workflow runs the Terragate action, then comment \`terragate plan\``;
+    return `the ${words.ciRun} finished (${conclusion}) without reporting results (${event.runUrl}); check ${words.runnerSetup}, then comment \`terragate plan\``;
   }
   return undefined;
 }
 
 /** Fails the manifests of the ended run that are still dispatched or running; returns their ids. */
 export async function handleRunDied(deps: RunDiedDeps, event: WorkflowJobEvent): Promise<string[]> {
-  const reason = reasonFor(event);
+  const reason = runDiedReason(event);
   if (!reason) return [];
   const { db } = deps.database;
   const manifests = await db

@@ -38,6 +38,7 @@ export function renderCheckRun(
   report: RunReport,
   dirspace: DirspaceReport,
   limits: Pick<VcsLimits, "statusSummary" | "statusText">,
+  cr = "PR",
 ): CheckRunOutput {
   const s = dirspace.summary;
   const counts = s ? `+${s.add} ~${s.change} -${s.destroy}` : undefined;
@@ -55,9 +56,9 @@ export function renderCheckRun(
   const next =
     state === "success"
       ? report.kind === "plan"
-        ? "\n\nComment `terragate apply` on the PR to apply this plan."
+        ? `\n\nComment \`terragate apply\` on the ${cr} to apply this plan.`
         : ""
-      : "\n\nComment `terragate plan` on the PR to run it again.";
+      : `\n\nComment \`terragate plan\` on the ${cr} to run it again.`;
   const summary = truncateOutput(
     `**${title}** for \`${dirspace.dir}\` (${dirspace.workspace})${reason}${next}`,
     limits.statusSummary,

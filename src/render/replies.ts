@@ -40,12 +40,15 @@ export function renderConfigError(
   ].join("\n");
 }
 
-export function renderHelp(prNumber: number, intro?: string): string {
-  const usage = commandActions.map((action: CommandAction) => commandUsage[action]).join("\n");
+/** `cr`: the platform's short name for a change request (VcsWords.changeRequestShort): "PR" or "MR". */
+export function renderHelp(prNumber: number, intro?: string, cr = "PR"): string {
+  const usage = commandActions
+    .map((action: CommandAction) => commandUsage[action].replaceAll("PR", cr))
+    .join("\n");
   return [
     replyMarker(prNumber, "help"),
     ...(intro ? [intro, ""] : []),
-    "**Terragate commands** (comment on this PR; only the first line counts):",
+    `**Terragate commands** (comment on this ${cr}; only the first line counts):`,
     "",
     "```",
     usage,
@@ -60,11 +63,12 @@ export function renderRepoConfig(
   config: RepoConfig,
   ref: string,
   commentLimit: number,
+  cr = "PR",
 ): string {
   const yaml = clip(stringify(config), commentLimit - frameChars);
   return [
     replyMarker(prNumber, "repo-config"),
-    `**Effective Terragate config** for this PR (${"`"}${ref}${"`"}; access control and apply requirements from the default branch):`,
+    `**Effective Terragate config** for this ${cr} (${"`"}${ref}${"`"}; access control and apply requirements from the default branch):`,
     "",
     "```yaml",
     yaml,
@@ -77,12 +81,13 @@ export function renderNothingMatched(
   action: string,
   tagQuery: string,
   changedCount: number,
+  cr = "PR",
 ): string {
   const what = tagQuery === "" ? "" : ` matching ${"`"}${tagQuery}${"`"}`;
   const hint =
     changedCount === 0
-      ? "This PR changes no terraform dirspace (check `when_modified.file_patterns` in `.terragate/config.yml`)."
-      : `This PR changes ${changedCount} dirspace${changedCount === 1 ? "" : "s"}; try \`terragate ${action}\` without a query.`;
+      ? `This ${cr} changes no terraform dirspace (check \`when_modified.file_patterns\` in \`.terragate/config.yml\`).`
+      : `This ${cr} changes ${changedCount} dirspace${changedCount === 1 ? "" : "s"}; try \`terragate ${action}\` without a query.`;
   return [replyMarker(prNumber, "refusal"), `:information_source: Nothing to ${action}${what}. ${hint}`].join(
     "\n",
   );
@@ -92,14 +97,15 @@ export function renderUnlocked(
   prNumber: number,
   released: Array<DirspaceRef & { pullRequestNumber: number }>,
   numbers: number[],
+  reference: (number: number) => string = (number) => `#${number}`,
 ): string {
   if (released.length === 0) {
-    return `${replyMarker(prNumber, "unlock")}\n:unlock: No locks held by ${numbers.map((n) => `#${n}`).join(", ")}.`;
+    return `${replyMarker(prNumber, "unlock")}\n:unlock: No locks held by ${numbers.map(reference).join(", ")}.`;
   }
   const lines = numbers
     .map((number) => {
       const mine = released.filter((lock) => lock.pullRequestNumber === number);
-      return mine.length === 0 ? null : `- #${number}: ${listDirspaces(mine)}`;
+      return mine.length === 0 ? null : `- ${reference(number)}: ${listDirspaces(mine)}`;
     })
     .filter((line): line is string => line !== null);
   return [replyMarker(prNumber, "unlock"), ":unlock: **Unlocked**", ...lines].join("\n");

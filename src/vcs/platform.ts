@@ -65,6 +65,10 @@ export interface VcsWords {
   changeRequestShort: string;
   /** How a change request is referred to in text: `#42` or `!42`. */
   reference(number: number): string;
+  /** What a CI run is called: "CI run" (a GitHub workflow run) or "pipeline". */
+  ciRun: string;
+  /** What to check when a run never reported: the workflow running the action, or the pipeline including the component. */
+  runnerSetup: string;
 }
 
 /** What Terragate knows about the run it dispatched for a work manifest. */

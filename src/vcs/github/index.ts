@@ -28,6 +28,8 @@ export const githubPlatform: VcsPlatform = {
     changeRequest: "pull request",
     changeRequestShort: "PR",
     reference: (number) => `#${number}`,
+    ciRun: "CI run",
+    runnerSetup: "the workflow runs the Terragate action",
   },
   limits: {
     comment: githubLimits.comment,

@@ -64,6 +64,8 @@ export const gitlabPlatform: VcsPlatform = {
     changeRequest: "merge request",
     changeRequestShort: "MR",
     reference: (number) => `!${number}`,
+    ciRun: "pipeline",
+    runnerSetup: "the pipeline includes the Terragate component (or runs `terragate run`)",
   },
   limits: {
     comment: gitlabNoteLimit,
