@@ -1,5 +1,5 @@
 // End to end: webhook → dispatch → `terragate run` with real terraform → PR comment and check runs → apply → merge.
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
@@ -32,7 +32,7 @@ resource "terraform_data" "big" {
 `;
 
 async function branch(name: string, files: Record<string, string>): Promise<void> {
-  await git(root, ["checkout", "-q", "-B", name, "main"]);
+  await git(root, ["checkout", "-q", "-f", "-B", name, "main"]);
   for (const [file, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(root, file)), { recursive: true });
     await writeFile(path.join(root, file), text);
@@ -42,6 +42,17 @@ async function branch(name: string, files: Record<string, string>): Promise<void
   await mirrorCommit(bed.github, repoFullName, root, name);
   // CI starts from the default branch; the runner checks out the PR's head itself.
   await git(root, ["checkout", "-q", "main"]);
+}
+
+/**
+ * Kills the whole process group (the runner, and the git or `sleep` it started), as a cancelled CI job
+ * would lose them. A git killed mid-checkout leaves `.git/index.lock` behind; a CI job's workspace is
+ * thrown away with it, but these tests reuse the checkout, so the stale lock goes too.
+ */
+async function killRunner(runner: ReturnType<typeof startRunner>): Promise<void> {
+  process.kill(-runner.pid!, "SIGKILL");
+  await runner;
+  await rm(path.join(root, ".git/index.lock"), { force: true });
 }
 
 function openPull(number: number, head: string, files: string[]): FakePullRequest {
@@ -284,9 +295,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await manifest(manifestId)).state).toBe("running");
-    // The whole process group: the runner and the `sleep` it started, as a cancelled job would lose them.
-    process.kill(-runner.pid!, "SIGKILL");
-    await runner;
+    await killRunner(runner);
 
     const swept = await sweepRuns(bed.database.client.db, {
       dispatchTimeoutMinutes: 30,
@@ -336,8 +345,7 @@ describe("a pull request end to end", { timeout: 120_000 }, () => {
         break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    process.kill(-runner.pid!, "SIGKILL");
-    await runner;
+    await killRunner(runner);
 
     await sweepRuns(bed.database.client.db, { dispatchTimeoutMinutes: 30, runTimeoutMinutes: 0 });
     await bed.work();
