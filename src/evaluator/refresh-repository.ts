@@ -12,7 +12,7 @@ import { buildStackSnapshot, type StackSnapshot } from "../domain/stack-snapshot
 import { platformFor } from "../vcs/registry.ts";
 import type { RepositoryInfo, VcsProvider } from "../vcs/types.ts";
 import { policyFor } from "./access.ts";
-import { readModuleIndex } from "./module-index-loader.ts";
+import type { ModuleIndexStore } from "./module-index-loader.ts";
 
 /** The check run (GitLab: commit status) a broken default-branch config is reported under. */
 export const configCheckName = "terragate config";
@@ -99,6 +99,8 @@ export interface RefreshInput {
   installationId: number;
   /** What the event said about the repository (a push); otherwise the VCS is asked. */
   observed?: RepositoryInfo;
+  /** The process's module indexes: a new default-branch commit re-reads only the files whose blobs are new. */
+  moduleIndexes: ModuleIndexStore;
 }
 
 /**
@@ -128,11 +130,12 @@ export async function refreshRepository(input: RefreshInput): Promise<RefreshOut
     .where(eq(defaultBranchSnapshots.repositoryId, input.repositoryId));
   if (known?.sha === sha && known.branch === info.defaultBranch) return { type: "cached", sha };
 
-  const [configText, tree] = await Promise.all([
+  const [configText, blobs] = await Promise.all([
     provider.getFile(repoConfigPath, sha),
-    provider.listTree(sha),
+    provider.listTreeBlobs(sha),
   ]);
-  const moduleIndex = await readModuleIndex(provider, sha, tree);
+  const tree = [...blobs.keys()];
+  const moduleIndex = await input.moduleIndexes.load(provider, sha, blobs);
   const snapshot = readSnapshot(configText, tree, moduleIndex);
   const row = {
     repositoryId: input.repositoryId,

@@ -10,9 +10,9 @@ import {
   dashboardCommandKinds,
   handleDashboardCommand,
 } from "../evaluator/handle-dashboard-command.ts";
-import { ModuleIndexStore } from "../evaluator/module-index-loader.ts";
 import { createProviderFor } from "../vcs/registry.ts";
 import { VcsError } from "../vcs/types.ts";
+import { moduleIndexesOf } from "./process-caches.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const DashboardCommandPayload = z.object({
@@ -33,7 +33,7 @@ export function createDashboardCommandTask(deps: JobDeps): Task {
     ...deps,
     deliveryId: null,
     providerFor: createProviderFor(deps),
-    moduleIndexes: new ModuleIndexStore(),
+    moduleIndexes: moduleIndexesOf(deps),
   };
   return async (rawPayload) => {
     const payload = DashboardCommandPayload.parse(rawPayload);

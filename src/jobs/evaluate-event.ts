@@ -10,9 +10,9 @@ import { handleInstallation } from "../evaluator/handle-installation.ts";
 import { handlePullRequest } from "../evaluator/handle-pull-request.ts";
 import { handleRepositoryEvent } from "../evaluator/handle-repository-event.ts";
 import { handleRunEvent } from "../evaluator/handle-run-event.ts";
-import { ModuleIndexStore } from "../evaluator/module-index-loader.ts";
 import { createProviderFor, platformFor } from "../vcs/registry.ts";
 import { UnsupportedEventError, Vcs, VcsError, type VcsEvent } from "../vcs/types.ts";
+import { moduleIndexesOf } from "./process-caches.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const EvaluateEventPayload = z.object({
@@ -46,7 +46,7 @@ export function createEvaluateEventTask(deps: JobDeps): Task {
     ...deps,
     deliveryId: null,
     providerFor: createProviderFor(deps),
-    moduleIndexes: new ModuleIndexStore(),
+    moduleIndexes: moduleIndexesOf(deps),
   };
   return async (rawPayload, helpers) => {
     const payload = EvaluateEventPayload.parse(rawPayload);

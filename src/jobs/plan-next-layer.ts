@@ -3,11 +3,11 @@ import type { Task } from "graphile-worker";
 import { z } from "zod";
 import type { PullRequestRow, RepositoryRow } from "../db/queries/vcs-sync.ts";
 import type { EvaluatorContext } from "../evaluator/context.ts";
-import { ModuleIndexStore } from "../evaluator/module-index-loader.ts";
 import { planNextLayer } from "../evaluator/plan-next-layer.ts";
 import { createProviderFor } from "../vcs/registry.ts";
 import { VcsError } from "../vcs/types.ts";
 import type { AddJobOptions } from "./add-job.ts";
+import { moduleIndexesOf } from "./process-caches.ts";
 import type { JobDeps } from "./task-list.ts";
 
 export const PlanNextLayerPayload = z.object({ workManifestId: z.uuid() });
@@ -37,7 +37,7 @@ export function createPlanNextLayerTask(deps: JobDeps): Task {
     ...deps,
     deliveryId: null,
     providerFor: createProviderFor(deps),
-    moduleIndexes: new ModuleIndexStore(),
+    moduleIndexes: moduleIndexesOf(deps),
   };
   return async (rawPayload) => {
     const { workManifestId } = PlanNextLayerPayload.parse(rawPayload);

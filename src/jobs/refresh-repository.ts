@@ -6,6 +6,7 @@ import type { Executor } from "../db/client.ts";
 import { installations, repositories } from "../db/schema/index.ts";
 import { refreshRepository } from "../evaluator/refresh-repository.ts";
 import { createProviderFor } from "../vcs/registry.ts";
+import { moduleIndexesOf } from "./process-caches.ts";
 import { queueRefresh } from "./queue-refresh.ts";
 import type { JobDeps } from "./task-list.ts";
 
@@ -27,6 +28,7 @@ export async function queueAllRefreshes(executor: Executor): Promise<number> {
 
 export function createRefreshRepositoryTask(deps: JobDeps): Task {
   const providerFor = createProviderFor(deps);
+  const moduleIndexes = moduleIndexesOf(deps);
   return async (rawPayload) => {
     const { repositoryId } = RefreshRepositoryPayload.parse(rawPayload);
     const [row] = await deps.database.db
@@ -47,6 +49,7 @@ export function createRefreshRepositoryTask(deps: JobDeps): Task {
       provider,
       repositoryId: repository.id,
       installationId: installation.id,
+      moduleIndexes,
     });
     deps.logger.debug({ repo: repository.fullName, outcome }, "repository refreshed");
   };

@@ -6,6 +6,7 @@ import type { Config } from "../config/env.ts";
 import type { DatabaseClient } from "../db/client.ts";
 import type { Metrics } from "../server/metrics.ts";
 import { withSpan } from "../tracing/tracing.ts";
+import type { ProcessCaches } from "./process-caches.ts";
 import type { TaskName } from "./task-payloads.ts";
 
 /** What every task factory receives. */
@@ -20,6 +21,8 @@ export interface JobDeps {
   pgPool?: pg.Pool;
   /** Every task this deployment runs (set by createTaskList). */
   taskIdentifiers?: readonly string[];
+  /** What this process's tasks share (set by createTaskList: one per task list). */
+  caches?: ProcessCaches;
 }
 
 export type TaskFactory = (deps: JobDeps) => Task;
@@ -89,7 +92,7 @@ function traced(name: string, task: Task): Task {
 }
 
 export function createTaskList(deps: JobDeps): TaskList {
-  const withNames: JobDeps = { ...deps, taskIdentifiers: Object.keys(tasks) };
+  const withNames: JobDeps = { ...deps, taskIdentifiers: Object.keys(tasks), caches: deps.caches ?? {} };
   return Object.fromEntries(
     Object.entries(tasks).map(([name, factory]) => [name, traced(name, factory(withNames))]),
   );

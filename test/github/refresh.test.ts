@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/db/queries/api-keys.ts";
 import { auditLog, defaultBranchSnapshots, installations, repositories } from "../../src/db/schema/index.ts";
 import { createRefreshRepositoriesTask } from "../../src/jobs/refresh-repository.ts";
-import { pushEvent, repoFullName, repositoryEvent } from "./payloads.ts";
-import { createTestbed, seedRepository, type Testbed } from "./testbed.ts";
+import { pullRequestEvent, pushEvent, repoFullName, repositoryEvent } from "./payloads.ts";
+import { createTestbed, openPullRequest, seedRepository, type Testbed } from "./testbed.ts";
 
 let bed: Testbed;
 beforeAll(async () => {
@@ -122,6 +122,61 @@ describe("a push to the default branch", () => {
     expect(
       bed.github.state.repo(repoFullName).checkRuns.filter((run) => run.name === "terragate config"),
     ).toHaveLength(1);
+  });
+});
+
+/** Terraform files read through the contents API (what the module index reads), by path. */
+function terraformReads(): string[] {
+  return bed.github.state.requests
+    .filter((request) => request.method === "GET" && /\/contents\/.+\.(tf|hcl)$/.test(request.path))
+    .map((request) => decodeURIComponent(request.path.replace(/^.*?\/contents\//, "")))
+    .sort();
+}
+
+describe("the default branch's module index", () => {
+  it("re-reads only the files whose content changed since the last commit read, and shares them with PRs", async () => {
+    // Contents unique to this test: the worker's store outlives a test, and blob shas name content.
+    const marker = `# ${Date.now()}-${Math.random()}`;
+    // Every file's content differs, so each is a blob of its own (equal contents are read once).
+    const files: Record<string, string> = {};
+    for (const dir of ["infra/a", "infra/b", "infra/c", "modules/x"])
+      files[`${dir}/main.tf`] = `${marker} ${dir}\n`;
+    for (let n = 0; n < 12; n++) {
+      files[`modules/m${n}/main.tf`] = `${marker}\nvariable "n${n}" {}\n`;
+      files[`live/r${n}/main.tf`] = `${marker}\nmodule "m" {\n  source = "../../modules/m${n}"\n}\n`;
+    }
+    seedRepository(bed.github, files);
+    const first = commitMain({});
+    expect(await bed.send("push", pushEvent(first))).toBe(202);
+    await bed.work();
+    const indexed = [...bed.github.state.filesAt(bed.github.state.repo(repoFullName), "main")!.keys()]
+      .filter((path) => path.endsWith(".tf"))
+      .sort();
+    expect(indexed).toHaveLength(28);
+    expect(terraformReads()).toEqual(indexed);
+    expect((await snapshot())?.dirspaces.map((dirspace) => dirspace.dir)).toContain("live/r3");
+
+    // One module changed on main: its file alone is read again.
+    bed.github.state.requests.length = 0;
+    const second = commitMain({ "modules/m3/main.tf": `${marker}\nvariable "n3" {}\nvariable "m" {}\n` });
+    expect(await bed.send("push", pushEvent(second))).toBe(202);
+    await bed.work();
+    expect((await snapshot())?.sha).toBe(second);
+    expect(terraformReads()).toEqual(["modules/m3/main.tf"]);
+
+    // A PR off main is evaluated by another task of the same worker: it reads only the file it changes.
+    bed.github.state.requests.length = 0;
+    const pull = openPullRequest(bed.github, {
+      number: 31,
+      changed: { "modules/m5/main.tf": `${marker}\nvariable "n5" { default = 1 }\n` },
+    });
+    expect(await bed.send("pull_request", pullRequestEvent("opened", pull))).toBe(202);
+    await bed.work();
+    expect(terraformReads()).toEqual(["modules/m5/main.tf"]);
+    const [manifest] = await bed.database.client.sql<{ id: string }[]>`select id from work_manifests`;
+    const dirs = await bed.database.client.sql<{ dir: string }[]>`
+      select dir from work_manifest_dirspaces where work_manifest_id = ${manifest!.id}`;
+    expect(dirs.map((row) => row.dir)).toEqual(["live/r5"]);
   });
 });
 
