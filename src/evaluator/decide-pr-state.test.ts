@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { renderRefusal } from "../render/refusal.ts";
 import { platforms } from "../vcs/registry.ts";
 import { decide } from "./decide.ts";
-import { input, pullRequest } from "./decide-fixture.ts";
+import { alice, input, pullRequest } from "./decide-fixture.ts";
 
 const afterMerge = { apply_requirements: { apply_after_merge: true } };
 
@@ -57,6 +57,31 @@ describe("pr_not_open", () => {
     expect(
       rules(decide(input({ comment: "terragate plan", pullRequest: merged, config: afterMerge }))),
     ).toEqual(["pr_not_open"]);
+  });
+});
+
+describe("the next stack layer of a merged PR", () => {
+  const merged = { ...pullRequest, state: "merged" as const };
+  const nextLayer = { kind: "autoplan" as const, author: alice, trigger: "next_layer" as const };
+
+  it("is planned when the repository applies after merge, since its layers are applied there", () => {
+    expect(decide(input({ pullRequest: merged, config: afterMerge, request: nextLayer }))).toMatchObject({
+      kind: "run",
+      manifestKind: "plan",
+      dirspaces: [{ dir: "infra/a" }, { dir: "infra/b" }],
+    });
+  });
+
+  it("is not planned otherwise, nor is a merged PR autoplanned on a push, nor a closed one", () => {
+    const ignored = { kind: "ignore", reason: "the pull request is not open" };
+    expect(decide(input({ pullRequest: merged, request: nextLayer }))).toEqual(ignored);
+    expect(
+      decide(
+        input({ pullRequest: merged, config: afterMerge, request: { kind: "autoplan", author: alice } }),
+      ),
+    ).toEqual(ignored);
+    const closed = { ...pullRequest, state: "closed" as const };
+    expect(decide(input({ pullRequest: closed, config: afterMerge, request: nextLayer }))).toEqual(ignored);
   });
 });
 

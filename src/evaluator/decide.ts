@@ -238,8 +238,10 @@ export function decide(input: DecisionInput): Decision {
  */
 function decideAutoplan(input: DecisionInput, author: PersonFacts): Decision {
   const { pullRequest } = input;
-  if (pullRequest.state !== "open") return { kind: "ignore", reason: "the pull request is not open" };
   const nextLayer = input.request.kind === "autoplan" && input.request.trigger === "next_layer";
+  if (pullRequest.state !== "open" && !(nextLayer && appliesAfterMerge(input))) {
+    return { kind: "ignore", reason: "the pull request is not open" };
+  }
   const targets = autoplanDirspaces(input.dirspaces, pullRequest.draft).filter((dirspace) => {
     const entry = layerEntry(input, dirspace);
     if (entry === undefined) return true;
@@ -275,6 +277,15 @@ function decideAutoplan(input: DecisionInput, author: PersonFacts): Decision {
     skipped,
     unappliedDependencies: [],
   };
+}
+
+/**
+ * A merged PR whose repository applies after merge still has layers to apply: once one is applied
+ * there, the next is planned there too (at the PR's head, where the applied layer was planned), or
+ * nothing could ever apply it. Merged PRs are otherwise never planned.
+ */
+function appliesAfterMerge(input: DecisionInput): boolean {
+  return input.pullRequest.state === "merged" && input.config.apply_requirements.apply_after_merge;
 }
 
 /** Each changed dirspace's place in the layers, by dirspaceKey (built once per input). */

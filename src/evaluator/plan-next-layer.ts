@@ -7,8 +7,9 @@ import { loadRepoState } from "./load-repo-state.ts";
 
 /**
  * Plans, for the PR's author, the changed dirspaces whose dependencies are all applied and that have
- * no plan at the head made after `manifestId` started. Safe to run again (a retry after a crash finds
- * the plan it started and starts nothing): plans in flight count as planned.
+ * no plan at the head made after `manifestId` started — on the open PR, or on the merged PR when the
+ * repository applies after merge (its layers are applied there). Safe to run again (a retry after a
+ * crash finds the plan it started and starts nothing): plans in flight count as planned.
  */
 export async function planNextLayer(context: EvaluatorContext, manifestId: string): Promise<AutoplanOutcome> {
   const db = context.database.db;
@@ -27,7 +28,8 @@ export async function planNextLayer(context: EvaluatorContext, manifestId: strin
   if (!row) return { kind: "ignored", reason: "the run is gone" };
   const provider = await context.providerFor(row.installation, row.repository.owner, row.repository.name);
   const pullRequest = await provider.getPullRequest(row.pullRequest.number);
-  if (pullRequest.state !== "open") return { kind: "ignored", reason: "the pull request is not open" };
+  // A merged PR goes on to the decision: it plans the next layer when the repository applies after merge.
+  if (pullRequest.state === "closed") return { kind: "ignored", reason: "the pull request is closed" };
   // A push since then is planned by its own event, from its first layer.
   if (pullRequest.headSha !== row.manifest.headSha) return { kind: "ignored", reason: "the head moved" };
   const state = await loadRepoState(

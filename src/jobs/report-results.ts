@@ -237,10 +237,11 @@ export async function reportResults(
   }
   if (
     manifest.state === "completed" &&
-    pullRequest.state === "open" &&
+    pullRequest.state !== "closed" &&
     (storedNotes(rows)?.layers.length ?? 0) > 1
   ) {
-    // A layer may now be applied (or planned with no changes): the next one is planned by its own job.
+    // A layer may now be applied (or planned with no changes): the next one is planned by its own job,
+    // also on a merged PR, whose layers are applied after the merge when the repository says so.
     const job = planNextLayerJob(repository, pullRequest, manifest.id);
     await addJob(db, job.task, job.payload, job.options);
   }

@@ -44,6 +44,20 @@ export interface InitiateInput {
 }
 
 /**
+ * Whether the PR closed or merged after this run was asked for, leaving it nothing to do. A run asked
+ * of a PR already merged (an apply after merge, or the next stack layer's plan that such an apply
+ * queues) is what the merge was waiting for, and goes ahead.
+ */
+function endedBeforeRun(
+  pullRequest: { state: string; mergedAt: Date | null },
+  manifest: Pick<WorkManifestRow, "createdAt">,
+): boolean {
+  if (pullRequest.state === "open") return false;
+  if (pullRequest.state !== "merged" || pullRequest.mergedAt === null) return true;
+  return manifest.createdAt < pullRequest.mergedAt;
+}
+
+/**
  * Starts the manifest for the authenticated run, or says why not: `done` when nothing is left to run,
  * 409 when another run started it (that run is untouched), 503 while its dispatch is being recorded.
  */
@@ -69,8 +83,8 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
     await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
-  if (pullRequest && pullRequest.state !== "open") {
-    const reason = `PR #${pullRequest.number} was closed before this run started`;
+  if (pullRequest && endedBeforeRun(pullRequest, manifest)) {
+    const reason = `PR #${pullRequest.number} was ${pullRequest.state} before this run started`;
     await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
