@@ -91,6 +91,25 @@ describe("module-aware autoplan", () => {
     expect(notes.layers).toHaveLength(2);
   });
 
+  it("plans every root a PR changes when it changes more files than GitHub lists (a lock-file bump)", async () => {
+    bed.github.state.limits.pullFiles = 10;
+    const dirs = Array.from({ length: 25 }, (_, n) => `live/r${String(n).padStart(2, "0")}`);
+    const roots: Record<string, string> = {};
+    const bumped: Record<string, string> = {};
+    for (const dir of dirs) {
+      roots[`${dir}/main.tf`] = "";
+      roots[`${dir}/.terraform.lock.hcl`] = "# aws 5.0.0\n";
+      bumped[`${dir}/.terraform.lock.hcl`] = "# aws 6.0.0\n";
+    }
+    seedRepository(bed.github, roots);
+    const pull = openPullRequest(bed.github, { number: 14, changed: bumped });
+    await sendPullRequest(bed, "opened", pull);
+    const [manifest, ...others] = await manifests(bed);
+    expect(others).toEqual([]);
+    // GitHub's file list stops at 10 of the 25 files; the trees of merge base and head give the rest.
+    expect(await manifestDirs(manifest!.id)).toEqual(dirs);
+  });
+
   it("reports an unparsable file with path:line and plans the rest", async () => {
     seedRepository(bed.github, {
       "modules/net/main.tf": "",
