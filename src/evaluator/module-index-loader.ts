@@ -18,18 +18,43 @@ interface PendingRead {
   reject: (error: unknown) => void;
 }
 
+export interface ModuleIndexStoreLimits {
+  /** Indexes kept, one per commit. */
+  commits: number;
+  /**
+   * Terraform dirs held across the kept indexes: one index of a 5,000-root monorepo (7,000 dirs) holds
+   * about 3 MB, so a count of commits alone would let a few large repositories fill the process.
+   */
+  dirs: number;
+  /** File summaries kept, one per distinct content (26,000 of them hold about 15 MB). */
+  summaries: number;
+}
+
+/** About 40 MB of indexes and 30 MB of summaries at most. */
+export const defaultStoreLimits: ModuleIndexStoreLimits = { commits: 64, dirs: 100_000, summaries: 50_000 };
+
+interface HeldIndex {
+  index: Promise<ModuleIndex>;
+  /** Its dirs once built (0 while it loads). */
+  dirs: number;
+}
+
 /**
  * Indexes by repository and commit sha, and file summaries by blob sha. A sha names content that
  * never changes, so no entry goes stale: a PR's new head re-reads only the files whose content no
- * earlier commit had (its changed files), not the whole repository. The bounds keep memory flat.
+ * earlier commit had (its changed files), not the whole repository. The bounds keep memory flat: the
+ * least recently used index goes first, and an index dropped is rebuilt from the summaries, unread.
  */
 export class ModuleIndexStore {
-  private readonly indexes: LruMap<Promise<ModuleIndex>>;
+  /** In least recently used order (a Map keeps insertion order; a hit moves its entry to the end). */
+  private readonly indexes = new Map<string, HeldIndex>();
+  private heldDirs = 0;
   private readonly summaries: LruMap<Promise<FileSummary>>;
+  private readonly limits: ModuleIndexStoreLimits;
 
-  constructor(commits = 64, summaries = 50_000) {
-    this.indexes = new LruMap(commits);
-    this.summaries = new LruMap(summaries);
+  constructor(limits: Partial<ModuleIndexStoreLimits> = {}) {
+    this.limits = { ...defaultStoreLimits, ...limits };
+    this.summaries = new LruMap(this.limits.summaries);
   }
 
   /**
@@ -40,13 +65,39 @@ export class ModuleIndexStore {
   load(provider: VcsProvider, sha: string, blobs: ReadonlyMap<string, string>): Promise<ModuleIndex> {
     const key = `${provider.vcs}:${provider.repoFullName}@${sha}`;
     const cached = this.indexes.get(key);
-    if (cached) return cached;
-    const loading = this.read(provider, sha, blobs);
-    this.indexes.set(key, loading);
-    loading.catch(() => {
-      if (this.indexes.get(key) === loading) this.indexes.delete(key);
-    });
-    return loading;
+    if (cached) {
+      this.indexes.delete(key);
+      this.indexes.set(key, cached);
+      return cached.index;
+    }
+    const held: HeldIndex = { index: this.read(provider, sha, blobs), dirs: 0 };
+    this.indexes.set(key, held);
+    this.trim();
+    held.index.then(
+      (index) => {
+        if (this.indexes.get(key) !== held) return;
+        held.dirs = index.dirs.size;
+        this.heldDirs += held.dirs;
+        this.trim();
+      },
+      () => this.forget(key, held),
+    );
+    return held.index;
+  }
+
+  private forget(key: string, held: HeldIndex): void {
+    if (this.indexes.get(key) !== held) return;
+    this.indexes.delete(key);
+    this.heldDirs -= held.dirs;
+  }
+
+  /** Drops the least recently used indexes past the bounds, always keeping the newest. */
+  private trim(): void {
+    for (const [key, held] of this.indexes) {
+      const over = this.indexes.size > this.limits.commits || this.heldDirs > this.limits.dirs;
+      if (!over || this.indexes.size <= 1) return;
+      this.forget(key, held);
+    }
   }
 
   private async read(

@@ -92,6 +92,28 @@ describe("ModuleIndexStore", () => {
     expect(fileReads() - before).toBe(1);
   });
 
+  it("keeps indexes within its bound of dirs, least recently used out first, rebuilding one dropped unread", async () => {
+    const first = github.state.commit(fullName, "main", monorepo);
+    const second = github.state.commit(fullName, "main", { ...monorepo, "live/extra/main.tf": "" });
+    const dirsPerIndex = (await fullRead(first)).dirs.size;
+    const roomy = new ModuleIndexStore();
+    const kept = await load(roomy, first);
+    await load(roomy, second);
+    expect(await load(roomy, first)).toBe(kept);
+
+    const tight = new ModuleIndexStore({ dirs: dirsPerIndex * 2 - 1 });
+    const dropped = await load(tight, first);
+    const newest = await load(tight, second);
+    const reads = fileReads();
+    const rebuilt = await load(tight, first);
+    expect(rebuilt).not.toBe(dropped);
+    expect(rebuilt).toEqual(dropped);
+    // Rebuilt from the summaries it still holds: no file read again.
+    expect(fileReads()).toBe(reads);
+    // And now `second` is the one that made room.
+    expect(await load(tight, second)).not.toBe(newest);
+  });
+
   it("forgets a failed read, so the next load reads the file again and succeeds", async () => {
     const base = github.state.commit(fullName, "main", monorepo);
     github.state.fail({
