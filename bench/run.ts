@@ -1,7 +1,7 @@
 // Benchmark runner: runs each listed bench/<name>.bench.ts in its own Node process (`npm run bench -- <name>…` picks some).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { nodeFlags } from "../src/config/node-flags.ts";
+import { nodeFlags, withCompileCache } from "../src/config/node-flags.ts";
 
 /** Every benchmark, by the name in bench/<name>.bench.ts. Add yours here. */
 const benchmarks: string[] = [
@@ -34,7 +34,11 @@ async function runChild(name: string): Promise<void> {
 
 function runInChildProcess(name: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags, self, "--child", name], { stdio: "inherit" });
+    // Every process the benchmark starts inherits the compile cache: its servers load as `npm start` does.
+    const child = spawn(process.execPath, [...nodeFlags, self, "--child", name], {
+      stdio: "inherit",
+      env: withCompileCache(process.env),
+    });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }

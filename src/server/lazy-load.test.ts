@@ -1,5 +1,8 @@
 // What a server process loads before its first request or job: no probot, evaluator, renderer, setup page or docs.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -56,5 +59,30 @@ describe("lazy loading", () => {
     const loaded = loadedBy(["src/server/runtime.ts"]);
     expect(loaded).toContain("src/server/runtime.ts");
     expect(loaded.filter((path) => path === "src/api/app.ts" || path === "src/jobs/worker.ts")).toEqual([]);
+  });
+
+  it("the terragate command with a warm compile cache never loads Node's TypeScript stripper", () => {
+    // TMPDIR moves the default cache directory: the first run fills it, the second reads from it.
+    const temp = mkdtempSync(join(tmpdir(), "terragate-compile-cache-"));
+    const preload = `process.on("exit", () => process.stderr.write(JSON.stringify(process.moduleLoadList.filter((name) => name.includes("amaro")))));`;
+    const stripperLoads = () => {
+      const result = spawnSync(
+        process.execPath,
+        ["--import", `data:text/javascript,${encodeURIComponent(preload)}`, "bin/terragate.js", "--version"],
+        {
+          cwd: fileURLToPath(rootUrl),
+          encoding: "utf8",
+          env: { PATH: process.env["PATH"] ?? "", TMPDIR: temp },
+        },
+      );
+      expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      return JSON.parse(result.stderr) as string[];
+    };
+    try {
+      expect(stripperLoads()).toEqual(["NativeModule internal/deps/amaro/dist/index"]);
+      expect(stripperLoads()).toEqual([]);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 });
