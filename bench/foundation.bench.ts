@@ -1,8 +1,13 @@
-// Foundation benchmark: start-up time of a full server on a fresh embedded database, /health latency and peak RSS.
-import { mkdtemp, rm } from "node:fs/promises";
+// Foundation benchmark: start-up time of a full server on a fresh embedded database, /health latency, peak RSS,
+// and the resident memory of an idle `npm start`.
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/env.ts";
+import { nodeFlags } from "../src/config/node-flags.ts";
 import { freePort } from "../src/db/embedded-host.ts";
 import { createLogger } from "../src/logging/logger.ts";
 import { startRuntime } from "../src/server/runtime.ts";
@@ -28,7 +33,49 @@ async function timedHealth(url: string): Promise<number> {
   return performance.now() - started;
 }
 
+const IDLE_SECONDS = 10;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Current and peak resident memory of process `pid` in MiB (the kernel's VmRSS and VmHWM). */
+async function residentMiB(pid: number): Promise<{ now: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { now: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
+}
+
+/**
+ * `npm start` as a user runs it (the bin, its V8 flags, an embedded database in `dataDir`): once
+ * listening, it idles IDLE_SECONDS, answers one /health, and the resident memory of its Node process
+ * (the database's processes apart) is read. Resolves to that reading, then stops the server.
+ */
+async function idleServe(dataDir: string): Promise<{ now: number; peak: number }> {
+  const port = await freePort();
+  const bin = fileURLToPath(new URL("../bin/terragate.js", import.meta.url));
+  const child = spawn(process.execPath, [...nodeFlags, bin, "serve"], {
+    env: { ...process.env, TERRAGATE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`terragate serve exited with ${code} before listening`)));
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        if (line.includes('"listening on port')) resolve();
+      });
+    });
+    await sleep(IDLE_SECONDS * 1000);
+    await timedHealth(`http://127.0.0.1:${port}/health`);
+    await sleep(1000);
+    return await residentMiB(child.pid!);
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
 export async function run(): Promise<void> {
+  await idleRss();
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-bench-"));
   try {
     const config = loadConfig({
@@ -74,6 +121,22 @@ export async function run(): Promise<void> {
     }
     console.log(
       `peak RSS (server and client in one process): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function idleRss(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "terragate-bench-idle-"));
+  try {
+    // The first start creates the database (and fills Node's compile cache if empty); a restart is the usual case.
+    const first = await idleServe(dataDir);
+    const again = await idleServe(dataDir);
+    console.log(
+      `idle \`npm start\` (Node process, embedded PostgreSQL apart), ${IDLE_SECONDS} s after listening: ` +
+        `RSS ${again.now.toFixed(0)} MiB after a restart, ${first.now.toFixed(0)} MiB on the first start (empty data dir) ` +
+        `(peak during start-up ${again.peak.toFixed(0)} / ${first.peak.toFixed(0)} MiB; target < 150 MB)`,
     );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
