@@ -80,6 +80,37 @@ export function evaluationQueue(event: string, payload: Routing): string {
   return `github:installation:${installation}`;
 }
 
+type Intake =
+  | { kind: "invalid"; error: string }
+  | { kind: "ignored" }
+  | { kind: "store"; action: string | null; installationExternalId: string | null; queueName: string };
+
+/**
+ * What intake keeps of a verified delivery's body. Synchronous, so the parsed payload (~5× the
+ * body's size) is garbage before the delivery waits for its commit: only the body is stored.
+ */
+function readIntake(event: string, body: string): Intake {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return {
+      kind: "invalid",
+      error: "the webhook body is not JSON (set the app's content type to application/json)",
+    };
+  }
+  const routing = Routing.safeParse(json);
+  if (!routing.success) return { kind: "invalid", error: "unexpected webhook payload shape" };
+  if (!isHandledEvent(event, routing.data)) return { kind: "ignored" };
+  return {
+    kind: "store",
+    action: routing.data.action ?? null,
+    installationExternalId:
+      routing.data.installation === undefined ? null : String(routing.data.installation.id),
+    queueName: evaluationQueue(event, routing.data),
+  };
+}
+
 export function createGithubWebhookRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const credentials = createCredentialsCache(deps);
@@ -125,33 +156,23 @@ export function createGithubWebhookRoutes(deps: AppDeps): Hono {
         return c.json({ error: "X-GitHub-Event and X-GitHub-Delivery headers are required" }, 400);
       }
       if (event === "ping") return c.json({ ok: true, pong: true }, 200);
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        return c.json(
-          { error: "the webhook body is not JSON (set the app's content type to application/json)" },
-          400,
-        );
-      }
-      const routing = Routing.safeParse(json);
-      if (!routing.success) return c.json({ error: "unexpected webhook payload shape" }, 400);
-      if (!isHandledEvent(event, routing.data)) return c.json({ ok: true, ignored: true }, 200);
+      const intake = readIntake(event, body);
+      if (intake.kind === "invalid") return c.json({ error: intake.error }, 400);
+      if (intake.kind === "ignored") return c.json({ ok: true, ignored: true }, 200);
 
       const stored = await deliveries.store({
         delivery: {
           vcs: "github",
           deliveryId,
           event,
-          action: routing.data.action ?? null,
-          installationExternalId:
-            routing.data.installation === undefined ? null : String(routing.data.installation.id),
+          action: intake.action,
+          installationExternalId: intake.installationExternalId,
           rawPayload: body,
         },
         job: {
           taskIdentifier: "evaluate-event",
           payload: { vcs: "github", deliveryId },
-          queueName: evaluationQueue(event, routing.data),
+          queueName: intake.queueName,
           jobKey: `evaluate:github:${deliveryId}`,
           maxAttempts: evaluateMaxAttempts,
         },
