@@ -10,8 +10,10 @@ const rootUrl = new URL("../..", import.meta.url).href;
 
 /** The source files and packages a fresh Node process loads when it imports `modules` (as serve does). */
 function loadedBy(modules: string[]): string[] {
+  // As serve does: module loading prepared first (also much faster than Node's own resolution).
   const script = `
     import { registerHooks } from "node:module";
+    (await import(new URL("src/server/module-loading.ts", ${JSON.stringify(rootUrl)}).href)).prepareModuleLoading();
     const loaded = new Set();
     registerHooks({ load(url, context, next) { loaded.add(url); return next(url, context); } });
     for (const module of ${JSON.stringify(modules)}) await import(new URL(module, ${JSON.stringify(rootUrl)}).href);
