@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=1024
 // The `terragate` command: a plain-JavaScript Node.js version check, then the TypeScript CLI (type stripping, Node >= 22.18).
 import { enableCompileCache } from "node:module";
 import { nodeProblem } from "./preflight.js";

@@ -3,15 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * V8 sizes the young generation from the machine's memory (semi-spaces of up to 32–64 MiB on a
- * large host) and keeps what it grew to. At start-up that no longer happens (prepareModuleLoading in
- * src/server/module-loading.ts removed the ~150 MB of garbage that loading the dependency graph
- * made): an idle server holds about 155 MB with or without this flag. Under request load it still
- * does: in the GitHub benchmark the server peaked at 306 MiB (HTTP and worker) and 359 MiB (HTTP
- * only) without the flag, 227 and 272 MiB with it. So the flag stays. V8 reads these only at
- * start-up, so they must be on the command line (a test checks npm start and the bin).
+ * V8 flags, read only at start-up, so they must be on the command line (a test checks npm start and
+ * the bin).
+ *
+ * `--max-semi-space-size=16`: V8 sizes the young generation from the machine's memory (semi-spaces
+ * of up to 32 MiB here) and keeps what it grew to. Start-up no longer grows it (prepareModuleLoading
+ * in src/server/module-loading.ts): an idle server holds ~120 MiB with or without the flag. Under
+ * request load it still does, by up to 32 MiB more for the process's life, so the flag stays.
+ *
+ * `--max-old-space-size=1024`: without a limit V8 takes a quarter of the machine's memory as the
+ * heap's (~6 GB here), and on such a "large" heap lets the old generation grow up to 4× what the
+ * last full collection kept before it collects again; with 1 GiB it grows at most ~1.6×. Under a
+ * webhook backlog (HTTP only, 200 deliveries/s offered to a server that stores ~60/s on a busy
+ * 2-core machine) the server peaked at 263–343 MiB with it against 341–412 MiB without. 1 GiB is
+ * 4× the memory target and far above the largest body the server reads (a 64 MiB plan).
  */
-export const nodeFlags = ["--max-semi-space-size=16"] as const;
+export const nodeFlags = ["--max-semi-space-size=16", "--max-old-space-size=1024"] as const;
 
 /**
  * `env` for a Node process whose entry point is a TypeScript file (a benchmark's server): Node's

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { nodeProblem } from "../../bin/preflight.js";
+import { nodeFlags } from "../../src/config/node-flags.ts";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
@@ -82,7 +83,7 @@ describe("bin/terragate.js", () => {
   it.runIf(systemIsOld)(
     `on the system's old ${systemNode} (${systemVersion ?? "absent"}), npm start's command line prints the one line`,
     async () => {
-      const result = await terragate(["--max-semi-space-size=16"], ["serve"], systemNode);
+      const result = await terragate([...nodeFlags], ["serve"], systemNode);
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split("\n")).toEqual([
         expect.stringContaining(`this is Node.js ${systemVersion}`),
