@@ -130,7 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         metrics,
         ...(worker ? { workerStatus: worker.status } : {}),
       });
-      const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      const server = createHttpServer(app.fetch);
       port = await listen(server, config.PORT);
       cleanups.push(() => closeServer(server, shutdownTimeoutMs));
       logger.info({ port, url: config.publicUrl }, `listening on port ${port}`);
@@ -150,6 +150,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await unwind();
     throw error;
   }
+}
+
+/**
+ * How long an idle keep-alive connection stays open. Node's default, 5 s, is shorter than what sits
+ * in front of a server (load balancers keep idle connections 60 s) and than a busy client's timers:
+ * such a client sends its next request on a connection the server is closing that instant, and
+ * gets a reset (the GitHub benchmark's load generator did, on a loaded machine).
+ */
+export const keepAliveTimeoutMs = 65_000;
+
+/** The HTTP server for `fetch`, keeping idle connections keepAliveTimeoutMs. */
+export function createHttpServer(fetch: (request: Request) => Response | Promise<Response>): Server {
+  const server = createAdaptorServer({ fetch }) as Server;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  // Node requires the headers timeout to exceed the keep-alive timeout.
+  server.headersTimeout = keepAliveTimeoutMs + 1_000;
+  return server;
 }
 
 function listen(server: Server, port: number): Promise<number> {
