@@ -164,10 +164,13 @@ describe("dispatch-run", () => {
       dispatch: platforms.github.dispatch,
     };
     const logger = bed.deps.logger;
+    // GitHub answers slowly, so the second worker comes while the first is mid-dispatch (holding the lock).
+    bed.github.state.latencyMs = 200;
     const outcomes = await Promise.allSettled([
       attemptDispatch(bed.database.client, provider, target, logger),
       attemptDispatch(bed.database.client, provider, target, logger),
     ]);
+    bed.github.state.latencyMs = 0;
     expect(bed.github.state.dispatches).toHaveLength(1);
     const described = outcomes.map((outcome) =>
       outcome.status === "fulfilled" ? outcome.value.type : (outcome.reason as Error).name,

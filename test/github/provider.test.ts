@@ -1,6 +1,6 @@
 // The GitHub VcsProvider through the real probot octokit against the fake GitHub API.
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { renderCheckRun } from "../../src/render/check-run-output.ts";
 import type { DirspaceReport, RunReport } from "../../src/render/run-report.ts";
 import { createGithubClients } from "../../src/vcs/github/clients.ts";
@@ -49,6 +49,19 @@ afterAll(async () => {
 });
 
 describe("GitHub provider", () => {
+  it("sends a call without waiting on a timer first (no queue in front of GitHub)", async () => {
+    await provider.getFile("a/main.tf", "feature");
+    // With timers that never fire, a call queued behind one (probot's retry and throttling
+    // plugins queue each call through Bottleneck, which waits timer ticks) never answers.
+    vi.useFakeTimers({ toFake: ["setTimeout", "setInterval"] });
+    try {
+      expect(await provider.getFile("a/main.tf", "feature")).toBe("# changed");
+      expect(await provider.getUserPermission("alice")).toBe("maintain");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("reads files at a ref and answers null for a missing one", async () => {
     expect(await provider.getFile("a/main.tf", "feature")).toBe("# changed");
     expect(await provider.getFile("nope.tf", "feature")).toBeNull();

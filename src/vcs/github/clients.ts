@@ -1,5 +1,4 @@
 // Builds probot octokits (app auth → installation token, retry, throttling) and providers per installation.
-import Bottleneck from "bottleneck";
 import type { Logger } from "pino";
 import { ProbotOctokit } from "probot";
 import { withSpan } from "../../tracing/tracing.ts";
@@ -7,6 +6,7 @@ import type { VcsProvider } from "../types.ts";
 import type { GithubAppCredentials } from "./credentials.ts";
 import { TreeListingCache } from "./git-trees.ts";
 import { createGithubProvider, type GithubOctokit } from "./provider.ts";
+import { createRequestPacing } from "./request-pacing.ts";
 
 export interface GithubClients {
   /** An octokit acting as the installation (installation token fetched and cached on demand). */
@@ -45,17 +45,25 @@ function tokenCache(limit = 1_000) {
 }
 
 /**
- * One per process (or per test); holds the token cache and the write pacing shared by the
+ * One per process (or per test); holds the token cache and the request pacing shared by the
  * octokits it builds. Each event still gets its own octokit and provider.
  */
 export function createGithubClients(options: GithubClientsOptions): GithubClients {
   const cache = tokenCache();
-  // Writes are serialized per installation, as GitHub asks of integrations, instead of probot's
-  // process-wide one-write-per-second: a PR with many dirspaces must not wait a second per check
-  // run. Secondary rate limit answers are still honoured by the throttling plugin (retry-after).
-  const write = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
-  const notifications = new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
   const log = options.logger.child({ name: "github" });
+  // Retries and rate limits by our own hook, not probot's retry and throttling plugins (same rules,
+  // without their per-call timer waits; see request-pacing.ts). As before, writes are not spaced:
+  // a PR with many dirspaces must not wait a second per check run (probot's default pacing).
+  const pacing = createRequestPacing({
+    onRateLimit: (retryAfter, request, retryCount) => {
+      log.warn({ retryAfter, retryCount }, `GitHub rate limit on ${request.method} ${request.url}`);
+      return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
+    },
+    onSecondaryRateLimit: (retryAfter, request, retryCount) => {
+      log.warn({ retryAfter, retryCount }, `GitHub secondary rate limit on ${request.method} ${request.url}`);
+      return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
+    },
+  });
   // Git objects never change: tree listings are shared by every provider of the process.
   const treeCache = new TreeListingCache();
 
@@ -74,33 +82,13 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
         warn: (message: string) => log.warn(message),
         error: (message: string) => log.error(message),
       },
-      throttle: {
-        id: `installation-${installationId}`,
-        write,
-        notifications,
-        onRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number,
-        ) => {
-          log.warn({ retryAfter, retryCount }, `GitHub rate limit on ${request.method} ${request.url}`);
-          return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
-        },
-        onSecondaryRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number,
-        ) => {
-          log.warn(
-            { retryAfter, retryCount },
-            `GitHub secondary rate limit on ${request.method} ${request.url}`,
-          );
-          return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
-        },
-      },
+      throttle: { enabled: false },
+      retry: { enabled: false },
     });
+    const paced = pacing.pacerFor(`installation-${installationId}`);
+    octokit.hook.wrap("request", (request, requestOptions) =>
+      paced(requestOptions, async () => request(requestOptions)),
+    );
     // Outermost hook: one span per API call, its retries and rate-limit waits included.
     octokit.hook.wrap("request", (request, requestOptions) =>
       withSpan(
