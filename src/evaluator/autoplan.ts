@@ -6,7 +6,7 @@ import { buildRunNotes, type RunNotes } from "../domain/run-notes.ts";
 import { computeLayers, type DirspaceRunState, type StackLayers } from "../domain/stack-layers.ts";
 import { refusalMarker, renderRefusal } from "../render/refusal.ts";
 import { platformFor } from "../vcs/registry.ts";
-import type { PullRequestInfo, VcsProvider } from "../vcs/types.ts";
+import type { PullRequestInfo, RepoRole, VcsProvider } from "../vcs/types.ts";
 import type { EvaluatorContext } from "./context.ts";
 import { startRun } from "./create-manifest.ts";
 import { type Decision, decide, type RefusalProblem } from "./decide.ts";
@@ -77,6 +77,8 @@ export interface AutoplanInput {
   trigger: "push" | "next_layer";
   /** next_layer: plans made before this moment are made again. */
   replanBefore?: Date;
+  /** Role lookups started before the config was read (prefetchRole), so they overlap it. */
+  prefetchedRoles?: ReadonlyMap<string, Promise<RepoRole>>;
 }
 
 export type AutoplanOutcome =
@@ -86,7 +88,11 @@ export type AutoplanOutcome =
 
 export async function autoplan(context: EvaluatorContext, input: AutoplanInput): Promise<AutoplanOutcome> {
   const { provider, pullRequest, state } = input;
-  const author = await createPersonResolver(provider, state.config)(pullRequest.author);
+  const author = await createPersonResolver(
+    provider,
+    state.config,
+    input.prefetchedRoles,
+  )(pullRequest.author);
   const { layers, appliedAt } = await loadLayers(
     context,
     input.pullRequestRow,

@@ -16,6 +16,7 @@ import { platformFor } from "../vcs/registry.ts";
 import type { PrEvent } from "../vcs/types.ts";
 import { autoplan } from "./autoplan.ts";
 import type { EvaluatorContext } from "./context.ts";
+import { prefetchRole } from "./gather-facts.ts";
 import { loadRepoState } from "./load-repo-state.ts";
 
 export type PrOutcome =
@@ -28,19 +29,16 @@ export type PrOutcome =
 
 export async function handlePullRequest(context: EvaluatorContext, event: PrEvent): Promise<PrOutcome> {
   const db = context.database.db;
+  // The VCS reads need none of the rows written below: they start first and overlap them.
+  const reading = event.action === "closed" ? null : readForAutoplan(context, event);
+  reading?.catch(() => {});
   const installation = await upsertInstallation(db, event.installation);
   const repository = await upsertRepository(db, installation, event.repo);
   const pullRequestRow = await upsertPullRequest(db, repository, event.pullRequest);
 
-  if (event.action === "closed") return closePullRequest(context, event, repository, pullRequestRow);
+  if (reading === null) return closePullRequest(context, event, repository, pullRequestRow);
 
-  const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
-  const state = await loadRepoState(
-    provider,
-    event.repo.defaultBranch,
-    event.pullRequest,
-    context.moduleIndexes,
-  );
+  const { provider, authorRole, state } = await reading;
   if (!state.ok) {
     await provider.upsertComment(
       event.pullRequest.number,
@@ -62,7 +60,21 @@ export async function handlePullRequest(context: EvaluatorContext, event: PrEven
     defaultBranch: event.repo.defaultBranch,
     state,
     trigger: "push",
+    prefetchedRoles: authorRole,
   });
+}
+
+/** The repository's state at the PR head, with the author's role looked up alongside (autoplan needs it). */
+async function readForAutoplan(context: EvaluatorContext, event: PrEvent) {
+  const provider = await context.providerFor(event.installation, event.repo.owner, event.repo.name);
+  const authorRole = prefetchRole(provider, event.pullRequest.author);
+  const state = await loadRepoState(
+    provider,
+    event.repo.defaultBranch,
+    event.pullRequest,
+    context.moduleIndexes,
+  );
+  return { provider, authorRole, state };
 }
 
 /**

@@ -5,6 +5,8 @@ import { createTreeReader, type TreeEntry, type TreeListing } from "./tree-walk.
 
 /** GitHub lists at most this many files of a pull request (30 pages of 100). */
 export const pullRequestFilesLimit = 3000;
+/** The most files GitHub lists per page. */
+const filesPerPage = 100;
 
 const objectId = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
@@ -44,6 +46,16 @@ export class TreeListingCache {
       this.held -= value.entries.length;
     }
   }
+}
+
+/** The paths of a PR's file listing: a rename gives both. */
+function pathsOf(files: Array<{ filename: string; previous_filename?: string }>): string[] {
+  const paths = new Set<string>();
+  for (const file of files) {
+    paths.add(file.filename);
+    if (file.previous_filename) paths.add(file.previous_filename);
+  }
+  return [...paths];
 }
 
 function entryType(type: string): TreeEntry["type"] {
@@ -117,21 +129,17 @@ export function createGitTrees(
     listFiles: (treeish) => reader.listFiles(treeish),
     listBlobs: (treeish) => reader.listBlobs(treeish),
     async changedFiles(prNumber) {
-      const { data: pull } = await octokit.rest.pulls.get({ ...base, pull_number: prNumber });
-      if (pull.changed_files <= pullRequestFilesLimit) {
-        const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
-          ...base,
-          pull_number: prNumber,
-          per_page: 100,
-        });
-        if (files.length >= pull.changed_files) {
-          const paths = new Set<string>();
-          for (const file of files) {
-            paths.add(file.filename);
-            if (file.previous_filename) paths.add(file.previous_filename);
-          }
-          return [...paths];
-        }
+      const listing = { ...base, pull_number: prNumber, per_page: filesPerPage };
+      // The count and the first page at once: most PRs fit one page, so that is one round trip.
+      const [{ data: pull }, { data: first }] = await Promise.all([
+        octokit.rest.pulls.get({ ...base, pull_number: prNumber }),
+        octokit.rest.pulls.listFiles({ ...listing, page: 1 }),
+      ]);
+      if (first.length >= pull.changed_files) return pathsOf(first);
+      if (pull.changed_files <= pullRequestFilesLimit && first.length === filesPerPage) {
+        const rest = await octokit.paginate(octokit.rest.pulls.listFiles, { ...listing, page: 2 });
+        const files = [...first, ...rest];
+        if (files.length >= pull.changed_files) return pathsOf(files);
       }
       // More than GitHub lists: compare the trees, going down only where shas differ.
       return reader.diff(await mergeBase(pull.base.sha, pull.head.sha), pull.head.sha);

@@ -25,6 +25,7 @@
 // request GET /_actions/id-token?run=ID (see actionsJobEnv); tokens carry GitHub's documented claims.
 // sign-in (oauth.ts): GET|POST /login/oauth/authorize, POST /login/oauth/access_token, GET /user,
 // GET /user/installations, GET /user/memberships/orgs/{org}.
+// github.state.hold(method, pathPattern) holds matching requests until the function it returns is called.
 // Lists paginate with per_page/page and a `Link` header; every answer carries x-ratelimit-* headers;
 // unknown repos, files and routes answer 404 with GitHub's error body.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -130,6 +131,9 @@ async function handle(
   const method = request.method ?? "GET";
   const body = await readBody(request);
   if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
+  for (const hold of state.holds.filter((held) => held.method === method && held.pathPattern.test(path))) {
+    await hold.released;
+  }
   const result =
     (method === "GET" &&
       (await oidc?.answer(state, path, url.searchParams, request.headers.authorization))) ||

@@ -136,6 +136,13 @@ export interface FakeFailure {
   afterRecording?: boolean;
 }
 
+/** Requests matching `method` + `pathPattern` wait for `released` before they are answered. */
+export interface FakeHold {
+  method: string;
+  pathPattern: RegExp;
+  released: Promise<void>;
+}
+
 export function fakeSha(seed: string): string {
   return createHash("sha1").update(seed).digest("hex");
 }
@@ -416,6 +423,21 @@ export class FakeGithubState {
 
   fail(failure: FakeFailure): void {
     this.failures.push(failure);
+  }
+
+  /** Requests held unanswered until `release()` (a test of what a client asks for at the same time). */
+  readonly holds: FakeHold[] = [];
+
+  /** Holds every request matching `method` + `pathPattern` until the returned function is called. */
+  hold(method: string, pathPattern: RegExp): () => void {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const hold = { method, pathPattern, released: promise };
+    this.holds.push(hold);
+    return () => {
+      const index = this.holds.indexOf(hold);
+      if (index >= 0) this.holds.splice(index, 1);
+      resolve();
+    };
   }
 
   /** Requests whose path starts with the given prefix (or all), e.g. to count API calls per event. */
