@@ -147,7 +147,7 @@ export async function attemptDispatch(
         return { type: "dispatched", runId: run.runId, adopted: true };
       }
     }
-    return dispatchNew(db, provider, target);
+    return dispatchNew(db, provider, target, attempts.length > 0);
   });
   if (outcome === undefined) {
     throw new DispatchBusyError(`another worker is dispatching work manifest ${id} right now`);
@@ -159,19 +159,26 @@ async function dispatchNew(
   db: Database,
   provider: VcsProvider,
   target: DispatchTarget,
+  earlierAttempts: boolean,
 ): Promise<DispatchAttempt> {
   const id = target.manifestId;
   const { token, hash } = createWorkToken();
-  // The intent, committed before GitHub is called: one valid token, this attempt's.
-  await db.transaction(async (tx) => {
-    await revokeWorkTokens(tx, id, "a later dispatch of this work manifest replaced it");
-    await insertWorkToken(tx, {
-      hash,
-      workManifestId: id,
-      installationId: target.installationId,
-      expiresAt: new Date(Date.now() + workTokenLifetimeMs),
+  const intent = {
+    hash,
+    workManifestId: id,
+    installationId: target.installationId,
+    expiresAt: new Date(Date.now() + workTokenLifetimeMs),
+  };
+  // The intent, committed before GitHub is called: one valid token, this attempt's. Without an
+  // earlier attempt (read under the lock) there is no token to revoke, and the insert is all.
+  if (earlierAttempts) {
+    await db.transaction(async (tx) => {
+      await revokeWorkTokens(tx, id, "a later dispatch of this work manifest replaced it");
+      await insertWorkToken(tx, intent);
     });
-  });
+  } else {
+    await insertWorkToken(db, intent);
+  }
   const run = await provider.dispatchWorkflow({
     workflowFile: target.dispatch.workflowFile,
     ref: target.defaultBranch,
