@@ -250,8 +250,9 @@ async function dispatchLatencyAndCalls(): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await ackLatency();
+  // Dispatch latency first: on a busy machine the ack load can fail (connections refused) and end the run.
   await dispatchLatencyAndCalls();
+  await ackLatency();
   console.log(
     `load generator + fake GitHub process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );
