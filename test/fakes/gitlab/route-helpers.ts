@@ -124,6 +124,14 @@ export function projectJson(project: FakeProject, baseUrl: string) {
     id: project.id,
     path_with_namespace: project.path,
     name: project.path.split("/").at(-1),
+    path: project.path.split("/").at(-1),
+    // As GitLab answers: the namespace the project is in (a group or subgroup), by its full path.
+    namespace: {
+      full_path: project.path.split("/").slice(0, -1).join("/"),
+      path: project.path.split("/").at(-2),
+      kind: "group",
+    },
+    archived: false,
     default_branch: project.defaultBranch,
     visibility: project.visibility,
     visibility_level: visibilityLevel[project.visibility],

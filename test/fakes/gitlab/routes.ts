@@ -59,7 +59,21 @@ function blobId(content: string): string {
   return hash.toString(16).padStart(40, "0");
 }
 
+/** GET /projects/:id/repository/commits/:sha — a branch name or a sha (the refresh reads the default branch's head). */
+function commitAt(state: FakeGitlabState, request: FakeRequest): FakeResponse {
+  return withProject((project) => {
+    const ref = decodeURIComponent(request.params[1] ?? "");
+    const sha = project.branches.get(ref) ?? (state.commits.has(ref) ? ref : undefined);
+    if (!sha) return notFound("404 Commit Not Found");
+    return {
+      status: 200,
+      body: { id: sha, short_id: sha.slice(0, 8), title: `commit ${sha.slice(0, 8)}`, parent_ids: [] },
+    };
+  })(state, request);
+}
+
 export const routes: Route[] = [
+  { method: "GET", pattern: new RegExp(`^${P}/repository/commits/([^/]+)$`), handle: commitAt },
   { method: "GET", pattern: new RegExp(`^${P}/repository/files/([^/]+)/raw$`), handle: rawFile },
   { method: "GET", pattern: new RegExp(`^${P}/repository/tree$`), handle: repositoryTree },
   {
