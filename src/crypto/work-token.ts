@@ -105,6 +105,8 @@ export interface OidcOptions {
   issuer: string;
   jwksUrl: string;
   audience: string;
+  /** What to check in the CI definition when a token is refused, in the CI's own words. */
+  setupHint?: string;
 }
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -133,7 +135,7 @@ export async function verifyOidcToken(token: string, options: OidcOptions): Prom
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new WorkTokenError(
-      `the OIDC token was rejected (${detail}); check the job grants \`id-token: write\` and that the audience is ${options.audience}`,
+      `the OIDC token was rejected (${detail}); ${options.setupHint ?? `check the job grants \`id-token: write\` and that the audience is ${options.audience}`}`,
       { cause },
     );
   }

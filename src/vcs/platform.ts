@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { AppDeps } from "../api/app.ts";
 import type { Config } from "../config/env.ts";
 import type { OidcOptions } from "../crypto/work-token.ts";
-import type { DatabaseClient } from "../db/client.ts";
+import type { Database, DatabaseClient } from "../db/client.ts";
 import type { OAuthProvider } from "./oauth.ts";
 import type { InstallationRef, Vcs, VcsEvent, VcsProvider } from "./types.ts";
 
@@ -91,14 +91,23 @@ export interface RunnerIdentity {
 }
 
 export interface RunnerAuth {
-  /** Where the CI's OIDC tokens come from; the audience is this server's public URL. */
-  oidc(config: Config): OidcOptions;
+  /**
+   * Where the CI's OIDC tokens come from for a run on the instance at `webUrl` (VcsLinks.instanceUrl
+   * of the manifest's installation: each GitLab installation names its own); the audience is this
+   * server's public URL.
+   */
+  oidc(config: Config, webUrl: string): OidcOptions;
   identity(claims: Record<string, unknown>, run: DispatchedRun): RunnerIdentity;
 }
 
 export interface VcsLinks {
-  /** The VCS's web base URL (GitHub.com, GitHub Enterprise Server, a GitLab instance). */
+  /** The VCS's server-wide web base URL (GitHub.com, GitHub Enterprise Server, GITLAB_URL). */
   webUrl(config: Config): string;
+  /**
+   * The web base URL of the instance an installation lives on: the server-wide one on GitHub, the
+   * instance a GitLab group or project was connected on (`--url`, a self-managed GitLab) on GitLab.
+   */
+  instanceUrl(deps: { config: Config; database: { db: Database } }, installationId: number): Promise<string>;
   /** The CI run's page built from its id, when the dispatch did not tell its URL. */
   ciRunUrl(config: Config, repoFullName: string, runId: string): string;
   /** The stable "Details" link of a manifest's statuses, served by this VCS's routes. */

@@ -73,7 +73,7 @@ export async function buildManifestResponse(
       token_expires_at: expiresAt.toISOString(),
       repository: {
         full_name: repository.fullName,
-        clone_url: `${platformFor(vcs).links.webUrl(deps.config)}/${repository.fullName}.git`,
+        clone_url: `${await platformFor(vcs).links.instanceUrl(deps, manifest.installationId)}/${repository.fullName}.git`,
         vcs,
       },
       pull_request: pullRequest?.number ?? null,

@@ -59,7 +59,8 @@ export async function authenticateRunner(
   const platform = platformFor(vcs);
   let claims: JWTPayload;
   try {
-    claims = await verifyOidcToken(token, platform.runnerAuth.oidc(deps.config));
+    const webUrl = await platform.links.instanceUrl(deps, manifest.installationId);
+    claims = await verifyOidcToken(token, platform.runnerAuth.oidc(deps.config, webUrl));
   } catch (error) {
     if (error instanceof WorkTokenError) throw new RunnerApiError(401, error.message);
     throw error;

@@ -177,6 +177,15 @@ export async function gitlabProjectId(
   return row?.externalId ?? null;
 }
 
+/** The GitLab instance an installation was connected on (its `--url`); null when it is not a GitLab installation. */
+export async function gitlabInstanceUrl(executor: Executor, installationId: number): Promise<string | null> {
+  const [row] = await executor
+    .select({ instanceUrl: gitlabConnections.instanceUrl })
+    .from(gitlabConnections)
+    .where(eq(gitlabConnections.installationId, installationId));
+  return row?.instanceUrl ?? null;
+}
+
 /** A GitLab installation whose token GitLab refused, as the health endpoint lists it. */
 export interface BrokenGitlabInstallation {
   installation: string;

@@ -40,6 +40,7 @@ export const githubPlatform: VcsPlatform = {
   },
   links: {
     webUrl: githubWebUrl,
+    instanceUrl: async (deps) => githubWebUrl(deps.config),
     ciRunUrl: (config, repoFullName, runId) =>
       `${githubWebUrl(config)}/${repoFullName}/actions/runs/${runId}`,
     runLink: (publicUrl, manifestId) => `${publicUrl}/api/github/v1/runs/${manifestId}`,

@@ -5,6 +5,7 @@ import type { AppDeps } from "../../api/app.ts";
 import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-routes.ts";
 import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gitlab/webhook-routes.ts";
 import type { Config } from "../../config/env.ts";
+import { gitlabInstanceUrl } from "../../db/queries/gitlab-connections.ts";
 import type { OAuthProvider } from "../oauth.ts";
 import type { EventContext, ProviderSource, VcsPlatform } from "../platform.ts";
 import { type InstallationRef, UnsupportedEventError, type VcsEvent } from "../types.ts";
@@ -77,7 +78,13 @@ export const gitlabPlatform: VcsPlatform = {
   },
   links: {
     webUrl: gitlabWebUrl,
-    ciRunUrl: (config, repoFullName, runId) => `${gitlabWebUrl(config)}/${repoFullName}/-/jobs/${runId}`,
+    // A self-managed GitLab connected with --url is its installation's instance, not GITLAB_URL.
+    async instanceUrl(deps, installationId) {
+      const stored = await gitlabInstanceUrl(deps.database.db, installationId);
+      return (stored ?? deps.config.GITLAB_URL).replace(/\/+$/, "");
+    },
+    // A GitLab run's id is its pipeline's.
+    ciRunUrl: (config, repoFullName, runId) => `${gitlabWebUrl(config)}/${repoFullName}/-/pipelines/${runId}`,
     runLink: (publicUrl, manifestId) => `${publicUrl}/api/gitlab/v1/runs/${manifestId}`,
   },
   dispatch: {
@@ -87,9 +94,14 @@ export const gitlabPlatform: VcsPlatform = {
     snippet: gitlabCiSnippet,
   },
   runnerAuth: {
-    oidc(config) {
-      const issuer = gitlabWebUrl(config);
-      return { issuer, jwksUrl: `${issuer}/oauth/discovery/keys`, audience: config.publicUrl };
+    // GitLab signs id_tokens with its own keys and names itself (its external URL) as the issuer.
+    oidc(config, webUrl) {
+      return {
+        issuer: webUrl,
+        jwksUrl: `${webUrl}/oauth/discovery/keys`,
+        audience: config.publicUrl,
+        setupHint: `check the job's \`id_tokens\` has TERRAGATE_ID_TOKEN with the audience \`aud: ${config.publicUrl}\` (the Terragate component's server_url) and that the project is on ${webUrl}`,
+      };
     },
     identity: gitlabRunnerIdentity,
   },
