@@ -37,19 +37,23 @@ if (process.env.FAKE_FAIL) { console.log("FAILED infra/b (prod)"); process.exit(
 `;
 
 let runnerServer: Server;
-let runnerUrl: string;
+/** The runner server's base URL: it also plays the Terragate server, which serves the file at its own path. */
+let serverBase: string;
+const servedPaths = ["/api/gitlab/v1/ci/terragate-run.js"];
+const downloads: string[] = [];
 
 beforeAll(async () => {
   // The file the component downloads (its runner_url), from a local server: the test runs offline.
   runnerServer = createServer((request, response) => {
-    if (request.url !== "/terragate-run.js") {
+    if (!servedPaths.includes(request.url ?? "")) {
       response.writeHead(404).end();
       return;
     }
+    downloads.push(request.url ?? "");
     response.writeHead(200, { "content-type": "text/javascript" }).end(fakeTerragate);
   });
   await new Promise<void>((resolve) => runnerServer.listen(0, "127.0.0.1", resolve));
-  runnerUrl = `http://127.0.0.1:${(runnerServer.address() as AddressInfo).port}/terragate-run.js`;
+  serverBase = `http://127.0.0.1:${(runnerServer.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
@@ -60,13 +64,15 @@ beforeEach(async () => {
   project = mkdtempSync(join(tmpdir(), "terragate-component-"));
   mkdirSync(join(project, "templates"));
   copyFileSync(join(root, "templates/terragate.yml"), join(project, "templates/terragate.yml"));
-  // The README's file, with the include pointed at this checkout and terragate replaced by the stand-in.
+  // The README's file, with the include pointed at this checkout and server_url at the stand-in server, which
+  // serves the stand-in for terragate where Terragate serves its runner: runner_url is left unset, as the README leaves it.
   const ci = readmeGitlabCi()
     .replace(/- remote: \S+/, "- local: templates/terragate.yml")
     .replace(
       /( +)server_url: (\S+)\n/,
-      `$1server_url: $2\n$1runner_url: ${runnerUrl}\n$1runner_sha256: ${createHash("sha256").update(fakeTerragate).digest("hex")}\n$1terraform_version: ""\n`,
+      `$1server_url: ${serverBase}/\n$1runner_sha256: ${createHash("sha256").update(fakeTerragate).digest("hex")}\n$1terraform_version: ""\n`,
     );
+  downloads.length = 0;
   writeFileSync(join(project, ".gitlab-ci.yml"), ci);
   const git = (...args: string[]) =>
     run("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: project });
@@ -97,7 +103,8 @@ function jobs(listJson: string): Array<{ name: string; when: string }> {
   return JSON.parse(listJson.slice(listJson.indexOf("["))) as Array<{ name: string; when: string }>;
 }
 
-describe("GitLab CI component", () => {
+// gitlab-ci-local starts slowly on a loaded machine.
+describe("GitLab CI component", { timeout: 90_000 }, () => {
   it("passes GitLab's CI schema and stays out of pipelines Terragate did not create", async () => {
     const listed = await gitlabCi(["--list-json"]);
     expect(listed.code).toBe(0);
@@ -123,8 +130,10 @@ describe("GitLab CI component", () => {
     const result = await gitlabCi(["--force-shell-executor", ...inputs, "terragate"]);
     expect(result.code).toBe(0);
     const seen = JSON.parse(readFileSync(join(project, "fake-terragate.json"), "utf8"));
+    // Downloaded from server_url (the Terragate server serves the runner of its own version).
+    expect(downloads).toEqual(["/api/gitlab/v1/ci/terragate-run.js"]);
     expect(seen).toEqual({
-      args: ["run", "--vcs", "gitlab", "--api-url", "https://terragate.example.com"],
+      args: ["run", "--vcs", "gitlab", "--api-url", `${serverBase}/`],
       manifest: "wm-1",
       token: "tok-1",
       vcs: "gitlab",

@@ -1,8 +1,13 @@
 // The .gitlab-ci.yml a project adds for Terragate: shown by the README and by the note when it is missing.
+import { ciFilePath } from "../../api/gitlab/ci-file-routes.ts";
 
-/** The component's address in the README; a mirror of this repository on GitLab works the same way. */
-export const componentRemoteUrl =
-  "https://raw.githubusercontent.com/terragate/terragate/v0.1.0/templates/terragate.yml";
+/**
+ * The component's address: the Terragate server serves it (and the runner it downloads), so the
+ * project runs the version of its server with nothing else to host; a mirror on GitLab works too.
+ */
+export function componentRemoteUrl(serverUrl: string): string {
+  return `${serverUrl.replace(/\/+$/, "")}${ciFilePath("terragate.yml")}`;
+}
 
 export function gitlabCiSnippet(serverUrl = "https://terragate.example.com"): string {
   return [
@@ -24,7 +29,7 @@ export function gitlabCiSnippet(serverUrl = "https://terragate.example.com"): st
     "  TERRAGATE_WORK_MANIFEST_ID: $[[ inputs.terragate_work_manifest_id ]]",
     "",
     "include:",
-    `  - remote: ${componentRemoteUrl}`,
+    `  - remote: ${componentRemoteUrl(serverUrl)}`,
     "    inputs:",
     `      server_url: ${serverUrl}`,
     "      work_manifest_id: $[[ inputs.terragate_work_manifest_id ]]",

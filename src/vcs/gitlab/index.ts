@@ -2,6 +2,7 @@
 // and sign-in — what the registry hands to jobs, the evaluator, the renderer and the runner endpoints.
 import type { Hono } from "hono";
 import type { AppDeps } from "../../api/app.ts";
+import { createCiFileRoutes } from "../../api/gitlab/ci-file-routes.ts";
 import { createGitlabInstallationRoutes } from "../../api/gitlab/installation-routes.ts";
 import { createGitlabIntakeState, createGitlabWebhookRoutes } from "../../api/gitlab/webhook-routes.ts";
 import type { Config } from "../../config/env.ts";
@@ -50,12 +51,13 @@ async function completeEvent(event: VcsEvent, context: EventContext): Promise<Vc
   return { ...event, pullRequest: { ...current, state: event.pullRequest.state } };
 }
 
-/** The webhook on both of its paths, and connecting a group or project (admin); mounted before /api/v1. */
+/** The webhook on both of its paths, connecting a group or project (admin), and the CI files; mounted before /api/v1. */
 function mountRoutes(app: Hono, deps: AppDeps): void {
   const intake = createGitlabIntakeState(deps);
   app.route("/api/v1/gitlab", createGitlabWebhookRoutes(intake));
   app.route("/api/v1/gitlab", createGitlabInstallationRoutes(deps));
   app.route("/api/gitlab/v1", createGitlabWebhookRoutes(intake));
+  app.route("/api/gitlab/v1", createCiFileRoutes());
 }
 
 export const gitlabPlatform: VcsPlatform = {
