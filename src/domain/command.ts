@@ -104,12 +104,13 @@ function parseQueryCommand(action: QueryAction, argument: string): Command {
 function parseUnlock(argument: string): Command {
   const pullRequests: number[] = [];
   for (const word of argument === "" ? [] : argument.split(/[\s,]+/).filter((part) => part !== "")) {
-    const match = /^#?(\d{1,9})$/.exec(word);
+    // `#18` as GitHub writes a pull request, `!18` as GitLab writes a merge request.
+    const match = /^[#!]?(\d{1,9})$/.exec(word);
     const number = match ? Number(match[1]) : 0;
     if (number < 1) {
       return {
         kind: "invalid",
-        message: `\`terragate unlock\` takes pull request numbers such as \`terragate unlock 17 #18\`, got \`${word}\`.`,
+        message: `\`terragate unlock\` takes the numbers of the requests whose locks to release, such as \`terragate unlock 17 18\`, got \`${word}\`.`,
       };
     }
     if (!pullRequests.includes(number)) pullRequests.push(number);

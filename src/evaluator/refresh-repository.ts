@@ -76,9 +76,13 @@ export function readSnapshot(
 }
 
 /** The failing check's text: every problem, as many as fit the VCS's limit. */
-export function configProblemsSummary(problems: readonly string[], limit: number): string {
+export function configProblemsSummary(
+  problems: readonly string[],
+  limit: number,
+  changeRequests = "pull requests",
+): string {
   const lines = [
-    `\`${repoConfigPath}\` on the default branch is invalid: pull requests are refused and drift`,
+    `\`${repoConfigPath}\` on the default branch is invalid: ${changeRequests} are refused and drift`,
     "schedules do not run until it is fixed.",
     "",
     ...problems.map((problem) => `- ${problem}`),
@@ -165,13 +169,13 @@ export async function refreshRepository(input: RefreshInput): Promise<RefreshOut
 }
 
 async function reportBrokenConfig(provider: VcsProvider, sha: string, problems: string[]): Promise<void> {
-  const limits = platformFor(provider.vcs).limits;
+  const { limits, words } = platformFor(provider.vcs);
   await provider.createCheckRun({
     name: configCheckName,
     headSha: sha,
     status: "completed",
     conclusion: "failure",
     title: `${problems.length} problem${problems.length === 1 ? "" : "s"} in ${repoConfigPath}`,
-    summary: configProblemsSummary(problems, limits.statusSummary),
+    summary: configProblemsSummary(problems, limits.statusSummary, `${words.changeRequest}s`),
   });
 }

@@ -157,6 +157,7 @@ export function createDispatchRunTask(deps: JobDeps): Task {
             platform.dispatch.workflowPath,
             repo.defaultBranch,
             platform.dispatch.snippet(deps.config.publicUrl),
+            platform.words.changeRequest,
           ),
         );
         return;

@@ -69,11 +69,18 @@ export function decideDriftIssue(
   target: DriftReportTarget,
   rows: DriftIssueRow[],
   limit: number,
+  changeRequest = "pull request",
 ): DriftIssueAction {
   if (rows.length === 0) return { type: "none" };
   const drifted = rows.some((row) => row.status === "drifted");
   const failed = rows.some((row) => row.status === "failed");
-  const body = renderDriftIssue({ fullName: target.fullName, branch: target.defaultBranch, rows, limit });
+  const body = renderDriftIssue({
+    fullName: target.fullName,
+    branch: target.defaultBranch,
+    rows,
+    limit,
+    changeRequest,
+  });
   if (drifted || failed) return { type: "publish", body };
   return { type: "close", body: renderDriftResolved(target.fullName, target.defaultBranch, rows.length) };
 }
@@ -121,7 +128,7 @@ export async function reportDrift(
   const { db } = deps.database;
   const states = await currentStates(db, target.repositoryId);
   const rows = states.map((state) => issueRow(deps.config, platform, target.fullName, state));
-  const action = decideDriftIssue(target, rows, platform.limits.comment);
+  const action = decideDriftIssue(target, rows, platform.limits.comment, platform.words.changeRequest);
   if (action.type === "none") return "none";
   const issue = await existingIssue(db, provider, target);
   const onlyFailures = action.type === "publish" && !rows.some((row) => row.status === "drifted");

@@ -21,6 +21,7 @@ import { renderCheckRun } from "../render/check-run-output.ts";
 import { renderResultComments } from "../render/result-comment.ts";
 import { ciRunUrl, outputsUrl } from "../render/run-links.ts";
 import { renderRunNotes } from "../render/run-notes.ts";
+import { automergeFailedNote } from "../render/run-reasons.ts";
 import type { DirspaceReport, RunReport } from "../render/run-report.ts";
 import { statusName } from "../render/status-names.ts";
 import type { VcsPlatform } from "../vcs/platform.ts";
@@ -281,7 +282,7 @@ async function automerge(
   if (!result.merged) {
     await provider.createComment(
       pullRequest.number,
-      `:warning: Everything is applied, but automerge could not merge this PR: ${result.message}`,
+      automergeFailedNote(platformFor(provider.vcs).words, result.message),
     );
   }
 }

@@ -3,6 +3,9 @@
 import { sql } from "drizzle-orm";
 import type { CronItem, Task } from "graphile-worker";
 import type { Database } from "../db/client.ts";
+import type { Vcs } from "../db/schema/index.ts";
+import type { VcsPlatform } from "../vcs/platform.ts";
+import { platformFor } from "../vcs/registry.ts";
 import { failDeadManifest } from "./manifest-lifecycle.ts";
 import type { JobDeps } from "./task-list.ts";
 
@@ -26,9 +29,24 @@ export const sweepRunsCron: CronItem = {
   options: { backfillPeriod: 0, maxAttempts: 1 },
 };
 
+/** Why a manifest that stopped moving failed, in its platform's words (a pipeline and .gitlab-ci.yml on GitLab). */
+export function staleRunReason(
+  row: { state: string; minutes: number },
+  limits: SweepLimits,
+  platform: Pick<VcsPlatform, "words" | "dispatch">,
+): string {
+  if (row.state === "running") {
+    return `the run started ${row.minutes} minutes ago and never reported results (limit: ${limits.runTimeoutMinutes} minutes, TERRAGATE_RUN_TIMEOUT_MINUTES); it was probably cancelled or its runner died`;
+  }
+  if (row.state === "dispatched") {
+    return `the ${platform.words.ciRun} was requested ${row.minutes} minutes ago but never started (limit: ${limits.dispatchTimeoutMinutes} minutes); check that ${platform.dispatch.workflowPath} exists on the default branch and that runners are available`;
+  }
+  return `the run could not be dispatched for ${row.minutes} minutes`;
+}
+
 export async function sweepRuns(db: Database, limits: SweepLimits): Promise<SweepResult> {
-  const stale = await db.execute<{ id: string; state: string; minutes: number }>(sql`
-    select id, state,
+  const stale = await db.execute<{ id: string; state: string; minutes: number; vcs: Vcs }>(sql`
+    select id, state, vcs,
            floor(extract(epoch from now() - coalesce(started_at, dispatched_at, created_at)) / 60)::int as minutes
     from work_manifests
     where (state = 'running' and started_at < now() - make_interval(mins => ${limits.runTimeoutMinutes}))
@@ -36,12 +54,7 @@ export async function sweepRuns(db: Database, limits: SweepLimits): Promise<Swee
        or (state = 'queued' and created_at < now() - make_interval(mins => ${limits.runTimeoutMinutes}))`);
   const failed: string[] = [];
   for (const row of stale) {
-    const reason =
-      row.state === "running"
-        ? `the run started ${row.minutes} minutes ago and never reported results (limit: ${limits.runTimeoutMinutes} minutes, TERRAGATE_RUN_TIMEOUT_MINUTES); it was probably cancelled or its runner died`
-        : row.state === "dispatched"
-          ? `the CI run was requested ${row.minutes} minutes ago but never started (limit: ${limits.dispatchTimeoutMinutes} minutes); check that .github/workflows/terragate.yml exists on the default branch and that runners are available`
-          : `the run could not be dispatched for ${row.minutes} minutes`;
+    const reason = staleRunReason(row, limits, platformFor(row.vcs));
     const done = await db.transaction((tx) => failDeadManifest(tx, row.id, reason));
     if (done) failed.push(row.id);
   }

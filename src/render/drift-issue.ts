@@ -25,6 +25,8 @@ export interface DriftIssueInput {
   rows: DriftIssueRow[];
   /** The VCS's limit on an issue body, in characters. */
   limit: number;
+  /** The VCS's word for a change request: "pull request" or "merge request". */
+  changeRequest?: string;
 }
 
 /** Characters kept free below the limit (line endings the VCS may normalize). */
@@ -80,7 +82,7 @@ export function renderDriftIssue(input: DriftIssueInput): string {
   ].join("\n");
   const foot = [
     "",
-    "To bring a dirspace back in sync, change the code to match and apply it in a pull request, or apply the default branch again (`reconcile: true` in `drift` does that on schedule where the access policy's `reconcile` list names `app`).",
+    `To bring a dirspace back in sync, change the code to match and apply it in a ${input.changeRequest ?? "pull request"}, or apply the default branch again (\`reconcile: true\` in \`drift\` does that on schedule where the access policy's \`reconcile\` list names \`app\`).`,
   ].join("\n");
   const budget = input.limit - safetyMargin;
   let body = head;

@@ -116,12 +116,13 @@ export function renderMissingWorkflow(
   workflowPath: string,
   defaultBranch: string,
   snippet: string,
+  changeRequest = "pull request",
 ): string {
   return [
     replyMarker(prNumber, "dispatch"),
     `:warning: **Terragate cannot start the run**: ${"`"}${workflowPath}${"`"} does not exist on ${"`"}${defaultBranch}${"`"}.`,
     "",
-    `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a change request cannot change the CI definition that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
+    `Add this file to ${"`"}${defaultBranch}${"`"} (runs are always started from the default branch, so a ${changeRequest} cannot change the CI definition that receives secrets), then comment ${"`"}terragate plan${"`"}:`,
     "",
     "```yaml",
     snippet,

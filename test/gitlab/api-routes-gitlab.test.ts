@@ -8,6 +8,7 @@ import { gitlabCiSnippet } from "../../src/vcs/gitlab/ci-snippet.ts";
 import { type SeededInstallation, seedInstallation } from "../api/api-fixture.ts";
 import type { FakeMergeRequest, FakePipeline, FakeProject } from "../fakes/gitlab/state.ts";
 import { adminToken, createGitlabBed, type GitlabBed } from "./gitlab-bed.ts";
+import { githubWordsIn } from "./gitlab-words.ts";
 import { project as hookProject, mergeRequestHook, noteHook } from "./payloads.ts";
 
 let bed: GitlabBed;
@@ -182,6 +183,21 @@ beforeAll(async () => {
   );
   expect(project.pipelines, JSON.stringify({ logs: bed.logs, notes: mergeRequest.notes })).toHaveLength(1);
   planManifestId = await runPipeline(project.pipelines.at(-1)!, "plan");
+  // Refused (prod waits for staging), and a request for help: notes of other kinds.
+  for (const body of ["terragate apply dir:infra/prod", "terragate help", "terragate unlock !99"]) {
+    const note = state.addNote(mergeRequest, "alice", body);
+    await sendHook(
+      "Note Hook",
+      noteHook({
+        body,
+        iid: 7,
+        noteId: note.id,
+        author: "alice",
+        authorId: state.user("alice").id,
+        project: hookProjectOf(),
+      }),
+    );
+  }
   const note = state.addNote(mergeRequest, "alice", "terragate apply dir:infra/staging");
   await sendHook(
     "Note Hook",
@@ -505,5 +521,22 @@ describe("every installation route for vcs=gitlab", () => {
     const githubKv = await bed.database.client
       .sql`select value from kv_entries where installation_id = ${github.id}`;
     expect(githubKv.map((row) => row["value"])).toEqual([{ login: "bravo" }]);
+  });
+
+  it("wrote every note and commit status of that merge request in GitLab's words", () => {
+    const bot = bed.gitlab.state.user("group_acme_bot").id;
+    const notes = mergeRequest.notes.filter((note) => note.authorId === bot);
+    const kinds = notes.map((note) => /<!-- terragate:([\w-]+):/.exec(note.body)?.[1]);
+    expect(kinds).toEqual(expect.arrayContaining(["plan", "apply", "refusal", "help", "unlock"]));
+    for (const note of notes) expect(githubWordsIn(note.body), note.body).toEqual([]);
+    expect(project.statuses.map((status) => status.name)).toEqual(
+      expect.arrayContaining([
+        "terragate plan: infra/staging (default)",
+        "terragate apply: infra/staging (default)",
+      ]),
+    );
+    for (const status of project.statuses) {
+      expect(githubWordsIn(`${status.name} ${status.description ?? ""}`), status.name).toEqual([]);
+    }
   });
 });

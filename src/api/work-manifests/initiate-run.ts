@@ -3,7 +3,9 @@ import type { Database } from "../../db/client.ts";
 import { consumeWorkToken, revokeWorkTokens } from "../../db/queries/work-tokens.ts";
 import type { repositories, Vcs } from "../../db/schema/index.ts";
 import { abortManifest, isFinished, markRunning } from "../../jobs/manifest-lifecycle.ts";
+import { closedReason, movedReason } from "../../render/run-reasons.ts";
 import type { InitiateRequest, InitiateResponse } from "../../runner/protocol.ts";
+import { platformFor } from "../../vcs/registry.ts";
 import type { AppDeps } from "../app.ts";
 import { buildManifestResponse } from "./initiate.ts";
 import type { WorkManifestRow } from "./manifest-store.ts";
@@ -79,12 +81,12 @@ export async function initiateRun(deps: AppDeps, vcs: Vcs, input: InitiateInput)
   }
   const pullRequest = await findPullRequest(db, manifest.pullRequestId);
   if (pullRequest?.state === "open" && pullRequest.headSha !== manifest.headSha) {
-    const reason = `the PR moved from ${manifest.headSha.slice(0, 7)} to ${pullRequest.headSha.slice(0, 7)} before this run started; the new commit is evaluated on its own`;
+    const reason = movedReason(platformFor(vcs).words, manifest.headSha, pullRequest.headSha);
     await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }
   if (pullRequest && endedBeforeRun(pullRequest, manifest)) {
-    const reason = `PR #${pullRequest.number} was ${pullRequest.state} before this run started`;
+    const reason = closedReason(platformFor(vcs).words, pullRequest.number, pullRequest.state);
     await db.transaction((tx) => abortManifest(tx, id, reason));
     return done(db, manifest, reason);
   }

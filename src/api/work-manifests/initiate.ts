@@ -48,7 +48,7 @@ export async function buildManifestResponse(
       const detail = error instanceof Error ? error.message : String(error);
       return {
         type: "invalid",
-        reason: `the workflow of ${dirspace.dir} (${dirspace.workspace}) is invalid: ${detail}; fix the workflows in .terragate/config.yml`,
+        reason: `the \`workflows\` entry of ${dirspace.dir} (${dirspace.workspace}) is invalid: ${detail}; fix it in .terragate/config.yml`,
       };
     }
   }

@@ -11,6 +11,7 @@ import {
   workManifests,
 } from "../../db/schema/index.ts";
 import { defaultSteps, type ManifestKind, Workflow, type WorkflowStep } from "../../runner/protocol.ts";
+import { platformFor } from "../../vcs/registry.ts";
 
 export type WorkManifestRow = typeof workManifests.$inferSelect;
 export type WorkManifestDirspaceRow = typeof workManifestDirspaces.$inferSelect;
@@ -81,7 +82,8 @@ export async function reconcileRefusal(
       and(eq(locks.repositoryId, manifest.repositoryId), eq(locks.dir, dir), eq(locks.workspace, workspace)),
     );
   if (lock) {
-    return `reconcile of ${dir} (${workspace}) refused: pull request #${lock.number} holds its lock, so nothing was applied; a later drift run reconciles it once #${lock.number} is merged or closed`;
+    const { changeRequest, reference } = platformFor(manifest.vcs).words;
+    return `reconcile of ${dir} (${workspace}) refused: ${changeRequest} ${reference(lock.number)} holds its lock, so nothing was applied; a later drift run reconciles it once ${reference(lock.number)} is merged or closed`;
   }
   return null;
 }

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { seal, unseal } from "../../crypto/seal.ts";
 import { plans } from "../../db/schema/index.ts";
 import type { PlanUpload } from "../../runner/protocol.ts";
+import { platformFor } from "../../vcs/registry.ts";
 import type { AppDeps } from "../app.ts";
 import {
   latestSuccessfulPlan,
@@ -90,7 +91,7 @@ export async function planForApply(
   if (!plan) {
     throw new RunnerApiError(
       404,
-      `there is no successful plan of ${dir} (${workspace}) in this PR; comment \`terragate plan\``,
+      `there is no successful plan of ${dir} (${workspace}) in this ${platformFor(manifest.vcs).words.changeRequestShort}; comment \`terragate plan\``,
     );
   }
   if (plan.headSha !== manifest.headSha || plan.baseSha !== manifest.baseSha) {

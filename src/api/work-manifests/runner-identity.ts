@@ -32,7 +32,10 @@ function tokenRefusal(
       `this work token was already used${manifest.runId ? ` (work manifest ${manifest.id} was started by run ${manifest.runId})` : ""}; a work token starts one run only`,
     ),
     revoked: new RunnerApiError(401, `this work token is no longer valid: ${reason ?? "revoked"}`),
-    expired: new RunnerApiError(401, "this work token has expired; comment on the PR to start a new run"),
+    expired: new RunnerApiError(
+      401,
+      `this work token has expired; comment on the ${platformFor(manifest.vcs).words.changeRequestShort} to start a new run`,
+    ),
   };
   return refusals[status];
 }

@@ -33,8 +33,9 @@ export class GitlabNotConnectedError extends VcsError {
 }
 
 /**
- * One per process. A 401 from GitLab marks the installation broken (the health endpoint and logs say
- * which, the next merge request event says how to reconnect); connecting again replaces the token.
+ * One per process. A 401 from GitLab marks the installation broken (the health endpoint, the admin
+ * page and the log say which and how to reconnect; the merge request cannot be told, as every note
+ * needs the refused token); connecting again replaces the token.
  */
 export function createGitlabProviderSource(deps: PlatformDeps): ProviderSource {
   const clients = new Map<string, CachedClient>();
