@@ -1,4 +1,5 @@
-// Small markdown helpers: escaping, code fences that cannot be broken out of, terraform plans as diffs.
+// Small markdown helpers: escaping, code that cannot be broken out of, dirspace names and lists, plans as diffs.
+import type { DirspaceRef } from "../domain/dirspace.ts";
 import { type TruncateOptions, truncateOutput } from "./truncate-output.ts";
 
 export function escapeHtml(text: string): string {
@@ -10,7 +11,31 @@ export function escapeCell(text: string): string {
   return escapeHtml(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-/** A fence longer than any backtick run inside `text`, so the output cannot close it early. */
+/** Inline code: a backtick inside would close it early, so it becomes a quote. */
+export function inlineCode(text: string): string {
+  return `\`${text.replaceAll("`", "'")}\``;
+}
+
+/** Names shown in one list before "and N more": a comment stays short on a PR touching hundreds. */
+export const listedPerLine = 10;
+
+/** `a, b and 3 more`: the first `limit` items, then how many were left out. */
+export function shortList(items: readonly string[], separator = ", ", limit = listedPerLine): string {
+  const shown = items.slice(0, limit);
+  const more = items.length - shown.length;
+  return more > 0 ? `${shown.join(separator)} and ${more} more` : shown.join(separator);
+}
+
+/** `infra/a` (default): how every comment names a dirspace. */
+export function dirspaceName(dirspace: DirspaceRef): string {
+  return `${inlineCode(dirspace.dir)} (${escapeHtml(dirspace.workspace)})`;
+}
+
+/** `infra/a` (default), `infra/b` (prod) — at most `limit` named, then "and N more". */
+export function dirspaceList(dirspaces: readonly DirspaceRef[], limit = listedPerLine): string {
+  return shortList(dirspaces.map(dirspaceName), ", ", limit);
+}
+
 /** Longest backtick run kept as is; longer runs are split so a fence never eats the budget. */
 const maxBacktickRun = 31;
 
@@ -20,6 +45,7 @@ function breakLongBacktickRuns(text: string): string {
   return text.replace(/`{32,}/g, (run) => run.match(/`{1,31}/g)!.join("\u200b"));
 }
 
+/** A fence longer than any backtick run inside `text`, so the output cannot close it early. */
 function fenceFor(text: string): string {
   let longest = 0;
   for (const match of text.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);

@@ -1,9 +1,10 @@
 // The refusal comment: which rule stopped a command, for which dirspaces, and what to type next.
 
-import { type DirspaceRef, formatDirspace } from "../domain/dirspace.ts";
+import type { DirspaceRef } from "../domain/dirspace.ts";
 import { repoConfigPath } from "../domain/parse-repo-config.ts";
 import type { PolicySource } from "../evaluator/access.ts";
 import type { RefusalProblem, RefusedAction } from "../evaluator/decide.ts";
+import { dirspaceList, inlineCode } from "./markdown.ts";
 
 export function refusalMarker(prNumber: number): string {
   return `<!-- terragate:refusal:pr-${prNumber} -->`;
@@ -19,14 +20,6 @@ const verb: Record<RefusedAction | "unlock", string> = {
 };
 
 const shortSha = (sha: string) => sha.slice(0, 7);
-const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
-
-/** `infra/a` (default), `infra/b` (prod) — at most `limit` shown, then "and N more". */
-export function listDirspaces(dirspaces: DirspaceRef[], limit = 10): string {
-  const shown = dirspaces.slice(0, limit).map((dirspace) => `${code(dirspace.dir)} (${dirspace.workspace})`);
-  const more = dirspaces.length - shown.length;
-  return more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
-}
 
 /** "2 hours ago", coarse on purpose. */
 export function relativeTime(then: Date, now: Date): string {
@@ -45,16 +38,16 @@ export function relativeTime(then: Date, now: Date): string {
 
 /** Where a principal list came from, so a person knows which file and key to change. */
 function sourceText(source: PolicySource, defaultBranch: string): string {
-  const file = `${code(repoConfigPath)} on ${code(defaultBranch)}`;
+  const file = `${inlineCode(repoConfigPath)} on ${inlineCode(defaultBranch)}`;
   switch (source.kind) {
     case "default":
-      return `Terragate's default, as ${file} has no ${code("access_control")}`;
+      return `Terragate's default, as ${file} has no ${inlineCode("access_control")}`;
     case "policy": {
-      const query = source.tagQuery.trim() === "" ? "" : ` (tag_query ${code(source.tagQuery)})`;
-      return `${code(`access_control.policies[${source.index}]`)}${query} in ${file}`;
+      const query = source.tagQuery.trim() === "" ? "" : ` (tag_query ${inlineCode(source.tagQuery)})`;
+      return `${inlineCode(`access_control.policies[${source.index}]`)}${query} in ${file}`;
     }
     case "no_match":
-      return `no ${code("access_control")} policy in ${file} matches`;
+      return `no ${inlineCode("access_control")} policy in ${file} matches`;
     default: {
       const unreachable: never = source;
       return unreachable;
@@ -63,7 +56,7 @@ function sourceText(source: PolicySource, defaultBranch: string): string {
 }
 
 function allowedText(allowed: string[], source: PolicySource, defaultBranch: string): string {
-  const who = allowed.length === 0 ? "nobody" : allowed.map(code).join(", ");
+  const who = allowed.length === 0 ? "nobody" : allowed.map(inlineCode).join(", ");
   return `allowed: ${who} (${sourceText(source, defaultBranch)})`;
 }
 
@@ -74,12 +67,12 @@ function forkLine(
 ): string {
   const cr = words.changeRequestShort;
   const from = problem.headRepository
-    ? `the fork ${code(problem.headRepository)}`
+    ? `the fork ${inlineCode(problem.headRepository)}`
     : "a fork that no longer exists";
-  const file = `${code(repoConfigPath)} on ${code(defaultBranch)}`;
+  const file = `${inlineCode(repoConfigPath)} on ${inlineCode(defaultBranch)}`;
   return problem.forkPrs === "refuse"
-    ? `this ${cr} comes from ${from}, and Terragate runs nothing for ${cr}s from forks (${code("fork_prs: refuse")}, the default) — an admin can set ${code("fork_prs: allow")} in ${file}; then people ${code("access_control")} allows can run it by comment after reviewing the code`
-    : `this ${cr} comes from ${from}: ${cr}s from forks are never planned on push (${code("fork_prs: allow")} runs them only on a comment) — someone allowed to plan can review the code and comment ${code("terragate plan")}`;
+    ? `this ${cr} comes from ${from}, and Terragate runs nothing for ${cr}s from forks (${inlineCode("fork_prs: refuse")}, the default) — an admin can set ${inlineCode("fork_prs: allow")} in ${file}; then people ${inlineCode("access_control")} allows can run it by comment after reviewing the code`
+    : `this ${cr} comes from ${from}: ${cr}s from forks are never planned on push (${inlineCode("fork_prs: allow")} runs them only on a comment) — someone allowed to plan can review the code and comment ${inlineCode("terragate plan")}`;
 }
 
 /** How the VCS names change requests: `#42` and "PR" on GitHub, `!42` and "MR" on GitLab. */
@@ -102,52 +95,52 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
   switch (problem.rule) {
     case "access": {
       const action = problem.action.replace("_", "-");
-      return `@${problem.who} may not ${action} ${listDirspaces(problem.dirspaces)}; ${allowedText(problem.allowed, problem.source, defaultBranch)} — ask one of them to comment, or an admin for access`;
+      return `@${problem.who} may not ${action} ${dirspaceList(problem.dirspaces)}; ${allowedText(problem.allowed, problem.source, defaultBranch)} — ask one of them to comment, or an admin for access`;
     }
     case "config_update": {
-      const files = problem.files.slice(0, 5).map(code).join(", ");
+      const files = problem.files.slice(0, 5).map(inlineCode).join(", ");
       const more = problem.files.length > 5 ? ` and ${problem.files.length - 5} more` : "";
-      return `this ${cr} changes ${files}${more}, so running ${listDirspaces(problem.dirspaces)} needs ${code("config_update")}, which @${problem.who} lacks; ${allowedText(problem.allowed, problem.source, defaultBranch)} — one of them must review the change and comment ${code("terragate plan")}`;
+      return `this ${cr} changes ${files}${more}, so running ${dirspaceList(problem.dirspaces)} needs ${inlineCode("config_update")}, which @${problem.who} lacks; ${allowedText(problem.allowed, problem.source, defaultBranch)} — one of them must review the change and comment ${inlineCode("terragate plan")}`;
     }
     case "fork":
       return forkLine(problem, defaultBranch, words);
     case "no_plan":
-      return `no plan for ${listDirspaces(problem.dirspaces)} in this ${cr} — comment ${code("terragate plan")}`;
+      return `no plan for ${dirspaceList(problem.dirspaces)} in this ${cr} — comment ${inlineCode("terragate plan")}`;
     case "stale_plan":
       return problem.planHeadSha !== pr.headSha
-        ? `the plan for ${listDirspaces([problem.dirspace])} is from ${code(shortSha(problem.planHeadSha))} but the ${cr} is at ${code(shortSha(pr.headSha))} — comment ${code("terragate plan")}`
-        : `the plan for ${listDirspaces([problem.dirspace])} was made against base ${code(shortSha(problem.planBaseSha))} but the base is now ${code(shortSha(pr.baseSha))} — comment ${code("terragate plan")}`;
+        ? `the plan for ${dirspaceList([problem.dirspace])} is from ${inlineCode(shortSha(problem.planHeadSha))} but the ${cr} is at ${inlineCode(shortSha(pr.headSha))} — comment ${inlineCode("terragate plan")}`
+        : `the plan for ${dirspaceList([problem.dirspace])} was made against base ${inlineCode(shortSha(problem.planBaseSha))} but the base is now ${inlineCode(shortSha(pr.baseSha))} — comment ${inlineCode("terragate plan")}`;
     case "superseded":
-      return `${ref(problem.pullRequestNumber)} ${problem.kind} ${listDirspaces([problem.dirspace])} after this plan — comment ${code("terragate plan")}`;
+      return `${ref(problem.pullRequestNumber)} ${problem.kind} ${dirspaceList([problem.dirspace])} after this plan — comment ${inlineCode("terragate plan")}`;
     case "locked":
-      return `${listDirspaces(problem.dirspaces)} locked by ${ref(problem.pullRequestNumber)} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close ${ref(problem.pullRequestNumber)}, or comment ${code(`terragate unlock ${problem.pullRequestNumber}`)}`;
+      return `${dirspaceList(problem.dirspaces)} locked by ${ref(problem.pullRequestNumber)} (applied ${relativeTime(problem.acquiredAt, now)}) — merge or close ${ref(problem.pullRequestNumber)}, or comment ${inlineCode(`terragate unlock ${problem.pullRequestNumber}`)}`;
     case "planned_before_dependency":
-      return `the plan for ${listDirspaces([problem.dirspace])} was made before ${listDirspaces([problem.dependency])}, which it depends on, was applied — comment ${code(`terragate plan dir:${problem.dirspace.dir}`)} (or wait for the plan Terragate started after that apply)`;
+      return `the plan for ${dirspaceList([problem.dirspace])} was made before ${dirspaceList([problem.dependency])}, which it depends on, was applied — comment ${inlineCode(`terragate plan dir:${problem.dirspace.dir}`)} (or wait for the plan Terragate started after that apply)`;
     case "layer_order": {
       const query = problem.applyFirst.map((dirspace) => `dir:${dirspace.dir}`);
       const unique = [...new Set(query)];
       const next =
         unique.length === 0
           ? "apply what they depend on first"
-          : `apply ${listDirspaces(problem.applyFirst)} first: comment ${code(`terragate apply ${unique.join(" or ")}`)}`;
-      return `${listDirspaces(problem.dirspaces)} depend${problem.dirspaces.length === 1 ? "s" : ""} on changes of this ${cr} that are not applied yet (stacks order, from ${code(repoConfigPath)} on ${code(defaultBranch)}) — ${next}, then plan and apply the next layer`;
+          : `apply ${dirspaceList(problem.applyFirst)} first: comment ${inlineCode(`terragate apply ${unique.join(" or ")}`)}`;
+      return `${dirspaceList(problem.dirspaces)} depend${problem.dirspaces.length === 1 ? "s" : ""} on changes of this ${cr} that are not applied yet (stacks order, from ${inlineCode(repoConfigPath)} on ${inlineCode(defaultBranch)}) — ${next}, then plan and apply the next layer`;
     }
     case "approval": {
       const parts = [`${problem.have} of ${problem.need} required approval${problem.need === 1 ? "" : "s"}`];
-      if (problem.anyOf.length > 0) parts.push(`from ${problem.anyOf.map(code).join(", ")}`);
+      if (problem.anyOf.length > 0) parts.push(`from ${problem.anyOf.map(inlineCode).join(", ")}`);
       if (problem.missingAllOf.length > 0)
-        parts.push(`and none yet from ${problem.missingAllOf.map(code).join(", ")}`);
+        parts.push(`and none yet from ${problem.missingAllOf.map(inlineCode).join(", ")}`);
       const stale = problem.stale
         .slice(0, 5)
         .map(
           (review) =>
-            `@${review.login} approved ${review.commitSha ? code(shortSha(review.commitSha)) : "an older commit"}`,
+            `@${review.login} approved ${review.commitSha ? inlineCode(shortSha(review.commitSha)) : "an older commit"}`,
         );
       if (stale.length > 0)
         parts.push(
-          `(${stale.join(", ")}, before the last push; approvals count for the head commit ${code(shortSha(pr.headSha))} only)`,
+          `(${stale.join(", ")}, before the last push; approvals count for the head commit ${inlineCode(shortSha(pr.headSha))} only)`,
         );
-      return `${parts.join(" ")} — get a review, then comment ${code("terragate apply")}`;
+      return `${parts.join(" ")} — get a review, then comment ${inlineCode("terragate apply")}`;
     }
     case "changes_requested":
       return `${problem.reviewers
@@ -155,15 +148,15 @@ function problemLine(problem: RefusalProblem, context: LineContext): string {
         .map((login) => `@${login}`)
         .join(
           ", ",
-        )} requested changes — get their approval or have the review dismissed, then comment ${code("terragate apply")}`;
+        )} requested changes — get their approval or have the review dismissed, then comment ${inlineCode("terragate apply")}`;
     case "merge_conflicts":
-      return `the ${cr} has merge conflicts — resolve them, then ${code("terragate plan")} again`;
+      return `the ${cr} has merge conflicts — resolve them, then ${inlineCode("terragate plan")} again`;
     case "status_checks":
-      return `status checks are not green: ${problem.failing.slice(0, 10).map(code).join(", ")} — wait for them or fix them, then comment ${code("terragate apply")}`;
+      return `status checks are not green: ${problem.failing.slice(0, 10).map(inlineCode).join(", ")} — wait for them or fix them, then comment ${inlineCode("terragate apply")}`;
     case "draft":
-      return `the ${cr} is a draft — mark it ready for review, then comment ${code("terragate apply")}`;
+      return `the ${cr} is a draft — mark it ready for review, then comment ${inlineCode("terragate apply")}`;
     case "apply_after_merge":
-      return `this repository applies after merge — merge the ${cr}, then comment ${code("terragate apply")}`;
+      return `this repository applies after merge — merge the ${cr}, then comment ${inlineCode("terragate apply")}`;
     case "pr_not_open":
       return `the ${cr} is ${problem.state} — reopen it to run commands`;
     default: {
@@ -192,15 +185,13 @@ export function renderRefusal(input: RefusalInput): string {
   const now = input.now ?? new Date();
   const lines = [
     refusalMarker(input.prNumber),
-    `:no_entry: **Cannot ${verb[input.action]}** ${listDirspaces(input.dirspaces)}`,
+    `:no_entry: **Cannot ${verb[input.action]}** ${dirspaceList(input.dirspaces)}`,
     ...input.problems.map(
       (problem) =>
         `- ${problemLine(problem, { pullRequest: input.pullRequest, defaultBranch: input.defaultBranch, now, words: input.words })}`,
     ),
     "",
-    `Requested by @${input.requestedBy} · ${code(shortSha(input.pullRequest.headSha))}`,
+    `Requested by @${input.requestedBy} · ${inlineCode(shortSha(input.pullRequest.headSha))}`,
   ];
   return lines.join("\n");
 }
-
-export { formatDirspace };

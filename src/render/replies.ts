@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { type CommandAction, commandActions, commandUsage } from "../domain/command.ts";
 import type { DirspaceRef } from "../domain/dirspace.ts";
 import type { RepoConfig } from "../domain/repo-config.ts";
-import { listDirspaces } from "./refusal.ts";
+import { dirspaceList } from "./markdown.ts";
 
 /** Room kept in a comment for the text around a clipped block (heading, fences, hint). */
 const frameChars = 500;
@@ -105,7 +105,7 @@ export function renderUnlocked(
   const lines = numbers
     .map((number) => {
       const mine = released.filter((lock) => lock.pullRequestNumber === number);
-      return mine.length === 0 ? null : `- ${reference(number)}: ${listDirspaces(mine)}`;
+      return mine.length === 0 ? null : `- ${reference(number)}: ${dirspaceList(mine)}`;
     })
     .filter((line): line is string => line !== null);
   return [replyMarker(prNumber, "unlock"), ":unlock: **Unlocked**", ...lines].join("\n");

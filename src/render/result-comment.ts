@@ -33,10 +33,6 @@ export function commentMarker(kind: ManifestKind, prNumber: number, part = 1): s
   return part === 1 ? `<!-- ${base} -->` : `<!-- ${base}:part-${part} -->`;
 }
 
-export function dirspaceLabel(dirspace: { dir: string; workspace: string }): string {
-  return `${dirspace.dir} (${dirspace.workspace})`;
-}
-
 function resultCell(report: RunReport, dirspace: DirspaceReport): string {
   switch (dirspace.state) {
     case "success":

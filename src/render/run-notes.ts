@@ -2,19 +2,7 @@
 import { type DirspaceRef, dirspaceKey } from "../domain/dirspace.ts";
 import type { RunNotes } from "../domain/run-notes.ts";
 import type { DirspaceRunState } from "../domain/stack-layers.ts";
-import { escapeHtml } from "./markdown.ts";
-
-const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
-const label = (dirspace: DirspaceRef) => `${code(dirspace.dir)} (${escapeHtml(dirspace.workspace)})`;
-
-/** Dirspaces shown per line before "and N more": the comment stays short on a PR touching hundreds. */
-const shownPerLine = 10;
-
-function joined(items: string[], separator: string): string {
-  const shown = items.slice(0, shownPerLine);
-  const more = items.length - shown.length;
-  return more > 0 ? `${shown.join(separator)}${separator}and ${more} more` : shown.join(separator);
-}
+import { dirspaceList, dirspaceName, escapeHtml, inlineCode, listedPerLine, shortList } from "./markdown.ts";
 
 const stateText: Record<DirspaceRunState | "waiting", string> = {
   applied: "✅ applied",
@@ -35,9 +23,9 @@ function layersBlock(notes: RunNotes, states: ReadonlyMap<string, DirspaceRunSta
     if (!done) reachedOpen = true;
     const entries = layer.map((dirspace) => {
       const state = stateOf(dirspace);
-      return `${label(dirspace)} ${stateText[waiting && state !== "applied" ? "waiting" : state]}`;
+      return `${dirspaceName(dirspace)} ${stateText[waiting && state !== "applied" ? "waiting" : state]}`;
     });
-    lines.push(`${index + 1}. ${joined(entries, " · ")}`);
+    lines.push(`${index + 1}. ${shortList(entries, " · ")}`);
   });
   return lines;
 }
@@ -50,23 +38,24 @@ export function renderRunNotes(
   const blocks: string[] = [];
   if (notes.reasons.length > 0) {
     const lines = notes.reasons
-      .slice(0, shownPerLine)
-      .map((entry) => `- ${label(entry)}: ${escapeHtml(entry.reasons.join("; "))}`);
-    if (notes.reasons.length > shownPerLine) lines.push(`- and ${notes.reasons.length - shownPerLine} more`);
+      .slice(0, listedPerLine)
+      .map((entry) => `- ${dirspaceName(entry)}: ${escapeHtml(entry.reasons.join("; "))}`);
+    if (notes.reasons.length > listedPerLine)
+      lines.push(`- and ${notes.reasons.length - listedPerLine} more`);
     blocks.push(["**Included because**", ...lines].join("\n"));
   }
   const layers = layersBlock(notes, states);
   if (layers.length > 0) blocks.push(layers.join("\n"));
-  for (const wait of notes.waits.slice(0, shownPerLine)) {
+  for (const wait of notes.waits.slice(0, listedPerLine)) {
     blocks.push(
-      `:warning: ${label(wait.dirspace)} was planned before ${joined(wait.waitsFor.map(label), ", ")} ${wait.waitsFor.length === 1 ? "was" : "were"} applied: its plan may change once ${wait.waitsFor.length === 1 ? "it is" : "they are"} — plan it again after that apply`,
+      `:warning: ${dirspaceName(wait.dirspace)} was planned before ${dirspaceList(wait.waitsFor)} ${wait.waitsFor.length === 1 ? "was" : "were"} applied: its plan may change once ${wait.waitsFor.length === 1 ? "it is" : "they are"} — plan it again after that apply`,
     );
   }
   if (notes.indexErrors.length > 0) {
     blocks.push(
       [
         ":warning: Could not parse (read as if empty; module changes through them are not seen):",
-        ...notes.indexErrors.map((error) => `- ${code(error)}`),
+        ...notes.indexErrors.map((error) => `- ${inlineCode(error)}`),
       ].join("\n"),
     );
   }
