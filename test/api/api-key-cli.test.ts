@@ -26,7 +26,9 @@ async function refresh(key: string): Promise<number> {
   return (await fixture.call("POST", "/api/v1/access-token/refresh", key)).status;
 }
 
-describe("terragate api-key", () => {
+// Each test starts six `terragate` processes one after another (each ~1 s, several on a loaded
+// two-core machine), so the 30 s meant for in-process tests is too short; each process has its own timeout.
+describe("terragate api-key", { timeout: 120_000 }, () => {
   it("creates a key once, lists it with its last use, and revokes it", async () => {
     const created = await terragate([
       "create",

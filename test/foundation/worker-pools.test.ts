@@ -136,8 +136,10 @@ test("a live pool keeps its running job: another worker never takes it", async (
 test("a job locked by a pool that never registered is given back only after the longer grace", async () => {
   // A longer grace than the other tests', so that a slow start of the worker cannot blur the two periods.
   const patient = { ...timing, unregisteredAfterMs: 6_000 };
-  await strandedJob("pool-from-an-older-version", 0);
+  // Read before the lock is written: the database stamps locked_at (and times the grace) with its own now(),
+  // which can be earlier than a clock read once the update has returned.
   const lockedAt = Date.now();
+  await strandedJob("pool-from-an-older-version", 0);
   let runs = 0;
   await worker(
     {
