@@ -16,7 +16,7 @@ export class MigrationError extends Error {
 }
 
 /**
- * Brings the database at `url` up to date. Replicas starting together queue on a session-level
+ * Brings the database at `url` up to date. Replicas starting together take turns on a session-level
  * advisory lock held on a dedicated connection, so exactly one applies each migration and the
  * others find nothing left to do. A failing migration throws a MigrationError with the SQL error.
  */
@@ -31,16 +31,14 @@ export async function migrate(
     onnotice: () => {},
     connection: { application_name: "terragate-migrate" },
   });
-  // An abort (a stop during start-up) cancels the wait for another replica's migration (a backend
-  // waiting on a lock reads nothing else, so only a cancel request reaches it) and closes the
-  // connection, so an unfinished migration rolls back.
-  const lock = sql`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
+  // An abort (a stop during start-up) while migrating closes the connection, so the unfinished
+  // migration rolls back.
   const onAbort = () => {
-    void Promise.resolve(lock.cancel()).finally(() => sql.end({ timeout: 0 }));
+    void sql.end({ timeout: 0 });
   };
-  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await lock;
+    await takeMigrationLock(sql, signal);
+    signal?.addEventListener("abort", onAbort, { once: true });
     signal?.throwIfAborted();
     try {
       await runStep("drizzle", () =>
@@ -65,6 +63,35 @@ export async function migrate(
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await sql.end({ timeout: 5 });
+  }
+}
+
+/** How often a replica waiting for another's migration tries the lock again. */
+const lockRetryMs = 200;
+
+/**
+ * Takes the migration lock, trying again while another replica holds it, until `signal` aborts.
+ * Not `pg_advisory_lock`: a backend waiting on a lock reads nothing from its client, so a stop could
+ * reach it only by a cancel request, and one that arrived before the wait began was lost — the
+ * backend then waited on, and its open connection kept the stopped process alive until the other
+ * replica let go. Between tries nothing is in flight, and the connection closes normally.
+ */
+async function takeMigrationLock(sql: postgres.Sql, signal: AbortSignal | undefined): Promise<void> {
+  for (;;) {
+    const [row] = await sql<{ locked: boolean }[]>`
+      select pg_try_advisory_lock(${migrationLockId.toString()}::bigint) as locked`;
+    if (row?.locked) return;
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, lockRetryMs);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+    signal?.throwIfAborted();
   }
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterEach, describe, expect, test } from "vitest";
-import { MigrationError, migrate, migrationsFolder } from "../../src/db/migrate.ts";
+import { MigrationError, migrate, migrationLockId, migrationsFolder } from "../../src/db/migrate.ts";
 import { createEmptyDatabase } from "../harness/database.ts";
 
 const drops: Array<() => Promise<void>> = [];
@@ -72,6 +72,30 @@ describe("migrate", () => {
     await sql.end();
     expect(duplicates).toHaveLength(0);
     expect(state.tables).toContain("public.installations");
+  });
+
+  test("a stop while another replica migrates ends the wait at once and leaves no connection open, whenever it comes", async () => {
+    const { url } = await emptyDatabase();
+    // Another replica is migrating: it holds the lock for longer than anyone would wait.
+    const replica = postgres(url, { max: 1, onnotice: () => {} });
+    await replica`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
+    const sockets = () => process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap").length;
+    try {
+      const before = sockets();
+      // From before the connection is made to well into the wait: a stop while connecting, or before the
+      // database began to wait, once left a socket open that kept a stopped `terragate serve` running.
+      for (const delayMs of [0, 1, 2, 3, 4, 6, 8, 12, 20, 50, 300]) {
+        const controller = new AbortController();
+        const migrating = migrate(url, { signal: controller.signal });
+        setTimeout(() => controller.abort(new Error("stop requested")), delayMs);
+        const started = performance.now();
+        await expect(migrating, `stopped after ${delayMs} ms`).rejects.toThrow("stop requested");
+        expect(performance.now() - started, `stopped after ${delayMs} ms`).toBeLessThan(5_000);
+        expect(sockets(), `open sockets after a stop at ${delayMs} ms`).toBe(before);
+      }
+    } finally {
+      await replica.end();
+    }
   });
 
   test("a failing migration throws with the SQL error and applies nothing of itself", async () => {
