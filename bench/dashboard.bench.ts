@@ -74,7 +74,7 @@ async function seed(
         await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, tags, state,
             success, has_changes, summary, exit_code, steps)
           select ${manifest["id"]}, ${installationId}, 'infra/stack' || d, 'default', array['prod'], 'success', true, true,
-            '{"add":1,"change":0,"destroy":0,"import":0}'::jsonb, 2, ${steps}::jsonb
+            '{"add":1,"change":0,"destroy":0,"import":0}'::jsonb, 2, ${steps}::text::jsonb
           from generate_series(1, ${DIRSPACES}) d`;
       }
       return pullRequestId;
@@ -90,7 +90,7 @@ async function seed(
       returning id`;
     await sql`insert into work_manifest_dirspaces (work_manifest_id, installation_id, dir, workspace, state, success, has_changes, exit_code, steps)
       values (${bigRun!["id"]}, ${installationId}, 'infra/big', 'default', 'success', true, true, 2,
-        ${JSON.stringify([{ name: "plan", success: true, exit_code: 2, output: big, duration_ms: 60000 }])}::jsonb)`;
+        ${JSON.stringify([{ name: "plan", success: true, exit_code: 2, output: big, duration_ms: 60000 }])}::text::jsonb)`;
     // Planner statistics, as autovacuum would have gathered them on a server with this history.
     await sql`analyze`;
     return { installationId, pullRequestId, longPullRequestId, bigRun: String(bigRun!["id"]) };

@@ -1,10 +1,17 @@
 // Runs: the installation's runs (filtered by tag query, repository, kind, state), one run's steps and full output, and its live state.
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { getRun, getRunDirspaces, type RunDirspace, runVersion } from "../../db/queries/dashboard-pages.ts";
+import {
+  dirspaceSteps,
+  getRun,
+  getRunDirspaces,
+  type RunDirspace,
+  runVersion,
+} from "../../db/queries/dashboard-pages.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { listWorkManifests } from "../../db/queries/work-manifest-resources.ts";
 import {
+  type StepResult,
   type WorkManifestKind,
   type WorkManifestState,
   workManifestKinds,
@@ -15,38 +22,108 @@ import type { DashboardEnv, DashboardServices } from "../context.ts";
 import { notFoundPage, requireInstallation } from "../guards.ts";
 import { listQuery, tagQueryParam } from "../list-query.ts";
 import { badge, changes, dirspaceLabel, duration, pager, shortSha, time } from "../views/format.ts";
-import { installationPage } from "../views/installation-frame.ts";
-import type { Html } from "../views/layout.ts";
-import { renderOutput } from "../views/output.ts";
+import { installationFrame, installationPage } from "../views/installation-frame.ts";
+import { OutputRenderer } from "../views/output.ts";
+import { streamedPage } from "../views/pages.ts";
 import { filterForm } from "../views/results.ts";
 import { runsTable } from "../views/runs-table.ts";
 
 const uuidPattern = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const liveStates: readonly WorkManifestState[] = ["queued", "dispatched", "running"];
 
-function dirspaceSection(dirspace: RunDirspace, index: number, timeZone: string): Html {
-  const steps = dirspace.steps ?? [];
+/** Output is rendered and sent in pieces of this many characters: each piece stays a small heap object. */
+const outputPieceChars = 32 * 1024;
+
+interface StepSource {
+  services: DashboardServices;
+  installationId: number;
+  runId: string;
+  /** Set once a read failed: the remaining dirspaces are not tried (the database is likely gone). */
+  failed: boolean;
+}
+
+/** One output rendered piece by piece: a megabyte of plan becomes many small strings, never one big one. */
+function* renderedOutput(output: string): Generator<string> {
+  const renderer = new OutputRenderer();
+  for (let at = 0; at < output.length; at += outputPieceChars)
+    yield renderer.push(output.slice(at, at + outputPieceChars));
+  yield renderer.end();
+}
+
+function stepHeading(step: StepResult): string {
+  return html`<div class="step"><h4>${badge(step.success ? "success" : "failure", step.success ? "ok" : "failed")} <code>${step.name}</code> <span class="muted small">exit ${step.exit_code ?? "—"}${
+    typeof step.duration_ms === "number" ? html` · ${duration(step.duration_ms)}` : ""
+  }</span></h4>
+`.toString();
+}
+
+/**
+ * A dirspace's steps, read when its turn comes (not with the page's other rows): the page holds one
+ * dirspace's output at a time, once. A failed read ends it with a notice.
+ */
+async function* dirspaceStepsSection(
+  source: StepSource,
+  dirspace: { dir: string; workspace: string },
+): AsyncGenerator<string> {
+  let steps: StepResult[] | undefined;
+  if (!source.failed) {
+    try {
+      steps = await withTenant(source.services.deps.database, source.installationId, (tx) =>
+        dirspaceSteps(tx, source.installationId, { id: source.runId, ...dirspace }),
+      );
+    } catch (error) {
+      source.failed = true;
+      source.services.deps.logger.error(
+        { err: error, runId: source.runId, dir: dirspace.dir, workspace: dirspace.workspace },
+        "dashboard could not read a dirspace's steps",
+      );
+    }
+  }
+  if (!steps) {
+    yield '<p class="notice error" role="alert">The steps of this dirspace could not be read; reload the page.</p>';
+    return;
+  }
+  if (steps.length === 0) yield '<p class="muted">No steps reported yet.</p>';
+  for (const [index, step] of steps.entries()) {
+    yield stepHeading(step);
+    if (step.output === "") yield '<p class="muted small">(no output)</p>';
+    else yield* renderedOutput(step.output);
+    yield "</div>";
+    // Let the output go once sent.
+    steps[index] = { ...step, output: "" };
+  }
+}
+
+/** A dirspace with its steps and full output, streamed. */
+async function* dirspaceSection(
+  source: StepSource,
+  dirspace: RunDirspace,
+  index: number,
+  timeZone: string,
+): AsyncGenerator<string> {
   const open = dirspace.state === "failure" || index === 0;
-  return html`<details class="dirspace" id="ds-${index}"${open ? " open" : ""}>
+  yield html`<details class="dirspace" id="ds-${index}"${open ? " open" : ""}>
 <summary>${badge(dirspace.state)} ${dirspaceLabel(dirspace.dir, dirspace.workspace)} ${changes(dirspace.summary)}${
     dirspace.exitCode !== null ? html` <span class="muted small">exit ${dirspace.exitCode}</span>` : ""
   }</summary>
 <p class="muted small">${dirspace.applyStartedAt ? html`apply started ${time(dirspace.applyStartedAt, timeZone)} · ` : ""}${
     dirspace.reportedAt ? html`reported ${time(dirspace.reportedAt, timeZone)}` : "not reported yet"
   }</p>
-${
-  steps.length === 0
-    ? html`<p class="muted">No steps reported yet.</p>`
-    : steps.map(
-        (
-          step,
-        ) => html`<div class="step"><h4>${badge(step.success ? "success" : "failure", step.success ? "ok" : "failed")} <code>${step.name}</code> <span class="muted small">exit ${step.exit_code ?? "—"}${
-          typeof step.duration_ms === "number" ? html` · ${duration(step.duration_ms)}` : ""
-        }</span></h4>
-${step.output === "" ? html`<p class="muted small">(no output)</p>` : renderOutput(step.output)}</div>`,
-      )
+`.toString();
+  yield* dirspaceStepsSection(source, dirspace);
+  yield "\n</details>";
 }
-</details>`;
+
+async function* runBody(
+  source: StepSource,
+  header: string,
+  dirspaces: RunDirspace[],
+  timeZone: string,
+): AsyncGenerator<string> {
+  yield header;
+  if (dirspaces.length === 0) yield '<p class="muted">No dirspaces.</p>';
+  for (const [index, dirspace] of dirspaces.entries())
+    yield* dirspaceSection(source, dirspace, index, timeZone);
 }
 
 export function runRoutes(services: DashboardServices): Hono<DashboardEnv> {
@@ -94,7 +171,7 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
     const found = await withTenant(deps.database, installation.id, async (tx) => {
       const [run, dirspaces, version] = await Promise.all([
         getRun(tx, installation.id, id),
-        getRunDirspaces(tx, installation.id, id, true),
+        getRunDirspaces(tx, installation.id, id),
         runVersion(tx, installation.id, id),
       ]);
       return run ? { run, dirspaces, version } : undefined;
@@ -104,7 +181,7 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
     const tz = c.get("view").timeZone;
     const words = platformFor(installation.vcs).words;
     const live = liveStates.includes(run.state);
-    const body = html`<h1>${run.kind[0]!.toUpperCase()}${run.kind.slice(1)} ${badge(run.state)}</h1>
+    const header = html`<h1>${run.kind[0]!.toUpperCase()}${run.kind.slice(1)} ${badge(run.state)}</h1>
 <p class="muted">${run.repo}${
       run.pullRequest !== null && run.pullRequestId !== null
         ? html` · <a href="${installation.base}/pulls/${run.pullRequestId}">${words.reference(run.pullRequest)}</a>`
@@ -125,23 +202,23 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
 ${run.failureReason ? html`<p class="notice error">${run.failureReason}</p>` : ""}
 ${live ? html`<p class="notice" role="status">This run is ${run.state}; the page updates by itself.</p>` : ""}
 <h2>Dirspaces</h2>
-${dirspaces.length === 0 ? html`<p class="muted">No dirspaces.</p>` : dirspaces.map((dirspace, index) => dirspaceSection(dirspace, index, tz))}`;
-    return c.html(
-      installationPage(c, installation, {
-        section: "runs",
-        title: `${run.kind} ${run.repo}`,
-        crumbs: [{ label: "Runs", href: `${installation.base}/runs` }, { label: run.id.slice(0, 8) }],
-        body,
-        ...(live
-          ? {
-              live: {
-                stateUrl: `${installation.base}/runs/${run.id}/state`,
-                version: found.version?.version ?? "",
-              },
-            }
-          : {}),
-      }),
-    );
+`;
+    const frame = installationFrame(installation, {
+      section: "runs",
+      title: `${run.kind} ${run.repo}`,
+      crumbs: [{ label: "Runs", href: `${installation.base}/runs` }, { label: run.id.slice(0, 8) }],
+      ...(live
+        ? {
+            live: {
+              stateUrl: `${installation.base}/runs/${run.id}/state`,
+              version: found.version?.version ?? "",
+            },
+          }
+        : {}),
+    });
+    // Streamed: a megabyte of plan is read and sent in pieces, never held whole (nor several times over).
+    const source: StepSource = { services, installationId: installation.id, runId: run.id, failed: false };
+    return streamedPage(c, frame, runBody(source, header.toString(), dirspaces, tz), deps.logger);
   });
 
   /** What the live page polls: a version that changes whenever the run or one of its dirspaces does. */

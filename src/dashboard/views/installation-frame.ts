@@ -48,17 +48,31 @@ export function installationCrumbs(installation: DashboardInstallation, ...rest:
   ];
 }
 
-/** A page of an installation: its crumbs (then `crumbs`), the section tabs, and the body. */
-export function installationPage(
-  c: Context<DashboardEnv>,
+export interface InstallationFrame {
+  section: Section | null;
+  title: string;
+  crumbs?: Crumb[];
+  live?: PageInput["live"];
+}
+
+/** The frame of an installation page: its crumbs (then `crumbs`) and the section tabs. */
+export function installationFrame(
   installation: DashboardInstallation,
-  input: { section: Section | null; title: string; crumbs?: Crumb[]; body: Html; live?: PageInput["live"] },
-): Html {
-  return page(c, {
+  input: InstallationFrame,
+): Omit<PageInput, "body"> {
+  return {
     title: input.title,
     crumbs: installationCrumbs(installation, ...(input.crumbs ?? [])),
     tabs: installationTabs(installation, input.section),
-    body: input.body,
     ...(input.live ? { live: input.live } : {}),
-  });
+  };
+}
+
+/** A page of an installation: its frame and the body. */
+export function installationPage(
+  c: Context<DashboardEnv>,
+  installation: DashboardInstallation,
+  input: InstallationFrame & { body: Html },
+): Html {
+  return page(c, { ...installationFrame(installation, input), body: input.body });
 }

@@ -1,5 +1,5 @@
 // The page frame every dashboard page shares: head, top bar with the signed-in person and sign-out, crumbs, tabs.
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import type { SessionClaims } from "../auth/session-token.ts";
 
 export type Html = ReturnType<typeof html>;
@@ -30,6 +30,14 @@ export interface PageFrame {
 }
 
 export function layout(frame: PageFrame): Html {
+  return html`${layoutStart(frame)}${frame.body}${raw(layoutEnd)}`;
+}
+
+/** Everything after the body: a streamed page sends it last. */
+export const layoutEnd = "\n</main>\n</body>\n</html>";
+
+/** Everything before the body, up to and with `<main>`: a streamed page sends it first. */
+export function layoutStart(frame: Omit<PageFrame, "body">): Html {
   const { session } = frame;
   return html`<!doctype html>
 <html lang="en" data-tz="${frame.timeZone}">
@@ -68,8 +76,5 @@ ${
     : ""
 }
 <main${frame.live ? html` data-live="${frame.live.stateUrl}" data-version="${frame.live.version}"` : ""}>
-${frame.body}
-</main>
-</body>
-</html>`;
+`;
 }

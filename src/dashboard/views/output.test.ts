@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderOutput } from "./output.ts";
+import { OutputRenderer, renderOutput } from "./output.ts";
 
 const text = (output: string) => renderOutput(output).toString();
 
@@ -41,5 +41,45 @@ describe("step output as HTML", () => {
     const line = '      + attribute = "value"\n';
     const output = line.repeat(40_000);
     expect(text(output).split('<span class="a">').length - 1).toBe(40_000);
+  });
+});
+
+describe("step output rendered as it arrives", () => {
+  const sample = [
+    "Terraform will perform the following actions:",
+    '  + resource "x" { name = "<b>&\'" }',
+    "\u001b[32m+ add\u001b[0m and \u001b[1mbold",
+    "  ~ change",
+    "-/+ replace",
+    " <= read",
+    "│ Error: broken",
+    "",
+    "plain line with \u00e9 and \u{1F600}",
+    "Plan: 1 to add.",
+  ].join("\n");
+
+  it("gives exactly the whole render whatever the pieces' boundaries (inside lines, codes and escapes)", () => {
+    const whole = text(sample);
+    for (let size = 1; size <= sample.length; size++) {
+      const renderer = new OutputRenderer();
+      let html = "";
+      for (let at = 0; at < sample.length; at += size) html += renderer.push(sample.slice(at, at + size));
+      html += renderer.end();
+      expect(html, `pieces of ${size}`).toBe(whole);
+    }
+  });
+
+  it("keeps a trailing line break and an empty output as the whole render does", () => {
+    for (const output of ["a\n", "\n\n", "", "x"]) {
+      const renderer = new OutputRenderer();
+      expect(renderer.push(output) + renderer.end()).toBe(text(output));
+    }
+  });
+
+  it("answers each piece's complete lines at once, not at the end", () => {
+    const renderer = new OutputRenderer();
+    expect(renderer.push("  + first\n  - sec")).toBe('<pre class="out"><span class="a">  + first</span>\n');
+    expect(renderer.push("ond\n")).toBe('<span class="d">  - second</span>\n');
+    expect(renderer.end()).toBe("</pre>");
   });
 });

@@ -1,4 +1,4 @@
-// Step output as HTML: every line kept, terraform's diff markers (+ - ~ -/+ <=) coloured, ANSI colour codes turned into the same classes.
+// Step output as HTML, whole or chunk by chunk: every line kept, terraform's diff markers (+ - ~ -/+ <=) coloured, ANSI colour codes turned into the same classes.
 import { raw } from "hono/html";
 import type { Html } from "./layout.ts";
 
@@ -10,8 +10,13 @@ const escapes: Record<string, string> = {
   "'": "&#39;",
 };
 
+const escapable = /[&<>"']/;
+const escapablePattern = /[&<>"']/g;
+
 function escapeText(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => escapes[character] ?? character);
+  return escapable.test(text)
+    ? text.replace(escapablePattern, (character) => escapes[character] ?? character)
+    : text;
 }
 
 /** SGR foreground colours terraform uses: green adds, red destroys, yellow changes, bold headings. */
@@ -26,24 +31,29 @@ const ansiClasses: Record<string, string> = {
 
 const ansiPattern = /\u001b\[([0-9;]*)m/g;
 
+const nonSpace = /\S/;
+const errorLine = /^(Error|│ Error):/;
+
+/** The class of a line by terraform's marker, read on the escaped line (`<=` is `&lt;=` there). */
 function lineClass(line: string): string | undefined {
-  const trimmed = line.trimStart();
-  if (trimmed.startsWith("-/+") || trimmed.startsWith("+/-")) return "r";
-  if (trimmed.startsWith("+")) return "a";
-  if (trimmed.startsWith("-")) return "d";
-  if (trimmed.startsWith("~")) return "c";
-  if (trimmed.startsWith("<=")) return "c";
-  if (/^(Error|│ Error):/.test(trimmed)) return "d";
+  const at = line.search(nonSpace);
+  if (at < 0) return undefined;
+  const first = line[at];
+  if (first === "+") return line.startsWith("+/-", at) ? "r" : "a";
+  if (first === "-") return line.startsWith("-/+", at) ? "r" : "d";
+  if (first === "~") return "c";
+  if (first === "&") return line.startsWith("&lt;=", at) ? "c" : undefined;
+  if (first === "E" || first === "│") return errorLine.test(line.slice(at)) ? "d" : undefined;
   return undefined;
 }
 
-/** One line with ANSI colour codes replaced by spans (unknown codes dropped, spans always closed). */
+/** One escaped line with ANSI colour codes replaced by spans (unknown codes dropped, spans always closed). */
 function ansiLine(line: string): string {
   let open = 0;
   let result = "";
   let last = 0;
   for (const match of line.matchAll(ansiPattern)) {
-    result += escapeText(line.slice(last, match.index));
+    result += line.slice(last, match.index);
     last = match.index + match[0].length;
     const codes = (match[1] ?? "").split(";");
     if (codes.includes("0") || codes[0] === "") {
@@ -57,23 +67,56 @@ function ansiLine(line: string): string {
       open += 1;
     }
   }
-  return result + escapeText(line.slice(last)) + "</span>".repeat(open);
+  return result + line.slice(last) + "</span>".repeat(open);
+}
+
+function renderLine(line: string): string {
+  if (line.includes("\u001b[")) return ansiLine(line);
+  const cls = lineClass(line);
+  return cls ? `<span class="${cls}">${line}</span>` : line;
 }
 
 /**
- * The whole output, escaped, with each changed line in a span of its kind. Lines are not split into
- * elements otherwise, so a megabyte of plan stays one text node per run of plain lines.
+ * Output rendered as it arrives: each `push` answers the HTML of the lines it completed, `end` the
+ * rest. Lines are not split into elements otherwise, so a megabyte of plan stays one text node per
+ * run of plain lines; the pieces joined are exactly `renderOutput` of the whole text.
  */
-export function renderOutput(output: string): Html {
-  const hasAnsi = output.includes("\u001b[");
-  const parts: string[] = [];
-  for (const line of output.split("\n")) {
-    if (hasAnsi && line.includes("\u001b[")) {
-      parts.push(ansiLine(line));
-      continue;
+export class OutputRenderer {
+  #carry = "";
+  #started = false;
+
+  /** `<pre>` and the complete lines of `text` (with what was carried before); the last partial line waits. */
+  push(text: string): string {
+    const joined = this.#carry + text;
+    const cut = joined.lastIndexOf("\n");
+    if (cut < 0) {
+      this.#carry = joined;
+      return this.#open();
     }
-    const cls = lineClass(line);
-    parts.push(cls ? `<span class="${cls}">${escapeText(line)}</span>` : escapeText(line));
+    this.#carry = joined.slice(cut + 1);
+    // Escaping leaves line breaks and ANSI codes alone, so one pass over the chunk does for all its lines.
+    const lines = escapeText(joined.slice(0, cut)).split("\n");
+    let result = this.#open();
+    for (const line of lines) result += `${renderLine(line)}\n`;
+    return result;
   }
-  return raw(`<pre class="out">${parts.join("\n")}</pre>`) as unknown as Html;
+
+  /** The last line and `</pre>`. */
+  end(): string {
+    const last = renderLine(escapeText(this.#carry));
+    this.#carry = "";
+    return `${this.#open()}${last}</pre>`;
+  }
+
+  #open(): string {
+    if (this.#started) return "";
+    this.#started = true;
+    return '<pre class="out">';
+  }
+}
+
+/** The whole output as one piece of HTML (see OutputRenderer). */
+export function renderOutput(output: string): Html {
+  const renderer = new OutputRenderer();
+  return raw(renderer.push(output) + renderer.end()) as unknown as Html;
 }

@@ -1,8 +1,9 @@
 // Rendering whole pages from a route: the frame filled from the request's view context, and plain message pages.
 import type { Context } from "hono";
 import { html } from "hono/html";
+import type { Logger } from "pino";
 import type { DashboardEnv } from "../context.ts";
-import { type Crumb, type Html, layout, type Tab } from "./layout.ts";
+import { type Crumb, type Html, layout, layoutEnd, layoutStart, type Tab } from "./layout.ts";
 
 export interface PageInput {
   title: string;
@@ -22,6 +23,57 @@ export function page(c: Context<DashboardEnv>, input: PageInput): Html {
     assetVersion: view.assetVersion,
     timeZone: view.timeZone,
   });
+}
+
+/** Pieces of a streamed page are sent once this many characters are ready (or the body ends). */
+const streamedPieceChars = 16 * 1024;
+
+/**
+ * A page sent as its body is made: the frame's start at once, then each piece `body` yields, then the
+ * frame's end, with back-pressure (the body is not read ahead of a slow reader, and stops if it
+ * leaves). A body that fails half-way cannot change the status any more: the page says so and ends.
+ */
+export function streamedPage(
+  c: Context<DashboardEnv>,
+  input: Omit<PageInput, "body">,
+  body: AsyncIterable<string>,
+  logger: Logger,
+): Response {
+  const view = c.get("view");
+  const start = layoutStart({
+    ...input,
+    session: c.get("session"),
+    csrfToken: view.csrfToken,
+    assetVersion: view.assetVersion,
+    timeZone: view.timeZone,
+  }).toString();
+  const pieces = body[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  let pending = start;
+  let ended = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        while (!ended && pending.length < streamedPieceChars) {
+          const next = await pieces.next();
+          if (next.done) ended = true;
+          else pending += next.value;
+        }
+      } catch (error) {
+        logger.error({ err: error, path: c.req.path }, "dashboard page failed while streaming");
+        pending += `<p class="notice error" role="alert">The server could not show the rest of this page; its log has the details.</p>`;
+        ended = true;
+      }
+      if (ended) pending += layoutEnd;
+      controller.enqueue(encoder.encode(pending));
+      pending = "";
+      if (ended) controller.close();
+    },
+    async cancel() {
+      await pieces.return?.();
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "text/html; charset=UTF-8" } });
 }
 
 /** A page that only says something (errors, sign-in problems). */

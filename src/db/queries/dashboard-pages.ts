@@ -358,41 +358,71 @@ export interface RunDirspace {
   hasChanges: boolean | null;
   summary: ChangeSummary | null;
   exitCode: number | null;
-  steps: StepResult[] | null;
   applyStartedAt: Date | null;
   reportedAt: Date | null;
   updatedAt: Date;
 }
 
-/** The run's dirspaces; `withSteps` adds every step's full output (the run page), else only states (live polling). */
+/** The run's dirspaces, without their steps: those can hold megabytes of output (see dirspaceSteps). */
 export async function getRunDirspaces(
   executor: Executor,
   installationId: number,
   id: string,
-  withSteps: boolean,
 ): Promise<RunDirspace[]> {
+  const d = workManifestDirspaces;
   return executor
     .select({
-      dir: workManifestDirspaces.dir,
-      workspace: workManifestDirspaces.workspace,
-      state: workManifestDirspaces.state,
-      success: workManifestDirspaces.success,
-      hasChanges: workManifestDirspaces.hasChanges,
-      summary: workManifestDirspaces.summary,
-      exitCode: workManifestDirspaces.exitCode,
-      steps: withSteps ? workManifestDirspaces.steps : sql<null>`null`,
-      applyStartedAt: workManifestDirspaces.applyStartedAt,
-      reportedAt: workManifestDirspaces.reportedAt,
-      updatedAt: workManifestDirspaces.updatedAt,
+      dir: d.dir,
+      workspace: d.workspace,
+      state: d.state,
+      success: d.success,
+      hasChanges: d.hasChanges,
+      summary: d.summary,
+      exitCode: d.exitCode,
+      applyStartedAt: d.applyStartedAt,
+      reportedAt: d.reportedAt,
+      updatedAt: d.updatedAt,
     })
-    .from(workManifestDirspaces)
-    .where(
-      and(
-        eq(workManifestDirspaces.installationId, installationId),
-        eq(workManifestDirspaces.workManifestId, id),
-      ),
-    )
-    .orderBy(workManifestDirspaces.dir, workManifestDirspaces.workspace);
+    .from(d)
+    .where(and(eq(d.installationId, installationId), eq(d.workManifestId, id)))
+    .orderBy(d.dir, d.workspace);
+}
+
+type StepRow = {
+  name: string | null;
+  success: boolean | null;
+  exit_code: number | null;
+  duration_ms: number | null;
+  output: string | null;
+} & Record<string, unknown>;
+
+/**
+ * One dirspace's steps in order (none before it reported), each output as text rather than inside the
+ * steps' JSON (no parse, no second copy): the run page reads one dirspace at a time.
+ */
+export async function dirspaceSteps(
+  executor: Executor,
+  installationId: number,
+  where: { id: string; dir: string; workspace: string },
+): Promise<StepResult[]> {
+  const rows = await executor.execute<StepRow>(sql`
+    select s ->> 'name' as name, (s -> 'success') = 'true'::jsonb as success,
+      case when jsonb_typeof(s -> 'exit_code') = 'number' then s -> 'exit_code' end as exit_code,
+      case when jsonb_typeof(s -> 'duration_ms') = 'number' then s -> 'duration_ms' end as duration_ms,
+      s ->> 'output' as output
+    from work_manifest_dirspaces d
+      cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(d.steps) = 'array' then d.steps else '[]'::jsonb end) with ordinality as e(s, i)
+    where d.installation_id = ${installationId} and d.work_manifest_id = ${where.id}
+      and d.dir = ${where.dir} and d.workspace = ${where.workspace}
+    order by e.i`);
+  return [...rows].map((row) => ({
+    name: row.name ?? "",
+    success: row.success === true,
+    exit_code: row.exit_code === null ? null : Number(row.exit_code),
+    output: row.output ?? "",
+    duration_ms: row.duration_ms === null ? null : Number(row.duration_ms),
+  }));
 }
 
 /** What changes while a run is live: its state and its dirspaces' states (the live page polls this). */
