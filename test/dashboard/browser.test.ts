@@ -6,7 +6,14 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installations, locks, workManifests } from "../../src/db/schema/index.ts";
+import {
+  installations,
+  locks,
+  pullRequests,
+  repositories,
+  workManifestDirspaces,
+  workManifests,
+} from "../../src/db/schema/index.ts";
 import { workflowSnippet } from "../../src/vcs/github/workflow-snippet.ts";
 import { mirrorCommit, startRunner } from "../e2e/e2e-bed.ts";
 import type { FakeDispatch } from "../fakes/github/state.ts";
@@ -302,5 +309,121 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
     await page.goto(`${bed.url}${base}/locks`);
     expect(new URL(page.url()).pathname).toBe("/");
     expect(await page.getByRole("link", { name: "Sign in with GitHub" }).count()).toBe(1);
+  });
+
+  it("signs in with GitLab: only the person's groups, is-member for them, GitLab's words; removed from the group, gone at the next refresh", async () => {
+    const erin = bed.gitlab.state.addUser("erin");
+    bed.gitlab.state.setMember("group", 77, erin, 30);
+    bed.gitlab.state.setMember("group", 88, bed.gitlab.state.addUser("dave"), 50);
+    const group = await bed.seedGitlabInstallation({ externalId: 77, login: "platform" });
+    await bed.seedGitlabInstallation({ externalId: 88, login: "secret-group" });
+    const db = bed.database.client.db;
+    const [repo] = await db
+      .insert(repositories)
+      .values({
+        installationId: group.id,
+        vcs: "gitlab",
+        externalId: "556",
+        owner: "platform",
+        name: "network",
+        fullName: "platform/network",
+      })
+      .returning({ id: repositories.id });
+    const [mr] = await db
+      .insert(pullRequests)
+      .values({
+        installationId: group.id,
+        repositoryId: repo!.id,
+        number: 4,
+        title: "Open the VPN port",
+        author: "erin",
+        baseBranch: "main",
+        baseSha: "b".repeat(40),
+        headBranch: "vpn",
+        headSha: "c".repeat(40),
+      })
+      .returning({ id: pullRequests.id });
+    const [run] = await db
+      .insert(workManifests)
+      .values({
+        installationId: group.id,
+        repositoryId: repo!.id,
+        pullRequestId: mr!.id,
+        vcs: "gitlab",
+        kind: "plan",
+        state: "completed",
+        baseRef: "main",
+        baseSha: "b".repeat(40),
+        headRef: "vpn",
+        headSha: "c".repeat(40),
+        requestedBy: "erin",
+        runUrl: "https://gitlab.example/platform/network/-/pipelines/9",
+        runId: "9",
+      })
+      .returning({ id: workManifests.id });
+    await db.insert(workManifestDirspaces).values({
+      workManifestId: run!.id,
+      installationId: group.id,
+      dir: "vpn",
+      workspace: "default",
+      state: "success",
+      success: true,
+      hasChanges: true,
+      summary: { add: 0, change: 1, destroy: 0, import: 0 },
+      exitCode: 2,
+      steps: [
+        {
+          name: "plan",
+          success: true,
+          exit_code: 2,
+          output:
+            '  ~ resource "aws_security_group_rule" "vpn" {\n      ~ from_port = 1194 -> 443\n    }\n\nPlan: 0 to add, 1 to change, 0 to destroy.',
+          duration_ms: 2100,
+        },
+      ],
+    });
+
+    const page = await newPage();
+    await page.goto(bed.url);
+    await page.getByRole("link", { name: "Sign in with GitLab" }).click();
+    expect(new URL(page.url()).origin).toBe(bed.gitlab.url);
+    await page.getByLabel("Username").fill("erin");
+    await page.getByRole("button", { name: "Authorize" }).click();
+    await page.waitForURL((url) => url.origin === bed.url && !url.search.includes("code="));
+    await expect.poll(() => page.locator("h1").textContent()).toBe("Installations");
+    expect(await page.locator("header").textContent()).toContain("GitLab · erin");
+    expect(await page.locator("main").textContent()).toContain("platform");
+    expect(await page.locator("main").textContent()).not.toContain("secret-group");
+    expect(await page.locator("main").textContent()).not.toContain("acme");
+    await checkPage(page, "gitlab-installations");
+
+    const isMember = async (id: number) =>
+      (await page.request.get(`${bed.url}/api/v1/gitlab/groups/${id}/is-member`)).json();
+    expect(await isMember(77)).toEqual({ is_member: true });
+    expect(await isMember(88)).toEqual({ is_member: false });
+    expect((await page.goto(`${bed.url}/i/gitlab/88`))?.status()).toBe(404);
+    expect((await page.goto(`${bed.url}${base}`))?.status()).toBe(404);
+
+    await page.goto(bed.url);
+    await page.getByRole("link", { name: "platform" }).click();
+    await checkPage(page, "gitlab-repositories");
+    await page.getByRole("link", { name: "Merge requests" }).click();
+    expect(await page.locator("h1").textContent()).toBe("Merge requests");
+    await checkPage(page, "gitlab-merge-requests");
+    await page.getByRole("link", { name: /!4 Open the VPN port/ }).click();
+    expect(await page.locator("main").textContent()).toContain("platform/network");
+    await checkPage(page, "gitlab-merge-request");
+    await page.getByRole("link", { name: "plan" }).first().click();
+    expect(await page.locator("main").textContent()).toContain("!4");
+    expect(await page.locator("pre.out span.c").count()).toBeGreaterThanOrEqual(1);
+    await checkPage(page, "gitlab-run");
+
+    // Removed from the group: the next refresh (past the 3 s access token) asks GitLab again.
+    bed.gitlab.state.setMember("group", 77, erin, null);
+    await page.waitForTimeout(3_500);
+    expect((await page.goto(`${bed.url}/i/gitlab/77`))?.status()).toBe(404);
+    await page.goto(bed.url);
+    expect(await page.locator("main").textContent()).not.toContain("platform");
+    expect(await isMember(77)).toEqual({ is_member: false });
   });
 });

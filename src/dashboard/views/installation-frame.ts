@@ -1,5 +1,6 @@
 // The frame of every installation page: crumbs back to the installation list and the section tabs.
 import type { Context } from "hono";
+import { platformFor } from "../../vcs/registry.ts";
 import type { DashboardEnv } from "../context.ts";
 import type { DashboardInstallation } from "../guards.ts";
 import type { Crumb, Html, Tab } from "./layout.ts";
@@ -30,11 +31,18 @@ export function sectionHref(installation: DashboardInstallation, section: Sectio
   return `${installation.base}${paths[section]}`;
 }
 
+/** A section's label in the platform's words ("Merge requests" on GitLab). */
+function sectionLabel(installation: DashboardInstallation, section: Section): string {
+  if (section !== "pulls") return labels[section];
+  const { changeRequest } = platformFor(installation.vcs).words;
+  return `${changeRequest[0]!.toUpperCase()}${changeRequest.slice(1)}s`;
+}
+
 export function installationTabs(installation: DashboardInstallation, current: Section | null): Tab[] {
   return sections
     .filter((section) => section !== "api-keys" || installation.admin)
     .map((section) => ({
-      label: labels[section],
+      label: sectionLabel(installation, section),
       href: sectionHref(installation, section),
       current: section === current,
     }));

@@ -15,13 +15,16 @@ import type { Html } from "./layout.ts";
 import { actionForm, resultCell } from "./results.ts";
 import { runsTable } from "./runs-table.ts";
 
-const outcomeWords: Record<string, string> = {
-  started: "run started",
-  refused: "refused — the PR comment says why",
-  unlocked: "unlocked",
-  nothing_matched: "nothing matched",
-  config_error: "config error — see the PR comment",
-};
+/** What came of a press, in the platform's words (`short`: PR or MR). */
+function outcomeWords(short: string): Record<string, string> {
+  return {
+    started: "run started",
+    refused: `refused — the ${short} comment says why`,
+    unlocked: "unlocked",
+    nothing_matched: "nothing matched",
+    config_error: `config error — see the ${short} comment`,
+  };
+}
 
 export interface PullRequestView {
   installation: DashboardInstallation;
@@ -56,14 +59,15 @@ ${actionForm({
 </section>`;
 }
 
-function recentActions(view: PullRequestView): Html | string {
+function recentActions(view: PullRequestView, words: VcsWords): Html | string {
   if (view.actions.length === 0) return "";
+  const outcomes = outcomeWords(words.changeRequestShort);
   return html`<h2>Dashboard actions</h2><ul class="list">${view.actions.map((entry) => {
     const target = entry.target;
     const manifestId = target["work_manifest_id"];
     const what =
       entry.action === "dashboard.outcome"
-        ? html`${String(target["command"])}: ${outcomeWords[String(target["outcome"])] ?? String(target["outcome"])}${
+        ? html`${String(target["command"])}: ${outcomes[String(target["outcome"])] ?? String(target["outcome"])}${
             typeof manifestId === "string"
               ? html` · <a href="${view.installation.base}/runs/${manifestId}">run</a>`
               : ""
@@ -146,7 +150,7 @@ export function pullRequestBody(view: PullRequestView): Html {
 <p class="muted">${pull.repository.fullName} · ${badge(pull.state)}${pull.draft ? " · draft" : ""} · by ${pull.author} · <code>${pull.headBranch}</code> → <code>${pull.baseBranch}</code> at <code>${shortSha(pull.headSha)}</code></p>
 ${queued ? html`<p class="notice" role="status">${queued} requested: Terragate evaluates it as if you had commented <code>terragate ${queued}</code>; the ${words.changeRequest} says what happened.</p>` : ""}
 ${actionButtons(view, words)}
-${recentActions(view)}
+${recentActions(view, words)}
 <h2>Dirspaces</h2>
 ${dirspacesTable(view, words)}
 ${locksLine(view, words)}
