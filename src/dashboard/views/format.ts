@@ -1,5 +1,5 @@
 // Small view helpers: times in the viewer's zone, short shas, state badges, change counts, pagination links.
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import type { Html } from "./layout.ts";
 
 /** The time zone to show times in: `tz` in the URL, else the browser's (cookie), else UTC; invalid names fall back. */
@@ -17,10 +17,22 @@ export function pickTimeZone(...candidates: Array<string | undefined>): string {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Rendered times by zone and instant: a PR page shows the same few instants dozens of times (every dirspace of one run). */
+const rendered = new Map<string, Html>();
 
-/** `2026-01-31 13:05` in the zone, inside <time> carrying the exact instant. */
+/** `2026-01-31 13:05:09` in the zone, inside <time> carrying the exact instant. */
 export function time(date: Date | null, timeZone: string): Html | string {
   if (date === null) return "—";
+  const key = `${timeZone} ${date.getTime()}`;
+  const cached = rendered.get(key);
+  if (cached) return cached;
+  if (rendered.size >= 5000) rendered.clear();
+  const result = raw(formatTime(date, timeZone).toString()) as unknown as Html;
+  rendered.set(key, result);
+  return result;
+}
+
+function formatTime(date: Date, timeZone: string): Html {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat("sv-SE", {
