@@ -18,10 +18,12 @@ function get(port: number, agent: Agent): Promise<{ keepAlive: string | undefine
     const request = httpRequest({ host: "127.0.0.1", port, path: "/", agent }, (response) => {
       response.resume();
       const header = response.headers["keep-alive"];
+      // Read while the response holds its socket: after "end" the agent may hand it back and detach it.
+      const localPort = (response.socket.address() as AddressInfo).port;
       response.once("end", () =>
         resolve({
           keepAlive: Array.isArray(header) ? header.join(", ") : header,
-          localPort: (request.socket?.address() as AddressInfo).port,
+          localPort,
         }),
       );
     });
