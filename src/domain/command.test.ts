@@ -78,21 +78,23 @@ describe("parseCommand", () => {
       {
         kind: "invalid",
         message:
-          "`terragate unlock` takes pull request numbers such as `terragate unlock 17 #18`, got `seventeen`.",
+          "`terragate unlock` takes the numbers of the requests whose locks to release, such as `terragate unlock 17 18`, got `seventeen`.",
       },
     ],
     [
       "terragate unlock 0",
       {
         kind: "invalid",
-        message: "`terragate unlock` takes pull request numbers such as `terragate unlock 17 #18`, got `0`.",
+        message:
+          "`terragate unlock` takes the numbers of the requests whose locks to release, such as `terragate unlock 17 18`, got `0`.",
       },
     ],
     [
       "terragate unlock -3",
       {
         kind: "invalid",
-        message: "`terragate unlock` takes pull request numbers such as `terragate unlock 17 #18`, got `-3`.",
+        message:
+          "`terragate unlock` takes the numbers of the requests whose locks to release, such as `terragate unlock 17 18`, got `-3`.",
       },
     ],
     ["terragate help me", { kind: "invalid", message: "`terragate help` takes no arguments, got `me`." }],

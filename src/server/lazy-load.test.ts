@@ -44,7 +44,8 @@ describe("lazy loading", () => {
         path === "package:@gitbeaker/rest" ||
         path === "package:yaml" ||
         path.startsWith("src/evaluator/") ||
-        path.startsWith("src/render/") ||
+        // run-reasons.ts is a few sentences with no imports of its own, which initiate answers with.
+        (path.startsWith("src/render/") && path !== "src/render/run-reasons.ts") ||
         path.startsWith("src/vcs/github/setup/") ||
         path === "src/api/v1/api-docs.ts" ||
         path === "src/vcs/github/clients.ts" ||
