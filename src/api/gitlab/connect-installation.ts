@@ -17,7 +17,7 @@ import {
   terragateHookEvents,
 } from "../../vcs/gitlab/connect.ts";
 import { gitlabTokenContext } from "../../vcs/gitlab/token.ts";
-import { hashWebhookSecret } from "./connection-cache.ts";
+import { gitlabConnectionsChanged, hashWebhookSecret } from "./connection-cache.ts";
 
 export interface ConnectGitlabInput {
   /** The GitLab instance (default GITLAB_URL). */
@@ -99,6 +99,7 @@ export async function connectGitlabInstallation(
       tokenExpiresAt: namespace.tokenExpiresAt,
     }),
   );
+  gitlabConnectionsChanged();
   return {
     installationId,
     installationRef: `gitlab:${namespace.namespaceId}`,

@@ -31,6 +31,18 @@ export function coveringConnection(
   );
 }
 
+/** Bumped when this process connects (or reconnects) a GitLab installation; every cache then reloads. */
+let connectionsVersion = 0;
+
+/**
+ * Tells this process's caches that a connection was saved: its first hook must not meet a cache loaded
+ * a moment before (the miss guard below would answer 401 for up to a second). Another replica learns
+ * of it at its next miss-reload, a second at most.
+ */
+export function gitlabConnectionsChanged(): void {
+  connectionsVersion += 1;
+}
+
 export function createGitlabConnectionCache(
   db: Database,
   options: { ttlMs?: number } = {},
@@ -38,9 +50,11 @@ export function createGitlabConnectionCache(
   const ttlMs = options.ttlMs ?? 5_000;
   let bySecret = new Map<string, GitlabConnectionRecord[]>();
   let loadedAt = 0;
+  let loadedVersion = connectionsVersion;
   let loading: Promise<void> | null = null;
 
   function reload(): Promise<void> {
+    const version = connectionsVersion;
     loading ??= listGitlabConnections(db)
       .then((connections) => {
         const next = new Map<string, GitlabConnectionRecord[]>();
@@ -50,6 +64,7 @@ export function createGitlabConnectionCache(
         }
         bySecret = next;
         loadedAt = Date.now();
+        loadedVersion = version;
       })
       .finally(() => {
         loading = null;
@@ -69,7 +84,7 @@ export function createGitlabConnectionCache(
   return {
     async authenticate(token) {
       const hash = hashWebhookSecret(token);
-      if (Date.now() - loadedAt > ttlMs) await reload();
+      if (Date.now() - loadedAt > ttlMs || loadedVersion !== connectionsVersion) await reload();
       const found = match(hash);
       if (found !== null || Date.now() - loadedAt <= 1_000) return found;
       await reload();
