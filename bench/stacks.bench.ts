@@ -11,6 +11,8 @@ import { RepoConfig } from "../src/domain/repo-config.ts";
 import { buildStackGraph } from "../src/domain/stack-graph.ts";
 import { computeLayers, type DirspaceRunState } from "../src/domain/stack-layers.ts";
 import { naiveLayers } from "../src/domain/stack-reference.ts";
+import { ModuleIndexStore } from "../src/evaluator/module-index-loader.ts";
+import type { VcsProvider } from "../src/vcs/types.ts";
 
 /** A deterministic generator so every run measures the same tree. */
 function random(seed: number): () => number {
@@ -230,6 +232,56 @@ function moduleIndexBench(): string[] {
   ];
 }
 
+/**
+ * The worker's store through a VCS (an in-memory one: timings leave out the network, reads are
+ * counted): a commit's first index reads every file; each later commit (a default-branch push, a PR
+ * head) changing one file reads that file alone, against re-reading the whole tree every time.
+ */
+async function storeBench(): Promise<string[]> {
+  const tree = generateTree();
+  const commits = new Map<string, Map<string, string>>();
+  let reads = 0;
+  const provider = {
+    vcs: "github",
+    repoFullName: "acme/monorepo",
+    async getFile(path: string, sha: string) {
+      reads++;
+      return commits.get(sha)?.get(path) ?? null;
+    },
+  } as unknown as VcsProvider;
+  /** Blob sha = content here, as git's is a hash of it. */
+  const blobsOf = (contents: Map<string, string>) =>
+    new Map(tree.files.map((path) => [path, contents.get(path) ?? ""]));
+  const store = new ModuleIndexStore();
+  commits.set("c0", tree.contents);
+  const coldStart = performance.now();
+  await store.load(provider, "c0", blobsOf(tree.contents));
+  const cold = performance.now() - coldStart;
+  const coldReads = reads;
+  const paths = [...tree.contents.keys()];
+  const next = random(3);
+  const samples: number[] = [];
+  const readsPerCommit: number[] = [];
+  let contents = tree.contents;
+  for (let n = 1; n <= 30; n++) {
+    contents = new Map(contents);
+    const changed = paths[Math.floor(next() * paths.length)]!;
+    contents.set(changed, `${contents.get(changed)}\n# commit ${n}\n`);
+    commits.set(`c${n}`, contents);
+    const blobs = blobsOf(contents);
+    const before = reads;
+    const start = performance.now();
+    await store.load(provider, `c${n}`, blobs);
+    samples.push(performance.now() - start);
+    readsPerCommit.push(reads - before);
+  }
+  return [
+    `module-index store through a VCS: ${tree.contents.size} .tf files; 30 commits after the first, each changing one file`,
+    `  first commit                   ${ms(cold)}, ${coldReads} files read (one per distinct content)`,
+    `  next commit (one file changed) ${stats(samples)}, files read per commit: ${Math.min(...readsPerCommit)}–${Math.max(...readsPerCommit)} (re-reading the tree: ${tree.contents.size})`,
+  ];
+}
+
 function stackGraphBench(): string[] {
   const next = random(7);
   const tiers = 10;
@@ -296,7 +348,7 @@ function stackGraphBench(): string[] {
 }
 
 export async function run(): Promise<void> {
-  const lines = [...moduleIndexBench(), ...stackGraphBench()];
+  const lines = [...moduleIndexBench(), ...(await storeBench()), ...stackGraphBench()];
   lines.push(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
