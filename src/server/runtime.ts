@@ -10,6 +10,7 @@ import { createPgPool } from "../db/pg-pool.ts";
 import { readPoolUsage } from "../db/pool-usage.ts";
 import type { WorkerHandle } from "../jobs/worker.ts";
 import { loadEncryptionKey } from "./encryption-key.ts";
+import { lingerBeforeClosing } from "./lingering-close.ts";
 import { createMetrics } from "./metrics.ts";
 import { dataDirectory, openDatabaseLocation } from "./open-database.ts";
 
@@ -160,12 +161,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
  */
 export const keepAliveTimeoutMs = 65_000;
 
-/** The HTTP server for `fetch`, keeping idle connections keepAliveTimeoutMs. */
+/**
+ * The HTTP server for `fetch`, keeping idle connections keepAliveTimeoutMs and draining a request body
+ * still arriving when it closes a connection (lingering close), so that its client reads the answer.
+ */
 export function createHttpServer(fetch: (request: Request) => Response | Promise<Response>): Server {
   const server = createAdaptorServer({ fetch }) as Server;
   server.keepAliveTimeout = keepAliveTimeoutMs;
   // Node requires the headers timeout to exceed the keep-alive timeout.
   server.headersTimeout = keepAliveTimeoutMs + 1_000;
+  lingerBeforeClosing(server);
   return server;
 }
 

@@ -1,5 +1,6 @@
 // Runner endpoint authentication and validation: token binding, single use, 400/403/409/413 (OIDC: runner-identity.test.ts).
 import { request as httpRequest } from "node:http";
+import { connect, type Socket } from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
@@ -236,6 +237,46 @@ function answerBeforeBody(
   });
 }
 
+function write(socket: Socket, data: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * POSTs a request declaring `declared` bytes and sends `sent` of them chunk by chunk, waiting for each
+ * write, then reads what came back until the server closes (a simple client that reads only once it
+ * has sent). Without a lingering close the server's early close turns its next write into EPIPE.
+ */
+function sendThenRead(path: string, declared: number, sent: number): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    socket.pause();
+    socket.once("error", reject);
+    socket.once("connect", async () => {
+      try {
+        await write(
+          socket,
+          `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
+        );
+        const chunk = Buffer.alloc(16 * 1024, 0x20);
+        for (let written = 0; written < sent; written += chunk.byteLength) await write(socket, chunk);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      let read = "";
+      socket.on("data", (data: Buffer) => {
+        read += data.toString("utf8");
+      });
+      socket.once("end", () => {
+        socket.end();
+        resolve(read);
+      });
+      socket.resume();
+    });
+  });
+}
+
 describe("hostile input", () => {
   const fiftyMegabytes = String(50 * 1024 * 1024);
 
@@ -256,6 +297,30 @@ describe("hostile input", () => {
     });
     expect(whole.status).toBe(413);
 
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await initiate(a.manifestId, a.workToken)).status).toBe(200);
+  });
+
+  it("lets a client that reads only once it has sent its oversized body read the 413 (lingering close)", async () => {
+    const a = await manifest();
+    const refusals: Array<[string, string]> = [
+      [
+        `/api/github/v1/work-manifests/${a.manifestId}/initiate`,
+        "an initiate request is at most 65536 bytes",
+      ],
+      ["/api/github/v1/events", "webhook body larger than 26214400 bytes"],
+      ["/api/gitlab/v1/events", "webhook body larger than 26214400 bytes"],
+      ["/api/v1/github/kv/1001/key/big", "request body exceeds 1048576 bytes"],
+    ];
+    for (const [path, error] of refusals) {
+      // Declares 30 MB, sends 4 MiB of it: the 413 and the close come first, the rest meets the drain.
+      const read = await sendThenRead(path, 30 * 1024 * 1024, 4 * 1024 * 1024).catch((error: Error) => {
+        throw new Error(`${path}: ${error.message}`);
+      });
+      expect(read, path).toMatch(/^HTTP\/1\.1 413 /);
+      expect(read, path).toMatch(/\r\nconnection: close\r\n/i);
+      expect(read, path).toContain(error);
+    }
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     expect((await initiate(a.manifestId, a.workToken)).status).toBe(200);
   });

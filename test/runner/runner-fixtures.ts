@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve } from "@hono/node-server";
 import { execa } from "execa";
 import type { Hono } from "hono";
 import pino from "pino";
@@ -20,6 +19,7 @@ import {
   workManifests,
   workTokens,
 } from "../../src/db/schema/index.ts";
+import { createHttpServer } from "../../src/server/runtime.ts";
 
 export const gitEnv = {
   GIT_AUTHOR_NAME: "Terragate Test",
@@ -96,20 +96,13 @@ export async function startTestServer(
   env: Record<string, string> = {},
 ): Promise<TestServer> {
   const encryptionKey = randomBytes(32);
-  let resolveUrl: (url: string) => void = () => {};
-  const ready = new Promise<string>((resolve) => {
-    resolveUrl = resolve;
-  });
   const holder: { app?: Hono } = {};
-  const server = serve(
-    {
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: (request) => holder.app?.fetch(request) ?? new Response("starting", { status: 503 }),
-    },
-    (info: AddressInfo) => resolveUrl(`http://127.0.0.1:${info.port}`),
+  // The production server (keep-alive, lingering close) in front of the app.
+  const server = createHttpServer(
+    (request) => holder.app?.fetch(request) ?? new Response("starting", { status: 503 }),
   );
-  const url = await ready;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = loadConfig({ TERRAGATE_URL: url, LOG_LEVEL: "silent", ...env });
   holder.app = createApp({ config, database, logger: pino({ level: "silent" }), encryptionKey });
   return {

@@ -38,7 +38,10 @@ export function createGitlabInstallationRoutes(deps: AppDeps): Hono {
     requireAdminToken({ adminToken: deps.config.TERRAGATE_ADMIN_TOKEN }),
     bodyLimit({
       maxSize: 64 * 1024,
-      onError: (c) => c.json(errorBody("payload_too_large", "request body exceeds 64 KiB"), 413),
+      onError: (c) => {
+        c.header("connection", "close");
+        return c.json(errorBody("payload_too_large", "request body exceeds 64 KiB"), 413);
+      },
     }),
     async (c) => {
       let json: unknown;

@@ -62,7 +62,11 @@ export function createGitlabWebhookRoutes(state: GitlabIntakeState): Hono {
     "/events",
     bodyLimit({
       maxSize: maxGitlabWebhookBytes,
-      onError: (c) => c.json({ error: `webhook body larger than ${maxGitlabWebhookBytes} bytes` }, 413),
+      // Closing spares reading the rest; the server drains what is in flight so the client reads this.
+      onError: (c) => {
+        c.header("connection", "close");
+        return c.json({ error: `webhook body larger than ${maxGitlabWebhookBytes} bytes` }, 413);
+      },
     }),
     async (c) => {
       const token = c.req.header("x-gitlab-token");

@@ -57,8 +57,14 @@ export function createApiV1(deps: AppDeps, options: ApiV1Options = {}): OpenAPIH
     "*",
     bodyLimit({
       maxSize: API_BODY_LIMIT_BYTES,
-      onError: (c) =>
-        c.json(errorBody("payload_too_large", `request body exceeds ${API_BODY_LIMIT_BYTES} bytes`), 413),
+      // Closing spares reading the rest; the server drains what is in flight so the client reads this.
+      onError: (c) => {
+        c.header("connection", "close");
+        return c.json(
+          errorBody("payload_too_large", `request body exceeds ${API_BODY_LIMIT_BYTES} bytes`),
+          413,
+        );
+      },
     }),
   );
   api.use(

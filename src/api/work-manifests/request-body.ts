@@ -11,7 +11,8 @@ export function limitBody(maxBytes: number, tooLarge: string): MiddlewareHandler
   return async (c, next) => {
     const declared = c.req.header("content-length");
     if (declared !== undefined && Number(declared) > maxBytes) {
-      // Closing the connection spares reading (and discarding) a body nobody will use.
+      // Closing the connection spares reading a body nobody will use; the server still drains what the
+      // client has in flight, a bounded while (src/server/lingering-close.ts), so that it reads this 413.
       c.header("connection", "close");
       throw new RunnerApiError(413, tooLarge);
     }

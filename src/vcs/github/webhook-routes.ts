@@ -130,7 +130,11 @@ export function createGithubWebhookRoutes(deps: AppDeps): Hono {
     "/events",
     bodyLimit({
       maxSize: maxWebhookBytes,
-      onError: (c) => c.json({ error: `webhook body larger than ${maxWebhookBytes} bytes` }, 413),
+      // Closing spares reading the rest; the server drains what is in flight so the client reads this.
+      onError: (c) => {
+        c.header("connection", "close");
+        return c.json({ error: `webhook body larger than ${maxWebhookBytes} bytes` }, 413);
+      },
     }),
     async (c) => {
       const app = await credentials.get();
