@@ -512,6 +512,7 @@ describe("every installation route for vcs=gitlab", () => {
         for (const word of foreign) expect(text, `${route} (${vcs})`).not.toContain(word);
       }
       const listed = await call("GET", `/api/v1/${vcs}/installations`, token);
+      expect(listed.status, await listed.clone().text()).toBe(200);
       expect(((await listed.json()) as { items: unknown[] }).items).toEqual([]);
     }
     // Nothing of either changed: the GitHub lock and key are still there.

@@ -47,6 +47,8 @@ export async function createGitlabBed(options: { http?: boolean } = {}): Promise
       DATABASE_URL: databaseUrl,
       GITLAB_URL: gitlab.url,
       TERRAGATE_ADMIN_TOKEN: adminToken,
+      // Route sweeps send dozens of API requests within a second; the per-key limit has tests of its own.
+      TERRAGATE_API_RATE_LIMIT: "10000",
     }),
   });
   const bed: GitlabBed = {
