@@ -1,9 +1,11 @@
 // kill -9 in the middle of a webhook storm: after a restart, or on the surviving replica, every PR is dispatched exactly once within 60 s.
+// The two cases run at the same time (each with its own fake GitHub and database): the replica case
+// waits ~20 s for the dead pool to go stale (production timing), and the restart case fits in that wait.
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, type ExpectStatic, inject, test } from "vitest";
 import { testAppPrivateKey } from "../fakes/github/app-key.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import { pullRequestEvent } from "../github/payloads.ts";
@@ -20,20 +22,15 @@ import {
 
 const secret = "crash-test-secret";
 const pullRequests = 30;
-let github: FakeGithub;
 const servers: ServerProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  github = await startFakeGithub();
-});
 afterAll(async () => {
   for (const server of servers) await killProcess(server, "SIGKILL");
   for (const cleanup of cleanups) await cleanup();
-  await github?.close();
 });
 
-function appEnv(): Record<string, string> {
+function appEnv(github: FakeGithub): Record<string, string> {
   return {
     APP_ID: "1",
     PRIVATE_KEY: testAppPrivateKey(),
@@ -43,26 +40,27 @@ function appEnv(): Record<string, string> {
   };
 }
 
-async function serve(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess({ command: "serve", env: { ...appEnv(), ...env } });
+async function serve(github: FakeGithub, env: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess({ command: "serve", env: { ...appEnv(github), ...env } });
   servers.push(server);
   await server.healthy();
   return server;
 }
 
-/** A fresh repository with 30 open PRs, each changing one root; GitHub answers slowly so that evaluations overlap. */
-function preparePullRequests() {
-  github.state.repos.clear();
-  github.state.dispatches.length = 0;
+/** A fake GitHub of its own with 30 open PRs, each changing one root; it answers slowly so that evaluations overlap. */
+async function preparePullRequests() {
+  const github = await startFakeGithub();
+  cleanups.push(() => github.close());
   github.state.latencyMs = 60;
   seedRepository(github);
-  return Array.from({ length: pullRequests }, (_, index) =>
+  const pulls = Array.from({ length: pullRequests }, (_, index) =>
     openPullRequest(github, { number: index + 1, changed: { "infra/a/main.tf": `# change ${index + 1}` } }),
   );
+  return { github, pulls };
 }
 
 /** Dispatches per PR number, from the fake's record and the manifests in the database. */
-async function dispatchesPerPull(sql: postgres.Sql): Promise<Map<number, number>> {
+async function dispatchesPerPull(github: FakeGithub, sql: postgres.Sql): Promise<Map<number, number>> {
   const manifests = await sql<{ id: string; number: number }[]>`
     select m.id::text, p.number from work_manifests m join pull_requests p on p.id = m.pull_request_id`;
   const pullOf = new Map(manifests.map((row) => [row.id, row.number]));
@@ -78,7 +76,7 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -99,13 +97,26 @@ async function strandedJobs(sql: postgres.Sql): Promise<number> {
   return row?.count ?? 0;
 }
 
+/** Jobs of any kind still queued, running or waiting to be retried. */
+async function pendingJobs(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql<{ count: number }[]>`
+    select count(*)::int as count from graphile_worker._private_jobs`;
+  return row?.count ?? 0;
+}
+
 /**
- * Every PR dispatched within `withinMs` of `since`, then (after a pause long enough for a late
- * duplicate to show) the dispatches per PR, and no job left locked by a dead pool.
+ * Every PR dispatched within `withinMs` of `since`, then (once no job is left that could dispatch
+ * again: a late duplicate has then shown) the dispatches per PR, and no job left locked by a dead pool.
  */
-async function expectEachDispatched(sql: postgres.Sql, since: number, withinMs: number) {
+async function expectEachDispatched(
+  expect: ExpectStatic,
+  github: FakeGithub,
+  sql: postgres.Sql,
+  since: number,
+  withinMs: number,
+) {
   await until(
-    async () => (await dispatchesPerPull(sql)).size === pullRequests,
+    async () => (await dispatchesPerPull(github, sql)).size === pullRequests,
     withinMs,
     "every PR dispatched",
   );
@@ -117,8 +128,10 @@ async function expectEachDispatched(sql: postgres.Sql, since: number, withinMs: 
     "every job finished",
   );
   const elapsed = Date.now() - since;
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const counts = await dispatchesPerPull(sql);
+  // A delivery and its job are stored in one transaction and a job is deleted only once it ran to
+  // the end (a failed one stays, to be retried): with no job left, nothing can dispatch again.
+  await until(async () => (await pendingJobs(sql)) === 0, 30_000, "every job gone from the queue");
+  const counts = await dispatchesPerPull(github, sql);
   expect([...counts.keys()].sort((a, b) => a - b)).toEqual(
     Array.from({ length: pullRequests }, (_, i) => i + 1),
   );
@@ -129,13 +142,13 @@ async function expectEachDispatched(sql: postgres.Sql, since: number, withinMs: 
   return elapsed;
 }
 
-test("kill -9 of serve mid-storm: after a restart every PR is dispatched exactly once within 60 s", {
+test.concurrent("kill -9 of serve mid-storm: after a restart every PR is dispatched exactly once within 60 s", {
   timeout: 180_000,
-}, async () => {
+}, async ({ expect }) => {
   const dataDir = await mkdtemp(join(tmpdir(), "terragate-crash-"));
   cleanups.push(() => removeDataDir(dataDir));
-  const pulls = preparePullRequests();
-  const first = await serve({ TERRAGATE_DATA_DIR: dataDir });
+  const { github, pulls } = await preparePullRequests();
+  const first = await serve(github, { TERRAGATE_DATA_DIR: dataDir });
   const sql = postgres(await embeddedDatabaseUrl(dataDir), { max: 2, onnotice: () => {} });
   try {
     for (const pull of pulls) {
@@ -150,10 +163,10 @@ test("kill -9 of serve mid-storm: after a restart every PR is dispatched exactly
     expect(github.state.dispatches.length).toBeLessThan(pullRequests);
 
     const restartedAt = Date.now();
-    await serve({ TERRAGATE_DATA_DIR: dataDir });
+    await serve(github, { TERRAGATE_DATA_DIR: dataDir });
     const again = postgres(await embeddedDatabaseUrl(dataDir), { max: 2, onnotice: () => {} });
     try {
-      const elapsed = await expectEachDispatched(again, restartedAt, 60_000);
+      const elapsed = await expectEachDispatched(expect, github, again, restartedAt, 60_000);
       expect(elapsed).toBeLessThan(60_000);
     } finally {
       await again.end();
@@ -163,14 +176,15 @@ test("kill -9 of serve mid-storm: after a restart every PR is dispatched exactly
   }
 });
 
-test("two replicas on one database, one killed mid-storm: the other finishes the work within 60 s, once per PR", {
+test.concurrent("two replicas on one database, one killed mid-storm: the other finishes the work within 60 s, once per PR", {
   timeout: 180_000,
-}, async () => {
-  const { url, drop } = await createEmptyDatabase();
+}, async ({ expect }) => {
+  // Migrated already (concurrent migrations have their own test): the replicas start sooner.
+  const { url, drop } = await createEmptyDatabase(inject("testDatabaseTemplate"));
   cleanups.push(drop);
-  const pulls = preparePullRequests();
+  const { github, pulls } = await preparePullRequests();
   const shared = { DATABASE_URL: url, TERRAGATE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64") };
-  const [doomed, survivor] = await Promise.all([serve(shared), serve(shared)]);
+  const [doomed, survivor] = await Promise.all([serve(github, shared), serve(github, shared)]);
   const sql = postgres(url, { max: 2, onnotice: () => {} });
   try {
     // Behind a load balancer: deliveries alternate between the replicas.
@@ -186,7 +200,7 @@ test("two replicas on one database, one killed mid-storm: the other finishes the
     const killedAt = Date.now();
     await killProcess(doomed!, "SIGKILL");
     expect(github.state.dispatches.length).toBeLessThan(pullRequests);
-    const elapsed = await expectEachDispatched(sql, killedAt, 60_000);
+    const elapsed = await expectEachDispatched(expect, github, sql, killedAt, 60_000);
     expect(elapsed).toBeLessThan(60_000);
     expect(survivor!.output()).toMatch(/returned \d+ job\(s\) of 1 stopped worker pool\(s\) to the queue/);
   } finally {
