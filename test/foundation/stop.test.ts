@@ -38,7 +38,8 @@ async function processesOf(directory: string): Promise<number[]> {
 type Trigger =
   | { kind: "time"; ms: number }
   | { kind: "log"; message: RegExp; ms: number }
-  | { kind: "healthy"; ms: number };
+  | { kind: "healthy"; ms: number }
+  | { kind: "when"; condition: () => Promise<boolean> };
 
 interface Outcome {
   code: number | null;
@@ -78,16 +79,18 @@ async function stopAt(dataDir: string, trigger: Trigger, env: Record<string, str
     });
   }
   if (trigger.kind === "time") after(trigger.ms);
-  if (trigger.kind === "healthy") {
+  if (trigger.kind === "healthy" || trigger.kind === "when") {
+    const condition =
+      trigger.kind === "when"
+        ? trigger.condition
+        : () =>
+            fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+              (response) => response.status === 200,
+              () => false,
+            );
     void (async () => {
       while (child.exitCode === null) {
-        const ok = await fetch(`http://127.0.0.1:${port}/health`, {
-          signal: AbortSignal.timeout(1_000),
-        }).then(
-          (response) => response.status === 200,
-          () => false,
-        );
-        if (ok) return after(trigger.ms);
+        if (await condition()) return after(trigger.kind === "when" ? 0 : trigger.ms);
         await new Promise((resolveWait) => setTimeout(resolveWait, 20));
       }
     })();
@@ -124,47 +127,77 @@ async function expectPromptCleanStop(
   expect(outcome.output, context).not.toMatch(/"level":(50|60)|"level":"(error|fatal)"/);
 }
 
-test("SIGTERM at many points of start-up stops serve within 5 s with nothing left running", {
+async function dataDirectory(prefix: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), prefix));
+  directories.push(directory);
+  return directory;
+}
+
+/**
+ * The points run in three lanes at once, each lane one start after another on its own data dir (an
+ * embedded database is one process's at a time); every point is still a start of its own.
+ */
+test.concurrent("SIGTERM at many points of start-up stops serve within 5 s with nothing left running", {
   timeout: 240_000,
 }, async () => {
   // A fresh data dir: the first signals land while modules load and while initdb runs.
-  for (const ms of [300, 1_200]) {
-    const fresh = await mkdtemp(join(tmpdir(), "terragate-stop-fresh-"));
-    directories.push(fresh);
-    await expectPromptCleanStop(fresh, { kind: "time", ms }, `fresh data dir, SIGTERM after ${ms} ms`);
-  }
-
-  const dataDir = await mkdtemp(join(tmpdir(), "terragate-stop-"));
-  directories.push(dataDir);
-  const steps: Array<[string, Trigger]> = [
-    ["database started", { kind: "log", message: /embedded PostgreSQL keeps its data/, ms: 0 }],
-    ["migrations applied", { kind: "log", message: /database schema up to date/, ms: 0 }],
-    ["worker started", { kind: "log", message: /job worker started/, ms: 0 }],
-    ["port opened", { kind: "log", message: /listening on port/, ms: 0 }],
-    ["3 ms after the first healthy answer", { kind: "healthy", ms: 3 }],
-    ["1 s after the first healthy answer", { kind: "healthy", ms: 1_000 }],
+  const fresh = async () => {
+    for (const ms of [300, 1_200]) {
+      const directory = await dataDirectory("terragate-stop-fresh-");
+      await expectPromptCleanStop(directory, { kind: "time", ms }, `fresh data dir, SIGTERM after ${ms} ms`);
+    }
+  };
+  // Each lane's first start initialises its data dir; the later ones start on the initialised one.
+  const lanes: Array<Array<[string, Trigger]>> = [
+    [
+      ["database started", { kind: "log", message: /embedded PostgreSQL keeps its data/, ms: 0 }],
+      ["worker started", { kind: "log", message: /job worker started/, ms: 0 }],
+      ["3 ms after the first healthy answer", { kind: "healthy", ms: 3 }],
+      // And blind offsets on the initialised data dir, wherever they fall.
+      ["SIGTERM after 600 ms", { kind: "time", ms: 600 }],
+    ],
+    [
+      ["migrations applied", { kind: "log", message: /database schema up to date/, ms: 0 }],
+      ["port opened", { kind: "log", message: /listening on port/, ms: 0 }],
+      ["1 s after the first healthy answer", { kind: "healthy", ms: 1_000 }],
+      ["SIGTERM after 1400 ms", { kind: "time", ms: 1_400 }],
+    ],
   ];
-  for (const [label, trigger] of steps) await expectPromptCleanStop(dataDir, trigger, label);
-  // And blind offsets on the initialised data dir, wherever they fall.
-  for (const ms of [600, 1_400]) {
-    await expectPromptCleanStop(dataDir, { kind: "time", ms }, `SIGTERM after ${ms} ms`);
-  }
+  await Promise.all([
+    fresh(),
+    ...lanes.map(async (steps) => {
+      const dataDir = await dataDirectory("terragate-stop-");
+      for (const [label, trigger] of steps) await expectPromptCleanStop(dataDir, trigger, label);
+    }),
+  ]);
 });
 
-test("SIGTERM while start-up waits for another replica's migration stops at once", {
+test.concurrent("SIGTERM while start-up waits for another replica's migration stops at once", {
   timeout: 60_000,
 }, async () => {
   const { url, drop } = await createEmptyDatabase();
   // Another replica is migrating: it holds the migration lock for longer than anyone would wait.
   const replica = postgres(url, { max: 1, onnotice: () => {} });
   await replica`select pg_advisory_lock(${migrationLockId.toString()}::bigint)`;
-  const dataDir = await mkdtemp(join(tmpdir(), "terragate-stop-replica-"));
-  directories.push(dataDir);
+  const dataDir = await dataDirectory("terragate-stop-replica-");
+  // The signal comes once serve has tried the lock and is waiting to try again.
+  const waiting = async () => {
+    const [row] = await replica<{ tries: number }[]>`
+      select count(*)::int as tries from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid()
+        and query like '%pg_try_advisory_lock%'`;
+    return (row?.tries ?? 0) > 0;
+  };
   try {
-    await expectPromptCleanStop(dataDir, { kind: "time", ms: 2_500 }, "waiting for the migration lock", {
-      DATABASE_URL: url,
-      TERRAGATE_ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64"),
-    });
+    await expectPromptCleanStop(
+      dataDir,
+      { kind: "when", condition: waiting },
+      "waiting for the migration lock",
+      {
+        DATABASE_URL: url,
+        TERRAGATE_ENCRYPTION_KEY: Buffer.alloc(32, 4).toString("base64"),
+      },
+    );
   } finally {
     await replica.end();
     await drop();
