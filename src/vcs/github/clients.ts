@@ -20,6 +20,8 @@ export interface GithubClientsOptions {
   /** REST API base URL: https://api.github.com, GHES `…/api/v3`, or a fake in tests. */
   apiUrl: string;
   logger: Logger;
+  /** A failed call's n-th retry waits n² times this (default 1 s: 1, 4, 9 s); tests make it short. */
+  retryBaseMs?: number;
 }
 
 /**
@@ -55,6 +57,7 @@ export function createGithubClients(options: GithubClientsOptions): GithubClient
   // without their per-call timer waits; see request-pacing.ts). As before, writes are not spaced:
   // a PR with many dirspaces must not wait a second per check run (probot's default pacing).
   const pacing = createRequestPacing({
+    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
     onRateLimit: (retryAfter, request, retryCount) => {
       log.warn({ retryAfter, retryCount }, `GitHub rate limit on ${request.method} ${request.url}`);
       return retryCount < 2 && retryAfter <= maxInlineWaitSeconds;
