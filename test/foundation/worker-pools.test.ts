@@ -1,7 +1,8 @@
 // Dead worker pools give their jobs back: heartbeats, the sweep, unregistered pools, the sole worker of an embedded database.
+// The tests wait out liveness periods, so they run at the same time, each on a database of its own.
 import type pg from "pg";
 import postgres from "postgres";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
+import { type OnTestFinishedHandler, test } from "vitest";
 import { loadConfig } from "../../src/config/env.ts";
 import { createPgPool } from "../../src/db/pg-pool.ts";
 import { startWorker, type WorkerHandle } from "../../src/jobs/worker.ts";
@@ -9,10 +10,6 @@ import { heartbeat, type PoolLivenessTiming, reclaimJobs } from "../../src/jobs/
 import { createLogger } from "../../src/logging/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import { addProbeJob } from "../harness/probe-job.ts";
-
-let database: TestDatabase;
-let pool: pg.Pool;
-const workers: WorkerHandle[] = [];
 
 /** Short intervals so that the tests take seconds; the defaults are 3 s, 15 s, 5 s, 60 s and an hour. */
 const timing: PoolLivenessTiming = {
@@ -23,63 +20,57 @@ const timing: PoolLivenessTiming = {
   forgetAfterMs: 60_000,
 };
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPgPool(database.url, { max: 12, applicationName: "terragate-test-pools" });
-});
-afterAll(async () => {
-  await pool?.end();
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.reset();
-  await database.client.sql`delete from worker_pools`;
-});
-afterEach(async () => {
-  for (const worker of workers.splice(0)) await worker.stop(1_000);
-});
-
-function deps() {
-  return {
-    config: loadConfig({}),
-    database: database.client,
-    logger: createLogger({ LOG_LEVEL: "silent" }),
-    encryptionKey: Buffer.alloc(32),
-  };
-}
-
-async function worker(
-  taskList: Record<string, () => Promise<void>>,
-  soleWorker = false,
-  liveness: PoolLivenessTiming = timing,
-) {
-  const handle = await startWorker({
-    deps: deps(),
-    pool,
-    concurrency: 2,
-    pollInterval: 100,
-    taskList,
-    liveness,
-    soleWorker,
+/** One test's database, its workers (stopped when the test ends) and what the tests ask of it. */
+async function workerBed(onTestFinished: (handler: OnTestFinishedHandler) => void) {
+  const database: TestDatabase = await createTestDatabase();
+  const pool: pg.Pool = createPgPool(database.url, { max: 12, applicationName: "terragate-test-pools" });
+  const workers: WorkerHandle[] = [];
+  onTestFinished(async () => {
+    for (const handle of workers.splice(0)) await handle.stop(1_000);
+    await pool.end();
+    await database.close();
   });
-  workers.push(handle);
-  return handle;
-}
 
-/** A job locked by `poolId` `secondsAgo` seconds ago, as a process killed while running it leaves it. */
-async function strandedJob(poolId: string, secondsAgo: number): Promise<string> {
-  await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
-  const [job] = await database.client.sql<{ id: string }[]>`
-    update graphile_worker._private_jobs
-    set locked_by = ${poolId}, locked_at = now() - make_interval(secs => ${secondsAgo}), attempts = 1
-    where locked_by is null
-    returning id::text`;
-  return job!.id;
-}
+  async function worker(
+    taskList: Record<string, () => Promise<void>>,
+    soleWorker = false,
+    liveness: PoolLivenessTiming = timing,
+  ) {
+    const handle = await startWorker({
+      deps: {
+        config: loadConfig({}),
+        database: database.client,
+        logger: createLogger({ LOG_LEVEL: "silent" }),
+        encryptionKey: Buffer.alloc(32),
+      },
+      pool,
+      concurrency: 2,
+      pollInterval: 100,
+      taskList,
+      liveness,
+      soleWorker,
+    });
+    workers.push(handle);
+    return handle;
+  }
 
-async function jobs() {
-  return database.client.sql<{ locked_by: string | null; attempts: number; last_error: string | null }[]>`
-    select locked_by, attempts, last_error from graphile_worker._private_jobs`;
+  /** A job locked by `poolId` `secondsAgo` seconds ago, as a process killed while running it leaves it. */
+  async function strandedJob(poolId: string, secondsAgo: number): Promise<string> {
+    await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
+    const [job] = await database.client.sql<{ id: string }[]>`
+      update graphile_worker._private_jobs
+      set locked_by = ${poolId}, locked_at = now() - make_interval(secs => ${secondsAgo}), attempts = 1
+      where locked_by is null
+      returning id::text`;
+    return job!.id;
+  }
+
+  async function jobs() {
+    return database.client.sql<{ locked_by: string | null; attempts: number; last_error: string | null }[]>`
+      select locked_by, attempts, last_error from graphile_worker._private_jobs`;
+  }
+
+  return { database, worker, strandedJob, jobs };
 }
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
@@ -91,7 +82,11 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
   return Date.now() - started;
 }
 
-test("a pool whose heartbeat stopped gives its job back, and a live pool runs it once", async () => {
+test.concurrent("a pool whose heartbeat stopped gives its job back, and a live pool runs it once", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database, worker, strandedJob, jobs } = await workerBed(onTestFinished);
   await database.client.sql`
     insert into worker_pools (pool_id, hostname, pid, heartbeat_at)
     values ('pool-killed', 'gone-host', 1, now() - interval '1 second')`;
@@ -109,7 +104,11 @@ test("a pool whose heartbeat stopped gives its job back, and a live pool runs it
   );
 });
 
-test("a live pool keeps its running job: another worker never takes it", async () => {
+test.concurrent("a live pool keeps its running job: another worker never takes it", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database, worker, jobs } = await workerBed(onTestFinished);
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
@@ -133,7 +132,11 @@ test("a live pool keeps its running job: another worker never takes it", async (
   expect(runs).toBe(1);
 });
 
-test("a job locked by a pool that never registered is given back only after the longer grace", async () => {
+test.concurrent("a job locked by a pool that never registered is given back only after the longer grace", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { worker, strandedJob, jobs } = await workerBed(onTestFinished);
   // A longer grace than the other tests', so that a slow start of the worker cannot blur the two periods.
   const patient = { ...timing, unregisteredAfterMs: 6_000 };
   // Read before the lock is written: the database stamps locked_at (and times the grace) with its own now(),
@@ -159,7 +162,11 @@ test("a job locked by a pool that never registered is given back only after the 
   await until(async () => (await jobs()).length === 0, 3_000);
 });
 
-test("the sole worker of the database takes back every locked job at start-up, at once", async () => {
+test.concurrent("the sole worker of the database takes back every locked job at start-up, at once", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database, worker, strandedJob } = await workerBed(onTestFinished);
   // Locked a moment ago by a pool with a fresh heartbeat: only the embedded database's sole worker may assume it is dead.
   await database.client.sql`
     insert into worker_pools (pool_id, hostname, pid) values ('pool-previous-run', 'this-host', 1)`;
@@ -178,7 +185,11 @@ test("the sole worker of the database takes back every locked job at start-up, a
   expect(Date.now() - started).toBeLessThan(timing.staleAfterMs);
 });
 
-test("a stranded job is unlocked with the reason recorded, and its pool forgotten", async () => {
+test.concurrent("a stranded job is unlocked with the reason recorded, and its pool forgotten", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database, strandedJob, jobs } = await workerBed(onTestFinished);
   await database.client.sql`
     insert into worker_pools (pool_id, hostname, pid, heartbeat_at)
     values ('pool-lost', 'gone-host', 1, now() - interval '1 hour'), ('pool-alive', 'this-host', 2, now())`;
@@ -205,7 +216,11 @@ test("a stranded job is unlocked with the reason recorded, and its pool forgotte
   ]);
 });
 
-test("a gracefully stopped worker leaves no heartbeat row behind", async () => {
+test.concurrent("a gracefully stopped worker leaves no heartbeat row behind", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database, worker, jobs } = await workerBed(onTestFinished);
   const handle = await worker({ probe: async () => {} });
   await database.client.db.transaction((tx) => addProbeJob(tx, "probe", {}));
   await until(async () => (await jobs()).length === 0, 5_000);
@@ -214,7 +229,11 @@ test("a gracefully stopped worker leaves no heartbeat row behind", async () => {
   expect(await database.client.sql`select pool_id from worker_pools`).toEqual([]);
 });
 
-test("a pool registers even as the very first query of a fresh connection", async () => {
+test.concurrent("a pool registers even as the very first query of a fresh connection", async ({
+  expect,
+  onTestFinished,
+}) => {
+  const { database } = await workerBed(onTestFinished);
   const fresh = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
     expect(await heartbeat(fresh, ["pool-first-query", "pool-second"])).toEqual([
