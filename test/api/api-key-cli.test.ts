@@ -1,6 +1,6 @@
 // `terragate api-key` against the test database through DATABASE_URL: create prints a working key, list, revoke.
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type ApiFixture, createApiFixture } from "./api-fixture.ts";
 
 let fixture: ApiFixture;
@@ -26,10 +26,11 @@ async function refresh(key: string): Promise<number> {
   return (await fixture.call("POST", "/api/v1/access-token/refresh", key)).status;
 }
 
-// Each test starts six `terragate` processes one after another (each ~1 s, several on a loaded
-// two-core machine), so the 30 s meant for in-process tests is too short; each process has its own timeout.
-describe("terragate api-key", { timeout: 120_000 }, () => {
-  it("creates a key once, lists it with its last use, and revokes it", async () => {
+// Each test starts six `terragate` processes (each ~1 s, several on a loaded two-core machine), so the
+// 30 s meant for in-process tests is too short; each process has its own timeout. The two tests touch
+// different keys and run at the same time.
+describe.concurrent("terragate api-key", { timeout: 120_000 }, () => {
+  it("creates a key once, lists it with its last use, and revokes it", async ({ expect }) => {
     const created = await terragate([
       "create",
       "--installation",
@@ -76,34 +77,25 @@ describe("terragate api-key", { timeout: 120_000 }, () => {
     expect(audit[0]!.actor).toMatch(/^cli:/);
   });
 
-  it("explains a wrong installation, capability or missing argument", async () => {
-    const unknownInstallation = await terragate([
-      "create",
-      "--installation",
-      "gitlab:999",
-      "--capability",
-      "kv_read",
+  it("explains a wrong installation, capability or missing argument", async ({ expect }) => {
+    // Independent commands: started together.
+    const [unknownInstallation, badRef, badCapability, noCapability, bare, help] = await Promise.all([
+      terragate(["create", "--installation", "gitlab:999", "--capability", "kv_read"]),
+      terragate(["create", "--installation", "acme", "--capability", "kv_read"]),
+      terragate(["create", "--installation", "github:1001", "--capability", "admin"]),
+      terragate(["create", "--installation", "github:1001"]),
+      // A bare number is the VCS's installation id, as in the API's URLs.
+      terragate(["create", "--installation", "1001", "--capability", "kv_read"]),
+      terragate(["--help"]),
     ]);
     expect(unknownInstallation.exitCode).toBe(2);
     expect(unknownInstallation.stderr).toContain("no installation gitlab:999");
-    const badRef = await terragate(["create", "--installation", "acme", "--capability", "kv_read"]);
     expect(badRef.stderr).toContain("github:<installation id>");
-    const badCapability = await terragate([
-      "create",
-      "--installation",
-      "github:1001",
-      "--capability",
-      "admin",
-    ]);
     expect(badCapability.exitCode).toBe(2);
     expect(badCapability.stderr).toContain('unknown capability "admin"');
-    const noCapability = await terragate(["create", "--installation", "github:1001"]);
     expect(noCapability.stderr).toContain("at least one --capability");
-    // A bare number is the VCS's installation id, as in the API's URLs.
-    const bare = await terragate(["create", "--installation", "1001", "--capability", "kv_read"]);
     expect(bare.exitCode, bare.stderr).toBe(0);
     expect(bare.stderr).toContain("for github:1001 (alpha)");
-    const help = await terragate(["--help"]);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain("terragate api-key create");
   });
