@@ -1,4 +1,5 @@
 // The embedded database: persistent cluster, stale pid files from crashes, refusing a cluster in use, never outliving its starter, aborted start-ups.
+// Each test has clusters of its own, so they run at the same time.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -6,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import postgres from "postgres";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, test } from "vitest";
 import { EmbeddedPostgresError, startEmbeddedPostgres } from "../../src/db/embedded.ts";
 
 let root: string;
@@ -17,7 +18,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-test("a cluster keeps its data and password across restarts, even after a stale postmaster.pid", async () => {
+test.concurrent("a cluster keeps its data and password across restarts, even after a stale postmaster.pid", async ({
+  expect,
+}) => {
   const directory = join(root, "cluster");
   const first = await startEmbeddedPostgres({ directory, ephemeral: true });
   const sql = postgres(first.url, { max: 1, onnotice: () => {} });
@@ -41,7 +44,7 @@ test("a cluster keeps its data and password across restarts, even after a stale 
   }
 });
 
-test("a cluster still run by a live process is refused with what to do", async () => {
+test.concurrent("a cluster still run by a live process is refused with what to do", async ({ expect }) => {
   const directory = join(root, "busy");
   const running = await startEmbeddedPostgres({ directory, ephemeral: true });
   try {
@@ -71,9 +74,9 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): 
   return condition();
 }
 
-test("the server exits by itself when the process that started it is killed with SIGKILL", {
+test.concurrent("the server exits by itself when the process that started it is killed with SIGKILL", {
   timeout: 60_000,
-}, async () => {
+}, async ({ expect }) => {
   const directory = join(root, "orphan");
   const module = new URL("../../src/db/embedded.ts", import.meta.url).href;
   const child = spawn(
@@ -99,11 +102,10 @@ test("the server exits by itself when the process that started it is killed with
   expect(await alive(again.pid)).toBe(false);
 });
 
-test("an aborted start-up rejects and leaves no server behind, at any point", {
+test.concurrent("an aborted start-up rejects and leaves no server behind, at any point", {
   timeout: 90_000,
-}, async () => {
-  const directory = join(root, "aborted");
-  const attempt = async (delayMs: number, phase: string) => {
+}, async ({ expect }) => {
+  const attempt = async (directory: string, delayMs: number, phase: string) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error("stop requested")), delayMs);
     const outcome = await startEmbeddedPostgres({
@@ -121,14 +123,25 @@ test("an aborted start-up rejects and leaves no server behind, at any point", {
     expect(["started", "stop requested"], `${phase}, abort after ${delayMs} ms`).toContain(outcome);
     expect(await postgresProcessesOf(directory), `${phase}, abort after ${delayMs} ms`).toEqual([]);
   };
-  // A fresh cluster: the aborts land in initdb (each one leaves nothing, so the next initialises again).
-  for (const delayMs of [0, 30, 150, 400]) await attempt(delayMs, "initdb");
-  const server = await startEmbeddedPostgres({ directory, ephemeral: true });
-  await server.stop();
-  // An initialised cluster: the aborts land while the server starts and before it answers.
-  for (const delayMs of [0, 5, 20, 50, 100, 200]) await attempt(delayMs, "server start");
-  const again = await startEmbeddedPostgres({ directory, ephemeral: true });
-  await again.stop();
+  // Two clusters, one lane each, side by side.
+  await Promise.all([
+    (async () => {
+      const directory = join(root, "aborted-fresh");
+      // A fresh cluster: the aborts land in initdb (each one leaves nothing, so the next initialises again).
+      for (const delayMs of [0, 30, 150, 400]) await attempt(directory, delayMs, "initdb");
+      const server = await startEmbeddedPostgres({ directory, ephemeral: true });
+      await server.stop();
+    })(),
+    (async () => {
+      const directory = join(root, "aborted-initialised");
+      const server = await startEmbeddedPostgres({ directory, ephemeral: true });
+      await server.stop();
+      // An initialised cluster: the aborts land while the server starts and before it answers.
+      for (const delayMs of [0, 5, 20, 50, 100, 200]) await attempt(directory, delayMs, "server start");
+      const again = await startEmbeddedPostgres({ directory, ephemeral: true });
+      await again.stop();
+    })(),
+  ]);
 });
 
 async function postgresProcessesOf(directory: string): Promise<number[]> {
