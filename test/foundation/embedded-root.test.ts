@@ -5,7 +5,7 @@ import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, test } from "vitest";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 
 const run = promisify(execFile);
@@ -42,12 +42,12 @@ afterAll(async () => {
   }
 });
 
-test.skipIf(!isRoot)(
+test.skipIf(!isRoot).concurrent(
   `starts from a root-owned copy of the programs, made once and checked by version (${isRoot ? "running as root" : why})`,
   {
     timeout: 120_000,
   },
-  async () => {
+  async ({ expect }) => {
     const version = (
       JSON.parse(await readFile(join(packageDirectory, "package.json"), "utf8")) as { version: string }
     ).version;
@@ -71,9 +71,9 @@ test.skipIf(!isRoot)(
     expect((await stat(join(copy, "bin", "postgres"))).mode & 0o777).toBe(0o755);
     const madeAt = (await stat(join(copy, ".terragate-complete"))).mtimeMs;
 
-    // The next start reuses the copy as it is.
+    // The next start (of the same cluster: initdb is not what this is about) reuses the copy as it is.
     const second = await startEmbeddedPostgres({
-      directory: join(clusters, "two"),
+      directory: join(clusters, "one"),
       ephemeral: true,
       binaries: { packageDirectory, systemRoot },
     });
@@ -83,7 +83,7 @@ test.skipIf(!isRoot)(
     // A copy others could write to is not trusted: it is made again.
     await chmod(copy, 0o777);
     const third = await startEmbeddedPostgres({
-      directory: join(clusters, "three"),
+      directory: join(clusters, "one"),
       ephemeral: true,
       binaries: { packageDirectory, systemRoot },
     });
@@ -92,12 +92,12 @@ test.skipIf(!isRoot)(
   },
 );
 
-test.skipIf(!isRoot)(
+test.skipIf(!isRoot).concurrent(
   `runs the bundled programs in place when the postgres user can reach them (${isRoot ? "running as root" : why})`,
   {
     timeout: 60_000,
   },
-  async () => {
+  async ({ expect }) => {
     const reachable = await mkdtemp(join(tmpdir(), "terragate-open-"));
     try {
       await chmod(reachable, 0o755);
