@@ -1,7 +1,8 @@
 // Tenant isolation: installation A's token gets nothing of installation B on any route, and RLS is a second wall.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTenant } from "../../src/db/queries/tenant-transaction.ts";
+import { createDatabase } from "../../src/db/client.ts";
+import { maxPreparedTexts, withTenant } from "../../src/db/queries/tenant-transaction.ts";
 import {
   apiKeys,
   auditLog,
@@ -115,6 +116,55 @@ describe("row-level security", () => {
     expect(seen.installations).toEqual([{ id: fixture.a.id }]);
     expect(seen.kv.every((row) => row.installationId === fixture.a.id)).toBe(true);
     expect(seen.locks).toEqual([{ installationId: fixture.a.id }]);
+  });
+
+  it("prepares tenant statements once per connection, and one prepared for A shows B only B's rows", async () => {
+    // One connection, so both installations' transactions run the same prepared statement.
+    const single = createDatabase(fixture.database.url, { max: 1 });
+    try {
+      const read = (installationId: number) =>
+        withTenant(single, installationId, (tx) =>
+          tx
+            .select({ installationId: workManifests.installationId })
+            .from(workManifests)
+            .where(sql`${workManifests.requestedBy} <> ${"nobody"}`),
+        );
+      const alpha = await read(fixture.a.id);
+      const bravo = await read(fixture.b.id);
+      expect(alpha.length).toBe(fixture.a.manifestIds.length);
+      expect(new Set(alpha.map((row) => row.installationId))).toEqual(new Set([fixture.a.id]));
+      expect(bravo.length).toBe(fixture.b.manifestIds.length);
+      expect(new Set(bravo.map((row) => row.installationId))).toEqual(new Set([fixture.b.id]));
+      // Prepared once and reused: after that the statement is only bound and run, one round trip.
+      const prepared = await single.sql.unsafe<{ statement: string }[]>(
+        "select statement from pg_prepared_statements",
+      );
+      expect(prepared.filter((row) => row.statement.includes('from "work_manifests"'))).toHaveLength(1);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it("prepares no more than maxPreparedTexts distinct statements, however many shapes are asked for", async () => {
+    const single = createDatabase(fixture.database.url, { max: 1 });
+    try {
+      const shapes = maxPreparedTexts + 40;
+      for (let index = 0; index < shapes; index++) {
+        // A text of its own each time, as every shape of a tag query is.
+        const column = sql.raw(`"shape_${index}"`);
+        const [row] = await withTenant(single, fixture.a.id, (tx) =>
+          tx.execute<{ value: number }>(sql`select ${index}::int as ${column}`),
+        );
+        expect(Object.values(row!)).toEqual([index]);
+      }
+      const prepared = await single.sql.unsafe<{ count: number }[]>(
+        "select count(*)::int as count from pg_prepared_statements where statement like '%shape_%'",
+      );
+      expect(prepared[0]!.count).toBeLessThanOrEqual(maxPreparedTexts);
+      expect(prepared[0]!.count).toBeGreaterThan(0);
+    } finally {
+      await single.close();
+    }
   });
 
   it("refuses the app role writes into another installation and updates of its rows", async () => {

@@ -22,14 +22,53 @@ const plannerSettings = [
   "set local jit = off",
 ];
 
+/** Distinct statement texts a process prepares in tenant transactions, per database. */
+export const maxPreparedTexts = 256;
+
+const preparedTextsByDatabase = new WeakMap<DatabaseClient, { admit: (query: string) => boolean }>();
+
+/**
+ * The statement texts tenant transactions prepare: the first maxPreparedTexts seen, which are the
+ * application's fixed queries, requested on every page. A text past those (each shape of a tag query
+ * is a text of its own) runs unprepared, so the statements every connection (and its PostgreSQL
+ * backend) holds stay bounded whatever people type.
+ */
+function preparedTexts(database: DatabaseClient) {
+  let texts = preparedTextsByDatabase.get(database);
+  if (!texts) {
+    const admitted = new Set<string>();
+    texts = {
+      admit: (query) => {
+        if (admitted.has(query)) return true;
+        if (admitted.size >= maxPreparedTexts) return false;
+        admitted.add(query);
+        return true;
+      },
+    };
+    preparedTextsByDatabase.set(database, texts);
+  }
+  return texts;
+}
+
 /**
  * Every API query that touches one installation's rows runs here: the code filters by installation
  * and, as a second wall, PostgreSQL's policies hide every other installation's rows from this role.
  *
  * The transaction runs on a reserved connection and is pipelined: `begin` with the role and
- * settings, the work's statements and `commit` are sent without waiting for each other, so a
- * one-statement read costs one round trip. PostgreSQL runs them in order; if a statement fails,
- * the transaction is aborted and the final `commit` becomes a rollback.
+ * settings goes out with the work's first statements, and statements the work starts together
+ * (a `Promise.all`) go out together, so a one-statement read costs one round trip besides the
+ * `commit`. PostgreSQL runs them in order; if a statement fails, the transaction is aborted and the
+ * final `commit` becomes a rollback.
+ *
+ * That takes prepared statements: drizzle sends a statement with parameters unprepared, and
+ * postgres.js then asks the server for its parameter types first and holds back everything queued
+ * behind it until the answer comes (two round trips per statement, none overlapped: fifteen for
+ * the dashboard's PR page). Prepared, a statement is described once per connection and after that
+ * only bound and executed. The plans are unchanged: `force_custom_plan` above still plans every
+ * execution for its own values, and a plan that depends on row-level security is redone when the
+ * role differs, so a statement prepared for one installation cannot show another's rows (the
+ * policies read the installation setting when the statement runs). Each connection keeps what it
+ * prepared until it closes, so only the first texts seen are prepared (preparedTexts).
  */
 export async function withTenant<T>(
   database: DatabaseClient,
@@ -55,8 +94,16 @@ export async function withTenant<T>(
     setup.catch(() => undefined);
     // drizzle reads the pool's type parsers from `options`, which a reserved connection shares but
     // does not expose. Query building only (no relational queries), so no schema is needed here.
+    const texts = preparedTexts(database);
+    const unprepared = connection.unsafe.bind(connection);
+    const prepared: typeof connection.unsafe = (query, parameters, options) =>
+      unprepared(
+        query,
+        parameters,
+        parameters?.length && texts.admit(query) ? { ...options, prepare: true } : options,
+      );
     const tx = drizzle(
-      Object.assign(connection, { options: database.sql.options }),
+      Object.assign(connection, { options: database.sql.options, unsafe: prepared }),
     ) as unknown as Transaction;
     let result: T;
     try {
