@@ -10,7 +10,7 @@ import {
   recentDashboardActions,
 } from "../../db/queries/dashboard-pages.ts";
 import { listPullRequests } from "../../db/queries/installation-resources.ts";
-import { pullRequestLayers } from "../../db/queries/pull-request-layers.ts";
+import { layersFromNotes, recentRunNotes } from "../../db/queries/pull-request-layers.ts";
 import { withTenant } from "../../db/queries/tenant-transaction.ts";
 import { type PullRequestState, pullRequestStates } from "../../db/schema/index.ts";
 import { platformFor } from "../../vcs/registry.ts";
@@ -74,19 +74,24 @@ ${pager(new URL(c.req.url), result.nextPage)}`;
     const query = listQuery(c, 2);
     const id = Number(c.req.param("id"));
     const found = await withTenant(deps.database, installation.id, async (tx) => {
-      const pull = await getPullRequest(tx, installation.id, id);
-      if (!pull) return undefined;
-      const [dirspaces, runs, held, actions, version, layers] = await Promise.all([
-        pullRequestDirspaces(tx, installation.id, pull.id),
-        listPullRequestRuns(tx, installation.id, pull.id, {
+      // Two batches: what is read by the PR's id goes with the PR itself (another installation's
+      // PR, or none, finds nothing and the page is a 404); what needs its name or head goes next.
+      const [pull, dirspaces, runs, held, notes] = await Promise.all([
+        getPullRequest(tx, installation.id, id),
+        pullRequestDirspaces(tx, installation.id, id),
+        listPullRequestRuns(tx, installation.id, id, {
           limit: 20,
           direction: query.direction,
           after: query.after,
         }),
-        pullRequestLocks(tx, installation.id, pull.id),
+        pullRequestLocks(tx, installation.id, id),
+        recentRunNotes(tx, id),
+      ]);
+      if (!pull) return undefined;
+      const [actions, version, layers] = await Promise.all([
         recentDashboardActions(tx, installation.id, pull.repository.fullName, pull.number),
         pullRequestVersion(tx, installation.id, pull),
-        pullRequestLayers(tx, pull),
+        layersFromNotes(tx, pull, notes),
       ]);
       return { pull, dirspaces, runs, held, actions, version, layers };
     });

@@ -1,5 +1,5 @@
 // Dashboard reads of one installation (run inside its tenant transaction): a repository's dirspaces, a PR and its runs, a run.
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import {
   auditLog,
@@ -101,9 +101,23 @@ type LatestRow = {
 async function latestResults(
   executor: Executor,
   installationId: number,
-  scope: SQL,
+  scope: { repositoryId: number } | { pullRequestId: number },
 ): Promise<DirspaceStatus[]> {
-  const rows = await executor.execute<LatestRow>(sql`
+  const rows = await executor.execute<LatestRow>(
+    "pullRequestId" in scope
+      ? // A PR's rows come from its own runs only, so each result's PR is the scope's: no run to join,
+        // and its number read once (every table read is planned again on each page, with its policy).
+        sql`
+    select r.dir, r.workspace, d.tags, r.slot, r.work_manifest_id as manifest_id, d.state, d.has_changes,
+      d.summary, r.pull_request_id, r.created_at, p.number as pull_request
+    from dirspace_latest_results r
+    join work_manifest_dirspaces d
+      on d.work_manifest_id = r.work_manifest_id and d.dir = r.dir and d.workspace = r.workspace
+    join pull_requests p on p.id = r.pull_request_id
+    where r.installation_id = ${installationId} and r.pull_request_id = ${scope.pullRequestId}
+    order by r.dir, r.workspace, r.slot`
+      : // A repository's results link to the PR their run came from, if any (an apply merged from a PR).
+        sql`
     select r.dir, r.workspace, d.tags, r.slot, r.work_manifest_id as manifest_id, d.state, d.has_changes,
       d.summary, m.pull_request_id, r.created_at,
       (select p.number from pull_requests p where p.id = m.pull_request_id) as pull_request
@@ -111,8 +125,10 @@ async function latestResults(
     join work_manifest_dirspaces d
       on d.work_manifest_id = r.work_manifest_id and d.dir = r.dir and d.workspace = r.workspace
     join work_manifests m on m.id = r.work_manifest_id
-    where r.installation_id = ${installationId} and ${scope}
-    order by r.dir, r.workspace, r.slot`);
+    where r.installation_id = ${installationId} and r.repository_id = ${scope.repositoryId}
+      and r.pull_request_id is null
+    order by r.dir, r.workspace, r.slot`,
+  );
   const byDirspace = new Map<string, DirspaceStatus>();
   for (const row of rows) {
     const key = `${row.dir}\u0000${row.workspace}`;
@@ -142,11 +158,7 @@ export async function repositoryDirspaces(
   repositoryId: number,
   defaultBranchDirspaces: readonly { dir: string; workspace: string; tags: string[] }[],
 ): Promise<DirspaceStatus[]> {
-  const ran = await latestResults(
-    executor,
-    installationId,
-    sql`r.repository_id = ${repositoryId} and r.pull_request_id is null`,
-  );
+  const ran = await latestResults(executor, installationId, { repositoryId });
   const known = new Set(ran.map((status) => `${status.dir}\u0000${status.workspace}`));
   const idle = defaultBranchDirspaces
     .filter((dirspace) => !known.has(`${dirspace.dir}\u0000${dirspace.workspace}`))
@@ -228,7 +240,7 @@ export function pullRequestDirspaces(
   installationId: number,
   pullRequestId: number,
 ): Promise<DirspaceStatus[]> {
-  return latestResults(executor, installationId, sql`r.pull_request_id = ${pullRequestId}`);
+  return latestResults(executor, installationId, { pullRequestId });
 }
 
 export interface RunRow {
@@ -246,46 +258,59 @@ export interface RunRow {
   cursorTime: string;
 }
 
-/** A page of the PR's runs, each with its dirspace count and failures (counted, not loaded). */
+type RunListRow = {
+  id: string;
+  kind: WorkManifestKind;
+  state: WorkManifestState;
+  requested_by: string;
+  tag_query: string;
+  head_sha: string;
+  run_url: string | null;
+  created_at: string;
+  completed_at: string | null;
+  dirspaces: number;
+  failed: number;
+} & Record<string, unknown>;
+
+/** A page of the PR's runs, each with its dirspace count and failures (counted in one pass, not loaded). */
 export async function listPullRequestRuns(
   executor: Executor,
   installationId: number,
   pullRequestId: number,
   page: PageRequest,
 ): Promise<Page<RunRow>> {
-  const conditions: SQL[] = [
-    eq(workManifests.installationId, installationId),
-    eq(workManifests.pullRequestId, pullRequestId),
-  ];
-  if (page.after) {
-    conditions.push(
-      keysetAfter(
-        [workManifests.createdAt, workManifests.id],
-        [sql`${page.after[0]}::timestamptz`, sql`${page.after[1]}::uuid`],
-        page.direction,
-      ),
-    );
-  }
-  const rows = await executor
-    .select({
-      id: workManifests.id,
-      kind: workManifests.kind,
-      state: workManifests.state,
-      requestedBy: workManifests.requestedBy,
-      tagQuery: workManifests.tagQuery,
-      headSha: workManifests.headSha,
-      runUrl: workManifests.runUrl,
-      createdAt: workManifests.createdAt,
-      completedAt: workManifests.completedAt,
-      dirspaces: sql<number>`(select count(*)::int from ${workManifestDirspaces} d where d.work_manifest_id = ${workManifests.id})`,
-      failed: sql<number>`(select count(*)::int from ${workManifestDirspaces} d where d.work_manifest_id = ${workManifests.id} and d.state = 'failure')`,
-      cursorTime: sql<string>`${workManifests.createdAt}::text`,
-    })
-    .from(workManifests)
-    .where(and(...conditions))
-    .orderBy(...keysetOrder([workManifests.createdAt, workManifests.id], page.direction))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit, (row) => [row.cursorTime, row.id]);
+  const m = workManifests;
+  const after = page.after
+    ? sql`and ${keysetAfter([m.createdAt, m.id], [sql`${page.after[0]}::timestamptz`, sql`${page.after[1]}::uuid`], page.direction)}`
+    : sql``;
+  const rows = await executor.execute<RunListRow>(sql`
+    select ${m.id}, ${m.kind}, ${m.state}, ${m.requestedBy}, ${m.tagQuery}, ${m.headSha}, ${m.runUrl},
+      ${m.createdAt}::text as created_at, ${m.completedAt}::text as completed_at, counted.dirspaces, counted.failed
+    from ${m}
+    cross join lateral (
+      select count(*)::int as dirspaces, (count(*) filter (where d.state = 'failure'))::int as failed
+      from work_manifest_dirspaces d where d.work_manifest_id = ${m.id}
+    ) counted
+    where ${m.installationId} = ${installationId} and ${m.pullRequestId} = ${pullRequestId} ${after}
+    order by ${sql.join(keysetOrder([m.createdAt, m.id], page.direction), sql`, `)}
+    limit ${page.limit + 1}`);
+  const runs = [...rows].map(
+    (row): RunRow => ({
+      id: row.id,
+      kind: row.kind,
+      state: row.state,
+      requestedBy: row.requested_by,
+      tagQuery: row.tag_query,
+      headSha: row.head_sha,
+      runUrl: row.run_url,
+      createdAt: new Date(row.created_at),
+      completedAt: row.completed_at === null ? null : new Date(row.completed_at),
+      dirspaces: row.dirspaces,
+      failed: row.failed,
+      cursorTime: row.created_at,
+    }),
+  );
+  return toPage(runs, page.limit, (row) => [row.cursorTime, row.id]);
 }
 
 export async function pullRequestLocks(executor: Executor, installationId: number, pullRequestId: number) {

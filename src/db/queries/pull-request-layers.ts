@@ -31,11 +31,11 @@ export interface PullRequestLayers {
   layers: Array<{ index: number; state: LayerState; dirspaces: LayerDirspace[] }>;
 }
 
+/** Notes of a PR's newest runs, newest first: what its layers are read from. */
+export type RecentRunNotes = Array<{ manifestId: string; recordedAt: Date; notes: RunNotes }>;
+
 /** The notes of the PR's newest runs that recorded any, newest first (one ordered index scan per run kind). */
-async function recentRunNotes(
-  executor: Executor,
-  pullRequestId: number,
-): Promise<Array<{ manifestId: string; recordedAt: Date; notes: RunNotes }>> {
+export async function recentRunNotes(executor: Executor, pullRequestId: number): Promise<RecentRunNotes> {
   const rows = await executor.execute<{ id: string; notes: unknown; created_at: string | Date }>(sql`
     select id, notes, created_at from (
       ${sql.join(
@@ -68,7 +68,18 @@ export async function pullRequestLayers(
   executor: Executor,
   pullRequest: { id: number; headSha: string },
 ): Promise<PullRequestLayers | null> {
-  const recent = await recentRunNotes(executor, pullRequest.id);
+  return layersFromNotes(executor, pullRequest, await recentRunNotes(executor, pullRequest.id));
+}
+
+/**
+ * pullRequestLayers from notes already read with recentRunNotes (the PR page reads them in the same
+ * batch as the PR itself); the dirspaces' states are read only when a run recorded notes.
+ */
+export async function layersFromNotes(
+  executor: Executor,
+  pullRequest: { id: number; headSha: string },
+  recent: RecentRunNotes,
+): Promise<PullRequestLayers | null> {
   const latest = recent[0];
   if (!latest) return null;
   const facts = await dirspaceRunStates(executor, pullRequest.id, pullRequest.headSha);
