@@ -1,6 +1,5 @@
 // The dashboard: sign-in, sessions and pages as one Hono app, built on the first request that needs it.
 import { Hono } from "hono";
-import { compress } from "hono/compress";
 import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import type { AppDeps } from "../api/app.ts";
@@ -13,6 +12,7 @@ import { createProviderResolver } from "./auth/providers.ts";
 import { sessionMiddleware } from "./auth/session-middleware.ts";
 import { SESSION_ACCESS_TTL_SECONDS } from "./auth/session-token.ts";
 import { createSessionService } from "./auth/sessions.ts";
+import { compressPages } from "./compress-pages.ts";
 import type { DashboardEnv, DashboardServices } from "./context.ts";
 import { adminRoutes } from "./pages/admin.ts";
 import { apiKeyRoutes } from "./pages/api-keys.ts";
@@ -76,7 +76,7 @@ export function createDashboard(deps: AppDeps, options: DashboardOptions = {}): 
     ),
   );
 
-  app.use("*", compress());
+  app.use("*", compressPages());
   app.use("*", async (c, next) => {
     c.set("view", {
       assetVersion: assets.version,

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Logger } from "pino";
+import { pickEncoding, varyOnEncoding } from "../compress-pages.ts";
 import type { DashboardEnv } from "../context.ts";
 import { type Crumb, type Html, layout, layoutEnd, layoutStart, type Tab } from "./layout.ts";
 
@@ -73,7 +74,13 @@ export function streamedPage(
       await pieces.return?.();
     },
   });
-  return new Response(stream, { headers: { "content-type": "text/html; charset=UTF-8" } });
+  // Compressed here, piece by piece as it is made (compressPages would read the whole page first).
+  const headers = new Headers({ "content-type": "text/html; charset=UTF-8" });
+  varyOnEncoding(headers);
+  const encoding = pickEncoding(c.req.header("accept-encoding"));
+  if (!encoding) return new Response(stream, { headers });
+  headers.set("content-encoding", encoding);
+  return new Response(stream.pipeThrough(new CompressionStream(encoding)), { headers });
 }
 
 /** A page that only says something (errors, sign-in problems). */
