@@ -1,9 +1,10 @@
 // Route guards: a signed-in person (else sign-in, then back), an installation they belong to (else 404, like the API).
 
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
+import type { DatabaseClient } from "../db/client.ts";
 import { installations } from "../db/schema/index.ts";
 import type { Vcs } from "../vcs/types.ts";
 import type { SessionClaims } from "./auth/session-token.ts";
@@ -50,17 +51,14 @@ export function notFoundPage(c: Context<DashboardEnv>, what = "This page"): neve
   });
 }
 
-/** The installation of a `/i/{vcs}/{id}` URL if the person belongs to it; any other answers 404, exactly like a missing one. */
-export async function requireInstallation(
-  c: Context<DashboardEnv>,
-  services: DashboardServices,
-): Promise<DashboardInstallation> {
-  const session = requireSession(c);
-  const vcs = c.req.param("vcs");
-  const externalId = c.req.param("installation");
-  if ((vcs !== "github" && vcs !== "gitlab") || !externalId || vcs !== session.vcs)
-    notFoundPage(c, "This installation");
-  const [row] = await services.deps.database.db
+const installationLookups = new WeakMap<DatabaseClient, ReturnType<typeof prepareInstallationLookup>>();
+
+/**
+ * Every installation page's first query, built once and prepared: unprepared, postgres.js asks for
+ * its parameter types before sending it (two round trips per page instead of one).
+ */
+function prepareInstallationLookup(database: DatabaseClient) {
+  return database.db
     .select({
       id: installations.id,
       externalId: installations.externalId,
@@ -71,11 +69,34 @@ export async function requireInstallation(
     .from(installations)
     .where(
       and(
-        eq(installations.vcs, vcs),
-        eq(installations.externalId, externalId),
+        eq(installations.vcs, sql.placeholder("vcs")),
+        eq(installations.externalId, sql.placeholder("externalId")),
         isNull(installations.deletedAt),
       ),
-    );
+    )
+    .prepare("dashboard_installation");
+}
+
+function installationLookup(database: DatabaseClient) {
+  let lookup = installationLookups.get(database);
+  if (!lookup) {
+    lookup = prepareInstallationLookup(database);
+    installationLookups.set(database, lookup);
+  }
+  return lookup;
+}
+
+/** The installation of a `/i/{vcs}/{id}` URL if the person belongs to it; any other answers 404, exactly like a missing one. */
+export async function requireInstallation(
+  c: Context<DashboardEnv>,
+  services: DashboardServices,
+): Promise<DashboardInstallation> {
+  const session = requireSession(c);
+  const vcs = c.req.param("vcs");
+  const externalId = c.req.param("installation");
+  if ((vcs !== "github" && vcs !== "gitlab") || !externalId || vcs !== session.vcs)
+    notFoundPage(c, "This installation");
+  const [row] = await installationLookup(services.deps.database).execute({ vcs, externalId });
   const membership = row && session.memberships.find((candidate) => candidate.installationId === row.id);
   if (!row || !membership) notFoundPage(c, "This installation");
   return {
