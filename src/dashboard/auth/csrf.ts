@@ -12,7 +12,17 @@ export interface CsrfGuard {
 export function createCsrfGuard(encryptionKey: Buffer, publicUrl: string): CsrfGuard {
   const key = Buffer.from(hkdfSync("sha256", encryptionKey, "", "terragate dashboard csrf", 32));
   const origin = new URL(publicUrl).origin;
-  const tokenFor = (sessionId: string) => createHmac("sha256", key).update(sessionId).digest("base64url");
+  // Every page puts the token in its forms: remembered per session rather than computed each time.
+  const tokens = new Map<string, string>();
+  const tokenFor = (sessionId: string) => {
+    let token = tokens.get(sessionId);
+    if (token === undefined) {
+      token = createHmac("sha256", key).update(sessionId).digest("base64url");
+      if (tokens.size >= 1000) tokens.delete(tokens.keys().next().value!);
+      tokens.set(sessionId, token);
+    }
+    return token;
+  };
   return {
     tokenFor,
     problem(c, sessionId, formToken) {

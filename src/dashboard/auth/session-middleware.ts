@@ -2,16 +2,17 @@
 import type { MiddlewareHandler } from "hono";
 import type { DashboardEnv, DashboardServices } from "../context.ts";
 import { clearedSessionCookieLines, readCookie, sessionCookieLines } from "./cookies.ts";
-import { type SessionClaims, verifySessionToken } from "./session-token.ts";
+import { createSessionVerifier, type SessionClaims } from "./session-token.ts";
 
 export function sessionMiddleware(services: DashboardServices): MiddlewareHandler<DashboardEnv> {
   const { cookies, keyStore, sessions } = services;
+  const verify = createSessionVerifier((kid) => keyStore.resolve(kid));
   return async (c, next) => {
     let session: SessionClaims | undefined;
     let cookieLines: string[] = [];
     const access = readCookie(c, cookies.access);
     if (access) {
-      session = await verifySessionToken(access, (kid) => keyStore.resolve(kid)).catch(() => undefined);
+      session = await verify(access).catch(() => undefined);
     }
     if (!session) {
       const refresh = readCookie(c, cookies.refresh);

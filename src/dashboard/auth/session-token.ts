@@ -62,28 +62,46 @@ export async function signSessionToken(
     .sign(key.secret);
 }
 
-export async function verifySessionToken(
+interface VerifiedToken {
+  claims: SessionClaims;
+  kid: string;
+  /** When it expires, in ms since the epoch: valid while now is before (as jose judges `exp`). */
+  expiresAt: number;
+}
+
+async function verifyToken(
   token: string,
   resolveKey: (kid: string) => Promise<SigningKey | undefined>,
-): Promise<SessionClaims> {
+  now: number,
+): Promise<VerifiedToken> {
   try {
-    const { payload } = await jwtVerify(
+    const { payload, protectedHeader } = await jwtVerify(
       token,
       async (header) => {
         const key = typeof header.kid === "string" ? await resolveKey(header.kid) : undefined;
         if (!key) throw new SessionTokenError("session token signed by an unknown key", false);
         return key.secret;
       },
-      { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE },
+      {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ["exp"],
+        currentDate: new Date(now),
+      },
     );
     const parsed = Payload.parse(payload);
     return {
-      sessionId: parsed.sub,
-      vcs: parsed.vcs,
-      login: parsed.login,
-      userExternalId: parsed.uid,
-      memberships: parsed.m.map(([installationId, admin]) => ({ installationId, admin: admin === 1 })),
-      serverAdmin: parsed.adm,
+      claims: {
+        sessionId: parsed.sub,
+        vcs: parsed.vcs,
+        login: parsed.login,
+        userExternalId: parsed.uid,
+        memberships: parsed.m.map(([installationId, admin]) => ({ installationId, admin: admin === 1 })),
+        serverAdmin: parsed.adm,
+      },
+      kid: String(protectedHeader.kid),
+      expiresAt: (payload.exp ?? 0) * 1000,
     };
   } catch (error) {
     if (error instanceof SessionTokenError) throw error;
@@ -91,4 +109,32 @@ export async function verifySessionToken(
       cause: error,
     });
   }
+}
+
+/** Tokens a verifier remembers; past this the oldest is forgotten. */
+const rememberedTokens = 1000;
+
+/**
+ * verifySessionToken that remembers the tokens it has verified. A person's every page sends the same
+ * access token for its five minutes, and verifying it again (an HMAC through WebCrypto, done on the
+ * thread pool) was a tenth of a PR page's server time. A remembered token (the same string, signature
+ * and all) is accepted only until its own expiry and while its key is still in the ring, as a fresh
+ * verification would; anything else is verified in full.
+ */
+export function createSessionVerifier(
+  resolveKey: (kid: string) => Promise<SigningKey | undefined>,
+  now: () => number = Date.now,
+): (token: string) => Promise<SessionClaims> {
+  const verified = new Map<string, VerifiedToken>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt > now() && (await resolveKey(known.kid))) return known.claims;
+      verified.delete(token);
+    }
+    const fresh = await verifyToken(token, resolveKey, now());
+    if (verified.size >= rememberedTokens) verified.delete(verified.keys().next().value!);
+    verified.set(token, fresh);
+    return fresh.claims;
+  };
 }
