@@ -15,6 +15,8 @@ export default defineConfig({
     // its beds, databases and servers in beforeAll and closes them in afterAll, and no module holds a cache
     // that another file's data could reach (process-wide state lives in objects the beds create).
     isolate: false,
+    // …and what a file fakes process-wide (timers, environment, globals, spies) is undone when it ends.
+    setupFiles: ["./test/harness/file-isolation.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: unitTests } },
       {
