@@ -1,7 +1,8 @@
 // A connection closed while its client still sends a body is drained (bounded) before it closes.
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, connect, type Socket } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { sendThenRead as sendRaw, write } from "../../test/harness/raw-http.ts";
 import { type LingerLimits, lingerBeforeClosing } from "./lingering-close.ts";
 import { createHttpServer } from "./runtime.ts";
 
@@ -31,38 +32,13 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function write(socket: Socket, data: string | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
-}
-
-/**
- * A client that sends a request head and `bodyBytes` of body, chunk by chunk, waiting for each write,
- * and reads only once it has sent it all (as a simple client does); resolves to what it read.
- */
+/** A client that sends a request head and `bodyBytes` of body before it reads; resolves to what it read. */
 function sendThenRead(port: number, bodyBytes: number, declared = bodyBytes): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.pause();
-    socket.once("error", reject);
-    socket.once("connect", async () => {
-      try {
-        await write(socket, `POST /x HTTP/1.1\r\nhost: test\r\ncontent-length: ${declared}\r\n\r\n`);
-        const chunk = Buffer.alloc(16 * 1024, 0x20);
-        for (let sent = 0; sent < bodyBytes; sent += chunk.byteLength) await write(socket, chunk);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      let read = "";
-      socket.on("data", (data: Buffer) => {
-        read += data.toString("utf8");
-      });
-      socket.once("end", () => {
-        socket.end();
-        resolve(read);
-      });
-      socket.resume();
-    });
+  return sendRaw({
+    host: "127.0.0.1",
+    port,
+    head: `POST /x HTTP/1.1\r\nhost: test\r\ncontent-length: ${declared}`,
+    bodyBytes,
   });
 }
 

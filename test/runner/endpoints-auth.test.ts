@@ -1,11 +1,11 @@
 // Runner endpoint authentication and validation: token binding, single use, 400/403/409/413 (OIDC: runner-identity.test.ts).
 import { request as httpRequest } from "node:http";
-import { connect, type Socket } from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
 import { failDeadManifest } from "../../src/jobs/manifest-lifecycle.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
+import { sendThenRead as sendRaw } from "../harness/raw-http.ts";
 import { insertManifest, startTestServer, type TestServer } from "./runner-fixtures.ts";
 
 const sha = "a".repeat(40);
@@ -237,43 +237,17 @@ function answerBeforeBody(
   });
 }
 
-function write(socket: Socket, data: string | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
-}
-
 /**
- * POSTs a request declaring `declared` bytes and sends `sent` of them chunk by chunk, waiting for each
- * write, then reads what came back until the server closes (a simple client that reads only once it
- * has sent). Without a lingering close the server's early close turns its next write into EPIPE.
+ * POSTs a request declaring `declared` bytes and sends `sent` of them before reading what came back until the
+ * server closes. Without a lingering close the server's early close turns its next write into EPIPE.
  */
 function sendThenRead(path: string, declared: number, sent: number): Promise<string> {
   const { hostname, port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    socket.pause();
-    socket.once("error", reject);
-    socket.once("connect", async () => {
-      try {
-        await write(
-          socket,
-          `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
-        );
-        const chunk = Buffer.alloc(16 * 1024, 0x20);
-        for (let written = 0; written < sent; written += chunk.byteLength) await write(socket, chunk);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      let read = "";
-      socket.on("data", (data: Buffer) => {
-        read += data.toString("utf8");
-      });
-      socket.once("end", () => {
-        socket.end();
-        resolve(read);
-      });
-      socket.resume();
-    });
+  return sendRaw({
+    host: hostname,
+    port: Number(port),
+    head: `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${declared}`,
+    bodyBytes: sent,
   });
 }
 
