@@ -3,14 +3,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { terragateBin } from "../../test/harness/cli-entry.ts";
 import { parseValidateArgs } from "./config-validate.ts";
 
-const main = fileURLToPath(new URL("../main.ts", import.meta.url));
-
 function terragate(...args: string[]) {
-  const result = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 20_000 });
+  const result = spawnSync(process.execPath, [terragateBin, ...args], { encoding: "utf8", timeout: 20_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,6 +1,7 @@
 // `terragate api-key` against the test database through DATABASE_URL: create prints a working key, list, revoke.
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { type ApiFixture, createApiFixture } from "./api-fixture.ts";
 
 let fixture: ApiFixture;
@@ -13,7 +14,7 @@ afterAll(async () => {
 });
 
 function terragate(args: string[]) {
-  return execa("node", ["src/main.ts", "api-key", ...args], {
+  return execa("node", [terragateBin, "api-key", ...args], {
     cwd: new URL("../..", import.meta.url),
     env: { DATABASE_URL: fixture.database.url, LOG_LEVEL: "warn", PATH: process.env.PATH },
     extendEnv: false,

@@ -4,9 +4,8 @@ import path from "node:path";
 import { execa } from "execa";
 import type { FakeGithub } from "../fakes/github/server.ts";
 import { createTestbed, type Testbed, type TestbedOptions } from "../github/testbed.ts";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { git, runnerEnv } from "../runner/runner-fixtures.ts";
-
-const projectRoot = path.resolve(import.meta.dirname, "../..");
 
 /** The test bed serving the app over HTTP, so that `terragate run` processes can call it. */
 export type E2eBed = Testbed;
@@ -46,7 +45,7 @@ export function startRunner(
   options: { detached?: boolean; env?: Record<string, string> } = {},
 ) {
   const { inputs } = dispatch;
-  return execa("node", [path.join(projectRoot, "src/main.ts"), "run"], {
+  return execa("node", [terragateBin, "run"], {
     cwd: checkout,
     reject: false,
     extendEnv: false,

@@ -8,6 +8,7 @@ import { gitlabCiSnippet } from "../../src/vcs/gitlab/ci-snippet.ts";
 import type { FakeMergeRequest, FakePipeline, FakeProject } from "../fakes/gitlab/state.ts";
 import { createGitlabBed, type GitlabBed } from "../gitlab/gitlab-bed.ts";
 import { project as hookProject, mergeRequestHook, noteHook, pipelineHook } from "../gitlab/payloads.ts";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { git, runnerEnv, terraformRoot } from "../runner/runner-fixtures.ts";
 import { readState } from "./e2e-bed.ts";
 
@@ -103,11 +104,7 @@ function lastPipeline(): FakePipeline {
 }
 
 /** `terragate run` as the component's job starts it: inputs as variables, the pipeline's id, cwd = the checkout. */
-function startRunner(
-  pipeline: FakePipeline,
-  env: Record<string, string> = {},
-  entry = path.join(projectRoot, "src/main.ts"),
-) {
+function startRunner(pipeline: FakePipeline, env: Record<string, string> = {}, entry = terragateBin) {
   const inputs = pipeline.inputs ?? {};
   return execa("node", [entry, "run", "--vcs", "gitlab", "--api-url", bed.url], {
     cwd: root,

@@ -1,13 +1,12 @@
 // The command line: usage and suggestions, configuration errors, and migrations that fail stop start-up with the SQL error.
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, describe, expect, test } from "vitest";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { createEmptyDatabase } from "../harness/database.ts";
 
 const run = promisify(execFile);
-const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
 const drops: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const drop of drops) await drop();
@@ -21,7 +20,7 @@ interface Result {
 
 async function terragate(args: string[], env: Record<string, string> = {}): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [mainScript, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [terragateBin, ...args], {
       env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "silent", ...env },
       timeout: 60_000,
     });

@@ -3,12 +3,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, expect, test } from "vitest";
 import { freePort } from "../../src/db/embedded-host.ts";
+import { terragateBin } from "../harness/cli-entry.ts";
 
-const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
 const children: ChildProcess[] = [];
 const directories: string[] = [];
 
@@ -28,7 +28,7 @@ interface Serve {
 
 function startServe(dataDir: string, port: number): Serve {
   // An explicit environment: DATABASE_URL and TERRAGATE_ENCRYPTION_KEY are deliberately absent.
-  const child = spawn(process.execPath, [mainScript, "serve"], {
+  const child = spawn(process.execPath, [terragateBin, "serve"], {
     env: { PATH: process.env["PATH"], TERRAGATE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });

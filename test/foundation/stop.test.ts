@@ -2,15 +2,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import postgres from "postgres";
 import { afterAll, expect, test } from "vitest";
 import { freePort } from "../../src/db/embedded-host.ts";
 import { migrationLockId } from "../../src/db/migrate.ts";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { createEmptyDatabase } from "../harness/database.ts";
 
-const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
 const directories: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -52,7 +52,7 @@ interface Outcome {
 /** Starts serve, sends SIGTERM at the trigger (or once it has exited by itself), and measures the stop. */
 async function stopAt(dataDir: string, trigger: Trigger, env: Record<string, string> = {}): Promise<Outcome> {
   const port = await freePort();
-  const child = spawn(process.execPath, [mainScript, "serve"], {
+  const child = spawn(process.execPath, [terragateBin, "serve"], {
     env: {
       PATH: process.env["PATH"],
       TERRAGATE_DATA_DIR: dataDir,

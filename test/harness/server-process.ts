@@ -2,12 +2,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { nodeFlags } from "../../src/config/node-flags.ts";
 import { freePort } from "../../src/db/embedded-host.ts";
-
-const mainScript = resolve(import.meta.dirname, "../../src/main.ts");
+import { terragateBin } from "./cli-entry.ts";
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -26,7 +25,7 @@ export async function startServerProcess(options: {
   env: Record<string, string>;
 }): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, mainScript, options.command], {
+  const child = spawn(process.execPath, [...nodeFlags, terragateBin, options.command], {
     env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "info", PORT: String(port), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

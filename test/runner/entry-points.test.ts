@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { workManifestDirspaces, workManifests } from "../../src/db/schema/index.ts";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/server.ts";
 import type { FakeWorkflowRun } from "../fakes/github/state.ts";
+import { terragateBin } from "../harness/cli-entry.ts";
 import { createTestDatabase, type TestDatabase } from "../harness/database.ts";
 import {
   createTerraformRepo,
@@ -25,7 +26,7 @@ import {
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const action = path.join(projectRoot, "action/dist/index.js");
-const cli = path.join(projectRoot, "src/main.ts");
+const cli = terragateBin;
 let database: TestDatabase;
 let github: FakeGithub;
 let server: TestServer;
