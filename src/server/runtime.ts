@@ -106,6 +106,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       signal?.throwIfAborted();
       // Each half loads only in a process that runs it: `terragate worker` holds no HTTP app.
       const { startWorker } = await import("../jobs/worker.ts");
+      // Loading the jobs takes a while on a busy machine: a signal meanwhile stops here, before a worker starts.
+      signal?.throwIfAborted();
       worker = await startWorker({
         deps: { config, database, logger, encryptionKey },
         pool,
@@ -123,6 +125,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let port: number | undefined;
     if (options.http) {
       const { createApp } = await import("../api/app.ts");
+      signal?.throwIfAborted();
       const app = createApp({
         config,
         database,
