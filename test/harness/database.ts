@@ -8,7 +8,10 @@ export interface TestDatabase {
   /** Connection URL of this test file's database. */
   url: string;
   client: DatabaseClient;
-  /** Empties every application table and graphile-worker's job tables (schema and migrations stay). */
+  /**
+   * Empties every application table and graphile-worker's job tables and restarts their sequences (schema
+   * and migrations stay).
+   */
   reset: () => Promise<void>;
   /** Closes the client and drops the database. */
   close: () => Promise<void>;
@@ -85,15 +88,28 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     url,
     client,
     reset: async () => {
-      const tables = await client.sql<{ name: string }[]>`
-        select format('%I.%I', schemaname, tablename) as name
-        from pg_tables
-        where schemaname not in ('pg_catalog', 'information_schema', 'drizzle', 'graphile_worker')
-           or (schemaname = 'graphile_worker' and tablename in ('_private_jobs', '_private_job_queues'))`;
+      const tables = (
+        await client.sql<{ name: string }[]>`
+          select format('%I.%I', schemaname, tablename) as name
+          from pg_tables
+          where schemaname not in ('pg_catalog', 'information_schema', 'drizzle', 'graphile_worker')
+             or (schemaname = 'graphile_worker' and tablename in ('_private_jobs', '_private_job_queues'))`
+      ).map((table) => table.name);
       if (tables.length === 0) return;
-      await client.sql.unsafe(
-        `truncate ${tables.map((table) => table.name).join(", ")} restart identity cascade`,
-      );
+      // Deleted rather than truncated: TRUNCATE gives every table, index and sequence new files, and each
+      // connection then rebuilds its cache of all of them (some 30 ms of the server's CPU per reset, which
+      // many files run before each test). As with TRUNCATE: the same lock waits for any transaction still
+      // on the tables, no trigger or foreign-key check runs (the replica role), identity sequences restart.
+      await client.sql.begin(async (tx) => {
+        await tx.unsafe(`lock table ${tables.join(", ")} in access exclusive mode`);
+        await tx`set local session_replication_role = replica`;
+        await tx.unsafe(tables.map((table) => `delete from ${table};`).join("\n"));
+        await tx`
+          select setval(sequence.seqrelid, sequence.seqstart, false)
+          from pg_sequence sequence
+          join pg_depend owner on owner.classid = 'pg_class'::regclass and owner.objid = sequence.seqrelid
+          where owner.refobjid = any(${tables}::regclass[]) and owner.deptype in ('a', 'i')`;
+      });
     },
     close: async () => {
       if (closed) return;
