@@ -5,7 +5,7 @@ import { execa } from "execa";
 import type { FakeGithub } from "../fakes/github/server.ts";
 import { createTestbed, type Testbed, type TestbedOptions } from "../github/testbed.ts";
 import { terragateBin } from "../harness/cli-entry.ts";
-import { git, runnerEnv } from "../runner/runner-fixtures.ts";
+import { git, readBlobs, runnerEnv } from "../runner/runner-fixtures.ts";
 
 /** The test bed serving the app over HTTP, so that `terragate run` processes can call it. */
 export type E2eBed = Testbed;
@@ -24,9 +24,7 @@ export async function mirrorCommit(
 ): Promise<string> {
   const sha = await git(root, ["rev-parse", branch]);
   const paths = (await git(root, ["ls-tree", "-r", "--name-only", sha])).split("\n").filter(Boolean);
-  const files = new Map<string, string>();
-  for (const file of paths) files.set(file, await git(root, ["show", `${sha}:${file}`]));
-  github.state.commits.set(sha, files);
+  github.state.commits.set(sha, await readBlobs(root, sha, paths));
   github.state.repo(fullName).branches.set(branch, sha);
   return sha;
 }

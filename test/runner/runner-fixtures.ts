@@ -38,6 +38,41 @@ export async function git(cwd: string, args: string[]): Promise<string> {
   return String(result.stdout).trim();
 }
 
+/**
+ * Several git commands in one shell, stopping at the first that fails; returns what they printed.
+ * A process started from a test worker costs a copy of the worker's large address space (~15 ms of
+ * CPU each); the shell's own git processes are started from a small one.
+ */
+export async function gitSteps(cwd: string, steps: string[][]): Promise<string> {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const script = steps.map((args) => ["git", ...args].map(quote).join(" ")).join(" && ");
+  const result = await execa("sh", ["-c", script], { cwd, env: { ...process.env, ...gitEnv } });
+  return String(result.stdout).trim();
+}
+
+/** The text of each path at `commit`, read by one `git cat-file --batch`. */
+export async function readBlobs(cwd: string, commit: string, paths: string[]): Promise<Map<string, string>> {
+  const result = await execa("git", ["cat-file", "--batch"], {
+    cwd,
+    input: paths.map((file) => `${commit}:${file}\n`).join(""),
+    encoding: "buffer",
+  });
+  const output = Buffer.from(result.stdout);
+  const blobs = new Map<string, string>();
+  let at = 0;
+  for (const file of paths) {
+    // Each answer: "<oid> <type> <size>\n", the object's bytes, "\n".
+    const headerEnd = output.indexOf(0x0a, at);
+    const header = output.toString("utf8", at, headerEnd).split(" ");
+    if (header[1] !== "blob")
+      throw new Error(`${commit}:${file} is not a file (git said ${header.join(" ")})`);
+    const size = Number(header[2]);
+    blobs.set(file, output.toString("utf8", headerEnd + 1, headerEnd + 1 + size));
+    at = headerEnd + 1 + size + 1;
+  }
+  return blobs;
+}
+
 /** A root of `count` terraform_data resources named after `name`, with an output. */
 export function terraformRoot(name: string, count: number): string {
   const resources = Array.from(
@@ -61,25 +96,29 @@ export async function createTerraformRepo(roots: Record<string, string>): Promis
   const home = path.join(base, "home");
   await mkdir(root, { recursive: true });
   await mkdir(home, { recursive: true });
-  await git(root, ["init", "-q", "-b", "main"]);
   await writeFile(path.join(root, "README.md"), "infrastructure\n");
   await writeFile(
     path.join(root, ".gitignore"),
     ".terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n",
   );
-  await git(root, ["add", "."]);
-  await git(root, ["commit", "-q", "-m", "initial"]);
-  const baseSha = await git(root, ["rev-parse", "HEAD"]);
-  await git(root, ["checkout", "-q", "-b", "feature"]);
+  const baseSha = await gitSteps(root, [
+    ["init", "-q", "-b", "main"],
+    ["add", "."],
+    ["commit", "-q", "-m", "initial"],
+    ["rev-parse", "HEAD"],
+  ]);
   for (const [dir, text] of Object.entries(roots)) {
     await mkdir(path.join(root, dir), { recursive: true });
     await writeFile(path.join(root, dir, "main.tf"), text);
   }
-  await git(root, ["add", "."]);
-  await git(root, ["commit", "-q", "-m", "roots"]);
-  const headSha = await git(root, ["rev-parse", "HEAD"]);
-  // The runner starts from the default branch, as a workflow_dispatch on main would.
-  await git(root, ["checkout", "-q", "main"]);
+  const headSha = await gitSteps(root, [
+    ["checkout", "-q", "-b", "feature"],
+    ["add", "."],
+    ["commit", "-q", "-m", "roots"],
+    ["rev-parse", "HEAD"],
+    // The runner starts from the default branch, as a workflow_dispatch on main would.
+    ["checkout", "-q", "main"],
+  ]);
   return { root, home, baseSha, headSha };
 }
 
