@@ -23,6 +23,35 @@ export function findChromium(): { path: string } | { reason: string } {
       };
 }
 
+/**
+ * Chromium keeps only the last --disable-features it is given, so this list starts with playwright-core's own
+ * (`disabledFeatures` in its chromiumSwitches, 1.65; compare when upgrading it), then adds what cost these tests
+ * CPU for nothing. Debian's chromium is the full browser run headless: each context is a window whose address bar
+ * preloads its suggestion popups as web pages, in a renderer that used 7–8 % of a core for as long as the context
+ * was open. And a spare renderer was started ahead of navigations that might need one; 8 of 21 were never used.
+ */
+const disabledFeatures = [
+  "AvoidUnnecessaryBeforeUnloadCheckSync",
+  "DestroyProfileOnBrowserClose",
+  "HttpsUpgrades",
+  "HttpsFirstBalancedModeAutoEnable",
+  "LensOverlay",
+  "MediaRouter",
+  "PaintHolding",
+  "ThirdPartyStoragePartitioning",
+  "AvoidCorsURLLoaderRestartOnRedirect",
+  "TcpPortRandomizationWin",
+  "OptimizationHints",
+  "NetworkTimeServiceQuerying",
+  "AimEnabled",
+  "PreconnectToSearch",
+  "msForceBrowserSignIn",
+  "msEdgeUpdateLaunchServicesPreferredVersion",
+  "WebUIOmniboxPopup",
+  "WebUIOmniboxAimPopup",
+  "SpareRendererForSitePerProcess",
+];
+
 export function launchChromium(executablePath: string): Promise<Browser> {
   return chromium.launch({
     executablePath,
@@ -35,6 +64,7 @@ export function launchChromium(executablePath: string): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      `--disable-features=${disabledFeatures.join(",")}`,
     ],
   });
 }
