@@ -26,7 +26,6 @@ import {
   screenshots,
   seriousViolations,
   viewports,
-  withAxe,
 } from "./browser.ts";
 import { createDashboardBed, type DashboardBed } from "./dashboard-bed.ts";
 
@@ -52,7 +51,6 @@ const base = `/i/github/${installationId}`;
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: viewports.desktop });
   contexts.push(context);
-  await withAxe(context);
   const page = await context.newPage();
   page.on("dialog", (dialog) => void dialog.accept());
   return page;
