@@ -21,9 +21,8 @@ import { installationId, pullRequestEvent, repoFullName } from "../github/payloa
 import { git, terraformRoot } from "../runner/runner-fixtures.ts";
 import {
   findChromium,
-  horizontalOverflow,
   launchChromium,
-  screenshots,
+  screenshotsAndPhoneOverflow,
   seriousViolations,
   viewports,
 } from "./browser.ts";
@@ -87,8 +86,8 @@ async function runDispatched(): Promise<void> {
 
 /** Both widths saved, nothing wider than a phone, no serious accessibility problem. */
 async function checkPage(page: Page, name: string): Promise<void> {
-  await screenshots(page, name);
-  expect(await horizontalOverflow(page), `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
+  const phoneOverflow = await screenshotsAndPhoneOverflow(page, name);
+  expect(phoneOverflow, `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
   expect(await seriousViolations(page), `${name}: serious accessibility violations`).toEqual([]);
 }
 

@@ -74,20 +74,20 @@ export const viewports = {
   phone: { width: 375, height: 812 },
 } as const;
 
-/** Full-page screenshots of the current page at desktop and phone width, named `<name>-desktop.png` and `<name>-phone.png`. */
-export async function screenshots(page: Page, name: string): Promise<void> {
+/**
+ * Full-page screenshots of the current page at desktop and phone width, named `<name>-desktop.png` and
+ * `<name>-phone.png`, and how many pixels the page is wider than the phone's screen (at phone width nothing but
+ * scroll boxes may be wider than the screen: the page itself never scrolls sideways). The page is left at desktop
+ * width; it is resized once each way, since every resize lays out and paints the page again.
+ */
+export async function screenshotsAndPhoneOverflow(page: Page, name: string): Promise<number> {
   await mkdir(screenshotDir, { recursive: true });
-  const original = page.viewportSize();
-  for (const [label, size] of Object.entries(viewports)) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(screenshotDir, `${name}-${label}.png`), fullPage: true });
-  }
-  if (original) await page.setViewportSize(original);
-}
-
-/** At phone width nothing but scroll boxes may be wider than the screen (the page itself never scrolls sideways). */
-export async function horizontalOverflow(page: Page): Promise<number> {
+  const shot = (label: keyof typeof viewports) =>
+    page.screenshot({ path: path.join(screenshotDir, `${name}-${label}.png`), fullPage: true });
+  await page.setViewportSize(viewports.desktop);
+  await shot("desktop");
   await page.setViewportSize(viewports.phone);
+  await shot("phone");
   const overflow = await page.evaluate(() => {
     // Runs in the page: the DOM's globals, typed here without pulling the DOM library into the project.
     const view = globalThis as unknown as {
