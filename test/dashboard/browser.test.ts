@@ -46,6 +46,10 @@ let root: string;
 let home: string;
 const contexts: BrowserContext[] = [];
 const base = `/i/github/${installationId}`;
+/** Alice's page, signed in from the first test on. */
+let alice: Page;
+/** The page everyone else uses, one person after another (see newVisitor). */
+let visitor: Page;
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: viewports.desktop });
@@ -56,6 +60,15 @@ async function newPage(): Promise<Page> {
 }
 
 /**
+ * The visitor's page with its cookies cleared: to the dashboard, a browser that has never signed in (it keeps
+ * nothing else of a person). Each new browser context cost about a second of the browser's CPU.
+ */
+async function newVisitor(): Promise<Page> {
+  await visitor.context().clearCookies();
+  return visitor;
+}
+
+/**
  * What the end of the access token's life does, without waiting for it: the browser sends no access token,
  * so the next request refreshes the session (rotating the refresh token and asking the VCS again).
  */
@@ -63,9 +76,9 @@ async function expireAccess(page: Page): Promise<void> {
   await page.context().clearCookies({ name: "tg_session" });
 }
 
-/** Signs in as `login` through the sign-in button and the fake GitHub's authorize page. */
-async function signIn(page: Page, login: string, path = "/"): Promise<void> {
-  await page.goto(`${bed.url}${path}`);
+/** Signs in as `login` from `path` (else from the page it is on) through the sign-in button and the fake GitHub's authorize page. */
+async function signIn(page: Page, login: string, path?: string): Promise<void> {
+  if (path !== undefined) await page.goto(`${bed.url}${path}`);
   await page.getByRole("link", { name: "Sign in with GitHub" }).click();
   await page.getByLabel("Username").fill(login);
   await page.getByRole("button", { name: "Authorize" }).click();
@@ -98,7 +111,6 @@ function bot(kind: string): string | undefined {
 }
 
 describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeout: 180_000 }, () => {
-  let alice: Page;
   let pullPath: string;
 
   beforeAll(async () => {
@@ -153,6 +165,7 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
     await bed.work();
     await runDispatched();
     alice = await newPage();
+    visitor = await newPage();
   }, 180_000);
 
   afterAll(async () => {
@@ -189,7 +202,7 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
   });
 
   it("refuses Apply for a member without the apply policy, and says so on the PR", async () => {
-    const bob = await newPage();
+    const bob = await newVisitor();
     await signIn(bob, "bob", pullPath);
     await bob.getByRole("button", { name: "Apply" }).click();
     await bob.waitForURL(/queued=apply/);
@@ -271,8 +284,8 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
   });
 
   it("keeps each person to their installations: another one's pages and buttons answer 404", async () => {
-    const carol = await newPage();
-    await signIn(carol, "carol");
+    const carol = await newVisitor();
+    await signIn(carol, "carol", "/");
     expect(await carol.locator("main").textContent()).toContain("globex");
     expect(await carol.locator("main").textContent()).not.toContain("acme");
     const response = await carol.goto(`${bed.url}${pullPath}`);
@@ -286,7 +299,7 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
   });
 
   it("ends the session when an old refresh token is used again", async () => {
-    const page = await newPage();
+    const page = await newVisitor();
     // Signed out, a page asked for leads to the sign-in and back to it.
     await signIn(page, "alice", `${base}/locks`);
     expect(new URL(page.url()).pathname).toBe(`${base}/locks`);
@@ -312,6 +325,7 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
     await stolen.goto(`${bed.url}${base}/locks`);
     expect(new URL(stolen.url()).pathname).toBe("/");
     expect(await stolen.getByRole("link", { name: "Sign in with GitHub" }).count()).toBe(1);
+    await thief.close();
 
     // The page's own access token is still good for a moment; at its next refresh the session is over.
     await expireAccess(page);
@@ -392,7 +406,7 @@ describe.skipIf("reason" in chromiumFound)("the dashboard in Chromium", { timeou
       ],
     });
 
-    const page = await newPage();
+    const page = await newVisitor();
     await page.goto(bed.url);
     await page.getByRole("link", { name: "Sign in with GitLab" }).click();
     expect(new URL(page.url()).origin).toBe(bed.gitlab.url);
