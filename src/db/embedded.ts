@@ -45,6 +45,21 @@ export interface EmbeddedPostgres {
   stop: () => Promise<void>;
 }
 
+/**
+ * A throw-away cluster's settings: no durability; and, as its databases are small and live seconds, small
+ * shared memory and none of the helper processes (I/O workers, autovacuum, the logical replication
+ * launcher) that cost each start and stop of the server CPU (about 0.15 s of the 0.4 s on a 2-core machine).
+ */
+const ephemeralSettings = [
+  "fsync=off",
+  "synchronous_commit=off",
+  "full_page_writes=off",
+  "io_method=sync",
+  "autovacuum=off",
+  "max_logical_replication_workers=0",
+  "shared_buffers=32MB",
+];
+
 const startTimeoutMs = 60_000;
 const stopTimeoutMs = 30_000;
 
@@ -97,9 +112,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     "-c",
     // The one process it serves opens up to 2 × TERRAGATE_WORKER_CONCURRENCY (at most 100) + 12, CLI commands a few.
     "max_connections=250",
-    ...(options.ephemeral
-      ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-      : []),
+    ...(options.ephemeral ? ephemeralSettings.flatMap((setting) => ["-c", setting]) : []),
   ];
   // Own process group: a Ctrl-C in the terminal reaches only Terragate, which then stops the
   // database after its jobs have finished, instead of the database vanishing under running jobs.
