@@ -1,7 +1,7 @@
 // Vitest global setup of the database tests: one PostgreSQL server for the run (TEST_DATABASE_URL, else an
-// embedded one in a temp dir) and one migrated template database that each test file's database is cloned from.
+// embedded one in /dev/shm or the temp dir) and one migrated template database that each test file's database is cloned from.
 import { randomBytes } from "node:crypto";
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
+import { access, constants, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -62,6 +62,46 @@ async function clusterParent(): Promise<string> {
   }
 }
 
+const clusterPrefix = "terragate-test-pg-";
+
+/** A directory is abandoned only once it has not changed for this long: a run beside this one may be in initdb, with no pid file yet. */
+const abandonedAfterMs = 10 * 60_000;
+
+/**
+ * Removes the clusters that runs killed before their teardown left in `parent` (in /dev/shm they hold
+ * memory until removed): those whose server is not running (no postmaster.pid, or its process is gone)
+ * and that have not changed for ten minutes. Returns the directories removed.
+ */
+export async function removeAbandonedClusters(parent: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(parent).catch(() => [])) {
+    if (!name.startsWith(clusterPrefix)) continue;
+    const directory = join(parent, name);
+    const changed = await stat(directory).then(
+      (info) => info.mtimeMs,
+      () => now,
+    );
+    if (now - changed < abandonedAfterMs || (await serverRunning(join(directory, "cluster")))) continue;
+    await rm(directory, { recursive: true, force: true });
+    removed.push(directory);
+  }
+  return removed;
+}
+
+/** Whether the pid in the cluster's postmaster.pid is a live process (another user's counts as live). */
+async function serverRunning(cluster: string): Promise<boolean> {
+  const pid = Number(
+    (await readFile(join(cluster, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0],
+  );
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The test run's entry point: the only place tests look at the environment.
   const external = process.env["TEST_DATABASE_URL"]?.trim();
@@ -69,7 +109,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("testDatabaseServerUrl", external);
     return await createTemplate(project, external);
   }
-  const directory = await mkdtemp(join(await clusterParent(), "terragate-test-pg-"));
+  const parent = await clusterParent();
+  await removeAbandonedClusters(parent);
+  const directory = await mkdtemp(join(parent, clusterPrefix));
   const recent: string[] = [];
   try {
     const server = await startEmbeddedPostgres({
